@@ -1,0 +1,74 @@
+# Agglo Assistant. `make run` and `make test` install whatever is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_VERSION := 3.10
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RASA := $(BIN)/rasa
+INSTALLED := $(VENV)/.installed
+KB_DB := var/kb.sqlite3
+MODEL_STAMP := models/.trained
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+KB_INPUTS := $(shell find kb -type f 2>/dev/null)
+UV_VERSION := 0.13.8
+
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install kb train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+install: $(INSTALLED) $(KB_DB) ## Create .venv, install the locked dependencies, build the knowledge base
+
+$(INSTALLED): requirements.lock package-lock.json
+	@if ! command -v python$(PYTHON_VERSION) >/dev/null 2>&1 || ! python$(PYTHON_VERSION) -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then \
+	  echo "error: Python $(PYTHON_VERSION) is required (Rasa 3.6 runs on Python 3.8-3.10 only) and 'python$(PYTHON_VERSION)' was not found." >&2; \
+	  echo "       With pyenv: 'pyenv install $(PYTHON_VERSION)' (this repo's .python-version selects it)." >&2; \
+	  echo "       On Debian/Ubuntu: install python$(PYTHON_VERSION) and python$(PYTHON_VERSION)-venv." >&2; \
+	  exit 1; fi
+	@test -x $(PY) || python$(PYTHON_VERSION) -m venv $(VENV)
+	@echo "==> Installing the locked Python dependencies (a few minutes the first time)"
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(PY) requirements.lock
+	@echo "==> Installing the npm data and browser libraries"
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	  else echo "warning: npm not found: communes outside the Agglo will not be recognised." >&2; fi
+	@touch $@
+
+kb: $(KB_DB) ## Build the knowledge base from kb/ (also: python -m bot kb build)
+
+$(KB_DB): $(INSTALLED) $(KB_INPUTS)
+	$(PY) -m bot kb build
+
+train: $(MODEL_STAMP) ## Train the Rasa model if data, domain or config changed
+
+$(MODEL_STAMP): $(INSTALLED) $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name agglo --out models
+	@touch $@
+
+run: install train ## Start the assistant (Rasa REST on :5005, actions, web front)
+	$(PY) -m bot serve
+
+shell: install train ## Chat with the assistant in the terminal
+	$(PY) -m bot serve --shell
+
+lint: $(INSTALLED) ## ruff and mypy
+	$(BIN)/ruff check bot actions tests bench
+	$(BIN)/ruff format --check bot actions tests bench
+	$(BIN)/mypy
+
+unit: install ## pytest only (offline, fast)
+	$(BIN)/pytest -m "not rasa and not e2e"
+
+test: install train ## Everything: lint, unit tests, Rasa validation and tests, end-to-end
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest
+
+lock: ## Regenerate requirements.lock from requirements.in
+	$(BIN)/uv pip compile requirements.in --python-version $(PYTHON_VERSION) -o requirements.lock
+
+clean: ## Remove the environment, the databases and the models
+	rm -rf $(VENV) node_modules var models results

@@ -1,0 +1,95 @@
+"""What every action needs: the shared services, the conversation context and safe sending."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.answers import Answer
+from bot.kb.queries import KnowledgeBaseUnavailable
+from bot.matching import CommuneMatch
+from bot.services import Services, get_services
+from bot.text import fold
+
+logger = logging.getLogger(__name__)
+
+AGENT_PREFIX = "fiche"
+
+
+def services() -> Services:
+    return get_services()
+
+
+def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
+    """The answer's text and, in the same turn, its payload (topic, sources, commune)."""
+    dispatcher.utter_message(text=answer.text, json_message=answer.payload())
+
+
+def send_response(
+    dispatcher: CollectingDispatcher,
+    response: str,
+    topic: str,
+    commune: str | None = None,
+    buttons: list[dict[str, str]] | None = None,
+) -> None:
+    """A response of domain.yml, with the payload of a turn that cites no source."""
+    dispatcher.utter_message(
+        response=response, buttons=buttons or [], json_message={"topic": topic, "sources": [], "commune": commune}
+    )
+
+
+def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error: Exception) -> list[dict[str, Any]]:
+    """When the knowledge base cannot be read: an apology and the contact, never silence."""
+    logger.error("knowledge base unavailable: %s", error)
+    send_response(dispatcher, "utter_erreur_technique", topic="contact", commune=tracker.get_slot("commune"))
+    return []
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    """The first value of an entity in the latest message."""
+    for item in tracker.latest_message.get("entities") or []:
+        if item.get("entity") == name and item.get("value"):
+            return str(item["value"])
+    return None
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def agent_mode(tracker: Tracker) -> bool:
+    """Agents get complete fiches: a message starting with "fiche", or ``metadata.agent``."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    if isinstance(metadata, dict) and metadata.get("agent") is True:
+        return True
+    words = fold(latest_text(tracker)).split()
+    return bool(words) and words[0] == AGENT_PREFIX
+
+
+def find_commune(tracker: Tracker) -> CommuneMatch | None:
+    """The commune named in the latest message: DIET's entity first, then the whole text."""
+    matcher = services().communes
+    mentioned = entity(tracker, "commune")
+    match = matcher.find(mentioned) if mentioned else None
+    return match or matcher.find(latest_text(tracker))
+
+
+__all__ = [
+    "KnowledgeBaseUnavailable",
+    "agent_mode",
+    "apologise",
+    "entity",
+    "find_commune",
+    "latest_intent",
+    "latest_text",
+    "send",
+    "send_response",
+    "services",
+]

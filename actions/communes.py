@@ -1,0 +1,60 @@
+"""A commune named on its own ("j'habite à Auchel", "et à Gosnay ?") or a membership question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    KnowledgeBaseUnavailable,
+    agent_mode,
+    apologise,
+    find_commune,
+    latest_intent,
+    send,
+    send_response,
+    services,
+)
+from bot.answers import agent_fiche, commune_answer, resident_answer
+
+
+class ActionAnswerCommune(Action):
+    def name(self) -> str:
+        return "action_repondre_commune"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            return self._answer(dispatcher, tracker)
+        except KnowledgeBaseUnavailable as error:
+            return apologise(dispatcher, tracker, error)
+
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        kb = services().kb
+        match = find_commune(tracker)
+        current_topic = tracker.get_slot("topic")
+        if match is not None and match.ambiguous:
+            buttons = [{"title": commune.name, "payload": commune.name} for commune in match.candidates]
+            send_response(dispatcher, "utter_preciser_commune", topic="communes", buttons=buttons)
+            return []
+        if match is None or match.commune is None:
+            # No commune recognised: the general answer about the Agglo's communes.
+            send(dispatcher, resident_answer(kb, "communes", commune_insee=tracker.get_slot("commune")))
+            return [SlotSet("topic", "communes")]
+        insee = match.commune.insee
+        follow_up = latest_intent(tracker) == "informer_commune" and current_topic not in (None, "communes")
+        if follow_up and kb.topic(str(current_topic)) is not None:
+            # "et à Gosnay ?": the current topic again, for the new commune.
+            topic = str(current_topic)
+            if agent_mode(tracker):
+                answer = agent_fiche(kb, topic, commune_insee=insee)
+            else:
+                answer = resident_answer(kb, topic, commune_insee=insee, commune_only=True)
+            send(dispatcher, answer)
+            return [SlotSet("commune", insee)]
+        send(dispatcher, commune_answer(kb, insee))
+        return [SlotSet("commune", insee), SlotSet("topic", "communes")]

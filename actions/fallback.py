@@ -1,0 +1,59 @@
+"""Messages not understood: a two-stage fallback counted over the conversation.
+
+First miss: ask for a rephrase, with the three most likely topics as buttons.
+Second miss in a row: give the Agglo's contact from the knowledge base.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import KnowledgeBaseUnavailable, apologise, send_response, services
+from bot.answers import contact_answer
+
+FALLBACK_INTENT = "nlu_fallback"
+SUGGESTIONS = 3
+
+
+def consecutive_misses(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row were not understood."""
+    misses = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != FALLBACK_INTENT:
+            break
+        misses += 1
+    return misses
+
+
+class ActionNotUnderstood(Action):
+    def name(self) -> str:
+        return "action_incompris"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        commune = tracker.get_slot("commune")
+        try:
+            kb = services().kb
+            if consecutive_misses(tracker) >= 2:
+                answer = contact_answer(kb, "incompris", commune_insee=commune)
+                dispatcher.utter_message(response="utter_incompris_contact")
+                dispatcher.utter_message(text=answer.text, json_message=answer.payload())
+                return []
+            buttons = []
+            for ranked in tracker.latest_message.get("intent_ranking") or []:
+                topic = kb.topic(str(ranked.get("name")))
+                if topic is not None and topic.family != "conversation":
+                    buttons.append({"title": topic.title, "payload": f"/{topic.slug}"})
+                if len(buttons) == SUGGESTIONS:
+                    break
+        except KnowledgeBaseUnavailable as error:
+            return apologise(dispatcher, tracker, error)
+        send_response(dispatcher, "utter_incompris_reformuler", topic="incompris", commune=commune, buttons=buttons)
+        return []

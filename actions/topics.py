@@ -1,0 +1,85 @@
+"""Answers about a topic: what it is, or one kind of question about it, for the commune in context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    KnowledgeBaseUnavailable,
+    agent_mode,
+    apologise,
+    entity,
+    find_commune,
+    latest_intent,
+    latest_text,
+    send,
+    send_response,
+    services,
+)
+from bot.answers import agent_fiche, resident_answer
+
+# Kind of question → field of the knowledge base it asks about.
+QUESTION_FIELDS = {
+    "demander_conditions": "eligibility",
+    "demander_montant": "amount",
+    "demander_demarche": "how_to_apply",
+    "demander_pieces": "documents",
+    "demander_contact": "contact",
+    "demander_delai": "delay",
+}
+HEADLINE_AID_BUTTONS = ("aide_velo", "permis_de_louer", "aide_recuperateur_eau", "mutuelle")
+
+
+class ActionAnswerTopic(Action):
+    def name(self) -> str:
+        return "action_repondre_sujet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            return self._answer(dispatcher, tracker)
+        except KnowledgeBaseUnavailable as error:
+            return apologise(dispatcher, tracker, error)
+
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        kb = services().kb
+        intent = latest_intent(tracker)
+        field_name = QUESTION_FIELDS.get(intent)
+        topic = self._topic(tracker, intent, field_name)
+        commune_match = find_commune(tracker)
+        commune = commune_match.commune.insee if commune_match and commune_match.commune else tracker.get_slot("commune")
+        if topic is None:
+            buttons = [
+                {"title": view.title, "payload": f"/{slug}"}
+                for slug in HEADLINE_AID_BUTTONS
+                if (view := kb.topic(slug)) is not None
+            ]
+            send_response(dispatcher, "utter_preciser_sujet", topic="incompris", commune=commune, buttons=buttons)
+            return [SlotSet("commune", commune)]
+        if agent_mode(tracker):
+            answer = agent_fiche(kb, topic, commune_insee=commune)
+        else:
+            answer = resident_answer(
+                kb, topic, field_name=field_name, commune_insee=commune, bike_type=entity(tracker, "type_velo")
+            )
+        send(dispatcher, answer)
+        return [SlotSet("topic", topic), SlotSet("commune", commune)]
+
+    @staticmethod
+    def _topic(tracker: Tracker, intent: str, field_name: str | None) -> str | None:
+        """The topic asked about: the intent itself, else the one named, else the current one."""
+        kb = services().kb
+        if field_name is None:
+            return intent if kb.topic(intent) is not None else None
+        for candidate in (entity(tracker, "dispositif"), services().topics.find(latest_text(tracker))):
+            if candidate and kb.topic(candidate) is not None:
+                return candidate
+        current = tracker.get_slot("topic")
+        if current and kb.topic(current) is not None:
+            return str(current)
+        return "contact" if intent == "demander_contact" else None

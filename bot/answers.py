@@ -1,0 +1,282 @@
+"""Compose answers from the knowledge base: short for residents, complete for agents.
+
+Every sentence with a figure, a date or a condition is a fact of the knowledge base; the
+wording around the facts comes from ``kb/messages.yml``. Residents never see a
+low-confidence fact, nor a commune's own scheme unless they live in that commune.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
+
+# What an overview (no specific question) shows for residents, by field.
+_OVERVIEW_FIELDS = ("what", "eligibility", "how_to_apply", "figures", "actions")
+_OVERVIEW_MAX_FACTS = 3
+_HEADLINE_FIELDS = ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
+
+
+@dataclass
+class Answer:
+    """An answer and the payload that goes with it (topic slug, sources, commune)."""
+
+    topic: str
+    text: str
+    sources: list[SourceView] = field(default_factory=list)
+    commune: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "sources": [source.as_payload() for source in self.sources],
+            "commune": self.commune,
+        }
+
+
+class _Composer:
+    """Collects lines and the sources of the facts they show, without duplicates."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.templates: dict[str, str] = kb.message("templates")
+        self.lines: list[str] = []
+        self.sources: list[SourceView] = []
+
+    def say(self, template: str, **values: Any) -> None:
+        self.lines.append(self.templates[template].format(**values))
+
+    def fact(self, fact: FactView) -> None:
+        self.say("fact_line", text=fact.text, applies_to=fact.applies_to)
+        self.cite(fact)
+
+    def cite(self, fact: FactView) -> None:
+        if fact.source not in self.sources:
+            self.sources.append(fact.source)
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    def source_block(self, template: str = "source_line", heading: str = "sources_heading") -> None:
+        if not self.sources:
+            return
+        self.blank()
+        self.say(heading)
+        for source in self.sources:
+            self.say(template, title=source.title, url=source.url, verified_on=_french_date(source.verified_on))
+
+    def text(self) -> str:
+        while self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        return "\n".join(self.lines)
+
+
+def _french_date(value: Any) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _commune_name(kb: KnowledgeBase, insee: str | None) -> str:
+    commune = kb.commune(insee) if insee else None
+    return commune.name if commune else ""
+
+
+def _contacts(composer: _Composer, topic: TopicView) -> None:
+    if not topic.contacts:
+        return
+    composer.blank()
+    composer.say("contact_intro")
+    for fact in topic.contacts:
+        composer.fact(fact)
+
+
+def _commune_rules(composer: _Composer, topic: TopicView, commune: CommuneView) -> None:
+    """Say whether a commune-level rule of the topic applies to the commune."""
+    rules = composer.kb.rules_for_topic(topic.slug)
+    if not rules:
+        return
+    labels: dict[str, str] = composer.kb.message("rule_labels")
+    for rule_name in sorted({rule.rule for rule in rules}):
+        label = labels.get(rule_name, topic.title)
+        own: RuleView | None = next((r for r in rules if r.rule == rule_name and r.commune.insee == commune.insee), None)
+        composer.blank()
+        if own is not None and own.status == "applies":
+            template = "commune_rule_applies_whole" if own.perimeter == "whole" else "commune_rule_applies_partial"
+            composer.say(template, commune=commune.name, rule_label=label, applies_to=own.fact.applies_to)
+            composer.cite(own.fact)
+        else:
+            reference = own or next(r for r in rules if r.rule == rule_name)
+            composer.say("commune_rule_not_listed", commune=commune.name, rule_label=label, applies_to=reference.fact.applies_to)
+            composer.cite(reference.fact)
+
+
+def resident_answer(
+    kb: KnowledgeBase,
+    slug: str,
+    *,
+    field_name: str | None = None,
+    commune_insee: str | None = None,
+    bike_type: str | None = None,
+    commune_only: bool = False,
+) -> Answer:
+    """A short, sourced answer for residents about a topic, or one field of it.
+
+    ``commune_only`` keeps just what is specific to the commune (its rules, its own scheme),
+    for follow-ups such as "et à Gosnay ?"; topics with nothing commune-specific get the
+    whole answer.
+    """
+    topic = kb.topic(slug)
+    if topic is None:
+        raise KeyError(slug)
+    commune = kb.commune(commune_insee) if commune_insee else None
+    composer = _Composer(kb)
+    labels: dict[str, str] = kb.message("field_labels")
+    if commune is not None and not commune.is_member:
+        composer.say("commune_not_member", commune=commune.name)
+        composer.blank()
+    has_commune_content = bool(kb.rules_for_topic(slug)) or any(fact.commune_insee for fact in topic.facts)
+    if commune_only and commune is not None and commune.is_member and has_commune_content:
+        pass
+    elif field_name is None:
+        if topic.intro:
+            composer.lines.append(topic.intro)
+        shown = [fact for name in _OVERVIEW_FIELDS for fact in topic.facts_for(name, residents=True) if not fact.commune_insee]
+        if shown:
+            composer.blank()
+            for fact in shown[:_OVERVIEW_MAX_FACTS]:
+                composer.fact(fact)
+        if topic.family == "headline_aid":
+            missing = [labels[name] for name in _HEADLINE_FIELDS if not topic.facts_for(name, residents=True)]
+            if missing:
+                composer.blank()
+                composer.say("unknown_fields_list", labels=", ".join(missing))
+    else:
+        facts = [fact for fact in topic.facts_for(field_name, residents=True) if not fact.commune_insee]
+        if facts:
+            for fact in facts:
+                composer.fact(fact)
+        else:
+            unknowns = topic.unknowns_for(field_name)
+            if unknowns:
+                composer.lines.extend(unknown.text for unknown in unknowns)
+            else:
+                composer.say("unknown_field", label=labels.get(field_name, field_name))
+        if field_name == "amount" and bike_type and topic.slug == "aide_velo" and not facts:
+            composer.say("bike_type_unknown", bike_type=kb.message("bike_types").get(bike_type, bike_type))
+    if commune is not None and commune.is_member:
+        _commune_rules(composer, topic, commune)
+        own_schemes = [
+            fact
+            for fact in topic.facts_for(None, residents=True, commune=commune.insee)
+            if fact.commune_insee == commune.insee
+        ]
+        if own_schemes:
+            composer.blank()
+            composer.say("commune_scheme", commune=commune.name)
+            for fact in own_schemes:
+                composer.fact(fact)
+    if field_name != "contact" or not topic.facts_for("contact", residents=True):
+        _contacts(composer, topic)
+    composer.source_block()
+    return Answer(topic=slug, text=composer.text(), sources=composer.sources, commune=commune_insee)
+
+
+def agent_fiche(kb: KnowledgeBase, slug: str, *, commune_insee: str | None = None) -> Answer:
+    """The complete fiche for front-desk agents: every fact with its confidence and source,
+    unknowns and low-confidence facts flagged "à vérifier", and the commune-level rules."""
+    topic = kb.topic(slug)
+    if topic is None:
+        raise KeyError(slug)
+    composer = _Composer(kb)
+    headings: dict[str, str] = kb.message("agent_headings")
+    composer.say("agent_title", title=topic.title)
+    if topic.intro:
+        composer.lines.append(topic.intro)
+    for name, heading in headings.items():
+        facts = topic.facts_for(name, residents=False)
+        unknowns = topic.unknowns_for(name)
+        if not facts and not unknowns:
+            continue
+        composer.blank()
+        composer.lines.append(heading)
+        for fact in facts:
+            flags = []
+            if not fact.for_residents:
+                flags.append(composer.templates["agent_low_confidence"])
+            else:
+                flags.append(composer.templates["agent_confidence"].format(confidence=fact.confidence))
+            if fact.commune_insee:
+                flags.append(composer.templates["agent_commune_only"].format(commune=_commune_name(kb, fact.commune_insee)))
+            composer.lines.append(composer.templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to) + " " + " ".join(flags))
+            composer.cite(fact)
+        for unknown in unknowns:
+            composer.say("agent_unknown", text=unknown.text)
+    rules = kb.rules_for_topic(slug)
+    if rules:
+        statuses: dict[str, str] = kb.message("rule_statuses")
+        perimeters: dict[str, str] = kb.message("perimeters")
+        composer.blank()
+        composer.say("agent_rules_heading")
+        for rule in rules:
+            composer.say(
+                "agent_rule_line",
+                commune=rule.commune.name,
+                insee=rule.commune.insee,
+                status=statuses[rule.status],
+                perimeter=perimeters[rule.perimeter],
+                since=_french_date(rule.since) if rule.since else "?",
+            )
+            composer.cite(rule.fact)
+    if commune_insee:
+        commune = kb.commune(commune_insee)
+        if commune is not None and commune.is_member:
+            _commune_rules(composer, topic, commune)
+    if topic.contacts:
+        composer.blank()
+        composer.say("agent_contacts_heading")
+        for fact in topic.contacts:
+            composer.fact(fact)
+    composer.source_block("agent_source_line", "agent_sources_heading")
+    return Answer(topic=slug, text=composer.text(), sources=composer.sources, commune=commune_insee)
+
+
+def contact_answer(kb: KnowledgeBase, topic_tag: str, *, commune_insee: str | None = None) -> Answer:
+    """The Agglo's contact facts, tagged with ``topic_tag`` (for example ``incompris``)."""
+    contact = kb.topic("contact")
+    if contact is None:
+        raise KeyError("contact")
+    composer = _Composer(kb)
+    for fact in contact.contacts:
+        composer.fact(fact)
+    composer.source_block()
+    return Answer(topic=topic_tag, text=composer.text(), sources=composer.sources, commune=commune_insee)
+
+
+def commune_answer(kb: KnowledgeBase, commune_insee: str) -> Answer:
+    """Whether a commune is a member, and the commune-level rules that apply to it."""
+    commune = kb.commune(commune_insee)
+    if commune is None:
+        raise KeyError(commune_insee)
+    composer = _Composer(kb)
+    if not commune.is_member:
+        composer.say("commune_not_member", commune=commune.name)
+        topic = kb.topic("communes")
+    else:
+        composer.say("commune_member", commune=commune.name, postal_code=commune.postal_code or "")
+        topic = kb.topic("communes")
+        membership = topic.facts_for("what", residents=True) if topic else []
+        for fact in membership[:1]:
+            composer.cite(fact)
+        for rule_topic in sorted({rule.topic for rule in kb.rules_for_commune(commune.insee)} | {r.topic for r in _all_rules(kb)}):
+            rule_topic_view = kb.topic(rule_topic)
+            if rule_topic_view is not None:
+                _commune_rules(composer, rule_topic_view, commune)
+    if topic is not None:
+        _contacts(composer, topic)
+    composer.source_block()
+    return Answer(topic="communes", text=composer.text(), sources=composer.sources, commune=commune.insee)
+
+
+def _all_rules(kb: KnowledgeBase) -> list[RuleView]:
+    return [rule for topic in kb.topics() for rule in kb.rules_for_topic(topic.slug)]

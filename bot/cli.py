@@ -1,0 +1,131 @@
+"""Command line: ``python -m bot kb build|check|show`` and ``python -m bot commune TEXT``.
+
+Errors go to stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from bot.answers import agent_fiche, commune_answer, resident_answer
+from bot.kb.build import build
+from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, ContentError, load_content
+from bot.kb.queries import KnowledgeBaseUnavailable
+from bot.services import Services
+from bot.settings import load_settings
+
+EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m bot", description="Agglo Assistant: knowledge base and commune tools.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    kb = commands.add_parser("kb", help="build, check or show the knowledge base")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True, parser_class=_Parser)
+    kb_commands.add_parser("build", help="validate kb/ and write the database (DATABASE_URL, SQLite by default)")
+    kb_commands.add_parser("check", help="lint kb/ and print, per topic, the fields that are still unknown")
+    show = kb_commands.add_parser("show", help="print the answer for a topic")
+    show.add_argument("topic", help="a topic slug of kb/topics.yml, e.g. permis_de_louer")
+    show.add_argument("--agent", action="store_true", help="the complete agent fiche, unknowns included")
+    show.add_argument("--commune", help="answer for this commune (free text)")
+    commune = commands.add_parser("commune", help="resolve a commune and list the rules that apply to it")
+    commune.add_argument("text", help='free text, e.g. "noeux les mines"')
+    return parser
+
+
+def _build() -> int:
+    report = build(load_settings())
+    print(
+        f"Knowledge base written to {report.database_url}: {report.topics} topics, {report.facts} facts, "
+        f"{report.members} member communes ({report.communes} communes in all), {report.rules} commune rules."
+    )
+    return 0
+
+
+def _check() -> int:
+    settings = load_settings()
+    content = load_content(settings.kb_dir, settings.french_communes_file)
+    print("Content is valid.\n")
+    print(f"{'topic':<24} {'facts':>5} {'low':>4}  unknown fields")
+    for topic in content.topics.values():
+        if topic.family == "conversation":
+            continue
+        low = sum(1 for fact in topic.facts if fact.confidence not in RESIDENT_CONFIDENCES)
+        unknown = sorted({entry.field for entry in topic.unknowns})
+        if topic.family == "headline_aid":
+            verified = {fact.field for fact in topic.facts if fact.confidence in RESIDENT_CONFIDENCES}
+            unknown = sorted(set(unknown) | {name for name in AID_FIELDS if name not in verified})
+        print(f"{topic.slug:<24} {len(topic.facts):>5} {low:>4}  {', '.join(unknown) or '-'}")
+    conversation = [topic.slug for topic in content.topics.values() if topic.family == "conversation"]
+    print(f"\nConversation topics (answered from domain.yml): {', '.join(conversation)}")
+    if not settings.french_communes_file.exists():
+        print(f"\nWarning: {settings.french_communes_file} is missing: non-member communes will not be recognised.")
+    return 0
+
+
+def _show(slug: str, agent: bool, commune_text: str | None) -> int:
+    services = Services(load_settings())
+    if services.kb.topic(slug) is None:
+        known = ", ".join(topic.slug for topic in services.kb.topics())
+        print(f"error: unknown topic {slug!r}. Known topics: {known}", file=sys.stderr)
+        return EXIT_ERROR
+    insee = None
+    if commune_text:
+        match = services.communes.find(commune_text)
+        if match is None or match.commune is None:
+            print(f"error: no commune recognised in {commune_text!r}", file=sys.stderr)
+            return EXIT_ERROR
+        insee = match.commune.insee
+    answer = agent_fiche(services.kb, slug, commune_insee=insee) if agent else resident_answer(services.kb, slug, commune_insee=insee)
+    print(answer.text)
+    return 0
+
+
+def _commune(text: str) -> int:
+    services = Services(load_settings())
+    match = services.communes.find(text)
+    if match is None:
+        print(f"error: no commune recognised in {text!r}", file=sys.stderr)
+        return EXIT_ERROR
+    if match.commune is None:
+        names = ", ".join(f"{c.name} ({c.insee})" for c in match.candidates)
+        print(f"error: {text!r} is ambiguous: {names}", file=sys.stderr)
+        return EXIT_ERROR
+    commune = match.commune
+    status = "membre de l'Agglo" if commune.is_member else "hors Agglo"
+    print(f"{commune.name} – INSEE {commune.insee}, code postal {commune.postal_code or '?'} – {status} (reconnu : {match.method})")
+    print()
+    print(commune_answer(services.kb, commune.insee).text)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "kb":
+            if args.kb_command == "build":
+                return _build()
+            if args.kb_command == "check":
+                return _check()
+            return _show(args.topic, args.agent, args.commune)
+        return _commune(args.text)
+    except ContentError as error:
+        print(f"error: invalid content, nothing was written ({len(error.problems)} problem(s)):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    except KnowledgeBaseUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR

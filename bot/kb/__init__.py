@@ -1,0 +1,1 @@
+"""The knowledge base: content files → validated records → SQL database → typed queries."""

@@ -1,0 +1,172 @@
+"""Write validated content to the database, leaving the previous one intact on failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.kb.content import RESIDENT_CONFIDENCES, Content, load_content
+from bot.kb.models import (
+    Aid,
+    Base,
+    Commune,
+    CommuneAlias,
+    CommuneRule,
+    Fact,
+    Message,
+    Source,
+    Topic,
+    TopicContact,
+    Unknown,
+)
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    database_url: str
+    topics: int
+    facts: int
+    communes: int
+    members: int
+    rules: int
+
+
+def write_content(content: Content, engine: Engine) -> None:
+    """Replace everything in the database with ``content``, in one transaction."""
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session, session.begin():
+        sources: dict[str, Source] = {}
+        for insee, commune in sorted(content.communes.items()):
+            session.add(
+                Commune(
+                    insee=insee,
+                    name=commune.name,
+                    postal_code=commune.postal_code,
+                    department=commune.department,
+                    is_member=commune.is_member,
+                )
+            )
+        for alias_key, insee in sorted(content.aliases.items()):
+            session.add(CommuneAlias(insee=insee, alias=alias_key, alias_key=alias_key))
+        for name, value in sorted(content.messages.items()):
+            session.add(Message(key=name, value=json.dumps(value, ensure_ascii=False)))
+        session.flush()
+        for topic in content.topics.values():
+            session.add(
+                Topic(
+                    slug=topic.slug,
+                    family=topic.family,
+                    label=topic.label,
+                    plan_section=topic.plan_section,
+                    title=topic.title,
+                    intro=topic.intro,
+                    keywords="\n".join(topic.keywords),
+                    position=topic.position,
+                )
+            )
+        session.flush()
+        for topic in content.topics.values():
+            for position, fact in enumerate(topic.facts):
+                source = sources.get(fact.source.url)
+                if source is None:
+                    source = Source(url=fact.source.url, title=fact.source.title, verified_on=fact.source.verified_on)
+                    sources[fact.source.url] = source
+                    session.add(source)
+                    session.flush()
+                session.add(
+                    Fact(
+                        id=fact.id,
+                        topic_slug=topic.slug,
+                        field=fact.field,
+                        text=fact.text,
+                        applies_to=fact.applies_to,
+                        confidence=fact.confidence,
+                        source_id=source.id,
+                        commune_insee=fact.commune,
+                        position=position,
+                    )
+                )
+            for position, unknown in enumerate(topic.unknowns):
+                session.add(Unknown(topic_slug=topic.slug, field=unknown.field, text=unknown.text, position=position))
+        session.flush()
+        for topic in content.topics.values():
+            for position, fact_id in enumerate(topic.contacts):
+                session.add(TopicContact(topic_slug=topic.slug, fact_id=fact_id, position=position))
+            for rule in topic.rules:
+                for insee in rule.communes:
+                    session.add(
+                        CommuneRule(
+                            rule=rule.rule,
+                            topic_slug=topic.slug,
+                            insee=insee,
+                            status=rule.status,
+                            since=rule.since,
+                            perimeter=rule.perimeter,
+                            fact_id=rule.fact,
+                        )
+                    )
+            if topic.aid is not None:
+                by_field: dict[str, list[str]] = {}
+                for fact in topic.facts:
+                    if fact.confidence in RESIDENT_CONFIDENCES and fact.commune is None:
+                        by_field.setdefault(fact.field, []).append(fact.text)
+                session.add(
+                    Aid(
+                        topic_slug=topic.slug,
+                        name=topic.aid.name,
+                        amount_min_eur=topic.aid.amount_min_eur,
+                        amount_max_eur=topic.aid.amount_max_eur,
+                        **{name: "\n".join(texts) for name, texts in by_field.items() if name in _AID_COLUMNS},
+                    )
+                )
+
+
+_AID_COLUMNS = ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
+
+
+def build(settings: Settings) -> BuildReport:
+    """Validate ``kb/`` and write the database.
+
+    For SQLite the database is written to a temporary file beside the target, then moved over
+    it in one atomic rename, so a failed build leaves the previous database untouched. Other
+    engines get the whole rewrite in one transaction where their DDL allows it.
+    """
+    content = load_content(settings.kb_dir, settings.french_communes_file)
+    target = settings.sqlite_path
+    if target is None:
+        engine = create_engine(settings.database_url, future=True)
+        try:
+            write_content(content, engine)
+        finally:
+            engine.dispose()
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary_name = tempfile.mkstemp(prefix=".kb-", suffix=".sqlite3", dir=target.parent)
+        os.close(handle)
+        temporary = Path(temporary_name)
+        try:
+            engine = create_engine(f"sqlite:///{temporary}", future=True)
+            try:
+                write_content(content, engine)
+            finally:
+                engine.dispose()
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+    return BuildReport(
+        database_url=settings.database_url,
+        topics=len(content.topics),
+        facts=len(content.facts),
+        communes=len(content.communes),
+        members=sum(1 for commune in content.communes.values() if commune.is_member),
+        rules=sum(len(rule.communes) for topic in content.topics.values() for rule in topic.rules),
+    )

@@ -1,0 +1,429 @@
+"""Load and validate the editable content files of ``kb/``.
+
+Validation collects every problem with the file and entry it belongs to, so an editor at the
+Agglo can fix them all in one go. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.text import key
+
+FIELDS = (
+    "what",
+    "eligibility",
+    "amount",
+    "how_to_apply",
+    "documents",
+    "contact",
+    "period",
+    "delay",
+    "figures",
+    "actions",
+    "details",
+)
+AID_FIELDS = ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
+CONFIDENCES = ("high", "medium", "low")
+RESIDENT_CONFIDENCES = ("high", "medium")
+RULE_STATUSES = ("applies", "not_applies")
+PERIMETERS = ("whole", "partial", "unknown")
+FAMILIES = {"headline_aids": "headline_aid", "plan_topics": "plan", "conversation": "conversation"}
+_URL = re.compile(r"^https?://\S+$")
+_INSEE = re.compile(r"^\d[0-9AB]\d{3}$")
+
+
+class ContentError(Exception):
+    """Invalid content: carries every problem found, each naming its file and entry."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    url: str
+    title: str
+    verified_on: dt.date
+
+
+@dataclass(frozen=True)
+class FactRecord:
+    id: str
+    topic: str
+    field: str
+    text: str
+    applies_to: str
+    confidence: str
+    source: SourceRecord
+    commune: str | None
+
+
+@dataclass(frozen=True)
+class UnknownRecord:
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RuleRecord:
+    rule: str
+    status: str
+    since: dt.date | None
+    perimeter: str
+    communes: tuple[str, ...]
+    fact: str
+
+
+@dataclass(frozen=True)
+class AidRecord:
+    name: str
+    amount_min_eur: int | None
+    amount_max_eur: int | None
+
+
+@dataclass
+class TopicRecord:
+    slug: str
+    family: str
+    label: str
+    plan_section: str | None
+    position: int
+    title: str | None = None
+    intro: str | None = None
+    keywords: tuple[str, ...] = ()
+    contacts: tuple[str, ...] = ()
+    aid: AidRecord | None = None
+    facts: list[FactRecord] = field(default_factory=list)
+    unknowns: list[UnknownRecord] = field(default_factory=list)
+    rules: list[RuleRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CommuneRecord:
+    insee: str
+    name: str
+    postal_code: str | None
+    department: str
+    is_member: bool
+
+
+@dataclass
+class Content:
+    """Everything the build writes to the database, already validated."""
+
+    topics: dict[str, TopicRecord]
+    communes: dict[str, CommuneRecord]
+    aliases: dict[str, str]  # alias → INSEE code
+    messages: dict[str, Any]
+
+    @property
+    def facts(self) -> dict[str, FactRecord]:
+        return {fact.id: fact for topic in self.topics.values() for fact in topic.facts}
+
+
+class _Problems:
+    def __init__(self, kb_dir: Path) -> None:
+        self.kb_dir = kb_dir
+        self.items: list[str] = []
+
+    def add(self, path: Path, entry: str, message: str) -> None:
+        try:
+            shown = path.relative_to(self.kb_dir.parent)
+        except ValueError:
+            shown = path
+        self.items.append(f"{shown}: {entry}: {message}")
+
+
+def _read_yaml(path: Path, problems: _Problems) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError:
+        problems.add(path, "file", "missing")
+    except yaml.YAMLError as error:
+        problems.add(path, "file", f"not valid YAML ({error})")
+    return None
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return " ".join(value.split())
+    return None
+
+
+def load_topic_catalogue(kb_dir: Path, problems: _Problems) -> dict[str, TopicRecord]:
+    path = kb_dir / "topics.yml"
+    data = _read_yaml(path, problems)
+    topics: dict[str, TopicRecord] = {}
+    if not isinstance(data, dict):
+        if data is not None:
+            problems.add(path, "file", "expected families of topics")
+        return topics
+    for family_key, family in FAMILIES.items():
+        for slug, info in (data.get(family_key) or {}).items():
+            info = info or {}
+            topics[slug] = TopicRecord(
+                slug=slug,
+                family=family,
+                label=str(info.get("label", slug)),
+                plan_section=info.get("plan"),
+                position=len(topics),
+            )
+    return topics
+
+
+def load_communes(kb_dir: Path, french_communes_file: Path, problems: _Problems) -> dict[str, CommuneRecord]:
+    """The 100 members from ``communes.csv``, plus the other communes of the Nord and
+    Pas-de-Calais from the official list when it is installed."""
+    path = kb_dir / "communes.csv"
+    communes: dict[str, CommuneRecord] = {}
+    seen_names: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for line_number, row in enumerate(csv.DictReader(handle), start=2):
+                entry = f"line {line_number}"
+                insee = (row.get("insee_code") or "").strip()
+                name = (row.get("name") or "").strip()
+                postal = (row.get("postal_code") or "").strip()
+                if not _INSEE.match(insee) or not name or not re.fullmatch(r"\d{5}", postal):
+                    problems.add(path, entry, "needs a name, a 5-digit postal code and an INSEE code")
+                    continue
+                if insee in communes:
+                    problems.add(path, entry, f"duplicate commune (INSEE {insee})")
+                    continue
+                if key(name) in seen_names:
+                    problems.add(path, entry, f"duplicate commune name {name!r}")
+                    continue
+                seen_names[key(name)] = insee
+                communes[insee] = CommuneRecord(insee, name, postal, insee[:2], True)
+    except FileNotFoundError:
+        problems.add(path, "file", "missing")
+    if french_communes_file.exists():
+        with french_communes_file.open(encoding="utf-8") as handle:
+            official = json.load(handle)
+        for item in official:
+            if item.get("departement") not in ("59", "62") or item.get("type") != "commune-actuelle":
+                continue
+            insee = item["code"]
+            if insee not in communes:
+                postal_codes = item.get("codesPostaux") or [None]
+                communes[insee] = CommuneRecord(insee, item["nom"], postal_codes[0], item["departement"], False)
+    return communes
+
+
+def load_aliases(kb_dir: Path, communes: dict[str, CommuneRecord], problems: _Problems) -> dict[str, str]:
+    path = kb_dir / "commune_aliases.yml"
+    if not path.exists():
+        return {}
+    data = _read_yaml(path, problems) or {}
+    aliases: dict[str, str] = {}
+    for insee, spellings in (data.get("aliases") or {}).items():
+        insee = str(insee)
+        commune = communes.get(insee)
+        if commune is None or not commune.is_member:
+            problems.add(path, insee, "not the INSEE code of a member commune")
+            continue
+        for spelling in spellings or []:
+            alias_key = key(str(spelling))
+            if alias_key in aliases and aliases[alias_key] != insee:
+                problems.add(path, insee, f"alias {spelling!r} already names commune {aliases[alias_key]}")
+            aliases[alias_key] = insee
+    return aliases
+
+
+def _load_source(raw: Any, path: Path, entry: str, problems: _Problems) -> SourceRecord | None:
+    if not isinstance(raw, dict):
+        problems.add(path, entry, "missing source")
+        return None
+    url, title, verified_on = _text(raw.get("url")), _text(raw.get("title")), _as_date(raw.get("verified_on"))
+    if url is None or not _URL.match(url):
+        problems.add(path, entry, "source needs a url (http:// or https://)")
+    if title is None:
+        problems.add(path, entry, "source needs a title")
+    if verified_on is None:
+        problems.add(path, entry, "source needs verified_on (YYYY-MM-DD)")
+    if url is None or title is None or verified_on is None or not _URL.match(url):
+        return None
+    return SourceRecord(url=url, title=title, verified_on=verified_on)
+
+
+def _load_topic_file(
+    path: Path,
+    topics: dict[str, TopicRecord],
+    communes: dict[str, CommuneRecord],
+    fact_ids: set[str],
+    problems: _Problems,
+) -> None:
+    data = _read_yaml(path, problems)
+    if not isinstance(data, dict):
+        if data is not None:
+            problems.add(path, "file", "expected a mapping with topic, intro, facts")
+        return
+    slug = data.get("topic")
+    if slug not in topics:
+        problems.add(path, "topic", f"unknown topic slug {slug!r} (not in kb/topics.yml)")
+        return
+    if path.stem != slug:
+        problems.add(path, "topic", f"file name must be {slug}.yml")
+    topic = topics[slug]
+    topic.title = _text(data.get("title")) or topic.label
+    topic.intro = _text(data.get("intro"))
+    if topic.intro is None:
+        problems.add(path, "intro", "missing")
+    elif re.search(r"\d", topic.intro):
+        problems.add(path, "intro", "must not contain figures: put them in a sourced fact")
+    topic.keywords = tuple(str(word) for word in data.get("keywords") or [])
+    topic.contacts = tuple(str(fact_id) for fact_id in data.get("contacts") or [])
+    aid = data.get("aid")
+    if aid is not None:
+        topic.aid = AidRecord(
+            name=str(aid.get("name") or topic.label),
+            amount_min_eur=aid.get("amount_min_eur"),
+            amount_max_eur=aid.get("amount_max_eur"),
+        )
+    for index, raw in enumerate(data.get("facts") or []):
+        entry = f"fact {raw.get('id', '#' + str(index + 1)) if isinstance(raw, dict) else index + 1}"
+        if not isinstance(raw, dict):
+            problems.add(path, entry, "expected a mapping")
+            continue
+        fact_id, text, applies_to = raw.get("id"), _text(raw.get("text")), _text(raw.get("applies_to"))
+        field_name, confidence = raw.get("field"), raw.get("confidence")
+        commune = raw.get("commune")
+        source = _load_source(raw.get("source"), path, entry, problems)
+        valid = source is not None
+        if not isinstance(fact_id, str) or not re.fullmatch(r"[a-z0-9_]+", fact_id):
+            problems.add(path, entry, "needs an id in snake_case")
+            valid = False
+        elif fact_id in fact_ids:
+            problems.add(path, entry, "duplicate fact id")
+            valid = False
+        if field_name not in FIELDS:
+            problems.add(path, entry, f"field must be one of {', '.join(FIELDS)}")
+            valid = False
+        if confidence not in CONFIDENCES:
+            problems.add(path, entry, "confidence must be high, medium or low")
+            valid = False
+        if text is None or applies_to is None:
+            problems.add(path, entry, "needs text and applies_to")
+            valid = False
+        if commune is not None and (str(commune) not in communes or not communes[str(commune)].is_member):
+            problems.add(path, entry, f"commune {commune!r} is not the INSEE code of a member commune")
+            valid = False
+        if valid and source is not None and text is not None and applies_to is not None:
+            fact_ids.add(fact_id)
+            topic.facts.append(
+                FactRecord(
+                    id=fact_id,
+                    topic=slug,
+                    field=field_name,
+                    text=text,
+                    applies_to=applies_to,
+                    confidence=confidence,
+                    source=source,
+                    commune=str(commune) if commune is not None else None,
+                )
+            )
+    for index, raw in enumerate(data.get("unknown") or []):
+        entry = f"unknown #{index + 1}"
+        if not isinstance(raw, dict) or raw.get("field") not in FIELDS or _text(raw.get("text")) is None:
+            problems.add(path, entry, "needs a field and a text")
+            continue
+        text = _text(raw.get("text")) or ""
+        if re.search(r"\d", text):
+            problems.add(path, entry, "must not contain figures")
+            continue
+        topic.unknowns.append(UnknownRecord(field=raw["field"], text=text))
+    for index, raw in enumerate(data.get("commune_rules") or []):
+        entry = f"commune_rules #{index + 1}"
+        if not isinstance(raw, dict):
+            problems.add(path, entry, "expected a mapping")
+            continue
+        codes = tuple(str(code) for code in raw.get("communes") or [])
+        bad = [code for code in codes if code not in communes or not communes[code].is_member]
+        if bad:
+            problems.add(path, entry, f"not member communes: {', '.join(bad)}")
+        if len(set(codes)) != len(codes):
+            problems.add(path, entry, "a commune is listed twice")
+        since = raw.get("since")
+        if raw.get("status") not in RULE_STATUSES or raw.get("perimeter") not in PERIMETERS:
+            problems.add(path, entry, "status must be applies/not_applies and perimeter whole/partial/unknown")
+            continue
+        if since is not None and _as_date(since) is None:
+            problems.add(path, entry, "since must be a date (YYYY-MM-DD)")
+            continue
+        topic.rules.append(
+            RuleRecord(
+                rule=str(raw.get("rule") or slug),
+                status=raw["status"],
+                since=_as_date(since),
+                perimeter=raw["perimeter"],
+                communes=codes,
+                fact=str(raw.get("fact")),
+            )
+        )
+
+
+def _check_references(content: Content, kb_dir: Path, problems: _Problems) -> None:
+    facts = content.facts
+    for topic in content.topics.values():
+        path = kb_dir / "topics" / f"{topic.slug}.yml"
+        if topic.family != "conversation" and topic.intro is None and not topic.facts:
+            problems.add(path, "file", f"topic {topic.slug!r} has no content")
+        for fact_id in topic.contacts:
+            if fact_id not in facts:
+                problems.add(path, "contacts", f"unknown fact id {fact_id!r}")
+            elif facts[fact_id].confidence not in RESIDENT_CONFIDENCES:
+                problems.add(path, "contacts", f"{fact_id!r} is low-confidence: residents cannot be sent there")
+        for rule in topic.rules:
+            if rule.fact not in facts:
+                problems.add(path, "commune_rules", f"unknown fact id {rule.fact!r}")
+            elif facts[rule.fact].confidence not in RESIDENT_CONFIDENCES:
+                problems.add(path, "commune_rules", f"fact {rule.fact!r} is low-confidence")
+        if topic.family == "headline_aid":
+            resident_fields = {f.field for f in topic.facts if f.confidence in RESIDENT_CONFIDENCES and f.commune is None}
+            unknown_fields = {u.field for u in topic.unknowns}
+            for name in AID_FIELDS:
+                if name not in resident_fields and name not in unknown_fields:
+                    problems.add(path, f"field {name}", "headline aid needs a verified fact or an 'unknown' entry")
+    for name in ("field_labels", "templates"):
+        if not isinstance(content.messages.get(name), dict):
+            problems.add(kb_dir / "messages.yml", name, "missing section")
+
+
+def load_content(kb_dir: Path, french_communes_file: Path) -> Content:
+    """Read and validate all of ``kb/``; raise :class:`ContentError` listing every problem."""
+    problems = _Problems(kb_dir)
+    topics = load_topic_catalogue(kb_dir, problems)
+    communes = load_communes(kb_dir, french_communes_file, problems)
+    aliases = load_aliases(kb_dir, communes, problems)
+    fact_ids: set[str] = set()
+    topic_files = sorted((kb_dir / "topics").glob("*.yml"))
+    for path in topic_files:
+        _load_topic_file(path, topics, communes, fact_ids, problems)
+    messages = _read_yaml(kb_dir / "messages.yml", problems) or {}
+    content = Content(topics=topics, communes=communes, aliases=aliases, messages=messages)
+    _check_references(content, kb_dir, problems)
+    if problems.items:
+        raise ContentError(problems.items)
+    return content

@@ -1,0 +1,163 @@
+"""SQLAlchemy models of the knowledge base.
+
+Written in the 2.0 style (``Mapped`` annotations, ``select()``, ``Session``) on SQLAlchemy 1.4,
+which Rasa 3.6 pins, so that moving to 2.x is a version bump.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Source(Base):
+    """A public page or document a fact comes from."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    url: Mapped[str] = Column(String(500), nullable=False, unique=True)
+    title: Mapped[str] = Column(String(300), nullable=False)
+    verified_on: Mapped[dt.date] = Column(Date, nullable=False)
+
+
+class Topic(Base):
+    """A canonical topic slug and its resident-facing presentation."""
+
+    __tablename__ = "topics"
+
+    slug: Mapped[str] = Column(String(64), primary_key=True)
+    family: Mapped[str] = Column(String(32), nullable=False)
+    label: Mapped[str] = Column(String(200), nullable=False)
+    plan_section: Mapped[Optional[str]] = Column(String(200))
+    title: Mapped[Optional[str]] = Column(String(200))
+    intro: Mapped[Optional[str]] = Column(Text)
+    keywords: Mapped[str] = Column(Text, nullable=False, default="")  # one per line
+    position: Mapped[int] = Column(Integer, nullable=False)
+
+    facts = relationship("Fact", back_populates="topic", order_by="Fact.position")
+
+
+class Fact(Base):
+    """One sourced statement, tagged with the field it answers and its confidence."""
+
+    __tablename__ = "facts"
+
+    id: Mapped[str] = Column(String(80), primary_key=True)
+    topic_slug: Mapped[str] = Column(ForeignKey("topics.slug"), nullable=False, index=True)
+    field: Mapped[str] = Column(String(32), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    applies_to: Mapped[str] = Column(String(300), nullable=False)
+    confidence: Mapped[str] = Column(String(8), nullable=False)
+    source_id: Mapped[int] = Column(ForeignKey("sources.id"), nullable=False)
+    # Set when the fact is a commune's own scheme: told only to that commune's residents.
+    commune_insee: Mapped[Optional[str]] = Column(ForeignKey("communes.insee"))
+    position: Mapped[int] = Column(Integer, nullable=False)
+
+    topic = relationship("Topic", back_populates="facts")
+    source = relationship("Source")
+
+
+class Unknown(Base):
+    """A point on which nothing verified is known: said plainly, never guessed."""
+
+    __tablename__ = "unknowns"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    topic_slug: Mapped[str] = Column(ForeignKey("topics.slug"), nullable=False, index=True)
+    field: Mapped[str] = Column(String(32), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    position: Mapped[int] = Column(Integer, nullable=False)
+
+
+class TopicContact(Base):
+    """The contact facts to give for a topic, in order."""
+
+    __tablename__ = "topic_contacts"
+
+    topic_slug: Mapped[str] = Column(ForeignKey("topics.slug"), primary_key=True)
+    fact_id: Mapped[str] = Column(ForeignKey("facts.id"), primary_key=True)
+    position: Mapped[int] = Column(Integer, nullable=False)
+
+
+class Aid(Base):
+    """A headline aid with structured fields; NULL means "no verified information"."""
+
+    __tablename__ = "aids"
+
+    topic_slug: Mapped[str] = Column(ForeignKey("topics.slug"), primary_key=True)
+    name: Mapped[str] = Column(String(200), nullable=False)
+    # Whole euros; NULL while no sourced fact gives the amount.
+    amount_min_eur: Mapped[Optional[int]] = Column(Integer)
+    amount_max_eur: Mapped[Optional[int]] = Column(Integer)
+    what: Mapped[Optional[str]] = Column(Text)
+    eligibility: Mapped[Optional[str]] = Column(Text)
+    amount: Mapped[Optional[str]] = Column(Text)
+    how_to_apply: Mapped[Optional[str]] = Column(Text)
+    documents: Mapped[Optional[str]] = Column(Text)
+    contact: Mapped[Optional[str]] = Column(Text)
+    period: Mapped[Optional[str]] = Column(Text)
+
+
+class Commune(Base):
+    """A commune of the Pas-de-Calais or the Nord; ``is_member`` for the Agglo's 100."""
+
+    __tablename__ = "communes"
+
+    insee: Mapped[str] = Column(String(5), primary_key=True)
+    name: Mapped[str] = Column(String(120), nullable=False)
+    postal_code: Mapped[Optional[str]] = Column(String(5))
+    department: Mapped[str] = Column(String(3), nullable=False)
+    is_member: Mapped[bool] = Column(Boolean, nullable=False, index=True)
+
+    aliases = relationship("CommuneAlias", order_by="CommuneAlias.alias")
+
+
+class CommuneAlias(Base):
+    """Another spelling residents use for a member commune ("Bruay", "Noeux")."""
+
+    __tablename__ = "commune_aliases"
+    __table_args__ = (UniqueConstraint("alias_key"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    insee: Mapped[str] = Column(ForeignKey("communes.insee"), nullable=False)
+    alias: Mapped[str] = Column(String(120), nullable=False)
+    alias_key: Mapped[str] = Column(String(120), nullable=False)
+
+
+class CommuneRule(Base):
+    """A rule that applies commune by commune (for example the permis de louer)."""
+
+    __tablename__ = "commune_rules"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    rule: Mapped[str] = Column(String(64), nullable=False)
+    topic_slug: Mapped[str] = Column(ForeignKey("topics.slug"), nullable=False)
+    insee: Mapped[str] = Column(ForeignKey("communes.insee"), nullable=False, index=True)
+    status: Mapped[str] = Column(String(16), nullable=False)
+    since: Mapped[Optional[dt.date]] = Column(Date)
+    perimeter: Mapped[str] = Column(String(16), nullable=False)
+    fact_id: Mapped[str] = Column(ForeignKey("facts.id"), nullable=False)
+
+
+class Message(Base):
+    """A sentence used to assemble answers, from ``kb/messages.yml`` (JSON-encoded value)."""
+
+    __tablename__ = "messages"
+
+    key: Mapped[str] = Column(String(120), primary_key=True)
+    value: Mapped[str] = Column(Text, nullable=False)

@@ -1,0 +1,176 @@
+"""Find communes and topics in what residents type, however they spell them.
+
+Names are compared on :func:`bot.text.key` (no accents, hyphens or case; "lez" = "lès",
+"St" = "Saint", "œ" = "oe"). Exact names, aliases and the distinctive first word of a
+member's name ("Bruay", "Hersin") are tried first; then close spellings with rapidfuzz's
+Levenshtein distance, bounded by the word's length so that short everyday words never turn
+into communes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.kb.queries import CommuneView, TopicView
+from bot.text import key, tokens
+
+# The Agglo's own name contains two commune names: "Béthune-Bruay" means the Agglo.
+_AGGLO_NAME = re.compile(r"\bbethune bruay(?: artois lys romane)?\b|\bartois lys romane\b")
+_MAX_WORDS = 6
+# Everyday French words that are also the name of a commune of the Nord or Pas-de-Calais.
+_COMMON_WORDS = frozenset(
+    """
+    a au aux avec bois bus ce cela ces cet cette dans de des du elle en est et eu il je la le les
+    leur lui ma me mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur
+    ta te tes toi ton tu un une vos votre vous y ecques mont pont plouvain hem mons sains wail
+    allouagne ames
+    """.split()
+) - {"allouagne", "ames"}
+
+
+@dataclass(frozen=True)
+class CommuneMatch:
+    """A commune found in a text. ``candidates`` lists the communes when the text is ambiguous."""
+
+    commune: CommuneView | None
+    matched_text: str
+    method: str  # "exact", "alias", "short_name" or "fuzzy"
+    candidates: tuple[CommuneView, ...] = ()
+
+    @property
+    def is_member(self) -> bool:
+        return self.commune is not None and self.commune.is_member
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.commune is None and len(self.candidates) > 1
+
+
+def _ngrams(words: Sequence[str], max_size: int) -> Iterable[tuple[int, int, str]]:
+    for size in range(min(max_size, len(words)), 0, -1):
+        for start in range(len(words) - size + 1):
+            yield start, start + size, " ".join(words[start : start + size])
+
+
+def _max_edits(text: str) -> int:
+    """How many typos a spelling of this length may carry and still be recognised."""
+    length = len(text.replace(" ", ""))
+    if length < 5:
+        return 0
+    if length < 9:
+        return 1
+    return 2
+
+
+class CommuneMatcher:
+    """Resolves commune names in free text to member or non-member communes."""
+
+    def __init__(self, communes: Iterable[CommuneView], aliases: dict[str, str]) -> None:
+        self._by_key: dict[str, list[CommuneView]] = {}
+        by_insee: dict[str, CommuneView] = {}
+        for commune in communes:
+            by_insee[commune.insee] = commune
+            self._by_key.setdefault(key(commune.name), []).append(commune)
+        self._aliases = {alias: by_insee[insee] for alias, insee in aliases.items() if insee in by_insee}
+        # "Bruay", "Hersin", "Vendin": the first word of a member's compound name names it when
+        # no other member starts with that word (members win: people write to their own Agglo).
+        heads: dict[str, list[CommuneView]] = {}
+        for commune in by_insee.values():
+            words = key(commune.name).split()
+            if commune.is_member and len(words) > 1 and len(words[0]) >= 4 and words[0] != "saint":
+                heads.setdefault(words[0], []).append(commune)
+        self._heads = {head: members for head, members in heads.items() if head not in self._by_key}
+        self._fuzzy_keys = sorted(set(self._by_key) | set(self._aliases) | set(self._heads))
+
+    def _lookup(self, text: str) -> tuple[list[CommuneView], str] | None:
+        if text in self._aliases:
+            return [self._aliases[text]], "alias"
+        if text in self._by_key:
+            return self._by_key[text], "exact"
+        if text in self._heads:
+            return self._heads[text], "short_name"
+        return None
+
+    def find_all(self, text: str) -> list[CommuneMatch]:
+        """Every commune named in ``text``, left to right, longest names first."""
+        folded = _AGGLO_NAME.sub(" ", key(text))
+        words = folded.split()
+        taken = [False] * len(words)
+        found: list[tuple[int, CommuneMatch]] = []
+        # Exact names and aliases first, then typos, each time preferring the longest span.
+        for fuzzy in (False, True):
+            for start, end, ngram in _ngrams(words, _MAX_WORDS):
+                if any(taken[start:end]):
+                    continue
+                if end - start == 1 and ngram in _COMMON_WORDS:
+                    continue
+                result = self._fuzzy_lookup(ngram) if fuzzy else self._lookup(ngram)
+                if result is None:
+                    continue
+                communes, method = result
+                members = [commune for commune in communes if commune.is_member]
+                choices = members or communes
+                match = CommuneMatch(
+                    commune=choices[0] if len(choices) == 1 else None,
+                    matched_text=ngram,
+                    method=method,
+                    candidates=tuple(choices),
+                )
+                found.append((start, match))
+                for index in range(start, end):
+                    taken[index] = True
+        return [match for _, match in sorted(found, key=lambda item: item[0])]
+
+    def _fuzzy_lookup(self, ngram: str) -> tuple[list[CommuneView], str] | None:
+        allowed = _max_edits(ngram)
+        if allowed == 0 or all(word in _COMMON_WORDS for word in ngram.split()):
+            return None
+        best = process.extractOne(ngram, self._fuzzy_keys, scorer=Levenshtein.distance, score_cutoff=allowed)
+        if best is None:
+            return None
+        candidate_key = best[0]
+        # The bound applies to the shorter of the two spellings as well.
+        if best[1] > _max_edits(candidate_key):
+            return None
+        result = self._lookup(candidate_key)
+        if result is None:
+            return None
+        return result[0], "fuzzy"
+
+    def find(self, text: str) -> CommuneMatch | None:
+        """The commune the text is about: the first member named, else the first commune."""
+        matches = self.find_all(text)
+        if not matches:
+            return None
+        for match in matches:
+            if match.is_member:
+                return match
+        return matches[0]
+
+
+class TopicDetector:
+    """Finds which topic a text names, from the keywords of each topic file."""
+
+    def __init__(self, topics: Iterable[TopicView]) -> None:
+        self._keywords: dict[str, str] = {}
+        for topic in topics:
+            for phrase in (*topic.keywords, topic.title):
+                phrase_key = key(phrase)
+                if phrase_key:
+                    # The first topic to claim a keyword keeps it: topics.yml order is stable.
+                    self._keywords.setdefault(phrase_key, topic.slug)
+
+    def find(self, text: str) -> str | None:
+        """The topic whose keyword is the longest one found in the text, or None."""
+        words = tokens(text)
+        best: tuple[int, str] | None = None
+        for start, end, ngram in _ngrams(words, _MAX_WORDS):
+            slug = self._keywords.get(ngram)
+            if slug is not None and (best is None or end - start > best[0]):
+                best = (end - start, slug)
+        return None if best is None else best[1]

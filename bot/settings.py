@@ -1,0 +1,46 @@
+"""Settings read from the environment, with defaults that work from a fresh clone."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the content and the databases live."""
+
+    kb_dir: Path
+    database_url: str
+    var_dir: Path
+    french_communes_file: Path
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when the knowledge base is SQLite, else None."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+
+def load_settings() -> Settings:
+    """Read the settings now (never at import time, so tests can change the environment)."""
+    var_dir = Path(os.environ.get("AGGLO_VAR_DIR", PROJECT_ROOT / "var"))
+    return Settings(
+        kb_dir=Path(os.environ.get("AGGLO_KB_DIR", PROJECT_ROOT / "kb")),
+        database_url=os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'kb.sqlite3'}"),
+        var_dir=var_dir,
+        # Official list of French communes (npm package @etalab/decoupage-administratif,
+        # installed by `make install`), used to recognise communes that are not members.
+        french_communes_file=Path(
+            os.environ.get(
+                "AGGLO_FRENCH_COMMUNES",
+                PROJECT_ROOT
+                / "node_modules/@etalab/decoupage-administratif/data/communes.json",
+            )
+        ),
+    )

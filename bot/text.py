@@ -1,0 +1,36 @@
+"""French text normalisation shared by commune matching, topic detection and search."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "ß": "ss"})
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+# Spellings residents use for the same word in commune names.
+_TOKEN_EQUIVALENTS = {
+    "lez": "les",
+    "st": "saint",
+    "ste": "sainte",
+}
+# Elided articles and pronouns glued to the next word by an apostrophe ("j'habite", "l'agglo").
+_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)'")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and ligatures, turn punctuation into single spaces."""
+    text = text.translate(_LIGATURES).lower()
+    text = _ELISION.sub(" ", text)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", stripped).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Folded tokens with the usual spelling variants made equal ("lez" → "les", "st" → "saint")."""
+    return [_TOKEN_EQUIVALENTS.get(token, token) for token in fold(text).split()]
+
+
+def key(text: str) -> str:
+    """A comparison key: two spellings of the same name give the same key."""
+    return " ".join(tokens(text))
