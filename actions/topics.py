@@ -52,6 +52,7 @@ class ActionAnswerTopic(Action):
         field_name = QUESTION_FIELDS.get(intent)
         topic = self._topic(tracker, intent, field_name)
         commune_match = find_commune(tracker)
+        named_now = commune_match is not None and commune_match.commune is not None
         commune = commune_match.commune.insee if commune_match and commune_match.commune else tracker.get_slot("commune")
         if topic is None:
             buttons = [
@@ -65,7 +66,13 @@ class ActionAnswerTopic(Action):
             answer = agent_fiche(kb, topic, commune_insee=commune)
         else:
             answer = resident_answer(
-                kb, topic, field_name=field_name, commune_insee=commune, bike_type=entity(tracker, "type_velo")
+                kb,
+                topic,
+                field_name=field_name,
+                commune_insee=commune,
+                bike_type=entity(tracker, "type_velo"),
+                # "mon appart à Vermelles est concerné ?": the commune's part of the answer.
+                commune_only=named_now and field_name is None,
             )
         send(dispatcher, answer)
         return [SlotSet("topic", topic), SlotSet("commune", commune)]

@@ -43,6 +43,8 @@ class _Composer:
         self.templates: dict[str, str] = kb.message("templates")
         self.lines: list[str] = []
         self.sources: list[SourceView] = []
+        # Set when the answer admits something is unknown: the contact is then given.
+        self.needs_contact = False
 
     def say(self, template: str, **values: Any) -> None:
         self.lines.append(self.templates[template].format(**values))
@@ -56,8 +58,9 @@ class _Composer:
             self.sources.append(fact.source)
 
     def blank(self) -> None:
-        if self.lines and self.lines[-1] != "":
-            self.lines.append("")
+        # Paragraphs are separated by a single line break: Rasa splits a text on blank lines
+        # into separate messages, and an answer should stay one message with its payload.
+        return
 
     def source_block(self, template: str = "source_line", heading: str = "sources_heading") -> None:
         if not self.sources:
@@ -68,9 +71,7 @@ class _Composer:
             self.say(template, title=source.title, url=source.url, verified_on=_french_date(source.verified_on))
 
     def text(self) -> str:
-        while self.lines and self.lines[-1] == "":
-            self.lines.pop()
-        return "\n".join(self.lines)
+        return "\n".join(line for line in self.lines if line)
 
 
 def _french_date(value: Any) -> str:
@@ -100,7 +101,8 @@ def _commune_rules(composer: _Composer, topic: TopicView, commune: CommuneView) 
     for rule_name in sorted({rule.rule for rule in rules}):
         label = labels.get(rule_name, topic.title)
         own: RuleView | None = next((r for r in rules if r.rule == rule_name and r.commune.insee == commune.insee), None)
-        composer.blank()
+        # Perimeters are street by street: the resident must check with the Agglo.
+        composer.needs_contact = True
         if own is not None and own.status == "applies":
             template = "commune_rule_applies_whole" if own.perimeter == "whole" else "commune_rule_applies_partial"
             composer.say(template, commune=commune.name, rule_label=label, applies_to=own.fact.applies_to)
@@ -134,7 +136,7 @@ def resident_answer(
     labels: dict[str, str] = kb.message("field_labels")
     if commune is not None and not commune.is_member:
         composer.say("commune_not_member", commune=commune.name)
-        composer.blank()
+        composer.needs_contact = True
     has_commune_content = bool(kb.rules_for_topic(slug)) or any(fact.commune_insee for fact in topic.facts)
     if commune_only and commune is not None and commune.is_member and has_commune_content:
         pass
@@ -149,14 +151,15 @@ def resident_answer(
         if topic.family == "headline_aid":
             missing = [labels[name] for name in _HEADLINE_FIELDS if not topic.facts_for(name, residents=True)]
             if missing:
-                composer.blank()
                 composer.say("unknown_fields_list", labels=", ".join(missing))
+                composer.needs_contact = True
     else:
         facts = [fact for fact in topic.facts_for(field_name, residents=True) if not fact.commune_insee]
         if facts:
             for fact in facts:
                 composer.fact(fact)
         else:
+            composer.needs_contact = True
             unknowns = topic.unknowns_for(field_name)
             if unknowns:
                 composer.lines.extend(unknown.text for unknown in unknowns)
@@ -176,7 +179,7 @@ def resident_answer(
             composer.say("commune_scheme", commune=commune.name)
             for fact in own_schemes:
                 composer.fact(fact)
-    if field_name != "contact" or not topic.facts_for("contact", residents=True):
+    if composer.needs_contact or not composer.sources:
         _contacts(composer, topic)
     composer.source_block()
     return Answer(topic=slug, text=composer.text(), sources=composer.sources, commune=commune_insee)

@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--commune", help="answer for this commune (free text)")
     commune = commands.add_parser("commune", help="resolve a commune and list the rules that apply to it")
     commune.add_argument("text", help='free text, e.g. "noeux les mines"')
+    serve = commands.add_parser("serve", help="start the action server and the Rasa server (make run)")
+    serve.add_argument("--shell", action="store_true", help="chat in the terminal instead (make shell)")
     return parser
 
 
@@ -117,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.kb_command == "check":
                 return _check()
             return _show(args.topic, args.agent, args.commune)
+        if args.command == "serve":
+            from bot.serve import serve  # imported here: it is only needed to run the servers
+
+            return serve(shell=args.shell)
         return _commune(args.text)
     except ContentError as error:
         print(f"error: invalid content, nothing was written ({len(error.problems)} problem(s)):", file=sys.stderr)

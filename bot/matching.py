@@ -19,18 +19,17 @@ from rapidfuzz.distance import Levenshtein
 from bot.kb.queries import CommuneView, TopicView
 from bot.text import key, tokens
 
-# The Agglo's own name contains two commune names: "Béthune-Bruay" means the Agglo.
-_AGGLO_NAME = re.compile(r"\bbethune bruay(?: artois lys romane)?\b|\bartois lys romane\b")
+# Names that contain a commune's name without meaning the commune: the Agglo's own name
+# ("Béthune-Bruay", "l'agglo de Béthune") and the department ("Pas-de-Calais").
+_NOT_COMMUNES = re.compile(
+    r"\bbethune bruay(?: artois lys romane)?\b|\bartois lys romane\b"
+    r"|\b(?:agglo|agglomeration|communaute d agglomeration|ca) de bethune\b|\bpas de calais\b"
+)
 _MAX_WORDS = 6
-# Everyday French words that are also the name of a commune of the Nord or Pas-de-Calais.
-_COMMON_WORDS = frozenset(
-    """
-    a au aux avec bois bus ce cela ces cet cette dans de des du elle en est et eu il je la le les
-    leur lui ma me mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur
-    ta te tes toi ton tu un une vos votre vous y ecques mont pont plouvain hem mons sains wail
-    allouagne ames
-    """.split()
-) - {"allouagne", "ames"}
+# Short words that are also the exact name of a commune of the Nord or Pas-de-Calais.
+_SHORT_WORDS = frozenset({"a", "au", "en", "et", "la", "le", "les", "y"})
+# Below this length a spelling must be exact: too many short words are one letter apart.
+_FUZZY_MIN_LENGTH = 6
 
 
 @dataclass(frozen=True)
@@ -60,9 +59,9 @@ def _ngrams(words: Sequence[str], max_size: int) -> Iterable[tuple[int, int, str
 def _max_edits(text: str) -> int:
     """How many typos a spelling of this length may carry and still be recognised."""
     length = len(text.replace(" ", ""))
-    if length < 5:
+    if length < _FUZZY_MIN_LENGTH:
         return 0
-    if length < 9:
+    if length < 10:
         return 1
     return 2
 
@@ -70,7 +69,10 @@ def _max_edits(text: str) -> int:
 class CommuneMatcher:
     """Resolves commune names in free text to member or non-member communes."""
 
-    def __init__(self, communes: Iterable[CommuneView], aliases: dict[str, str]) -> None:
+    def __init__(
+        self, communes: Iterable[CommuneView], aliases: dict[str, str], french_words: frozenset[str] = frozenset()
+    ) -> None:
+        self._french_words = french_words
         self._by_key: dict[str, list[CommuneView]] = {}
         by_insee: dict[str, CommuneView] = {}
         for commune in communes:
@@ -82,10 +84,13 @@ class CommuneMatcher:
         heads: dict[str, list[CommuneView]] = {}
         for commune in by_insee.values():
             words = key(commune.name).split()
-            if commune.is_member and len(words) > 1 and len(words[0]) >= 4 and words[0] != "saint":
+            if commune.is_member and len(words) > 1 and len(words[0]) >= 4 and words[0] not in french_words:
                 heads.setdefault(words[0], []).append(commune)
         self._heads = {head: members for head, members in heads.items() if head not in self._by_key}
-        self._fuzzy_keys = sorted(set(self._by_key) | set(self._aliases) | set(self._heads))
+        # Typos are forgiven for members only: a misspelt name is never forced onto a member
+        # from outside, and the official list of some 1,500 names would catch everyday words.
+        member_keys = {name for name, found in self._by_key.items() if any(c.is_member for c in found)}
+        self._fuzzy_keys = sorted(member_keys | set(self._aliases) | set(self._heads))
 
     def _lookup(self, text: str) -> tuple[list[CommuneView], str] | None:
         if text in self._aliases:
@@ -98,8 +103,10 @@ class CommuneMatcher:
 
     def find_all(self, text: str) -> list[CommuneMatch]:
         """Every commune named in ``text``, left to right, longest names first."""
-        folded = _AGGLO_NAME.sub(" ", key(text))
+        folded = _NOT_COMMUNES.sub(" ", key(text))
         words = folded.split()
+        # Capitalised words: "Bus" or "Lille" written as names, not the everyday words.
+        capitalised = {key(word) for word in re.findall(r"\w+", text) if word[:1].isupper()}
         taken = [False] * len(words)
         found: list[tuple[int, CommuneMatch]] = []
         # Exact names and aliases first, then typos, each time preferring the longest span.
@@ -107,13 +114,15 @@ class CommuneMatcher:
             for start, end, ngram in _ngrams(words, _MAX_WORDS):
                 if any(taken[start:end]):
                     continue
-                if end - start == 1 and ngram in _COMMON_WORDS:
+                if end - start == 1 and ngram in _SHORT_WORDS:
                     continue
                 result = self._fuzzy_lookup(ngram) if fuzzy else self._lookup(ngram)
                 if result is None:
                     continue
                 communes, method = result
                 members = [commune for commune in communes if commune.is_member]
+                if not members and ngram in self._french_words and ngram not in capitalised:
+                    continue
                 choices = members or communes
                 match = CommuneMatch(
                     commune=choices[0] if len(choices) == 1 else None,
@@ -128,7 +137,7 @@ class CommuneMatcher:
 
     def _fuzzy_lookup(self, ngram: str) -> tuple[list[CommuneView], str] | None:
         allowed = _max_edits(ngram)
-        if allowed == 0 or all(word in _COMMON_WORDS for word in ngram.split()):
+        if allowed == 0 or all(word in self._french_words or word in _SHORT_WORDS for word in ngram.split()):
             return None
         best = process.extractOne(ngram, self._fuzzy_keys, scorer=Levenshtein.distance, score_cutoff=allowed)
         if best is None:

@@ -22,7 +22,7 @@ class Services:
 
     @cached_property
     def communes(self) -> CommuneMatcher:
-        return CommuneMatcher(self.kb.communes(), self.kb.aliases())
+        return CommuneMatcher(self.kb.communes(), self.kb.aliases(), self.kb.french_words())
 
     @cached_property
     def topics(self) -> TopicDetector:

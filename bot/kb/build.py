@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.kb.content import RESIDENT_CONFIDENCES, Content, load_content
+from bot.lexicon import french_words
 from bot.kb.models import (
     Aid,
     Base,
@@ -20,6 +21,7 @@ from bot.kb.models import (
     CommuneAlias,
     CommuneRule,
     Fact,
+    FrenchWord,
     Message,
     Source,
     Topic,
@@ -39,12 +41,13 @@ class BuildReport:
     rules: int
 
 
-def write_content(content: Content, engine: Engine) -> None:
+def write_content(content: Content, engine: Engine, words: frozenset[str] = frozenset()) -> None:
     """Replace everything in the database with ``content``, in one transaction."""
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     with Session(engine) as session, session.begin():
-        sources: dict[str, Source] = {}
+        session.execute(FrenchWord.__table__.insert(), [{"word": word} for word in sorted(words)])
+        sources: dict[tuple[str, str], Source] = {}
         for insee, commune in sorted(content.communes.items()):
             session.add(
                 Commune(
@@ -76,10 +79,11 @@ def write_content(content: Content, engine: Engine) -> None:
         session.flush()
         for topic in content.topics.values():
             for position, fact in enumerate(topic.facts):
-                source = sources.get(fact.source.url)
+                source_key = (fact.source.url, fact.source.title)
+                source = sources.get(source_key)
                 if source is None:
                     source = Source(url=fact.source.url, title=fact.source.title, verified_on=fact.source.verified_on)
-                    sources[fact.source.url] = source
+                    sources[source_key] = source
                     session.add(source)
                     session.flush()
                 session.add(
@@ -141,11 +145,12 @@ def build(settings: Settings) -> BuildReport:
     engines get the whole rewrite in one transaction where their DDL allows it.
     """
     content = load_content(settings.kb_dir, settings.french_communes_file)
+    words = french_words()
     target = settings.sqlite_path
     if target is None:
         engine = create_engine(settings.database_url, future=True)
         try:
-            write_content(content, engine)
+            write_content(content, engine, words)
         finally:
             engine.dispose()
     else:
@@ -156,7 +161,7 @@ def build(settings: Settings) -> BuildReport:
         try:
             engine = create_engine(f"sqlite:///{temporary}", future=True)
             try:
-                write_content(content, engine)
+                write_content(content, engine, words)
             finally:
                 engine.dispose()
             os.replace(temporary, target)

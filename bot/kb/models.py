@@ -28,9 +28,11 @@ class Source(Base):
     """A public page or document a fact comes from."""
 
     __tablename__ = "sources"
+    # One site can hold several documents cited under their own titles.
+    __table_args__ = (UniqueConstraint("url", "title"),)
 
     id: Mapped[int] = Column(Integer, primary_key=True)
-    url: Mapped[str] = Column(String(500), nullable=False, unique=True)
+    url: Mapped[str] = Column(String(500), nullable=False)
     title: Mapped[str] = Column(String(300), nullable=False)
     verified_on: Mapped[dt.date] = Column(Date, nullable=False)
 
@@ -161,3 +163,11 @@ class Message(Base):
 
     key: Mapped[str] = Column(String(120), primary_key=True)
     value: Mapped[str] = Column(Text, nullable=False)
+
+
+class FrenchWord(Base):
+    """An everyday French word (folded): never taken for a misspelt commune name."""
+
+    __tablename__ = "french_words"
+
+    word: Mapped[str] = Column(String(80), primary_key=True)

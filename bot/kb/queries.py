@@ -28,6 +28,7 @@ from bot.kb.models import (
     CommuneAlias,
     CommuneRule,
     Fact,
+    FrenchWord,
     Message,
     Source,
     Topic,
@@ -178,6 +179,7 @@ class _Snapshot:
             alias.alias_key: alias.insee
             for alias in session.execute(select(CommuneAlias).order_by(CommuneAlias.alias_key)).scalars()
         }
+        self.french_words = frozenset(session.execute(select(FrenchWord.word)).scalars())
         self.messages: dict[str, Any] = {
             message.key: json.loads(message.value) for message in session.execute(select(Message)).scalars()
         }
@@ -308,6 +310,10 @@ class KnowledgeBase:
     def aliases(self) -> dict[str, str]:
         """Alias key → INSEE code of the member commune it names."""
         return dict(self._data().aliases)
+
+    def french_words(self) -> frozenset[str]:
+        """Everyday French words (folded), which are never taken for misspelt communes."""
+        return self._data().french_words
 
     def is_member(self, insee: str) -> bool:
         commune = self.commune(insee)

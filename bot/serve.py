@@ -1,0 +1,198 @@
+"""Start the action server and the Rasa server together; Ctrl-C stops both.
+
+Used by ``make run`` and ``make shell``, by the end-to-end tests and by the benchmarks, so
+every one of them runs the servers the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT, load_settings
+
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "agglo.tar.gz"
+
+
+@dataclass
+class ServerConfig:
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    model: Path = DEFAULT_MODEL
+    var_dir: Path = field(default_factory=lambda: load_settings().var_dir)
+    endpoints: Path = PROJECT_ROOT / "endpoints.yml"
+    credentials: Path = PROJECT_ROOT / "credentials.yml"
+    sanic_workers: int = 1
+    log_level: str = "--quiet"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def _environment(config: ServerConfig) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "AGGLO_ACTIONS_URL": f"{config.actions_url}/webhook",
+            "AGGLO_TRACKER_DB": str(config.var_dir / "tracker.sqlite3"),
+            "SANIC_WORKERS": str(config.sanic_workers),
+            # Two cores: TensorFlow's own thread pools only contend with the web workers.
+            "TF_INTRA_OP_PARALLELISM_THREADS": env.get("TF_INTRA_OP_PARALLELISM_THREADS", "1"),
+            "TF_INTER_OP_PARALLELISM_THREADS": env.get("TF_INTER_OP_PARALLELISM_THREADS", "1"),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
+    env.update(config.extra_env)
+    return env
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Poll ``url`` until it answers; fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local server
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+class Servers:
+    """The action server and the Rasa server as child processes."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start_actions(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(self.config.actions_port), self.config.log_level],
+            cwd=PROJECT_ROOT,
+            env=_environment(self.config),
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def start_rasa(self, *, shell: bool = False) -> subprocess.Popen[bytes]:
+        command = [
+            _bin("rasa"),
+            "shell" if shell else "run",
+            "--model",
+            str(self.config.model),
+            "--endpoints",
+            str(self.config.endpoints),
+            "--port",
+            str(self.config.rasa_port),
+        ]
+        if not shell:
+            command += ["--credentials", str(self.config.credentials), self.config.log_level]
+            token = os.environ.get("RASA_API_TOKEN")
+            if token:
+                # The HTTP API is only ever exposed behind a token.
+                command += ["--enable-api", "--auth-token", token]
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=_environment(self.config),
+            start_new_session=not shell,
+        )
+        self.processes.append(process)
+        return process
+
+    def start(self, timeout: float = 180) -> None:
+        """Start both servers and wait until they answer."""
+        self.config.var_dir.mkdir(parents=True, exist_ok=True)
+        actions = self.start_actions()
+        rasa = self.start_rasa()
+        wait_until_up(f"{self.config.actions_url}/health", actions, timeout)
+        wait_until_up(f"{self.config.rasa_url}/", rasa, timeout)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.processes.clear()
+
+    def __enter__(self) -> Servers:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(shell: bool = False) -> int:
+    """``make run`` / ``make shell``: run until Ctrl-C, then stop both servers cleanly."""
+    config = ServerConfig(
+        rasa_port=int(os.environ.get("RASA_PORT", "5005")),
+        actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
+    )
+    if not config.model.exists():
+        print(f"error: no trained model at {config.model}: run `make train`", file=sys.stderr)
+        return 2
+    servers = Servers(config)
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        if shell:
+            config.var_dir.mkdir(parents=True, exist_ok=True)
+            actions = servers.start_actions()
+            wait_until_up(f"{config.actions_url}/health", actions, 120)
+            shell_process = servers.start_rasa(shell=True)
+            return shell_process.wait()
+        print("Starting the action server and the Rasa server (about 30 s)…", flush=True)
+        started = time.monotonic()
+        servers.start()
+        print(
+            f"\nAgglo Assistant is ready ({time.monotonic() - started:.0f} s).\n"
+            f"  REST channel: POST {config.rasa_url}/webhooks/rest/webhook\n"
+            f"  Try: curl -s {config.rasa_url}/webhooks/rest/webhook "
+            """-d '{"sender": "moi", "message": "c'"'"'est quoi la mutuelle pour tous"}'\n"""
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        while all(process.poll() is None for process in servers.processes):
+            time.sleep(1)
+        print("error: a server stopped unexpectedly", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+        return 0
+    except (RuntimeError, TimeoutError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        servers.stop()

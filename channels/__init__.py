@@ -1,0 +1,1 @@
+"""Rasa input channels of the assistant (Rasa's own channels, extended where needed)."""

@@ -1,0 +1,42 @@
+"""Shared fixtures: a knowledge base built from the real content into a temporary directory."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.kb.build import build
+from bot.services import Services
+from bot.settings import PROJECT_ROOT, Settings, load_settings
+
+
+def make_settings(tmp_dir: Path, kb_dir: Path = PROJECT_ROOT / "kb") -> Settings:
+    return Settings(
+        kb_dir=kb_dir,
+        database_url=f"sqlite:///{tmp_dir / 'kb.sqlite3'}",
+        var_dir=tmp_dir,
+        french_communes_file=load_settings().french_communes_file,
+    )
+
+
+@pytest.fixture(scope="session")
+def kb_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = make_settings(tmp_path_factory.mktemp("kb"))
+    build(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def services(kb_settings: Settings) -> Services:
+    return Services(kb_settings)
+
+
+@pytest.fixture()
+def kb_copy(tmp_path: Path) -> Iterator[Path]:
+    """A writable copy of kb/ for tests that break the content on purpose."""
+    target = tmp_path / "kb"
+    shutil.copytree(PROJECT_ROOT / "kb", target)
+    yield target
