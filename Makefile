@@ -56,8 +56,8 @@ shell: install train ## Chat with the assistant in the terminal
 	$(PY) -m bot serve --shell
 
 lint: $(INSTALLED) ## ruff and mypy
-	$(BIN)/ruff check bot actions tests bench
-	$(BIN)/ruff format --check bot actions tests bench
+	$(BIN)/ruff check bot actions channels tests bench
+	$(BIN)/ruff format --check bot actions channels tests bench
 	$(BIN)/mypy
 
 unit: install ## pytest only (offline, fast)

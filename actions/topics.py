@@ -53,7 +53,9 @@ class ActionAnswerTopic(Action):
         topic = self._topic(tracker, intent, field_name)
         commune_match = find_commune(tracker)
         named_now = commune_match is not None and commune_match.commune is not None
-        commune = commune_match.commune.insee if commune_match and commune_match.commune else tracker.get_slot("commune")
+        commune = (
+            commune_match.commune.insee if commune_match and commune_match.commune else tracker.get_slot("commune")
+        )
         if topic is None:
             buttons = [
                 {"title": view.title, "payload": f"/{slug}"}

@@ -7,6 +7,7 @@ low-confidence fact, nor a commune's own scheme unless they live in that commune
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,7 @@ class _Composer:
         return "\n".join(line for line in self.lines if line)
 
 
-def _french_date(value: Any) -> str:
+def _french_date(value: dt.date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
@@ -100,7 +101,9 @@ def _commune_rules(composer: _Composer, topic: TopicView, commune: CommuneView) 
     labels: dict[str, str] = composer.kb.message("rule_labels")
     for rule_name in sorted({rule.rule for rule in rules}):
         label = labels.get(rule_name, topic.title)
-        own: RuleView | None = next((r for r in rules if r.rule == rule_name and r.commune.insee == commune.insee), None)
+        own: RuleView | None = next(
+            (r for r in rules if r.rule == rule_name and r.commune.insee == commune.insee), None
+        )
         # Perimeters are street by street: the resident must check with the Agglo.
         composer.needs_contact = True
         if own is not None and own.status == "applies":
@@ -109,7 +112,9 @@ def _commune_rules(composer: _Composer, topic: TopicView, commune: CommuneView) 
             composer.cite(own.fact)
         else:
             reference = own or next(r for r in rules if r.rule == rule_name)
-            composer.say("commune_rule_not_listed", commune=commune.name, rule_label=label, applies_to=reference.fact.applies_to)
+            composer.say(
+                "commune_rule_not_listed", commune=commune.name, rule_label=label, applies_to=reference.fact.applies_to
+            )
             composer.cite(reference.fact)
 
 
@@ -143,7 +148,12 @@ def resident_answer(
     elif field_name is None:
         if topic.intro:
             composer.lines.append(topic.intro)
-        shown = [fact for name in _OVERVIEW_FIELDS for fact in topic.facts_for(name, residents=True) if not fact.commune_insee]
+        shown = [
+            fact
+            for name in _OVERVIEW_FIELDS
+            for fact in topic.facts_for(name, residents=True)
+            if not fact.commune_insee
+        ]
         if shown:
             composer.blank()
             for fact in shown[:_OVERVIEW_MAX_FACTS]:
@@ -210,8 +220,14 @@ def agent_fiche(kb: KnowledgeBase, slug: str, *, commune_insee: str | None = Non
             else:
                 flags.append(composer.templates["agent_confidence"].format(confidence=fact.confidence))
             if fact.commune_insee:
-                flags.append(composer.templates["agent_commune_only"].format(commune=_commune_name(kb, fact.commune_insee)))
-            composer.lines.append(composer.templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to) + " " + " ".join(flags))
+                flags.append(
+                    composer.templates["agent_commune_only"].format(commune=_commune_name(kb, fact.commune_insee))
+                )
+            composer.lines.append(
+                composer.templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to)
+                + " "
+                + " ".join(flags)
+            )
             composer.cite(fact)
         for unknown in unknowns:
             composer.say("agent_unknown", text=unknown.text)
@@ -271,7 +287,9 @@ def commune_answer(kb: KnowledgeBase, commune_insee: str) -> Answer:
         membership = topic.facts_for("what", residents=True) if topic else []
         for fact in membership[:1]:
             composer.cite(fact)
-        for rule_topic in sorted({rule.topic for rule in kb.rules_for_commune(commune.insee)} | {r.topic for r in _all_rules(kb)}):
+        for rule_topic in sorted(
+            {rule.topic for rule in kb.rules_for_commune(commune.insee)} | {r.topic for r in _all_rules(kb)}
+        ):
             rule_topic_view = kb.topic(rule_topic)
             if rule_topic_view is not None:
                 _commune_rules(composer, rule_topic_view, commune)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from bot.answers import agent_fiche, commune_answer, resident_answer
 from bot.kb.build import build
@@ -87,7 +87,11 @@ def _show(slug: str, agent: bool, commune_text: str | None) -> int:
             print(f"error: no commune recognised in {commune_text!r}", file=sys.stderr)
             return EXIT_ERROR
         insee = match.commune.insee
-    answer = agent_fiche(services.kb, slug, commune_insee=insee) if agent else resident_answer(services.kb, slug, commune_insee=insee)
+    answer = (
+        agent_fiche(services.kb, slug, commune_insee=insee)
+        if agent
+        else resident_answer(services.kb, slug, commune_insee=insee)
+    )
     print(answer.text)
     return 0
 
@@ -104,7 +108,8 @@ def _commune(text: str) -> int:
         return EXIT_ERROR
     commune = match.commune
     status = "membre de l'Agglo" if commune.is_member else "hors Agglo"
-    print(f"{commune.name} – INSEE {commune.insee}, code postal {commune.postal_code or '?'} – {status} (reconnu : {match.method})")
+    postal_code = commune.postal_code or "?"
+    print(f"{commune.name} – INSEE {commune.insee}, code postal {postal_code} – {status} (reconnu : {match.method})")
     print()
     print(commune_answer(services.kb, commune.insee).text)
     return 0

@@ -35,7 +35,7 @@ def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
     lookups = Lookups().from_disk(model_dir / "lemmatizer" / "lookups")
     strings = StringStore().from_disk(model_dir / "vocab" / "strings.json")
     words: set[str] = set()
-    for key in lookups.get_table("lemma_lookup").keys():
+    for key in lookups.get_table("lemma_lookup"):
         if key in strings:
             words.add(strings[key])
     for forms in lookups.get_table("lemma_index").values():

@@ -10,8 +10,8 @@ into communes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -21,9 +21,14 @@ from bot.text import key, tokens
 
 # Names that contain a commune's name without meaning the commune: the Agglo's own name
 # ("Béthune-Bruay", "l'agglo de Béthune") and the department ("Pas-de-Calais").
-_NOT_COMMUNES = re.compile(
-    r"\bbethune bruay(?: artois lys romane)?\b|\bartois lys romane\b"
-    r"|\b(?:agglo|agglomeration|communaute d agglomeration|ca) de bethune\b|\bpas de calais\b"
+_NOT_COMMUNES = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\bbethune bruay(?: artois lys romane)?\b",
+        r"\b(?:agglo|agglomeration|communaute d agglomeration|ca) de bethune\b",
+        r"\bartois lys romane\b",
+        r"\bpas de calais\b",
+    )
 )
 _MAX_WORDS = 6
 # Short words that are also the exact name of a commune of the Nord or Pas-de-Calais.
@@ -103,7 +108,9 @@ class CommuneMatcher:
 
     def find_all(self, text: str) -> list[CommuneMatch]:
         """Every commune named in ``text``, left to right, longest names first."""
-        folded = _NOT_COMMUNES.sub(" ", key(text))
+        folded = key(text)
+        for pattern in _NOT_COMMUNES:
+            folded = pattern.sub(" ", folded)
         words = folded.split()
         # Capitalised words: "Bus" or "Lille" written as names, not the everyday words.
         capitalised = {key(word) for word in re.findall(r"\w+", text) if word[:1].isupper()}

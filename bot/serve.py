@@ -86,8 +86,17 @@ class Servers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start_actions(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(self.config.actions_port), self.config.log_level],
+        process = subprocess.Popen(  # noqa: S603 - our own venv's rasa, fixed arguments
+            [
+                _bin("rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.config.actions_port),
+                self.config.log_level,
+            ],
             cwd=PROJECT_ROOT,
             env=_environment(self.config),
             start_new_session=True,
@@ -95,10 +104,10 @@ class Servers:
         self.processes.append(process)
         return process
 
-    def start_rasa(self, *, shell: bool = False) -> subprocess.Popen[bytes]:
+    def start_rasa(self, *, chat: bool = False) -> subprocess.Popen[bytes]:
         command = [
             _bin("rasa"),
-            "shell" if shell else "run",
+            "shell" if chat else "run",
             "--model",
             str(self.config.model),
             "--endpoints",
@@ -106,17 +115,17 @@ class Servers:
             "--port",
             str(self.config.rasa_port),
         ]
-        if not shell:
+        if not chat:
             command += ["--credentials", str(self.config.credentials), self.config.log_level]
             token = os.environ.get("RASA_API_TOKEN")
             if token:
                 # The HTTP API is only ever exposed behind a token.
                 command += ["--enable-api", "--auth-token", token]
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - our own venv's rasa, fixed arguments
             command,
             cwd=PROJECT_ROOT,
             env=_environment(self.config),
-            start_new_session=not shell,
+            start_new_session=not chat,
         )
         self.processes.append(process)
         return process
@@ -171,7 +180,7 @@ def serve(shell: bool = False) -> int:
             config.var_dir.mkdir(parents=True, exist_ok=True)
             actions = servers.start_actions()
             wait_until_up(f"{config.actions_url}/health", actions, 120)
-            shell_process = servers.start_rasa(shell=True)
+            shell_process = servers.start_rasa(chat=True)
             return shell_process.wait()
         print("Starting the action server and the Rasa server (about 30 s)…", flush=True)
         started = time.monotonic()

@@ -39,8 +39,7 @@ def load_settings() -> Settings:
         french_communes_file=Path(
             os.environ.get(
                 "AGGLO_FRENCH_COMMUNES",
-                PROJECT_ROOT
-                / "node_modules/@etalab/decoupage-administratif/data/communes.json",
+                PROJECT_ROOT / "node_modules/@etalab/decoupage-administratif/data/communes.json",
             )
         ),
     )

@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.kb.content import RESIDENT_CONFIDENCES, Content, load_content
-from bot.lexicon import french_words
 from bot.kb.models import (
     Aid,
     Base,
@@ -28,6 +27,7 @@ from bot.kb.models import (
     TopicContact,
     Unknown,
 )
+from bot.lexicon import french_words
 from bot.settings import Settings
 
 

@@ -331,15 +331,15 @@ def _load_topic_file(
             problems.add(path, entry, f"commune {commune!r} is not the INSEE code of a member commune")
             valid = False
         if valid and source is not None and text is not None and applies_to is not None:
-            fact_ids.add(fact_id)
+            fact_ids.add(str(fact_id))
             topic.facts.append(
                 FactRecord(
-                    id=fact_id,
+                    id=str(fact_id),
                     topic=slug,
-                    field=field_name,
+                    field=str(field_name),
                     text=text,
                     applies_to=applies_to,
-                    confidence=confidence,
+                    confidence=str(confidence),
                     source=source,
                     commune=str(commune) if commune is not None else None,
                 )
@@ -401,7 +401,9 @@ def _check_references(content: Content, kb_dir: Path, problems: _Problems) -> No
             elif facts[rule.fact].confidence not in RESIDENT_CONFIDENCES:
                 problems.add(path, "commune_rules", f"fact {rule.fact!r} is low-confidence")
         if topic.family == "headline_aid":
-            resident_fields = {f.field for f in topic.facts if f.confidence in RESIDENT_CONFIDENCES and f.commune is None}
+            resident_fields = {
+                f.field for f in topic.facts if f.confidence in RESIDENT_CONFIDENCES and f.commune is None
+            }
             unknown_fields = {u.field for u in topic.unknowns}
             for name in AID_FIELDS:
                 if name not in resident_fields and name not in unknown_fields:

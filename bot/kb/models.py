@@ -7,7 +7,6 @@ which Rasa 3.6 pins, so that moving to 2.x is a version bump.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import (
     Boolean,
@@ -19,9 +18,19 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy.orm import Mapped, registry, relationship
+from sqlalchemy.orm.decl_api import DeclarativeMeta
 
-Base = declarative_base()
+mapper_registry = registry()
+
+
+class Base(metaclass=DeclarativeMeta):  # type: ignore[metaclass]  # SQLAlchemy 1.4 ships no types
+    """Declarative base written out, so type checkers see a real class."""
+
+    __abstract__ = True
+    registry = mapper_registry
+    metadata = mapper_registry.metadata
+    __init__ = mapper_registry.constructor
 
 
 class Source(Base):
@@ -45,9 +54,9 @@ class Topic(Base):
     slug: Mapped[str] = Column(String(64), primary_key=True)
     family: Mapped[str] = Column(String(32), nullable=False)
     label: Mapped[str] = Column(String(200), nullable=False)
-    plan_section: Mapped[Optional[str]] = Column(String(200))
-    title: Mapped[Optional[str]] = Column(String(200))
-    intro: Mapped[Optional[str]] = Column(Text)
+    plan_section: Mapped[str | None] = Column(String(200))
+    title: Mapped[str | None] = Column(String(200))
+    intro: Mapped[str | None] = Column(Text)
     keywords: Mapped[str] = Column(Text, nullable=False, default="")  # one per line
     position: Mapped[int] = Column(Integer, nullable=False)
 
@@ -67,7 +76,7 @@ class Fact(Base):
     confidence: Mapped[str] = Column(String(8), nullable=False)
     source_id: Mapped[int] = Column(ForeignKey("sources.id"), nullable=False)
     # Set when the fact is a commune's own scheme: told only to that commune's residents.
-    commune_insee: Mapped[Optional[str]] = Column(ForeignKey("communes.insee"))
+    commune_insee: Mapped[str | None] = Column(ForeignKey("communes.insee"))
     position: Mapped[int] = Column(Integer, nullable=False)
 
     topic = relationship("Topic", back_populates="facts")
@@ -104,15 +113,15 @@ class Aid(Base):
     topic_slug: Mapped[str] = Column(ForeignKey("topics.slug"), primary_key=True)
     name: Mapped[str] = Column(String(200), nullable=False)
     # Whole euros; NULL while no sourced fact gives the amount.
-    amount_min_eur: Mapped[Optional[int]] = Column(Integer)
-    amount_max_eur: Mapped[Optional[int]] = Column(Integer)
-    what: Mapped[Optional[str]] = Column(Text)
-    eligibility: Mapped[Optional[str]] = Column(Text)
-    amount: Mapped[Optional[str]] = Column(Text)
-    how_to_apply: Mapped[Optional[str]] = Column(Text)
-    documents: Mapped[Optional[str]] = Column(Text)
-    contact: Mapped[Optional[str]] = Column(Text)
-    period: Mapped[Optional[str]] = Column(Text)
+    amount_min_eur: Mapped[int | None] = Column(Integer)
+    amount_max_eur: Mapped[int | None] = Column(Integer)
+    what: Mapped[str | None] = Column(Text)
+    eligibility: Mapped[str | None] = Column(Text)
+    amount: Mapped[str | None] = Column(Text)
+    how_to_apply: Mapped[str | None] = Column(Text)
+    documents: Mapped[str | None] = Column(Text)
+    contact: Mapped[str | None] = Column(Text)
+    period: Mapped[str | None] = Column(Text)
 
 
 class Commune(Base):
@@ -122,7 +131,7 @@ class Commune(Base):
 
     insee: Mapped[str] = Column(String(5), primary_key=True)
     name: Mapped[str] = Column(String(120), nullable=False)
-    postal_code: Mapped[Optional[str]] = Column(String(5))
+    postal_code: Mapped[str | None] = Column(String(5))
     department: Mapped[str] = Column(String(3), nullable=False)
     is_member: Mapped[bool] = Column(Boolean, nullable=False, index=True)
 
@@ -151,7 +160,7 @@ class CommuneRule(Base):
     topic_slug: Mapped[str] = Column(ForeignKey("topics.slug"), nullable=False)
     insee: Mapped[str] = Column(ForeignKey("communes.insee"), nullable=False, index=True)
     status: Mapped[str] = Column(String(16), nullable=False)
-    since: Mapped[Optional[dt.date]] = Column(Date)
+    since: Mapped[dt.date | None] = Column(Date)
     perimeter: Mapped[str] = Column(String(16), nullable=False)
     fact_id: Mapped[str] = Column(ForeignKey("facts.id"), nullable=False)
 

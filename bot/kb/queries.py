@@ -170,7 +170,10 @@ class _Snapshot:
     """Everything read from the database in one session, indexed for constant-time lookups."""
 
     def __init__(self, session: Session) -> None:
-        facts = {fact.id: _fact_view(fact) for fact in session.execute(select(Fact).order_by(Fact.topic_slug, Fact.position)).scalars()}
+        facts = {
+            fact.id: _fact_view(fact)
+            for fact in session.execute(select(Fact).order_by(Fact.topic_slug, Fact.position)).scalars()
+        }
         self.communes = {
             commune.insee: _commune_view(commune)
             for commune in session.execute(select(Commune).order_by(Commune.insee)).scalars()
@@ -187,7 +190,9 @@ class _Snapshot:
         for unknown in session.execute(select(Unknown).order_by(Unknown.topic_slug, Unknown.position)).scalars():
             unknowns.setdefault(unknown.topic_slug, []).append(UnknownView(field=unknown.field, text=unknown.text))
         contacts: dict[str, list[FactView]] = {}
-        for link in session.execute(select(TopicContact).order_by(TopicContact.topic_slug, TopicContact.position)).scalars():
+        for link in session.execute(
+            select(TopicContact).order_by(TopicContact.topic_slug, TopicContact.position)
+        ).scalars():
             contacts.setdefault(link.topic_slug, []).append(facts[link.fact_id])
         aids = {aid.topic_slug: aid for aid in session.execute(select(Aid)).scalars()}
         self.topics: dict[str, TopicView] = {}

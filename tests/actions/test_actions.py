@@ -1,0 +1,162 @@
+"""Actions run on JSON tracker fixtures: the exact events and the exact messages they send."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+import bot.services
+from actions.communes import ActionAnswerCommune
+from actions.conversation import ActionConversation
+from actions.fallback import ActionNotUnderstood
+from actions.topics import ActionAnswerTopic
+from bot.answers import agent_fiche, commune_answer, contact_answer, resident_answer
+from bot.services import Services
+from tests.conftest import make_settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def use_test_services(services: Services) -> Iterator[None]:
+    bot.services._services = services
+    yield
+    bot.services.reset_services()
+
+
+def run(action: Action, fixture: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    tracker = Tracker.from_dict(json.loads((FIXTURES / fixture).read_text(encoding="utf-8")))
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return events, dispatcher.messages
+
+
+def message(text: str | None = None, payload: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """A message as rasa_sdk's CollectingDispatcher records it."""
+    return {
+        "text": text,
+        "buttons": extra.get("buttons", []),
+        "elements": [],
+        "custom": payload or {},
+        "template": extra.get("response"),
+        "response": extra.get("response"),
+        "image": None,
+        "attachment": None,
+    }
+
+
+def test_commune_in_the_question(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "permis_vermelles.json")
+    expected = resident_answer(services.kb, "permis_de_louer", commune_insee="62846", commune_only=True)
+    assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", "62846")]
+    assert messages == [message(expected.text, expected.payload())]
+    assert expected.payload()["commune"] == "62846"
+    assert "Vermelles fait partie des communes concernées" in expected.text
+
+
+def test_follow_up_question_uses_the_current_topic(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "delai_suite.json")
+    expected = resident_answer(services.kb, "permis_de_louer", field_name="delay")
+    assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", None)]
+    assert messages == [message(expected.text, expected.payload())]
+    assert "1 mois" in expected.text
+
+
+def test_another_commune_for_the_same_topic(services: Services) -> None:
+    events, messages = run(ActionAnswerCommune(), "et_a_gosnay.json")
+    expected = resident_answer(services.kb, "permis_de_louer", commune_insee="62377", commune_only=True)
+    assert events == [SlotSet("commune", "62377")]
+    assert messages == [message(expected.text, expected.payload())]
+    assert expected.text.startswith("Gosnay ne figure pas dans la liste")
+
+
+def test_commune_given_first_is_kept(services: Services) -> None:
+    events, messages = run(ActionAnswerCommune(), "habite_auchel.json")
+    expected = commune_answer(services.kb, "62048")
+    assert events == [SlotSet("commune", "62048"), SlotSet("topic", "communes")]
+    assert messages == [message(expected.text, expected.payload())]
+
+    events, messages = run(ActionAnswerTopic(), "permis_me_concerne.json")
+    expected = resident_answer(services.kb, "permis_de_louer", commune_insee="62048")
+    assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", "62048")]
+    assert messages == [message(expected.text, expected.payload())]
+    assert "Auchel fait partie des communes concernées" in expected.text
+
+
+def test_bike_type_and_unknown_amount(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "montant_velo_cargo.json")
+    expected = resident_answer(services.kb, "aide_velo", field_name="amount", bike_type="cargo")
+    assert events == [SlotSet("topic", "aide_velo"), SlotSet("commune", None)]
+    assert messages == [message(expected.text, expected.payload())]
+    assert "€" not in expected.text
+
+
+@pytest.mark.parametrize(
+    ("fixture", "slug"), [("fiche_agent.json", "aide_recuperateur_eau"), ("metadata_agent.json", "mutuelle")]
+)
+def test_agent_mode(services: Services, fixture: str, slug: str) -> None:
+    events, messages = run(ActionAnswerTopic(), fixture)
+    expected = agent_fiche(services.kb, slug)
+    assert events == [SlotSet("topic", slug), SlotSet("commune", None)]
+    assert messages == [message(expected.text, expected.payload())]
+    assert "à vérifier" in expected.text
+
+
+def test_first_miss_offers_the_three_likeliest_topics() -> None:
+    events, messages = run(ActionNotUnderstood(), "incompris_premier.json")
+    buttons = [
+        {"title": "Déchets et tri", "payload": "/dechets"},
+        {"title": "Mobilité (hors aide vélo)", "payload": "/mobilite"},
+        {"title": "Eau potable et ressource en eau", "payload": "/eau_potable"},
+    ]
+    assert events == []
+    assert messages == [
+        message(
+            response="utter_incompris_reformuler",
+            payload={"topic": "incompris", "sources": [], "commune": None},
+            buttons=buttons,
+        )
+    ]
+
+
+def test_second_miss_gives_the_contact(services: Services) -> None:
+    events, messages = run(ActionNotUnderstood(), "incompris_second.json")
+    expected = contact_answer(services.kb, "incompris")
+    assert events == []
+    assert messages == [message(response="utter_incompris_contact"), message(expected.text, expected.payload())]
+    assert "03 21 61 50 00" in expected.text
+
+
+def test_out_of_scope_has_its_own_topic() -> None:
+    events, messages = run(ActionConversation(), "hors_sujet.json")
+    assert events == []
+    assert messages == [
+        message(response="utter_hors_sujet", payload={"topic": "hors_sujet", "sources": [], "commune": "62617"})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "fixture"),
+    [
+        (ActionAnswerTopic(), "permis_vermelles.json"),
+        (ActionAnswerCommune(), "habite_auchel.json"),
+        (ActionNotUnderstood(), "incompris_second.json"),
+    ],
+)
+def test_unreachable_knowledge_base_gives_an_apology_and_the_contact(
+    tmp_path: Path, action: Action, fixture: str
+) -> None:
+    bot.services._services = Services(make_settings(tmp_path / "missing"))
+    events, messages = run(action, fixture)
+    assert events == []
+    assert len(messages) == 1
+    assert messages[0]["response"] == "utter_erreur_technique"
+    assert messages[0]["custom"]["topic"] == "contact"
