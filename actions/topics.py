@@ -21,16 +21,8 @@ from actions.common import (
     services,
 )
 from bot.answers import agent_fiche, resident_answer
+from bot.topics import QUESTION_FIELDS, resolve_topic
 
-# Kind of question → field of the knowledge base it asks about.
-QUESTION_FIELDS = {
-    "demander_conditions": "eligibility",
-    "demander_montant": "amount",
-    "demander_demarche": "how_to_apply",
-    "demander_pieces": "documents",
-    "demander_contact": "contact",
-    "demander_delai": "delay",
-}
 HEADLINE_AID_BUTTONS = ("aide_velo", "permis_de_louer", "aide_recuperateur_eau", "mutuelle")
 
 
@@ -50,7 +42,7 @@ class ActionAnswerTopic(Action):
         kb = services().kb
         intent = latest_intent(tracker)
         field_name = QUESTION_FIELDS.get(intent)
-        topic = self._topic(tracker, intent, field_name)
+        topic = self._topic(tracker, intent)
         commune_match = find_commune(tracker)
         named_now = commune_match is not None and commune_match.commune is not None
         commune = (
@@ -80,15 +72,14 @@ class ActionAnswerTopic(Action):
         return [SlotSet("topic", topic), SlotSet("commune", commune)]
 
     @staticmethod
-    def _topic(tracker: Tracker, intent: str, field_name: str | None) -> str | None:
+    def _topic(tracker: Tracker, intent: str) -> str | None:
         """The topic asked about: the intent itself, else the one named, else the current one."""
-        kb = services().kb
-        if field_name is None:
-            return intent if kb.topic(intent) is not None else None
-        for candidate in (entity(tracker, "dispositif"), services().topics.find(latest_text(tracker))):
-            if candidate and kb.topic(candidate) is not None:
-                return candidate
         current = tracker.get_slot("topic")
-        if current and kb.topic(current) is not None:
-            return str(current)
-        return "contact" if intent == "demander_contact" else None
+        return resolve_topic(
+            intent,
+            entity(tracker, "dispositif"),
+            latest_text(tracker),
+            str(current) if current else None,
+            services().kb,
+            services().topics,
+        )

@@ -1,0 +1,251 @@
+"""Load generator for Rasa's REST channel: N concurrent conversations, bounded in time and count.
+
+Each simulated resident replays one of the conversations of ``bench/messages.yml`` under its
+own sender id, waiting for each answer before typing the next message, then starts a new
+conversation with a new sender id. The first ``warmup`` messages of every resident are sent
+before the clock starts and are not measured.
+
+Runs in its own process (``python -m bench.load --url … --conversations 10``, JSON on
+stdout), so the client's CPU is not charged to the servers; ``bench/speed.py`` drives it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import random
+import resource
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
+WEBHOOK_PATH = "/webhooks/rest/webhook"
+
+
+def load_conversations(path: Path = MESSAGES_FILE) -> list[list[str]]:
+    """The conversations of ``bench/messages.yml``: lists of messages typed in a row."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    conversations = [[str(message) for message in conversation] for conversation in data["conversations"]]
+    if not conversations or not all(conversations):
+        raise ValueError(f"{path}: every conversation needs at least one message")
+    return conversations
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), linearly interpolated between closest ranks (numpy's default)."""
+    if not values:
+        return math.nan
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile out of range: {q}")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class LoadResult:
+    """What one load level measured (warm-up excluded)."""
+
+    conversations: int
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    empty_replies: int = 0
+    elapsed_s: float = 0.0
+    warmup_messages: int = 0
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def messages(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def throughput(self) -> float:
+        """Answered messages per second of wall-clock time."""
+        return self.messages / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        lat = self.latencies_ms
+        return {
+            "conversations": self.conversations,
+            "messages": self.messages,
+            "errors": self.errors,
+            "empty_replies": self.empty_replies,
+            "warmup_messages": self.warmup_messages,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "throughput_msg_s": round(self.throughput, 2),
+            "p50_ms": round(percentile(lat, 50), 1) if lat else None,
+            "p95_ms": round(percentile(lat, 95), 1) if lat else None,
+            "p99_ms": round(percentile(lat, 99), 1) if lat else None,
+            "mean_ms": round(sum(lat) / len(lat), 1) if lat else None,
+            "max_ms": round(max(lat), 1) if lat else None,
+            "error_samples": self.error_samples[:5],
+        }
+
+
+class _Resident:
+    """One simulated resident: conversations drawn at random, one sender id per conversation."""
+
+    def __init__(self, index: int, conversations: list[list[str]], run_id: str, seed: int) -> None:
+        self.index = index
+        self.conversations = conversations
+        self.run_id = run_id
+        self.random = random.Random(seed * 1_000_003 + index)
+        self.count = 0
+        self.pending: list[str] = []
+        self.sender = ""
+
+    def next_message(self) -> tuple[str, str]:
+        if not self.pending:
+            self.count += 1
+            self.sender = f"bench-{self.run_id}-{self.index}-{self.count}"
+            self.pending = list(self.random.choice(self.conversations))
+        return self.sender, self.pending.pop(0)
+
+
+class _Budget:
+    """How many measured messages may still be sent (shared by the residents of one level)."""
+
+    def __init__(self, count: int | None) -> None:
+        self.left = count
+
+    def take(self) -> bool:
+        if self.left is None:
+            return True
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+async def _send(
+    session: aiohttp.ClientSession, url: str, sender: str, text: str, result: LoadResult, measured: bool
+) -> float | None:
+    """POST one message; the latency in ms, or None on error (counted in ``result``)."""
+    started = time.perf_counter()
+    try:
+        async with session.post(url, json={"sender": sender, "message": text}) as response:
+            body = await response.read()
+            latency = (time.perf_counter() - started) * 1000
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}: {body[:120]!r}")
+            replies = json.loads(body)
+            if not isinstance(replies, list):
+                raise RuntimeError(f"unexpected reply: {body[:120]!r}")
+    except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as error:
+        if measured:
+            result.errors += 1
+            if len(result.error_samples) < 5:
+                result.error_samples.append(f"{type(error).__name__}: {error}"[:200])
+        return None
+    if measured and not replies:
+        result.empty_replies += 1
+    return latency
+
+
+async def run_load(
+    base_url: str,
+    *,
+    conversations: int,
+    duration: float,
+    max_messages: int | None = None,
+    warmup: int = 1,
+    messages: list[list[str]] | None = None,
+    seed: int = 2032,
+    timeout: float = 60.0,
+    path: str = WEBHOOK_PATH,
+) -> LoadResult:
+    """Drive ``conversations`` residents against ``base_url`` until ``duration`` seconds have
+    passed or ``max_messages`` measured messages were sent, whichever comes first.
+
+    A message already sent when the time is up is still waited for and counted; none is sent
+    after. Throughput is measured messages over the wall time from the end of the warm-up to
+    the last answer.
+    """
+    if conversations < 1:
+        raise ValueError("at least one conversation")
+    scripts = messages if messages is not None else load_conversations()
+    url = base_url.rstrip("/") + path
+    run_id = uuid.uuid4().hex[:8]
+    residents = [_Resident(index, scripts, run_id, seed) for index in range(conversations)]
+    result = LoadResult(conversations=conversations)
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+
+        async def warm(resident: _Resident) -> None:
+            for _ in range(warmup):
+                sender, text = resident.next_message()
+                await _send(session, url, sender, text, result, measured=False)
+                result.warmup_messages += 1
+
+        await asyncio.gather(*(warm(resident) for resident in residents))
+
+        budget = _Budget(max_messages)
+        started = time.perf_counter()
+        deadline = started + duration
+        last_answer = started
+
+        async def measure(resident: _Resident) -> None:
+            nonlocal last_answer
+            while time.perf_counter() < deadline and budget.take():
+                sender, text = resident.next_message()
+                latency = await _send(session, url, sender, text, result, measured=True)
+                last_answer = max(last_answer, time.perf_counter())
+                if latency is not None:
+                    result.latencies_ms.append(latency)
+
+        await asyncio.gather(*(measure(resident) for resident in residents))
+        result.elapsed_s = last_answer - started
+    return result
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:5005", help="Rasa server (REST channel)")
+    parser.add_argument("--conversations", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of measurement")
+    parser.add_argument("--max-messages", type=int, default=None, help="stop after this many measured messages")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured messages per conversation first")
+    parser.add_argument("--seed", type=int, default=2032)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a request counts as failed")
+    parser.add_argument("--messages", type=Path, default=MESSAGES_FILE)
+    args = parser.parse_args(argv)
+    cpu_before = _cpu_seconds()
+    result = asyncio.run(
+        run_load(
+            args.url,
+            conversations=args.conversations,
+            duration=args.duration,
+            max_messages=args.max_messages,
+            warmup=args.warmup,
+            messages=load_conversations(args.messages),
+            seed=args.seed,
+            timeout=args.timeout,
+        )
+    )
+    summary = result.summary()
+    summary["client_cpu_s"] = round(_cpu_seconds() - cpu_before, 2)
+    json.dump(summary, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

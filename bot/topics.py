@@ -1,0 +1,84 @@
+"""Which topic a message is about, from the intent, the `dispositif` entity and the context.
+
+The action server and the quality benchmark both call these functions, so the topic a turn is
+tagged with in production and the topic the benchmark scores are decided by the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.kb.queries import TopicView
+
+# Kind of question → field of the knowledge base it asks about.
+QUESTION_FIELDS = {
+    "demander_conditions": "eligibility",
+    "demander_montant": "amount",
+    "demander_demarche": "how_to_apply",
+    "demander_pieces": "documents",
+    "demander_contact": "contact",
+    "demander_delai": "delay",
+}
+# Small-talk and out-of-scope intents, each answered under the topic slug of the same name.
+CONVERSATION_INTENTS = ("salutation", "remerciement", "au_revoir", "identite_bot", "hors_sujet")
+FALLBACK_INTENT = "nlu_fallback"
+COMMUNE_INTENTS = ("informer_commune", "communes")
+# Payload topics of the turns that are not answered from a topic of the knowledge base.
+NOT_UNDERSTOOD = "incompris"
+COMMUNES = "communes"
+
+
+class _KnowsTopics(Protocol):
+    def topic(self, slug: str) -> TopicView | None: ...
+
+
+class _FindsTopics(Protocol):
+    def find(self, text: str) -> str | None: ...
+
+
+def resolve_topic(
+    intent: str,
+    dispositif: str | None,
+    text: str,
+    current_topic: str | None,
+    kb: _KnowsTopics,
+    detector: _FindsTopics,
+) -> str | None:
+    """The topic a topic or question intent asks about: the intent itself for a topic intent;
+    for a question, the topic named (entity first, then keywords), else the current one.
+    None when it cannot tell (the action then asks which scheme is meant)."""
+    if intent not in QUESTION_FIELDS:
+        return intent if kb.topic(intent) is not None else None
+    for candidate in (dispositif, detector.find(text)):
+        if candidate and kb.topic(candidate) is not None:
+            return candidate
+    if current_topic and kb.topic(current_topic) is not None:
+        return current_topic
+    return "contact" if intent == "demander_contact" else None
+
+
+def turn_topic(
+    intent: str,
+    dispositif: str | None,
+    text: str,
+    current_topic: str | None,
+    kb: _KnowsTopics,
+    detector: _FindsTopics,
+) -> str:
+    """The topic slug the bot's answer to this message carries, seen from the NLU's output.
+
+    Mirrors the actions: small talk keeps its own slug; a commune given on its own follows
+    the current topic ("et à Gosnay ?"), otherwise it is about the communes; a message not
+    understood, or a question whose topic cannot be told, is ``incompris``. The commune
+    actions also look the commune up, which this view leaves out.
+    """
+    if intent == FALLBACK_INTENT:
+        return NOT_UNDERSTOOD
+    if intent in CONVERSATION_INTENTS:
+        return intent
+    if intent in COMMUNE_INTENTS:
+        follow_up = intent == "informer_commune" and current_topic not in (None, COMMUNES)
+        if follow_up and kb.topic(str(current_topic)) is not None:
+            return str(current_topic)
+        return COMMUNES
+    return resolve_topic(intent, dispositif, text, current_topic, kb, detector) or NOT_UNDERSTOOD
