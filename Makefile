@@ -16,7 +16,7 @@ UV_VERSION := 0.13.8
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install kb train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed
+.PHONY: help install kb train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed browser
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,7 +49,7 @@ $(MODEL_STAMP): $(INSTALLED) $(TRAINING_INPUTS)
 	$(RASA) train --fixed-model-name agglo --out models
 	@touch $@
 
-run: install train ## Start the assistant (Rasa REST on :5005, actions, web front)
+run: install train ## Start the assistant (Rasa REST on :5005, actions, web front on :8000: demo page + console)
 	$(PY) -m bot serve
 
 shell: install train ## Chat with the assistant in the terminal
@@ -61,9 +61,20 @@ lint: $(INSTALLED) ## ruff and mypy
 	$(BIN)/mypy
 
 unit: install ## pytest only (offline, fast)
-	$(BIN)/pytest -m "not rasa and not e2e"
+	$(BIN)/pytest -m "not rasa and not e2e and not browser"
 
-test: install train ## Everything: lint, unit tests, Rasa validation and tests, end-to-end
+browser: ## Install Debian's Chromium for the browser tests (as root), else say how
+	@if [ -x /usr/bin/chromium ]; then \
+	  echo "Chromium for the browser tests: /usr/bin/chromium"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "==> Installing Chromium and the emoji font for the browser tests"; \
+	  apt-get update && apt-get install -y chromium fonts-noto-color-emoji; \
+	else \
+	  echo "warning: /usr/bin/chromium is missing, so the browser tests will be skipped." >&2; \
+	  echo "         Install it with: sudo apt-get install -y chromium fonts-noto-color-emoji (or run 'make browser' as root)." >&2; \
+	fi
+
+test: install train browser ## Everything: lint, unit tests, Rasa validation and tests, end-to-end, browser
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 

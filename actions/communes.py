@@ -29,32 +29,37 @@ class ActionAnswerCommune(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         try:
-            return self._answer(dispatcher, tracker)
+            return answer_commune(dispatcher, tracker, follow_up=latest_intent(tracker) == "informer_commune")
         except KnowledgeBaseUnavailable as error:
             return apologise(dispatcher, tracker, error)
 
-    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        kb = services().kb
-        match = find_commune(tracker)
-        current_topic = tracker.get_slot("topic")
-        if match is not None and match.ambiguous:
-            buttons = [{"title": commune.name, "payload": commune.name} for commune in match.candidates]
-            send_response(dispatcher, "utter_preciser_commune", topic="communes", buttons=buttons)
-            return []
-        if match is None or match.commune is None:
-            # No commune recognised: the general answer about the Agglo's communes.
-            send(dispatcher, resident_answer(kb, "communes", commune_insee=tracker.get_slot("commune")))
-            return [SlotSet("topic", "communes")]
-        insee = match.commune.insee
-        follow_up = latest_intent(tracker) == "informer_commune" and current_topic not in (None, "communes")
-        if follow_up and kb.topic(str(current_topic)) is not None:
-            # "et à Gosnay ?": the current topic again, for the new commune.
-            topic = str(current_topic)
-            if agent_mode(tracker):
-                answer = agent_fiche(kb, topic, commune_insee=insee)
-            else:
-                answer = resident_answer(kb, topic, commune_insee=insee, commune_only=True)
-            send(dispatcher, answer)
-            return [SlotSet("commune", insee)]
-        send(dispatcher, commune_answer(kb, insee))
-        return [SlotSet("commune", insee), SlotSet("topic", "communes")]
+
+def answer_commune(dispatcher: CollectingDispatcher, tracker: Tracker, *, follow_up: bool) -> list[dict[str, Any]]:
+    """Answer for the commune named in the latest message.
+
+    ``follow_up``: the message only gives a commune, so the current topic is answered again
+    for it ("et à Gosnay ?"); otherwise the commune's membership and rules are given.
+    """
+    kb = services().kb
+    match = find_commune(tracker)
+    current_topic = tracker.get_slot("topic")
+    if match is not None and match.ambiguous:
+        buttons = [{"title": commune.name, "payload": commune.name} for commune in match.candidates]
+        send_response(dispatcher, "utter_preciser_commune", topic="communes", buttons=buttons)
+        return []
+    if match is None or match.commune is None:
+        # No commune recognised: the general answer about the Agglo's communes.
+        send(dispatcher, resident_answer(kb, "communes", commune_insee=tracker.get_slot("commune")))
+        return [SlotSet("topic", "communes")]
+    insee = match.commune.insee
+    if follow_up and current_topic not in (None, "communes") and kb.topic(str(current_topic)) is not None:
+        # "et à Gosnay ?": the current topic again, for the new commune.
+        topic = str(current_topic)
+        if agent_mode(tracker):
+            answer = agent_fiche(kb, topic, commune_insee=insee)
+        else:
+            answer = resident_answer(kb, topic, commune_insee=insee, commune_only=True)
+        send(dispatcher, answer)
+        return [SlotSet("commune", insee)]
+    send(dispatcher, commune_answer(kb, insee))
+    return [SlotSet("commune", insee), SlotSet("topic", "communes")]

@@ -20,6 +20,7 @@ from actions.common import (
     send_response,
     services,
 )
+from actions.communes import answer_commune
 from bot.answers import agent_fiche, resident_answer
 from bot.topics import QUESTION_FIELDS, resolve_topic
 
@@ -41,6 +42,9 @@ class ActionAnswerTopic(Action):
     def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         kb = services().kb
         intent = latest_intent(tracker)
+        if services().communes.names_only_a_commune(latest_text(tracker)):
+            # "Oblinghem", "et pour Violaines ?": a commune given on its own, whatever the intent.
+            return answer_commune(dispatcher, tracker, follow_up=True)
         field_name = QUESTION_FIELDS.get(intent)
         topic = self._topic(tracker, intent)
         commune_match = find_commune(tracker)

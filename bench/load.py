@@ -165,6 +165,7 @@ async def run_load(
     seed: int = 2032,
     timeout: float = 60.0,
     path: str = WEBHOOK_PATH,
+    keep_alive: bool = False,
 ) -> LoadResult:
     """Drive ``conversations`` residents against ``base_url`` until ``duration`` seconds have
     passed or ``max_messages`` measured messages were sent, whichever comes first.
@@ -172,6 +173,10 @@ async def run_load(
     A message already sent when the time is up is still waited for and counted; none is sent
     after. Throughput is measured messages over the wall time from the end of the warm-up to
     the last answer.
+
+    Each message opens its own connection unless ``keep_alive``: residents pause longer than
+    Sanic's 5 s keep-alive between messages, and with several Sanic workers a kept-alive
+    connection would stay with whichever worker accepted it first.
     """
     if conversations < 1:
         raise ValueError("at least one conversation")
@@ -180,7 +185,7 @@ async def run_load(
     run_id = uuid.uuid4().hex[:8]
     residents = [_Resident(index, scripts, run_id, seed) for index in range(conversations)]
     result = LoadResult(conversations=conversations)
-    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    connector = aiohttp.TCPConnector(limit=0, force_close=not keep_alive)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
 
@@ -226,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2032)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a request counts as failed")
     parser.add_argument("--messages", type=Path, default=MESSAGES_FILE)
+    parser.add_argument("--keep-alive", action="store_true", help="reuse connections between messages")
     args = parser.parse_args(argv)
     cpu_before = _cpu_seconds()
     result = asyncio.run(
@@ -238,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             messages=load_conversations(args.messages),
             seed=args.seed,
             timeout=args.timeout,
+            keep_alive=args.keep_alive,
         )
     )
     summary = result.summary()

@@ -1,4 +1,5 @@
-"""Command line: ``python -m bot kb build|check|show`` and ``python -m bot commune TEXT``.
+"""Command line: ``python -m bot kb build|check|show``, ``python -m bot commune TEXT``,
+``python -m bot serve|web`` and ``python -m bot agents add|list|remove``.
 
 Errors go to stderr with exit code 2.
 """
@@ -6,6 +7,8 @@ Errors go to stderr with exit code 2.
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Sequence
 
@@ -41,6 +44,22 @@ def _parser() -> argparse.ArgumentParser:
     commune.add_argument("text", help='free text, e.g. "noeux les mines"')
     serve = commands.add_parser("serve", help="start the action server and the Rasa server (make run)")
     serve.add_argument("--shell", action="store_true", help="chat in the terminal instead (make shell)")
+    web = commands.add_parser("web", help="start the web front only: demo page, widget, agents' console")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    web.add_argument(
+        "--port", type=int, default=int(os.environ.get("WEB_PORT", "8000")), help="default $WEB_PORT or 8000"
+    )
+    web.add_argument(
+        "--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"), help="the Rasa server to talk to"
+    )
+    agents = commands.add_parser("agents", help="manage the console's agents (AGGLO_AGENTS_FILE, var/agents.yml)")
+    agents_commands = agents.add_subparsers(dest="agents_command", required=True, parser_class=_Parser)
+    add = agents_commands.add_parser("add", help="add an agent; the password is read twice from the terminal or stdin")
+    add.add_argument("name", help="login name, e.g. marie.dupont")
+    add.add_argument("--replace", action="store_true", help="change the password of an existing agent")
+    agents_commands.add_parser("list", help="list the agents")
+    remove = agents_commands.add_parser("remove", help="remove an agent (their sessions end at once)")
+    remove.add_argument("name")
     return parser
 
 
@@ -115,6 +134,51 @@ def _commune(text: str) -> int:
     return 0
 
 
+def _read_password() -> str:
+    """Twice from the terminal, hidden; or the first two lines of stdin (scripts)."""
+    if sys.stdin.isatty():
+        first, second = getpass.getpass("Password: "), getpass.getpass("Password (again): ")
+    else:
+        lines = [*sys.stdin.read().splitlines(), "", ""]
+        first, second = lines[0], lines[1]
+    if first != second:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _agents(command: str, name: str | None, replace: bool) -> int:
+    from bot.web.agents import AgentError, AgentStore, normalise_name
+    from bot.web.settings import load_web_settings
+
+    store = AgentStore(load_web_settings().agents_file)
+    try:
+        if command == "list":
+            for agent in store.names():
+                print(agent)
+            return 0
+        if name is None:  # argparse requires it for add and remove
+            raise AgentError("an agent name is required")
+        name = normalise_name(name)
+        if command == "remove":
+            store.remove(name)
+            print(f"Agent {name!r} removed from {store.path}.")
+            return 0
+        store.add(name, _read_password(), replace=replace)
+        print(f"Agent {name!r} {'updated' if replace else 'added'} in {store.path}.")
+        return 0
+    except ValueError as error:  # AgentError, or the two passwords differ
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _web(host: str, port: int, rasa_url: str) -> int:
+    from bot.web.app import run  # imported here: aiohttp is only needed to serve
+    from bot.web.settings import load_web_settings
+
+    run(load_web_settings(host=host, port=port, rasa_url=rasa_url), Services(load_settings()))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -128,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.serve import serve  # imported here: it is only needed to run the servers
 
             return serve(shell=args.shell)
+        if args.command == "web":
+            return _web(args.host, args.port, args.rasa_url)
+        if args.command == "agents":
+            return _agents(args.agents_command, getattr(args, "name", None), getattr(args, "replace", False))
         return _commune(args.text)
     except ContentError as error:
         print(f"error: invalid content, nothing was written ({len(error.problems)} problem(s)):", file=sys.stderr)

@@ -33,6 +33,8 @@ _NOT_COMMUNES = tuple(
 _MAX_WORDS = 6
 # Short words that are also the exact name of a commune of the Nord or Pas-de-Calais.
 _SHORT_WORDS = frozenset({"a", "au", "en", "et", "la", "le", "les", "y"})
+# Words around a commune name in a message that only gives the commune.
+_FILLER_WORDS = frozenset("et a au pour sur de du moi je j habite suis vis c est ici la le les ville commune".split())
 # Below this length a spelling must be exact: too many short words are one letter apart.
 _FUZZY_MIN_LENGTH = 6
 
@@ -157,6 +159,14 @@ class CommuneMatcher:
         if result is None:
             return None
         return result[0], "fuzzy"
+
+    def names_only_a_commune(self, text: str) -> bool:
+        """True for messages that just give a commune ("Oblinghem", "et pour Violaines ?")."""
+        matches = self.find_all(text)
+        if len(matches) != 1:
+            return False
+        rest = f" {key(text)} ".replace(f" {matches[0].matched_text} ", " ").split()
+        return all(word in _FILLER_WORDS for word in rest)
 
     def find(self, text: str) -> CommuneMatch | None:
         """The commune the text is about: the first member named, else the first commune."""

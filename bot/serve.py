@@ -1,4 +1,4 @@
-"""Start the action server and the Rasa server together; Ctrl-C stops both.
+"""Start the action server, the Rasa server and the web front together; Ctrl-C stops them all.
 
 Used by ``make run`` and ``make shell``, by the end-to-end tests and by the benchmarks, so
 every one of them runs the servers the same way.
@@ -25,6 +25,7 @@ DEFAULT_MODEL = PROJECT_ROOT / "models" / "agglo.tar.gz"
 class ServerConfig:
     rasa_port: int = 5005
     actions_port: int = 5055
+    web_port: int = 8000
     model: Path = DEFAULT_MODEL
     var_dir: Path = field(default_factory=lambda: load_settings().var_dir)
     endpoints: Path = PROJECT_ROOT / "endpoints.yml"
@@ -40,6 +41,10 @@ class ServerConfig:
     @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
 
 
 def _bin(name: str) -> str:
@@ -79,7 +84,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float) ->
 
 
 class Servers:
-    """The action server and the Rasa server as child processes."""
+    """The action server, the Rasa server and the web front as child processes."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
@@ -130,13 +135,35 @@ class Servers:
         self.processes.append(process)
         return process
 
+    def start_web(self) -> subprocess.Popen[bytes]:
+        """The web front (demo page, widget, agents' console), which talks to Rasa's REST channel."""
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "web",
+                "--port",
+                str(self.config.web_port),
+                "--rasa-url",
+                self.config.rasa_url,
+            ],
+            cwd=PROJECT_ROOT,
+            env=_environment(self.config),
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
     def start(self, timeout: float = 180) -> None:
-        """Start both servers and wait until they answer."""
+        """Start the servers and wait until they answer; the web front comes last."""
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
         actions = self.start_actions()
         rasa = self.start_rasa()
         wait_until_up(f"{self.config.actions_url}/health", actions, timeout)
         wait_until_up(f"{self.config.rasa_url}/", rasa, timeout)
+        web = self.start_web()
+        wait_until_up(f"{self.config.web_url}/healthz", web, 60)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -165,6 +192,7 @@ def serve(shell: bool = False) -> int:
     config = ServerConfig(
         rasa_port=int(os.environ.get("RASA_PORT", "5005")),
         actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
+        web_port=int(os.environ.get("WEB_PORT", "8000")),
     )
     if not config.model.exists():
         print(f"error: no trained model at {config.model}: run `make train`", file=sys.stderr)
@@ -182,7 +210,7 @@ def serve(shell: bool = False) -> int:
             wait_until_up(f"{config.actions_url}/health", actions, 120)
             shell_process = servers.start_rasa(chat=True)
             return shell_process.wait()
-        print("Starting the action server and the Rasa server (about 30 s)…", flush=True)
+        print("Starting the action server, the Rasa server and the web front (about 30 s)…", flush=True)
         started = time.monotonic()
         servers.start()
         print(
@@ -190,6 +218,9 @@ def serve(shell: bool = False) -> int:
             f"  REST channel: POST {config.rasa_url}/webhooks/rest/webhook\n"
             f"  Try: curl -s {config.rasa_url}/webhooks/rest/webhook "
             """-d '{"sender": "moi", "message": "c'"'"'est quoi la mutuelle pour tous"}'\n"""
+            f"  Chat widget (demo page): {config.web_url}/\n"
+            f"  Agents' console:         {config.web_url}/console"
+            " (add an agent first: python -m bot agents add NAME)\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )

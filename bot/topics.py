@@ -22,7 +22,6 @@ QUESTION_FIELDS = {
 # Small-talk and out-of-scope intents, each answered under the topic slug of the same name.
 CONVERSATION_INTENTS = ("salutation", "remerciement", "au_revoir", "identite_bot", "hors_sujet")
 FALLBACK_INTENT = "nlu_fallback"
-COMMUNE_INTENTS = ("informer_commune", "communes")
 # Payload topics of the turns that are not answered from a topic of the knowledge base.
 NOT_UNDERSTOOD = "incompris"
 COMMUNES = "communes"
@@ -64,20 +63,25 @@ def turn_topic(
     current_topic: str | None,
     kb: _KnowsTopics,
     detector: _FindsTopics,
+    *,
+    only_commune: bool = False,
 ) -> str:
     """The topic slug the bot's answer to this message carries, seen from the NLU's output.
 
-    Mirrors the actions: small talk keeps its own slug; a commune given on its own follows
-    the current topic ("et à Gosnay ?"), otherwise it is about the communes; a message not
-    understood, or a question whose topic cannot be told, is ``incompris``. The commune
-    actions also look the commune up, which this view leaves out.
+    Mirrors the actions: small talk keeps its own slug; a commune given on its own
+    (``informer_commune``, or ``only_commune``: a topic or question intent on a message that
+    only names a commune) follows the current topic ("et à Gosnay ?"), otherwise it is about
+    the communes; a message not understood, or a question whose topic cannot be told, is
+    ``incompris``. The commune actions also look the commune up, which this view leaves out.
     """
     if intent == FALLBACK_INTENT:
         return NOT_UNDERSTOOD
     if intent in CONVERSATION_INTENTS:
         return intent
-    if intent in COMMUNE_INTENTS:
-        follow_up = intent == "informer_commune" and current_topic not in (None, COMMUNES)
+    if intent == COMMUNES:
+        return COMMUNES
+    if intent == "informer_commune" or only_commune:
+        follow_up = current_topic not in (None, COMMUNES)
         if follow_up and kb.topic(str(current_topic)) is not None:
             return str(current_topic)
         return COMMUNES

@@ -3,6 +3,9 @@
 Rasa logs a failed custom action (action server down or crashed) and carries on, so the
 resident would get an empty reply. This channel notices the empty reply and sends the
 ``utter_erreur_technique`` response of domain.yml instead: an apology and the Agglo's contact.
+
+Creating the channel also makes Rasa check the action server's answers with a validator built
+once (channels/action_validation.py): the largest single cost of a turn otherwise.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.utils.io import read_yaml_file
+
+from channels import action_validation
 
 DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 APOLOGY_RESPONSE = "utter_erreur_technique"
@@ -30,6 +35,7 @@ class AggloRestInput(RestInput):
     def __init__(self) -> None:
         super().__init__()
         self.apology = _apology_text()
+        action_validation.install()
 
     @classmethod
     def name(cls) -> str:

@@ -160,3 +160,10 @@ def test_unreachable_knowledge_base_gives_an_apology_and_the_contact(
     assert len(messages) == 1
     assert messages[0]["response"] == "utter_erreur_technique"
     assert messages[0]["custom"]["topic"] == "contact"
+
+
+def test_a_commune_on_its_own_is_answered_as_a_commune_whatever_the_intent(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "commune_seule_mal_classee.json")
+    expected = commune_answer(services.kb, "62632")
+    assert events == [SlotSet("commune", "62632"), SlotSet("topic", "communes")]
+    assert messages == [message(expected.text, expected.payload())]

@@ -149,3 +149,19 @@ def test_ambiguous_short_name_lists_both_members(services: Services) -> None:
 )
 def test_topic_named_in_text(services: Services, text: str, slug: str | None) -> None:
     assert services.topics.find(text) == slug
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Oblinghem", True),
+        ("et pour Violaines ?", True),
+        ("et à Gosnay ?", True),
+        ("j'habite à Auchel", True),
+        ("mon appart à Vermelles est concerné par le permis de louer ?", False),
+        ("c'est quoi la mutuelle pour tous", False),
+        ("Béthune ou Lillers", False),
+    ],
+)
+def test_message_that_only_gives_a_commune(services: Services, text: str, expected: bool) -> None:
+    assert services.communes.names_only_a_commune(text) is expected

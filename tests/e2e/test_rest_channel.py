@@ -26,6 +26,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     config = ServerConfig(
         rasa_port=5105,
         actions_port=5155,
+        web_port=8155,
         var_dir=var_dir,
         extra_env={"DATABASE_URL": load_settings().database_url},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,7 +28,14 @@ needs_model = pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no trained 
 
 
 def rasa(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([RASA, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+    # endpoints.yml takes these from the environment (bot/serve.py sets them for the servers).
+    env = {
+        **os.environ,
+        "AGGLO_TRACKER_DB": str(RESULTS / "tracker-test.sqlite3"),
+        "AGGLO_ACTIONS_URL": "http://127.0.0.1:5055/webhook",
+    }
+    RESULTS.mkdir(exist_ok=True)
+    return subprocess.run([RASA, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900, env=env)
 
 
 def responses_sent_by_actions() -> set[str]:

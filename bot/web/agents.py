@@ -1,0 +1,141 @@
+"""Front-desk agents allowed into the console, in a YAML file the administrator manages.
+
+``python -m bot agents add|list|remove`` edits the file; passwords are stored as bcrypt
+hashes only. The file is re-read when it changes, so a removed agent is locked out at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import bcrypt
+import yaml
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+MIN_PASSWORD_CHARS = 12
+# bcrypt only reads the first 72 bytes: longer passwords are refused rather than cut.
+MAX_PASSWORD_BYTES = 72
+_HEADER = "# Console agents: managed with `python -m bot agents add|list|remove NAME`. Never commit this file.\n"
+
+
+class AgentError(ValueError):
+    """A bad name or password, or an unreadable agents file."""
+
+
+def normalise_name(name: str) -> str:
+    return name.strip().lower()
+
+
+def check_name(name: str) -> str:
+    name = normalise_name(name)
+    if not NAME_PATTERN.fullmatch(name):
+        raise AgentError(
+            f"invalid agent name {name!r}: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise AgentError(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise AgentError(f"the password must fit in {MAX_PASSWORD_BYTES} bytes (bcrypt ignores the rest)")
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> bytes:
+    # Checked against when the name is unknown, so that a login takes as long either way.
+    return bcrypt.hashpw(os.urandom(16).hex().encode("ascii"), bcrypt.gensalt())
+
+
+class AgentStore:
+    """Agent name → bcrypt hash, stored in ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._cache: tuple[float, dict[str, str]] | None = None
+
+    def _read(self) -> dict[str, str]:
+        try:
+            mtime = self.path.stat().st_mtime
+        except FileNotFoundError:
+            return {}
+        with self._lock:
+            if self._cache is not None and self._cache[0] == mtime:
+                return self._cache[1]
+            try:
+                data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as error:
+                raise AgentError(f"{self.path} is not valid YAML: {error}") from error
+            agents = data.get("agents") if isinstance(data, dict) else None
+            if agents is None:
+                agents = {}
+            if not isinstance(agents, dict) or not all(
+                isinstance(name, str) and isinstance(hashed, str) for name, hashed in agents.items()
+            ):
+                raise AgentError(f"{self.path}: expected `agents:` mapping names to bcrypt hashes")
+            self._cache = (mtime, dict(agents))
+            return self._cache[1]
+
+    def _write(self, agents: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = _HEADER + yaml.safe_dump({"agents": dict(sorted(agents.items()))}, allow_unicode=True)
+        # Written to a private temporary file, then renamed: never half-written, never world-readable.
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".agents-", suffix=".yml")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        with self._lock:
+            self._cache = None
+
+    def names(self) -> list[str]:
+        return sorted(self._read())
+
+    def exists(self, name: str) -> bool:
+        return normalise_name(name) in self._read()
+
+    def add(self, name: str, password: str, *, replace: bool = False) -> None:
+        name = check_name(name)
+        agents = dict(self._read())
+        if name in agents and not replace:
+            raise AgentError(f"agent {name!r} already exists (use --replace to change the password)")
+        agents[name] = hash_password(password)
+        self._write(agents)
+
+    def remove(self, name: str) -> None:
+        name = normalise_name(name)
+        agents = dict(self._read())
+        if name not in agents:
+            raise AgentError(f"no agent named {name!r}")
+        del agents[name]
+        self._write(agents)
+
+    def verify(self, name: str, password: str) -> bool:
+        """True when ``password`` is the agent's. Slow on purpose (bcrypt): call it off the event loop."""
+        stored = self._read().get(normalise_name(name))
+        candidate = password.encode("utf-8")
+        if len(candidate) > MAX_PASSWORD_BYTES or not candidate:
+            return False
+        if stored is None:
+            bcrypt.checkpw(candidate, _decoy_hash())
+            return False
+        try:
+            return bcrypt.checkpw(candidate, stored.encode("ascii"))
+        except ValueError:  # a damaged hash in the file
+            return False

@@ -1,0 +1,41 @@
+"""HTML pages from ``bot/web/templates``, every value escaped (Jinja2 with autoescape on)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+_HTTP_URL = re.compile(r"https?://[^\s]+\Z", re.IGNORECASE)
+
+
+def french_date(value: dt.date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else "?"
+
+
+def http_url(value: str) -> str:
+    """The address itself if it is http(s), else a harmless one (never ``javascript:``)."""
+    return value if _HTTP_URL.match(value) else "#"
+
+
+def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        # Escape everything, whatever the file name: pages show knowledge-base and user text.
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["french_date"] = french_date
+    environment.filters["http_url"] = http_url
+    return environment
+
+
+def render(environment: jinja2.Environment, name: str, **context: Any) -> str:
+    return environment.get_template(name).render(**context)

@@ -1,0 +1,756 @@
+/*
+ * Agglo Assistant – chat widget.
+ *
+ * Embed on any page with one tag:  <script src="https://HOST/widget.js" defer></script>
+ * Options (data attributes of that tag):
+ *   data-mode="agent"       the agents' console (separate conversation, complete fiches)
+ *   data-target="#element"  render inside that element instead of a floating button
+ *
+ * Safety: everything the bot or the user writes is inserted with textContent or
+ * createElement, never parsed as HTML; only http(s) addresses become links.
+ */
+(function () {
+  "use strict";
+
+  var TEXT = {
+    launcher: "Une question ? Demandez à l'assistant",
+    title: "Assistant de l'Agglo",
+    agentTitle: "Assistant – mode agent",
+    close: "Fermer l'assistant",
+    reset: "Nouvelle conversation",
+    resetDone: "Nouvelle conversation commencée.",
+    welcome:
+      "Bonjour ! Je suis l'assistant de l'Agglo de Béthune-Bruay. Posez votre question sur les aides, le permis de louer, les déchets, l'eau, la mobilité…\nMes réponses citent leurs sources. Ne donnez pas d'informations personnelles.",
+    welcomeAgent:
+      "Mode agent : je réponds avec la fiche complète du thème, y compris les informations à vérifier et leurs sources.",
+    inputLabel: "Votre question",
+    inputHint: "Entrée pour envoyer, Maj + Entrée pour aller à la ligne.",
+    send: "Envoyer",
+    you: "Vous :",
+    bot: "L'assistant :",
+    typing: "L'assistant écrit…",
+    counter: function (count, max) {
+      return count + " / " + max + " caractères";
+    },
+    tooLong: function (max) {
+      return (
+        "Votre message est un peu long : " +
+        max +
+        " caractères au maximum. Pourriez-vous le raccourcir ? Merci !"
+      );
+    },
+    unreachable:
+      "Oups, l'assistant est injoignable pour le moment. Vérifiez votre connexion, puis réessayez dans un instant.",
+    retry: "Réessayer",
+    emptyReply: "Je n'ai pas de réponse à vous donner pour le moment. Pouvez-vous reformuler ?",
+    suggestions: "Suggestions",
+    sources: "Sources",
+    source: "Source",
+    verifiedOn: "vérifié le",
+    newTab: "(nouvel onglet)",
+    feedbackQuestion: "Cette réponse vous a-t-elle aidé ?",
+    feedbackUp: "Oui, cette réponse m'a aidé",
+    feedbackDown: "Non, cette réponse ne m'a pas aidé",
+    feedbackMissing: "Qu'est-ce qui manquait ? (facultatif)",
+    feedbackPrivacy: "N'indiquez ni nom, ni adresse, ni numéro de téléphone.",
+    feedbackSend: "Envoyer mon avis",
+    feedbackCancel: "Annuler",
+    feedbackThanks: "Merci pour votre avis, il nous aide à améliorer l'assistant.",
+    feedbackError: "Votre avis n'a pas pu être envoyé. Réessayez dans un instant.",
+  };
+
+  var MAX_MESSAGE = 500;
+  var MAX_COMMENT = 1000;
+  var MAX_TURNS = 60;
+  var TIMEOUT_MS = 95000;
+  var URL_PATTERN = /https?:\/\/[^\s<>"'()]+/g;
+  var TRAILING_PUNCTUATION = /[.,;:!?»]+$/;
+  // The answer's own "Sources :" lines are shown as the structured source list instead.
+  var SOURCES_HEADING = /^\s*sources\s*:?\s*$/i;
+
+  var script = document.currentScript;
+  if (!script || window.__aggloChatLoaded) {
+    return;
+  }
+  window.__aggloChatLoaded = true;
+
+  var base = new URL(script.src, document.baseURI);
+  var apiOrigin = base.origin;
+  var mode = script.getAttribute("data-mode") === "agent" ? "agent" : "resident";
+  var targetSelector = script.getAttribute("data-target");
+  var storageKey = "agglo-chat:" + mode;
+  var prefix = "agglo-chat-" + mode + "-";
+
+  // Storage --------------------------------------------------------------------------------
+  function newSender() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    var hex = "";
+    for (var i = 0; i < bytes.length; i += 1) {
+      hex += ("0" + bytes[i].toString(16)).slice(-2);
+    }
+    return "w" + hex;
+  }
+
+  function load() {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem(storageKey) || "null");
+      if (saved && typeof saved.sender === "string" && Array.isArray(saved.turns)) {
+        return { sender: saved.sender, turns: saved.turns, open: saved.open === true };
+      }
+    } catch (error) {
+      // Storage blocked or damaged: start afresh.
+    }
+    return { sender: newSender(), turns: [], open: false };
+  }
+
+  var state = load();
+
+  function save() {
+    state.turns = state.turns.slice(-MAX_TURNS);
+    try {
+      window.localStorage.setItem(storageKey, JSON.stringify(state));
+    } catch (error) {
+      // Private browsing: the conversation just won't survive a reload.
+    }
+  }
+
+  // DOM helpers ----------------------------------------------------------------------------
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = String(text);
+    }
+    return node;
+  }
+
+  function srOnly(text) {
+    return el("span", "agglo-chat__sr-only", text);
+  }
+
+  function safeUrl(value) {
+    try {
+      var url = new URL(String(value));
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function link(href, label) {
+    var anchor = el("a", "agglo-chat__link", label);
+    anchor.href = href;
+    anchor.target = "_blank";
+    anchor.rel = "noopener noreferrer";
+    anchor.appendChild(srOnly(" " + TEXT.newTab));
+    return anchor;
+  }
+
+  function appendLinkified(parent, line) {
+    var last = 0;
+    line.replace(URL_PATTERN, function (match, offset) {
+      var trailing = (match.match(TRAILING_PUNCTUATION) || [""])[0];
+      var candidate = match.slice(0, match.length - trailing.length);
+      var href = safeUrl(candidate);
+      if (!href) {
+        return match;
+      }
+      parent.appendChild(document.createTextNode(line.slice(last, offset)));
+      parent.appendChild(link(href, candidate));
+      last = offset + candidate.length;
+      return match;
+    });
+    parent.appendChild(document.createTextNode(line.slice(last)));
+  }
+
+  function appendText(parent, text) {
+    String(text)
+      .split("\n")
+      .forEach(function (line, index) {
+        if (index > 0) {
+          parent.appendChild(document.createElement("br"));
+        }
+        appendLinkified(parent, line);
+      });
+  }
+
+  function frenchDate(value) {
+    var parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value || ""));
+    return parts ? parts[3] + "/" + parts[2] + "/" + parts[1] : String(value || "");
+  }
+
+  function withoutSourceLines(text, hasSources) {
+    if (!hasSources) {
+      return text;
+    }
+    var lines = String(text).split("\n");
+    for (var i = 0; i < lines.length; i += 1) {
+      if (SOURCES_HEADING.test(lines[i])) {
+        return lines.slice(0, i).join("\n");
+      }
+    }
+    return text;
+  }
+
+  // Layout ---------------------------------------------------------------------------------
+  var target = targetSelector ? document.querySelector(targetSelector) : null;
+  var inline = Boolean(target);
+
+  if (!document.querySelector('link[data-agglo-chat]')) {
+    var stylesheet = document.createElement("link");
+    stylesheet.rel = "stylesheet";
+    stylesheet.href = apiOrigin + "/widget.css";
+    stylesheet.setAttribute("data-agglo-chat", "");
+    document.head.appendChild(stylesheet);
+  }
+
+  var root = el("div", "agglo-chat agglo-chat--" + mode + (inline ? " agglo-chat--inline" : " agglo-chat--floating"));
+  root.lang = "fr";
+
+  var launcher = null;
+  if (!inline) {
+    launcher = el("button", "agglo-chat__launcher");
+    launcher.type = "button";
+    launcher.id = prefix + "launcher";
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-controls", prefix + "panel");
+    var bubbleIcon = el("span", "agglo-chat__launcher-icon", "💬");
+    bubbleIcon.setAttribute("aria-hidden", "true");
+    launcher.appendChild(bubbleIcon);
+    launcher.appendChild(el("span", "agglo-chat__launcher-text", TEXT.launcher));
+    root.appendChild(launcher);
+  }
+
+  var panel = el("section", "agglo-chat__panel");
+  panel.id = prefix + "panel";
+  panel.setAttribute("aria-label", mode === "agent" ? TEXT.agentTitle : TEXT.title);
+
+  var header = el("div", "agglo-chat__header");
+  var closeButton = null;
+  if (!inline) {
+    header.appendChild(el("h2", "agglo-chat__title", TEXT.title));
+    closeButton = el("button", "agglo-chat__close");
+    closeButton.type = "button";
+    closeButton.setAttribute("aria-label", TEXT.close);
+    var cross = el("span", null, "×");
+    cross.setAttribute("aria-hidden", "true");
+    closeButton.appendChild(cross);
+    header.appendChild(closeButton);
+  }
+  var tools = el("div", "agglo-chat__tools");
+  var resetButton = el("button", "agglo-chat__reset", TEXT.reset);
+  resetButton.type = "button";
+  tools.appendChild(resetButton);
+  header.appendChild(tools);
+  panel.appendChild(header);
+
+  var log = el("div", "agglo-chat__log");
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-relevant", "additions");
+  log.setAttribute("aria-label", "Conversation");
+  log.tabIndex = 0; // scrollable: reachable with the keyboard
+  panel.appendChild(log);
+
+  var typing = el("div", "agglo-chat__typing");
+  typing.setAttribute("role", "status");
+  panel.appendChild(typing);
+
+  var alertBox = el("div", "agglo-chat__alert");
+  alertBox.setAttribute("role", "alert");
+  panel.appendChild(alertBox);
+
+  var form = el("form", "agglo-chat__form");
+  form.noValidate = true;
+  var label = el("label", "agglo-chat__label", TEXT.inputLabel);
+  label.htmlFor = prefix + "input";
+  var input = el("textarea", "agglo-chat__input");
+  input.id = prefix + "input";
+  input.name = "message";
+  input.rows = 2;
+  input.autocomplete = "off";
+  input.setAttribute("aria-describedby", prefix + "hint " + prefix + "counter");
+  var hint = el("p", "agglo-chat__hint", TEXT.inputHint);
+  hint.id = prefix + "hint";
+  var counter = el("p", "agglo-chat__counter", TEXT.counter(0, MAX_MESSAGE));
+  counter.id = prefix + "counter";
+  var notice = el("p", "agglo-chat__notice");
+  notice.id = prefix + "notice";
+  notice.setAttribute("aria-live", "polite");
+  var sendButton = el("button", "agglo-chat__send", TEXT.send);
+  sendButton.type = "submit";
+  var row = el("div", "agglo-chat__row");
+  row.appendChild(input);
+  row.appendChild(sendButton);
+  form.appendChild(label);
+  form.appendChild(row);
+  var meta = el("div", "agglo-chat__meta");
+  meta.appendChild(hint);
+  meta.appendChild(counter);
+  form.appendChild(meta);
+  form.appendChild(notice);
+  panel.appendChild(form);
+  root.appendChild(panel);
+
+  // Rendering ------------------------------------------------------------------------------
+  function renderUser(turn) {
+    var item = el("div", "agglo-chat__msg agglo-chat__msg--user");
+    var bubble = el("p", "agglo-chat__bubble");
+    bubble.appendChild(srOnly(TEXT.you + " "));
+    appendText(bubble, turn.text);
+    item.appendChild(bubble);
+    return item;
+  }
+
+  function renderSources(sources) {
+    var box = el("div", "agglo-chat__sources");
+    box.appendChild(el("p", "agglo-chat__sources-title", sources.length > 1 ? TEXT.sources : TEXT.source));
+    var list = el("ul", "agglo-chat__sources-list");
+    sources.forEach(function (source) {
+      var entry = el("li", "agglo-chat__source");
+      var href = safeUrl(source.url);
+      var title = String(source.title || source.url || "");
+      entry.appendChild(href ? link(href, title) : el("span", null, title));
+      if (source.verified_on) {
+        entry.appendChild(el("span", "agglo-chat__verified", " – " + TEXT.verifiedOn + " " + frenchDate(source.verified_on)));
+      }
+      list.appendChild(entry);
+    });
+    box.appendChild(list);
+    return box;
+  }
+
+  function renderButtons(buttons) {
+    var group = el("div", "agglo-chat__buttons");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", TEXT.suggestions);
+    buttons.forEach(function (button) {
+      var choice = el("button", "agglo-chat__choice", button.title);
+      choice.type = "button";
+      choice.addEventListener("click", function () {
+        send(String(button.payload || button.title), String(button.title || button.payload));
+      });
+      group.appendChild(choice);
+    });
+    return group;
+  }
+
+  function renderFeedback(turn, container) {
+    container.textContent = "";
+    if (turn.feedback) {
+      var thanks = el("p", "agglo-chat__thanks", TEXT.feedbackThanks);
+      thanks.setAttribute("role", "status");
+      container.appendChild(thanks);
+      return;
+    }
+    var group = el("div", "agglo-chat__rate");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", TEXT.feedbackQuestion);
+    var question = el("span", "agglo-chat__rate-question", TEXT.feedbackQuestion);
+    question.setAttribute("aria-hidden", "true");
+    group.appendChild(question);
+    var up = el("button", "agglo-chat__rate-button agglo-chat__rate-button--up", "👍");
+    up.type = "button";
+    up.setAttribute("aria-label", TEXT.feedbackUp);
+    var down = el("button", "agglo-chat__rate-button agglo-chat__rate-button--down", "👎");
+    down.type = "button";
+    down.setAttribute("aria-label", TEXT.feedbackDown);
+    group.appendChild(up);
+    group.appendChild(down);
+    container.appendChild(group);
+    var error = el("p", "agglo-chat__feedback-error");
+    error.setAttribute("role", "alert");
+    container.appendChild(error);
+
+    up.addEventListener("click", function () {
+      postFeedback(turn, "up", null, container, error);
+    });
+    down.addEventListener("click", function () {
+      askWhatWasMissing(turn, container);
+    });
+  }
+
+  function askWhatWasMissing(turn, container) {
+    container.textContent = "";
+    var feedbackForm = el("form", "agglo-chat__comment");
+    var id = prefix + "comment-" + turn.id;
+    var commentLabel = el("label", "agglo-chat__label", TEXT.feedbackMissing);
+    commentLabel.htmlFor = id;
+    var comment = el("textarea", "agglo-chat__comment-input");
+    comment.id = id;
+    comment.rows = 2;
+    comment.maxLength = MAX_COMMENT;
+    comment.setAttribute("aria-describedby", id + "-privacy");
+    var privacy = el("p", "agglo-chat__hint", TEXT.feedbackPrivacy);
+    privacy.id = id + "-privacy";
+    var actions = el("div", "agglo-chat__comment-actions");
+    var submit = el("button", "agglo-chat__comment-send", TEXT.feedbackSend);
+    submit.type = "submit";
+    var cancel = el("button", "agglo-chat__comment-cancel", TEXT.feedbackCancel);
+    cancel.type = "button";
+    actions.appendChild(submit);
+    actions.appendChild(cancel);
+    var error = el("p", "agglo-chat__feedback-error");
+    error.setAttribute("role", "alert");
+    feedbackForm.appendChild(commentLabel);
+    feedbackForm.appendChild(comment);
+    feedbackForm.appendChild(privacy);
+    feedbackForm.appendChild(actions);
+    feedbackForm.appendChild(error);
+    container.appendChild(feedbackForm);
+    comment.focus();
+
+    feedbackForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      postFeedback(turn, "down", comment.value.trim() || null, container, error);
+    });
+    cancel.addEventListener("click", function () {
+      renderFeedback(turn, container);
+      var downButton = container.querySelector(".agglo-chat__rate-button--down");
+      if (downButton) {
+        downButton.focus();
+      }
+    });
+    comment.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        event.stopPropagation();
+        cancel.click();
+      }
+    });
+  }
+
+  function renderBot(turn) {
+    var item = el("div", "agglo-chat__msg agglo-chat__msg--bot");
+    var hasSources = Array.isArray(turn.sources) && turn.sources.length > 0;
+    var texts = Array.isArray(turn.texts) ? turn.texts : [];
+    texts.forEach(function (text, index) {
+      var bubble = el("p", "agglo-chat__bubble");
+      if (index === 0) {
+        bubble.appendChild(srOnly(TEXT.bot + " "));
+      }
+      appendText(bubble, withoutSourceLines(text, hasSources));
+      item.appendChild(bubble);
+    });
+    if (Array.isArray(turn.buttons) && turn.buttons.length) {
+      item.appendChild(renderButtons(turn.buttons));
+    }
+    if (hasSources) {
+      item.appendChild(renderSources(turn.sources));
+    }
+    if (!turn.welcome && texts.length) {
+      var feedback = el("div", "agglo-chat__feedback");
+      renderFeedback(turn, feedback);
+      item.appendChild(feedback);
+    }
+    return item;
+  }
+
+  function render(turn) {
+    return turn.role === "user" ? renderUser(turn) : renderBot(turn);
+  }
+
+  function renderAll() {
+    log.textContent = "";
+    log.appendChild(renderBot({ welcome: true, texts: [mode === "agent" ? TEXT.welcomeAgent : TEXT.welcome] }));
+    state.turns.forEach(function (turn) {
+      log.appendChild(render(turn));
+    });
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function append(turn) {
+    state.turns.push(turn);
+    save();
+    var item = render(turn);
+    var previous = log.lastElementChild;
+    log.appendChild(item);
+    if (turn.role === "bot") {
+      // Long answers (agent fiches): show the question and the answer's beginning, not its end.
+      // The log is positioned, so offsetTop is measured from its top.
+      var anchor = previous && previous.classList.contains("agglo-chat__msg--user") ? previous : item;
+      log.scrollTop = Math.max(0, anchor.offsetTop - 8);
+    } else {
+      log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  function botTurn(replies, question) {
+    var turn = {
+      role: "bot",
+      id: Date.now().toString(36) + Math.random().toString(36).slice(2, 6),
+      question: question,
+      texts: [],
+      buttons: [],
+      sources: [],
+      topic: null,
+    };
+    (Array.isArray(replies) ? replies : []).forEach(function (reply) {
+      if (!reply || typeof reply !== "object") {
+        return;
+      }
+      if (typeof reply.text === "string" && reply.text) {
+        turn.texts.push(reply.text);
+      }
+      if (Array.isArray(reply.buttons)) {
+        reply.buttons.forEach(function (button) {
+          if (button && (button.title || button.payload)) {
+            turn.buttons.push({ title: String(button.title || button.payload), payload: String(button.payload || button.title) });
+          }
+        });
+      }
+      var custom = reply.custom;
+      if (custom && typeof custom === "object") {
+        if (typeof custom.topic === "string") {
+          turn.topic = custom.topic;
+        }
+        if (Array.isArray(custom.sources)) {
+          custom.sources.forEach(function (source) {
+            if (source && typeof source === "object") {
+              turn.sources.push({
+                title: String(source.title || ""),
+                url: String(source.url || ""),
+                verified_on: String(source.verified_on || ""),
+              });
+            }
+          });
+        }
+      }
+    });
+    if (!turn.texts.length) {
+      turn.texts.push(TEXT.emptyReply);
+    }
+    return turn;
+  }
+
+  // Network --------------------------------------------------------------------------------
+  function headers() {
+    var result = { "Content-Type": "application/json" };
+    var token = document.querySelector('meta[name="agglo-csrf-token"]');
+    if (token && apiOrigin === window.location.origin) {
+      result["X-CSRF-Token"] = token.getAttribute("content") || "";
+    }
+    return result;
+  }
+
+  function post(path, body) {
+    var controller = new AbortController();
+    var timer = window.setTimeout(function () {
+      controller.abort();
+    }, TIMEOUT_MS);
+    return fetch(apiOrigin + path, {
+      method: "POST",
+      headers: headers(),
+      body: JSON.stringify(body),
+      signal: controller.signal,
+      credentials: "same-origin",
+    }).finally(function () {
+      window.clearTimeout(timer);
+    });
+  }
+
+  var busy = false;
+  var pending = null;
+
+  function setBusy(value) {
+    busy = value;
+    sendButton.disabled = value;
+    typing.textContent = "";
+    typing.classList.toggle("agglo-chat__typing--on", value);
+    if (value) {
+      typing.appendChild(el("span", "agglo-chat__typing-text", TEXT.typing));
+      var dots = el("span", "agglo-chat__dots");
+      dots.setAttribute("aria-hidden", "true");
+      for (var i = 0; i < 3; i += 1) {
+        dots.appendChild(el("span", "agglo-chat__dot"));
+      }
+      typing.appendChild(dots);
+    }
+  }
+
+  function showAlert(message, withRetry) {
+    alertBox.textContent = "";
+    alertBox.classList.add("agglo-chat__alert--on");
+    alertBox.appendChild(el("p", "agglo-chat__alert-text", message));
+    if (withRetry) {
+      var retry = el("button", "agglo-chat__retry", TEXT.retry);
+      retry.type = "button";
+      retry.addEventListener("click", function () {
+        deliver();
+      });
+      alertBox.appendChild(retry);
+    }
+  }
+
+  function hideAlert() {
+    alertBox.textContent = "";
+    alertBox.classList.remove("agglo-chat__alert--on");
+  }
+
+  function showNotice(message, warning) {
+    notice.textContent = message;
+    notice.classList.toggle("agglo-chat__notice--warning", Boolean(warning));
+  }
+
+  function deliver() {
+    if (!pending || busy) {
+      return Promise.resolve();
+    }
+    hideAlert();
+    setBusy(true);
+    var current = pending;
+    return post("/api/chat", { sender: state.sender, message: current.message })
+      .then(function (response) {
+        if (response.status === 413) {
+          pending = null;
+          showNotice(TEXT.tooLong(MAX_MESSAGE), true);
+          return;
+        }
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json().then(function (replies) {
+          pending = null;
+          append(botTurn(replies, current.display));
+        });
+      })
+      .catch(function () {
+        showAlert(TEXT.unreachable, true);
+      })
+      .finally(function () {
+        setBusy(false);
+      });
+  }
+
+  function send(message, display) {
+    var text = String(message || "").trim();
+    if (!text || busy) {
+      return;
+    }
+    if (text.length > MAX_MESSAGE) {
+      showNotice(TEXT.tooLong(MAX_MESSAGE), true);
+      return;
+    }
+    showNotice("");
+    append({ role: "user", text: display || text });
+    pending = { message: text, display: display || text };
+    deliver();
+  }
+
+  function postFeedback(turn, rating, comment, container, error) {
+    error.textContent = "";
+    return post("/api/feedback", {
+      rating: rating,
+      comment: comment,
+      topic: turn.topic,
+      message: turn.question || "",
+      answer: (turn.texts || []).join("\n"),
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        turn.feedback = rating;
+        save();
+        renderFeedback(turn, container);
+      })
+      .catch(function () {
+        error.textContent = TEXT.feedbackError;
+      });
+  }
+
+  // Behaviour ------------------------------------------------------------------------------
+  function updateCounter() {
+    var count = input.value.length;
+    counter.textContent = TEXT.counter(count, MAX_MESSAGE);
+    counter.classList.toggle("agglo-chat__counter--over", count > MAX_MESSAGE);
+    if (count > MAX_MESSAGE) {
+      showNotice(TEXT.tooLong(MAX_MESSAGE), true);
+    } else if (notice.textContent && count <= MAX_MESSAGE) {
+      showNotice("");
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) {
+      return;
+    }
+    if (text.length > MAX_MESSAGE) {
+      showNotice(TEXT.tooLong(MAX_MESSAGE), true);
+      input.focus();
+      return;
+    }
+    if (busy) {
+      return;
+    }
+    input.value = "";
+    updateCounter();
+    send(text);
+    input.focus();
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", { cancelable: true }));
+    }
+  });
+  input.addEventListener("input", updateCounter);
+
+  resetButton.addEventListener("click", function () {
+    state = { sender: newSender(), turns: [], open: state.open };
+    pending = null;
+    save();
+    hideAlert();
+    renderAll();
+    showNotice(TEXT.resetDone);
+    input.focus();
+  });
+
+  function setOpen(open, moveFocus) {
+    if (inline) {
+      return;
+    }
+    state.open = open;
+    save();
+    panel.hidden = !open;
+    launcher.hidden = open;
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    root.classList.toggle("agglo-chat--open", open);
+    if (moveFocus) {
+      (open ? input : launcher).focus();
+    }
+    if (open) {
+      log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  if (!inline) {
+    launcher.addEventListener("click", function () {
+      setOpen(true, true);
+    });
+    closeButton.addEventListener("click", function () {
+      setOpen(false, true);
+    });
+    panel.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        setOpen(false, true);
+      }
+    });
+  }
+
+  renderAll();
+  if (inline) {
+    target.appendChild(root);
+  } else {
+    panel.hidden = !state.open;
+    launcher.hidden = state.open;
+    launcher.setAttribute("aria-expanded", state.open ? "true" : "false");
+    root.classList.toggle("agglo-chat--open", state.open);
+    document.body.appendChild(root);
+  }
+})();
