@@ -668,6 +668,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow's notices would drown the one progress line per step.
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     warnings.filterwarnings("ignore")
     results = run(args)
     print()

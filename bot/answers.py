@@ -129,9 +129,8 @@ def resident_answer(
 ) -> Answer:
     """A short, sourced answer for residents about a topic, or one field of it.
 
-    ``commune_only`` keeps just what is specific to the commune (its rules, its own scheme),
-    for follow-ups such as "et à Gosnay ?"; topics with nothing commune-specific get the
-    whole answer.
+    ``commune_only`` keeps just the commune's rules, for "mon appart à Vermelles est concerné ?"
+    or "et à Gosnay ?"; topics without commune rules get the whole answer.
     """
     topic = kb.topic(slug)
     if topic is None:
@@ -142,8 +141,9 @@ def resident_answer(
     if commune is not None and not commune.is_member:
         composer.say("commune_not_member", commune=commune.name)
         composer.needs_contact = True
-    has_commune_content = bool(kb.rules_for_topic(slug)) or any(fact.commune_insee for fact in topic.facts)
-    if commune_only and commune is not None and commune.is_member and has_commune_content:
+    # Only commune-by-commune rules stand on their own; a commune's own scheme always comes
+    # after the Agglo's answer, so that it is never mistaken for the Agglo's.
+    if commune_only and commune is not None and commune.is_member and kb.rules_for_topic(slug):
         pass
     elif field_name is None:
         if topic.intro:

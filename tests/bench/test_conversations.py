@@ -13,8 +13,8 @@ import yaml
 from bench.conversations import (
     Case,
     Turn,
-    content_problems,
     contains,
+    content_problems,
     coverage_problems,
     load_cases,
     training_overlap,

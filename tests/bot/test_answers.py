@@ -121,3 +121,11 @@ def test_commune_answer_lists_membership_and_rules(services: Services) -> None:
 def test_unknown_topic_raises(services: Services, slug: str) -> None:
     with pytest.raises(KeyError):
         resident_answer(services.kb, slug)
+
+
+def test_a_communes_scheme_never_stands_alone(services: Services) -> None:
+    """Even asked for a commune only, the bike answer starts with the Agglo's own answer."""
+    answer = resident_answer(services.kb, "aide_velo", commune_insee=DIVION, commune_only=True)
+    agglo_intro = services.kb.topic("aide_velo").intro
+    assert agglo_intro is not None and answer.text.startswith(agglo_intro)
+    assert answer.text.index("dispositif de la commune") > len(agglo_intro)

@@ -39,6 +39,12 @@ browser_marks = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running until the session
+    ends, and pytest-asyncio cannot start one for async tests after that."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     # pytest-playwright cannot find Debian's Chromium by channel; without
