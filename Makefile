@@ -83,3 +83,6 @@ lock: ## Regenerate requirements.lock from requirements.in
 
 clean: ## Remove the environment, the databases and the models
 	rm -rf $(VENV) node_modules var models results
+
+bench-quality: install train ## Quality: project pipeline vs Rasa default vs TF-IDF (3-fold CV) and the evaluation set end to end (20-40 min)
+	$(PY) -m bench.quality

@@ -42,8 +42,15 @@ class SQLiteTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name != "sqlite":
             return
-        # Every connection made from now on (SQLAlchemy opens one per session for SQLite files).
+        # SQLAlchemy 1.4 opens and closes a connection per session on SQLite files; closing the
+        # last one checkpoints the log and flushes the disk. A pool keeps them open.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}, pool_pre_ping=False
+        )
         sa.event.listen(self.engine, "connect", _tune_connection)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         # The journal mode is a property of the database file: set once, it stays.
         with self.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA journal_mode=WAL")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from bot.serve import DEFAULT_MODEL, ServerConfig, Servers
 from bot.settings import PROJECT_ROOT, load_settings
@@ -150,6 +150,3 @@ def log_in(page: Page, name: str = AGENT, password: str = PASSWORD) -> None:
     page.get_by_label("Identifiant").fill(name)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
-
-
-__all__ = ["ANSWER_TIMEOUT_MS", "Stack", "browser_marks", "expect", "log_in", "serious_accessibility_violations"]
