@@ -218,7 +218,8 @@ def agent_fiche(kb: KnowledgeBase, slug: str, *, commune_insee: str | None = Non
             if not fact.for_residents:
                 flags.append(composer.templates["agent_low_confidence"])
             else:
-                flags.append(composer.templates["agent_confidence"].format(confidence=fact.confidence))
+                label = kb.message("confidence_labels").get(fact.confidence, fact.confidence)
+                flags.append(composer.templates["agent_confidence"].format(confidence=label))
             if fact.commune_insee:
                 flags.append(
                     composer.templates["agent_commune_only"].format(commune=_commune_name(kb, fact.commune_insee))

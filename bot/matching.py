@@ -34,7 +34,31 @@ _MAX_WORDS = 6
 # Short words that are also the exact name of a commune of the Nord or Pas-de-Calais.
 _SHORT_WORDS = frozenset({"a", "au", "en", "et", "la", "le", "les", "y"})
 # Words around a commune name in a message that only gives the commune.
-_FILLER_WORDS = frozenset("et a au pour sur de du moi je j habite suis vis c est ici la le les ville commune".split())
+_FILLER_WORDS = frozenset(
+    {
+        "et",
+        "a",
+        "au",
+        "pour",
+        "sur",
+        "de",
+        "du",
+        "moi",
+        "je",
+        "j",
+        "habite",
+        "suis",
+        "vis",
+        "c",
+        "est",
+        "ici",
+        "la",
+        "le",
+        "les",
+        "ville",
+        "commune",
+    }
+)
 # Below this length a spelling must be exact: too many short words are one letter apart.
 _FUZZY_MIN_LENGTH = 6
 

@@ -4,7 +4,8 @@ Rasa saves the conversation after every message, with synchronous SQLAlchemy cal
 event loop: while SQLite waits for the disk, the whole server waits. In SQLite's default mode
 (rollback journal, ``synchronous=FULL``) a commit flushes the disk several times, 10 to 20 ms
 on this machine's virtual disk, on every message. In WAL mode with ``synchronous=NORMAL`` a
-commit writes to the log without flushing (0.01 ms); the log is flushed at checkpoints. SQLite
+commit writes to the log without flushing (0.01 ms); the log is flushed at checkpoints. The
+connections stay open in a pool: closing the last one would checkpoint on every message. SQLite
 guarantees the database stays consistent: a crash of the server loses nothing, a power cut
 may lose the last turns written, never corrupts the file. WAL also lets several Rasa processes
 (SANIC_WORKERS) read while one writes.

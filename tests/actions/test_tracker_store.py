@@ -60,6 +60,8 @@ async def test_wal_and_normal_synchronous_and_a_round_trip(tmp_path: Path) -> No
     await store.save(tracker)
     tracker.update(ActionExecuted("action_listen"))
     await store.save(tracker)
+    # The log stays between messages: connections are kept open (closing the last checkpoints).
+    assert (tmp_path / "tracker.sqlite3-wal").exists()
     again = await store.retrieve("resident")
     assert again is not None
     assert again.get_slot("commune") == "62377"
