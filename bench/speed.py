@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -334,13 +334,12 @@ def run_load_process(url: str, conversations: int, args: argparse.Namespace) -> 
 
 
 def _stop(servers: Servers) -> None:
+    processes = list(servers.processes)
     servers.stop()
-    # Sanic's workers are in the server's process group; make sure none is left.
-    for process in list(servers.processes):
-        try:
+    # Sanic's workers are in the server's process group: make sure none is left behind.
+    for process in processes:
+        with suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def run_profile(profile: Profile, args: argparse.Namespace, redis_port: int | None) -> dict[str, Any]:
@@ -594,7 +593,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-messages", type=int, default=3000, help="at most this many messages per level")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured messages per conversation first")
     parser.add_argument("--profiles", default=",".join(PROFILE_NAMES), help="among " + ", ".join(PROFILE_NAMES))
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the project's trained model")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help=f"the project's model to serve (default: the one trained by this run, else {DEFAULT_MODEL})",
+    )
     parser.add_argument("--skip-train", action="store_true", help="do not time `rasa train`; reuse the baseline")
     parser.add_argument("--skip-kb", action="store_true", help="do not time knowledge-base queries")
     parser.add_argument("--quick", action="store_true", help="a short check: 1 and 10 conversations, 5 s, no train")
@@ -629,8 +633,10 @@ def main(argv: list[str] | None = None) -> int:
         "train": {},
     }
     needs_project_model = {"default", "workers2"} & set(args.profiles)
-    if needs_project_model and not args.model.exists():
-        print(f"error: no trained model at {args.model}: run `make train`", file=sys.stderr)
+    trained_model = TMP_DIR / "agglo.tar.gz"
+    model = args.model or (DEFAULT_MODEL if args.skip_train else trained_model)
+    if needs_project_model and args.skip_train and not model.exists():
+        print(f"error: no trained model at {model}: run `make train`", file=sys.stderr)
         return 2
     if not args.skip_kb:
         log("timing knowledge-base queries in-process")
@@ -654,7 +660,10 @@ def main(argv: list[str] | None = None) -> int:
             1,
         )
         log(f"project trained in {report['train']['project_s']} s")
-    all_profiles = profiles(args.model)
+    if needs_project_model:
+        report["settings"]["model"] = str(model)
+        log(f"serving {model}")
+    all_profiles = profiles(model)
     for name in sorted(args.profiles, key=RUN_ORDER.index):
         profile = all_profiles[name]
         log(f"{name}: starting ({profile.description})")

@@ -53,9 +53,9 @@ def install() -> bool:
     """Replace Rasa 3.6's validation of action server answers; True if it was replaced."""
     if not version("rasa").startswith("3.6."):
         return False
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_action_result
     return True
 
 
 def uninstall() -> None:
-    RemoteAction._validate_action_result = _ORIGINAL  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _ORIGINAL

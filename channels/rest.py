@@ -5,7 +5,9 @@ resident would get an empty reply. This channel notices the empty reply and send
 ``utter_erreur_technique`` response of domain.yml instead: an apology and the Agglo's contact.
 
 Creating the channel also makes Rasa check the action server's answers with a validator built
-once (channels/action_validation.py): the largest single cost of a turn otherwise.
+once (channels/action_validation.py), the largest single cost of a turn otherwise; and once the
+server has started (the model loaded), the memory freed while loading goes back to the system
+(channels/memory.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.utils.io import read_yaml_file
 
-from channels import action_validation
+from channels import action_validation, memory
 
 DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 APOLOGY_RESPONSE = "utter_erreur_technique"
@@ -65,4 +67,10 @@ class AggloRestInput(RestInput):
             else:
                 await on_new_message(message)
 
-        return super().blueprint(guarded)
+        async def release_memory(app: Any, loop: Any) -> None:
+            # The model is loaded before the server starts: what loading freed can go back.
+            memory.release_freed_memory()
+
+        blueprint = super().blueprint(guarded)
+        blueprint.listener(release_memory, "after_server_start")
+        return blueprint

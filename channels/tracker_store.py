@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from sqlalchemy.engine import Engine
 
 
 def _tune_connection(dbapi_connection: Any, connection_record: Any) -> None:
@@ -38,6 +39,8 @@ def _tune_connection(dbapi_connection: Any, connection_record: Any) -> None:
 
 class SQLiteTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` with SQLite in WAL mode and ``synchronous=NORMAL``."""
+
+    engine: Engine
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
