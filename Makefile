@@ -6,13 +6,13 @@ PYTHON_VERSION := 3.10
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-RASA := $(BIN)/rasa
+# Tools run as `python -m`, so they always use this checkout's interpreter.
+RASA := $(PY) -m rasa
 INSTALLED := $(VENV)/.installed
 KB_DB := var/kb.sqlite3
 MODEL_STAMP := models/.trained
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 KB_INPUTS := $(shell find kb -type f 2>/dev/null)
-UV_VERSION := 0.13.8
 
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -31,8 +31,8 @@ $(INSTALLED): requirements.lock package-lock.json
 	  exit 1; fi
 	@test -x $(PY) || python$(PYTHON_VERSION) -m venv $(VENV)
 	@echo "==> Installing the locked Python dependencies (a few minutes the first time)"
-	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(PY) requirements.lock
+	@# Every version is pinned (requirements.lock), so pip resolves nothing and never backtracks.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	@echo "==> Installing the npm data and browser libraries"
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
 	  else echo "warning: npm not found: communes outside the Agglo will not be recognised." >&2; fi
@@ -56,12 +56,12 @@ shell: install train ## Chat with the assistant in the terminal
 	$(PY) -m bot serve --shell
 
 lint: $(INSTALLED) ## ruff and mypy
-	$(BIN)/ruff check bot actions channels tests bench
-	$(BIN)/ruff format --check bot actions channels tests bench
-	$(BIN)/mypy
+	$(PY) -m ruff check bot actions channels tests bench
+	$(PY) -m ruff format --check bot actions channels tests bench
+	$(PY) -m mypy
 
 unit: install ## pytest only (offline, fast)
-	$(BIN)/pytest -m "not rasa and not e2e and not browser"
+	$(PY) -m pytest -m "not rasa and not e2e and not browser"
 
 browser: ## Install Debian's Chromium for the browser tests (as root), else say how
 	@if [ -x /usr/bin/chromium ]; then \
@@ -76,10 +76,10 @@ browser: ## Install Debian's Chromium for the browser tests (as root), else say 
 
 test: install train browser ## Everything: lint, unit tests, Rasa validation and tests, end-to-end, browser
 	$(MAKE) --no-print-directory lint
-	$(BIN)/pytest
+	$(PY) -m pytest
 
-lock: ## Regenerate requirements.lock from requirements.in
-	$(BIN)/uv pip compile requirements.in --python-version $(PYTHON_VERSION) -o requirements.lock
+lock: $(INSTALLED) ## Regenerate requirements.lock from requirements.in
+	$(PY) -m uv pip compile requirements.in --python-version $(PYTHON_VERSION) -o requirements.lock
 
 clean: ## Remove the environment, the databases and the models
 	rm -rf $(VENV) node_modules var models results

@@ -16,6 +16,10 @@ Profiles:
     python -m bench.speed --quick                  # a short check run
     python -m bench.speed --profiles default,baseline --conversations 1,10 --skip-train
 
+All servers are started first (one at a time, each timed alone), then each load level runs on
+every profile back to back (--rounds N repeats this, rotating the order, and keeps the median),
+so that figures compared were measured a minute apart, not a quarter of an hour.
+
 Writes bench/results/speed.md and bench/results/speed.json; temporary files (models, tracker
 databases, logs) go to bench/results/tmp/.
 """
@@ -34,7 +38,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +54,7 @@ BASELINE_DIR = BENCH_DIR / "baseline"
 BASELINE_MODEL = TMP_DIR / "baseline.tar.gz"
 REDIS_ENDPOINTS = BENCH_DIR / "endpoints-redis.yml"
 PROFILE_NAMES = ("default", "workers2", "baseline")
-# The baseline first, then the project: whatever else the machine does drifts less in between.
+# Servers start in this order, one at a time; then every load level runs on each profile back to back.
 RUN_ORDER = ("baseline", "default", "workers2")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -205,7 +209,7 @@ def rasa_train(config: Path, domain: Path, data: Path, out: Path, name: str) -> 
     cache = TMP_DIR / f"cache-{name}"
     shutil.rmtree(cache, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    command = [str(Path(sys.executable).parent / "rasa"), "train", "--config", str(config), "--domain", str(domain)]
+    command = [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", str(domain)]
     command += ["--data", str(data), "--out", str(out), "--fixed-model-name", name, "--force", "--quiet"]
     env = {**os.environ, "RASA_CACHE_DIRECTORY": str(cache), "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
     log_file = TMP_DIR / f"train-{name}.log"
@@ -342,7 +346,19 @@ def _stop(servers: Servers) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def run_profile(profile: Profile, args: argparse.Namespace, redis_port: int | None) -> dict[str, Any]:
+@dataclass
+class Running:
+    """The servers of one profile, started and ready."""
+
+    profile: Profile
+    servers: Servers
+    rasa: subprocess.Popen[bytes]
+    actions: subprocess.Popen[bytes] | None
+    result: dict[str, Any]
+
+
+def start_profile(profile: Profile, args: argparse.Namespace, redis_port: int | None) -> Running:
+    """Start the servers of ``profile`` like `make run` does and time until they are ready."""
     var_dir = TMP_DIR / f"var-{profile.name}"
     shutil.rmtree(var_dir, ignore_errors=True)
     var_dir.mkdir(parents=True)
@@ -375,36 +391,89 @@ def run_profile(profile: Profile, args: argparse.Namespace, redis_port: int | No
             wait_until_idle(workers, args.start_timeout)
             result["workers"] = len(workers)
         result["ready_s"] = round(time.perf_counter() - started, 1)
-        log(f"{profile.name}: ready in {result['ready_s']} s")
-        result["levels"] = {}
-        for conversations in args.conversations:
-            cpu_rasa = tree_cpu_seconds(rasa.pid)
-            cpu_actions = tree_cpu_seconds(actions.pid) if actions is not None else 0.0
-            level = run_load_process(config.rasa_url, conversations, args)
-            answered = max(level["messages"] + level["errors"] + level["warmup_messages"], 1)
-            level["rasa_cpu_ms_per_msg"] = round((tree_cpu_seconds(rasa.pid) - cpu_rasa) * 1000 / answered, 1)
-            if actions is not None:
-                level["actions_cpu_ms_per_msg"] = round(
-                    (tree_cpu_seconds(actions.pid) - cpu_actions) * 1000 / answered, 1
-                )
-            result["levels"][str(conversations)] = level
-            errors = f", {level['errors']} errors" if level["errors"] else ""
-            log(
-                f"{profile.name} @{conversations:>2} conversations: {level['throughput_msg_s']:6.1f} msg/s, "
-                f"p50 {level['p50_ms']} ms, p95 {level['p95_ms']} ms, p99 {level['p99_ms']} ms "
-                f"({level['messages']} messages{errors})"
-            )
-        result["memory"] = {"rasa": memory_of(rasa.pid)}
-        if actions is not None:
-            result["memory"]["actions"] = memory_of(actions.pid)
+    except BaseException:
+        _stop(servers)
+        raise
+    result["levels"] = {}
+    log(f"{profile.name}: ready in {result['ready_s']} s")
+    return Running(profile, servers, rasa, actions, result)
+
+
+def measure_level(running: Running, conversations: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One load level against running servers, with the servers' CPU time per message."""
+    rasa, actions = running.rasa, running.actions
+    cpu_rasa = tree_cpu_seconds(rasa.pid)
+    cpu_actions = tree_cpu_seconds(actions.pid) if actions is not None else 0.0
+    level = run_load_process(running.servers.config.rasa_url, conversations, args)
+    answered = max(level["messages"] + level["errors"] + level["warmup_messages"], 1)
+    level["rasa_cpu_ms_per_msg"] = round((tree_cpu_seconds(rasa.pid) - cpu_rasa) * 1000 / answered, 1)
+    if actions is not None:
+        level["actions_cpu_ms_per_msg"] = round((tree_cpu_seconds(actions.pid) - cpu_actions) * 1000 / answered, 1)
+    errors = f", {level['errors']} errors" if level["errors"] else ""
+    log(
+        f"{running.profile.name:>8} @{conversations:>2} conversations: {level['throughput_msg_s']:6.1f} msg/s, "
+        f"p50 {level['p50_ms']} ms, p95 {level['p95_ms']} ms, p99 {level['p99_ms']} ms "
+        f"({level['messages']} messages{errors})"
+    )
+    return level
+
+
+def median_level(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median throughput, and every round's throughput."""
+    ordered = sorted(rounds, key=lambda level: level["throughput_msg_s"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    if len(rounds) > 1:
+        chosen["throughput_rounds"] = [level["throughput_msg_s"] for level in rounds]
+    return chosen
+
+
+def finish_profile(running: Running) -> dict[str, Any]:
+    """Resident memory of each server process after the load, then stop them."""
+    result = running.result
+    try:
+        result["memory"] = {"rasa": memory_of(running.rasa.pid)}
+        if running.actions is not None:
+            result["memory"]["actions"] = memory_of(running.actions.pid)
         rasa_memory = result["memory"]["rasa"]
         log(
-            f"{profile.name}: Rasa RSS {rasa_memory['max_mb']:.0f} MB max per process, "
+            f"{running.profile.name}: Rasa RSS {rasa_memory['max_mb']:.0f} MB max per process, "
             f"{rasa_memory['total_mb']:.0f} MB in {len(rasa_memory['processes'])} processes"
         )
     finally:
-        _stop(servers)
+        _stop(running.servers)
     return result
+
+
+def run_profiles(selected: list[Profile], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Start every profile (one after the other, each timed alone), then run each load level on
+    every profile back to back, so that the figures compared were measured minutes apart at most
+    on a machine whose other load drifts."""
+    results: dict[str, dict[str, Any]] = {}
+    with ExitStack() as stack:
+        running: list[Running] = []
+        for profile in selected:
+            log(f"{profile.name}: starting ({profile.description})")
+            port = None
+            if profile.redis:
+                port = stack.enter_context(redis_server())
+                log(f"{profile.name}: redis-server on 127.0.0.1:{port}")
+            current = start_profile(profile, args, port)
+            stack.callback(_stop, current.servers)
+            running.append(current)
+        rounds: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for number in range(args.rounds):
+            for conversations in args.conversations:
+                # Rotate the order from one round to the next.
+                for current in running[number % len(running) :] + running[: number % len(running)]:
+                    level = measure_level(current, conversations, args)
+                    rounds.setdefault((current.profile.name, conversations), []).append(level)
+        for current in running:
+            for conversations in args.conversations:
+                current.result["levels"][str(conversations)] = median_level(
+                    rounds[(current.profile.name, conversations)]
+                )
+            results[current.profile.name] = finish_profile(current)
+    return results
 
 
 # Report -------------------------------------------------------------------------------------
@@ -545,11 +614,13 @@ def markdown(report: dict[str, Any]) -> str:
         "# Speed benchmark (`make bench-speed`)",
         "",
         f"Run on {info['date']}: {info['nproc']} CPUs ({info['cpu']}), {info['memory_gb']} GB, "
-        f"load average {info['load_average_at_start']} at start, Python {info['python']}, "
+        f"load average {info['load_average_at_start']} at start and {info.get('load_average_at_end', '?')} at "
+        f"the end (other work on the machine), Python {info['python']}, "
         f"Rasa {info['rasa']}, rasa_sdk {info['rasa_sdk']}.",
         f"Load: {settings['duration']} s or {settings['max_messages'] or 'unlimited'} messages per level, "
         f"{settings['warmup']} warm-up message(s) per conversation not measured, conversations of "
-        "bench/messages.yml, one connection per message, from a separate process.",
+        "bench/messages.yml, one connection per message, from a separate process; each level run on every "
+        f"profile back to back ({settings.get('rounds', 1)} round(s), median kept).",
         "",
         "Profiles: " + "; ".join(f"**{name}**: {data['description']}" for name, data in report["profiles"].items()),
         "",
@@ -602,6 +673,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-train", action="store_true", help="do not time `rasa train`; reuse the baseline")
     parser.add_argument("--skip-kb", action="store_true", help="do not time knowledge-base queries")
     parser.add_argument("--quick", action="store_true", help="a short check: 1 and 10 conversations, 5 s, no train")
+    parser.add_argument("--rounds", type=int, default=1, help="measure each level this many times (median kept)")
     parser.add_argument("--seed", type=int, default=2032)
     parser.add_argument("--start-timeout", type=float, default=300.0)
     parser.add_argument("--output", type=Path, default=RESULTS_DIR, help="where speed.md and speed.json go")
@@ -627,6 +699,7 @@ def main(argv: list[str] | None = None) -> int:
             "max_messages": args.max_messages,
             "warmup": args.warmup,
             "seed": args.seed,
+            "rounds": args.rounds,
             "profiles": args.profiles,
         },
         "profiles": {},
@@ -664,15 +737,10 @@ def main(argv: list[str] | None = None) -> int:
         report["settings"]["model"] = str(model)
         log(f"serving {model}")
     all_profiles = profiles(model)
-    for name in sorted(args.profiles, key=RUN_ORDER.index):
-        profile = all_profiles[name]
-        log(f"{name}: starting ({profile.description})")
-        if profile.redis:
-            with redis_server() as port:
-                log(f"{name}: redis-server on 127.0.0.1:{port}")
-                report["profiles"][name] = run_profile(profile, args, port)
-        else:
-            report["profiles"][name] = run_profile(profile, args, None)
+    selected = [all_profiles[name] for name in sorted(args.profiles, key=RUN_ORDER.index)]
+    results = run_profiles(selected, args)
+    report["profiles"] = {name: results[name] for name in PROFILE_NAMES if name in results}
+    report["machine"]["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
     report["targets"] = evaluate_targets(report)
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "speed.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

@@ -47,8 +47,9 @@ class ServerConfig:
         return f"http://127.0.0.1:{self.web_port}"
 
 
-def _bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
+def _rasa() -> list[str]:
+    # `python -m rasa` with this interpreter: no dependence on the venv's script shebangs.
+    return [sys.executable, "-m", "rasa"]
 
 
 def _environment(config: ServerConfig) -> dict[str, str]:
@@ -93,7 +94,7 @@ class Servers:
     def start_actions(self) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(  # noqa: S603 - our own venv's rasa, fixed arguments
             [
-                _bin("rasa"),
+                *_rasa(),
                 "run",
                 "actions",
                 "--actions",
@@ -111,7 +112,7 @@ class Servers:
 
     def start_rasa(self, *, chat: bool = False) -> subprocess.Popen[bytes]:
         command = [
-            _bin("rasa"),
+            *_rasa(),
             "shell" if chat else "run",
             "--model",
             str(self.config.model),
