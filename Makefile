@@ -87,5 +87,5 @@ clean: ## Remove the environment, the databases and the models
 bench-quality: install train ## Quality: project pipeline vs Rasa default vs TF-IDF (3-fold CV) and the evaluation set end to end (20-40 min)
 	$(PY) -m bench.quality
 
-bench-speed: install train ## Speed: latency, throughput, memory, start-up, training vs bare Rasa (~25 min; ARGS=--quick)
+bench-speed: install train ## Speed: latency, throughput, memory, start-up, training vs bare Rasa (~30 min; ARGS=--quick)
 	$(PY) -m bench.speed $(ARGS)
