@@ -296,5 +296,22 @@ def plot_f1(per_topic: dict[str, dict[str, float]], title: str, path: Path) -> N
     plt.close(figure)
 
 
+def compact(results: dict[str, Any]) -> dict[str, Any]:
+    """The results without the per-message topic lists of the cross-validation (thousands of
+    entries), which are summed up as topic confusion counts per system instead."""
+    cv = dict(results["cross_validation"])
+    pooled = cv.pop("pooled", None)
+    if pooled is not None:
+        cv["confusion"] = {}
+        for system, lists in pooled.items():
+            labels = sorted(set(lists["gold"]) | set(lists["predicted"]))
+            index = {label: position for position, label in enumerate(labels)}
+            counts = [[0] * len(labels) for _ in labels]
+            for gold, predicted in zip(lists["gold"], lists["predicted"], strict=True):
+                counts[index[gold]][index[predicted]] += 1
+            cv["confusion"][system] = {"labels": labels, "counts": counts}
+    return {**results, "cross_validation": cv}
+
+
 def write_json(results: dict[str, Any], path: Path) -> None:
-    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(compact(results), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
