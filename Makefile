@@ -12,7 +12,8 @@ INSTALLED := $(VENV)/.installed
 KB_DB := var/kb.sqlite3
 MODEL_STAMP := models/.trained
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
-KB_INPUTS := $(shell find kb -type f 2>/dev/null)
+# The content, and the code that turns it into tables (a schema change needs a rebuild).
+KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py) bot/lexicon.py
 
 export PYTHONDONTWRITEBYTECODE := 1
 

@@ -14,6 +14,7 @@ from actions.common import (
     apologise,
     find_commune,
     latest_intent,
+    latest_text,
     send,
     send_response,
     services,
@@ -29,9 +30,16 @@ class ActionAnswerCommune(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         try:
-            return answer_commune(dispatcher, tracker, follow_up=latest_intent(tracker) == "informer_commune")
+            follow_up = latest_intent(tracker) == "informer_commune" or names_only_a_commune(tracker)
+            return answer_commune(dispatcher, tracker, follow_up=follow_up)
         except KnowledgeBaseUnavailable as error:
             return apologise(dispatcher, tracker, error)
+
+
+def names_only_a_commune(tracker: Tracker) -> bool:
+    """The latest message only gives a commune ("et pour Arras alors ?"): whatever intent the
+    NLU saw in it, the conversation goes on about the current topic for that commune."""
+    return services().communes.names_only_a_commune(latest_text(tracker))
 
 
 def answer_commune(dispatcher: CollectingDispatcher, tracker: Tracker, *, follow_up: bool) -> list[dict[str, Any]]:

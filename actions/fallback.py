@@ -1,7 +1,8 @@
 """Messages not understood: a two-stage fallback counted over the conversation.
 
-First miss: ask for a rephrase, with the three most likely topics as buttons.
-Second miss in a row: give the Agglo's contact from the knowledge base.
+A message that names a topic's keyword or a commune is answered about it. Otherwise, first
+miss: ask for a rephrase, with the three most likely topics as buttons; second miss in a row:
+give the Agglo's contact from the knowledge base.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KnowledgeBaseUnavailable, apologise, send_response, services
+from actions.common import KnowledgeBaseUnavailable, apologise, find_commune, latest_text, send_response, services
+from actions.communes import answer_commune, names_only_a_commune
+from actions.topics import answer_topic
 from bot.answers import contact_answer
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -41,6 +44,13 @@ class ActionNotUnderstood(Action):
         commune = tracker.get_slot("commune")
         try:
             kb = services().kb
+            named_topic = services().topics.find(latest_text(tracker))
+            if named_topic is not None and kb.topic(named_topic) is not None:
+                # "une école d'ingénieurs à Béthune ?": a keyword of a topic is understood.
+                return answer_topic(dispatcher, tracker, named_topic, None)
+            if find_commune(tracker) is not None:
+                # "Isbergue c'est bien dans l'agglo ?": the commune is the one thing understood.
+                return answer_commune(dispatcher, tracker, follow_up=names_only_a_commune(tracker))
             if consecutive_misses(tracker) >= 2:
                 answer = contact_answer(kb, "incompris", commune_insee=commune)
                 dispatcher.utter_message(response="utter_incompris_contact")

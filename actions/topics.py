@@ -20,7 +20,7 @@ from actions.common import (
     send_response,
     services,
 )
-from actions.communes import answer_commune
+from actions.communes import answer_commune, names_only_a_commune
 from bot.answers import agent_fiche, resident_answer
 from bot.topics import QUESTION_FIELDS, resolve_topic
 
@@ -42,38 +42,21 @@ class ActionAnswerTopic(Action):
     def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         kb = services().kb
         intent = latest_intent(tracker)
-        if services().communes.names_only_a_commune(latest_text(tracker)):
-            # "Oblinghem", "et pour Violaines ?": a commune given on its own, whatever the intent.
+        if names_only_a_commune(tracker):
             return answer_commune(dispatcher, tracker, follow_up=True)
         field_name = QUESTION_FIELDS.get(intent)
         topic = self._topic(tracker, intent)
-        commune_match = find_commune(tracker)
-        named_now = commune_match is not None and commune_match.commune is not None
-        commune = (
-            commune_match.commune.insee if commune_match and commune_match.commune else tracker.get_slot("commune")
-        )
         if topic is None:
             buttons = [
                 {"title": view.title, "payload": f"/{slug}"}
                 for slug in HEADLINE_AID_BUTTONS
                 if (view := kb.topic(slug)) is not None
             ]
-            send_response(dispatcher, "utter_preciser_sujet", topic="incompris", commune=commune, buttons=buttons)
-            return [SlotSet("commune", commune)]
-        if agent_mode(tracker):
-            answer = agent_fiche(kb, topic, commune_insee=commune)
-        else:
-            answer = resident_answer(
-                kb,
-                topic,
-                field_name=field_name,
-                commune_insee=commune,
-                bike_type=entity(tracker, "type_velo"),
-                # "mon appart à Vermelles est concerné ?": the commune's part of the answer.
-                commune_only=named_now and field_name is None,
-            )
-        send(dispatcher, answer)
-        return [SlotSet("topic", topic), SlotSet("commune", commune)]
+            commune = find_commune(tracker)
+            insee = commune.commune.insee if commune and commune.commune else tracker.get_slot("commune")
+            send_response(dispatcher, "utter_preciser_sujet", topic="incompris", commune=insee, buttons=buttons)
+            return [SlotSet("commune", insee)]
+        return answer_topic(dispatcher, tracker, topic, field_name)
 
     @staticmethod
     def _topic(tracker: Tracker, intent: str) -> str | None:
@@ -87,3 +70,29 @@ class ActionAnswerTopic(Action):
             services().kb,
             services().topics,
         )
+
+
+def answer_topic(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str, field_name: str | None
+) -> list[dict[str, Any]]:
+    """The topic (or one field of it) for the commune named now, else the one in context:
+    a short answer for residents, the complete fiche for agents."""
+    kb = services().kb
+    commune_match = find_commune(tracker)
+    named_now = commune_match is not None and commune_match.commune is not None
+    commune = commune_match.commune.insee if commune_match and commune_match.commune else tracker.get_slot("commune")
+    if agent_mode(tracker):
+        answer = agent_fiche(kb, topic, commune_insee=commune)
+    else:
+        answer = resident_answer(
+            kb,
+            topic,
+            field_name=field_name,
+            commune_insee=commune,
+            bike_type=entity(tracker, "type_velo"),
+            # "mon appart à Vermelles est concerné ?": the commune's part of the answer.
+            commune_only=named_now and field_name is None,
+            question=latest_text(tracker),
+        )
+    send(dispatcher, answer)
+    return [SlotSet("topic", topic), SlotSet("commune", commune)]

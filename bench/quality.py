@@ -161,8 +161,16 @@ class Topics:
         self.communes = communes
 
     def of(self, intent: str, dispositif: str | None, text: str, current: str | None = None) -> str:
-        only_commune = self.communes.names_only_a_commune(text)
-        return turn_topic(intent, dispositif, text, current, self.kb, self.detector, only_commune=only_commune)
+        return turn_topic(
+            intent,
+            dispositif,
+            text,
+            current,
+            self.kb,
+            self.detector,
+            only_commune=self.communes.names_only_a_commune(text),
+            names_commune=self.communes.find(text) is not None,
+        )
 
 
 def next_context(current: str | None, topic: str) -> str | None:

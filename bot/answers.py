@@ -16,6 +16,7 @@ from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, Sourc
 # What an overview (no specific question) shows for residents, by field.
 _OVERVIEW_FIELDS = ("what", "eligibility", "how_to_apply", "figures", "actions")
 _OVERVIEW_MAX_FACTS = 3
+_RELATED_MAX_FACTS = 2
 _HEADLINE_FIELDS = ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
 
 
@@ -79,6 +80,11 @@ def _french_date(value: dt.date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def _agglo_facts(topic: TopicView) -> list[FactView]:
+    """The facts residents may be told, minus the communes' own schemes."""
+    return [fact for fact in topic.facts_for(None, residents=True) if not fact.commune_insee]
+
+
 def _commune_name(kb: KnowledgeBase, insee: str | None) -> str:
     commune = kb.commune(insee) if insee else None
     return commune.name if commune else ""
@@ -126,11 +132,13 @@ def resident_answer(
     commune_insee: str | None = None,
     bike_type: str | None = None,
     commune_only: bool = False,
+    question: str = "",
 ) -> Answer:
     """A short, sourced answer for residents about a topic, or one field of it.
 
     ``commune_only`` keeps just the commune's rules, for "mon appart à Vermelles est concerné ?"
-    or "et à Gosnay ?"; topics without commune rules get the whole answer.
+    or "et à Gosnay ?"; topics without commune rules get the whole answer. ``question``, the
+    resident's words, brings the facts that match them forward ("le prix de l'eau en 2026 ?").
     """
     topic = kb.topic(slug)
     if topic is None:
@@ -148,15 +156,17 @@ def resident_answer(
     elif field_name is None:
         if topic.intro:
             composer.lines.append(topic.intro)
-        shown = [
+        overview = [
             fact
             for name in _OVERVIEW_FIELDS
             for fact in topic.facts_for(name, residents=True)
             if not fact.commune_insee
         ]
+        related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
+        shown = list(dict.fromkeys([*related, *overview]))[:_OVERVIEW_MAX_FACTS]
         if shown:
             composer.blank()
-            for fact in shown[:_OVERVIEW_MAX_FACTS]:
+            for fact in shown:
                 composer.fact(fact)
         if topic.family == "headline_aid":
             missing = [labels[name] for name in _HEADLINE_FIELDS if not topic.facts_for(name, residents=True)]
@@ -165,18 +175,24 @@ def resident_answer(
                 composer.needs_contact = True
     else:
         facts = [fact for fact in topic.facts_for(field_name, residents=True) if not fact.commune_insee]
-        if facts:
-            for fact in facts:
-                composer.fact(fact)
-        else:
+        # With nothing filed under the field ("combien coûte le topo-guide ?" has no `amount`
+        # fact), the facts that match the question's words may still answer it.
+        related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
+        # The facts filed under the field, and the one fact that best matches the question's
+        # words when it is filed elsewhere ("valable combien de temps ?" asks about the period).
+        extra = [fact for fact in related if fact not in facts][: _RELATED_MAX_FACTS if not facts else 1]
+        # For the headline aids an unknown amount, delay… is always said in so many words.
+        if not facts and (not extra or topic.family == "headline_aid"):
             composer.needs_contact = True
             unknowns = topic.unknowns_for(field_name)
             if unknowns:
                 composer.lines.extend(unknown.text for unknown in unknowns)
             else:
                 composer.say("unknown_field", label=labels.get(field_name, field_name))
-        if field_name == "amount" and bike_type and topic.slug == "aide_velo" and not facts:
-            composer.say("bike_type_unknown", bike_type=kb.message("bike_types").get(bike_type, bike_type))
+            if field_name == "amount" and bike_type and topic.slug == "aide_velo":
+                composer.say("bike_type_unknown", bike_type=kb.message("bike_types").get(bike_type, bike_type))
+        for fact in [*facts, *extra]:
+            composer.fact(fact)
     if commune is not None and commune.is_member:
         _commune_rules(composer, topic, commune)
         own_schemes = [

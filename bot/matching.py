@@ -57,6 +57,16 @@ _FILLER_WORDS = frozenset(
         "les",
         "ville",
         "commune",
+        "alors",
+        "aussi",
+        "sinon",
+        "quid",
+        "dans",
+        "en",
+        "on",
+        "nous",
+        "habitons",
+        "vit",
     }
 )
 # Below this length a spelling must be exact: too many short words are one letter apart.
@@ -203,6 +213,15 @@ class CommuneMatcher:
         return matches[0]
 
 
+def _singular(word: str) -> str:
+    """Plural and singular made equal for keyword matching ("récupérateurs", "vélos")."""
+    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+
+
+def _keyword_key(text: str) -> list[str]:
+    return [_singular(word) for word in tokens(text)]
+
+
 class TopicDetector:
     """Finds which topic a text names, from the keywords of each topic file."""
 
@@ -210,16 +229,15 @@ class TopicDetector:
         self._keywords: dict[str, str] = {}
         for topic in topics:
             for phrase in (*topic.keywords, topic.title):
-                phrase_key = key(phrase)
+                phrase_key = " ".join(_keyword_key(phrase))
                 if phrase_key:
                     # The first topic to claim a keyword keeps it: topics.yml order is stable.
                     self._keywords.setdefault(phrase_key, topic.slug)
 
     def find(self, text: str) -> str | None:
         """The topic whose keyword is the longest one found in the text, or None."""
-        words = tokens(text)
         best: tuple[int, str] | None = None
-        for start, end, ngram in _ngrams(words, _MAX_WORDS):
+        for start, end, ngram in _ngrams(_keyword_key(text), _MAX_WORDS):
             slug = self._keywords.get(ngram)
             if slug is not None and (best is None or end - start > best[0]):
                 best = (end - start, slug)

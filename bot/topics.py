@@ -65,24 +65,30 @@ def turn_topic(
     detector: _FindsTopics,
     *,
     only_commune: bool = False,
+    names_commune: bool = False,
 ) -> str:
     """The topic slug the bot's answer to this message carries, seen from the NLU's output.
 
-    Mirrors the actions: small talk keeps its own slug; a commune given on its own
-    (``informer_commune``, or ``only_commune``: a topic or question intent on a message that
-    only names a commune) follows the current topic ("et à Gosnay ?"), otherwise it is about
-    the communes; a message not understood, or a question whose topic cannot be told, is
-    ``incompris``. The commune actions also look the commune up, which this view leaves out.
+    Mirrors the actions: a commune given on its own (``informer_commune``, or ``only_commune``:
+    any message that only names a commune) follows the current topic ("et à Gosnay ?"),
+    otherwise it is about the communes; a message not understood is about the topic whose
+    keyword it contains, else about the communes when it names one (``names_commune``), else
+    ``incompris``; small talk keeps its own slug; a question
+    whose topic cannot be told is ``incompris``. The commune actions also look the commune up,
+    which this view leaves out.
     """
-    if intent == FALLBACK_INTENT:
-        return NOT_UNDERSTOOD
-    if intent in CONVERSATION_INTENTS:
-        return intent
-    if intent == COMMUNES:
-        return COMMUNES
     if intent == "informer_commune" or only_commune:
         follow_up = current_topic not in (None, COMMUNES)
         if follow_up and kb.topic(str(current_topic)) is not None:
             return str(current_topic)
+        return COMMUNES
+    if intent == FALLBACK_INTENT:
+        named_topic = detector.find(text)
+        if named_topic is not None and kb.topic(named_topic) is not None:
+            return named_topic
+        return COMMUNES if names_commune else NOT_UNDERSTOOD
+    if intent in CONVERSATION_INTENTS:
+        return intent
+    if intent == COMMUNES:
         return COMMUNES
     return resolve_topic(intent, dispositif, text, current_topic, kb, detector) or NOT_UNDERSTOOD

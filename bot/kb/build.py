@@ -27,7 +27,7 @@ from bot.kb.models import (
     TopicContact,
     Unknown,
 )
-from bot.lexicon import french_words
+from bot.lexicon import french_words, stop_words
 from bot.settings import Settings
 
 
@@ -41,12 +41,17 @@ class BuildReport:
     rules: int
 
 
-def write_content(content: Content, engine: Engine, words: frozenset[str] = frozenset()) -> None:
+def write_content(
+    content: Content, engine: Engine, words: frozenset[str] = frozenset(), stop_words: frozenset[str] = frozenset()
+) -> None:
     """Replace everything in the database with ``content``, in one transaction."""
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     with Session(engine) as session, session.begin():
-        session.execute(FrenchWord.__table__.insert(), [{"word": word} for word in sorted(words)])
+        session.execute(
+            FrenchWord.__table__.insert(),
+            [{"word": word, "stop_word": word in stop_words} for word in sorted(words | stop_words)],
+        )
         sources: dict[tuple[str, str], Source] = {}
         for insee, commune in sorted(content.communes.items()):
             session.add(
@@ -146,11 +151,12 @@ def build(settings: Settings) -> BuildReport:
     """
     content = load_content(settings.kb_dir, settings.french_communes_file)
     words = french_words()
+    stops = stop_words()
     target = settings.sqlite_path
     if target is None:
         engine = create_engine(settings.database_url, future=True)
         try:
-            write_content(content, engine, words)
+            write_content(content, engine, words, stops)
         finally:
             engine.dispose()
     else:
@@ -161,7 +167,7 @@ def build(settings: Settings) -> BuildReport:
         try:
             engine = create_engine(f"sqlite:///{temporary}", future=True)
             try:
-                write_content(content, engine, words)
+                write_content(content, engine, words, stops)
             finally:
                 engine.dispose()
             os.replace(temporary, target)

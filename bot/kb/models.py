@@ -175,8 +175,10 @@ class Message(Base):
 
 
 class FrenchWord(Base):
-    """An everyday French word (folded): never taken for a misspelt commune name."""
+    """An everyday French word (folded): never taken for a misspelt commune name. Stop words
+    ("de", "est", "par") do not count when facts are matched against a question."""
 
     __tablename__ = "french_words"
 
     word: Mapped[str] = Column(String(80), primary_key=True)
+    stop_word: Mapped[bool] = Column(Boolean, nullable=False, default=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +36,7 @@ from bot.kb.models import (
     TopicContact,
     Unknown,
 )
+from bot.relevance import FactRanker
 from bot.text import fold
 
 
@@ -183,6 +185,7 @@ class _Snapshot:
             for alias in session.execute(select(CommuneAlias).order_by(CommuneAlias.alias_key)).scalars()
         }
         self.french_words = frozenset(session.execute(select(FrenchWord.word)).scalars())
+        self.stop_words = frozenset(session.execute(select(FrenchWord.word).where(FrenchWord.stop_word)).scalars())
         self.messages: dict[str, Any] = {
             message.key: json.loads(message.value) for message in session.execute(select(Message)).scalars()
         }
@@ -237,6 +240,12 @@ class _Snapshot:
             )
             self.rules_by_commune.setdefault(rule.insee, []).append(view)
             self.rules_by_topic.setdefault(rule.topic_slug, []).append(view)
+        self.fact_ranker = FactRanker((fact.text for fact in facts.values()), self.stop_words)
+        # A topic's name, which every one of its facts is about (its keywords, which name its
+        # aspects, do tell facts apart: "topo-guide", "prix de l'eau").
+        self.topic_stems = {
+            topic.slug: self.fact_ranker.stems(f"{topic.title} {topic.label}") for topic in self.topics.values()
+        }
         self.search_index = [
             (topic, None, fold(" ".join([topic.title, topic.label, *topic.keywords, topic.intro or ""])))
             for topic in self.topics.values()
@@ -331,6 +340,15 @@ class KnowledgeBase:
         return list(self._data().rules_by_topic.get(slug, []))
 
     # Search -----------------------------------------------------------------------------
+    def relevant_facts(self, question: str, topic: TopicView, facts: Sequence[FactView]) -> list[FactView]:
+        """The facts relevant to a question about the topic, most relevant first; the words that
+        name the topic itself are left out, since every fact of the topic is about it."""
+        data = self._data()
+        ranked = data.fact_ranker.relevant(
+            question, [fact.text for fact in facts], ignore=data.topic_stems.get(topic.slug, frozenset())
+        )
+        return [facts[index] for index in ranked]
+
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Keyword search for agents across topics and facts, tolerant of accents and typos.
 

@@ -55,7 +55,13 @@ def message(text: str | None = None, payload: dict[str, Any] | None = None, **ex
 
 def test_commune_in_the_question(services: Services) -> None:
     events, messages = run(ActionAnswerTopic(), "permis_vermelles.json")
-    expected = resident_answer(services.kb, "permis_de_louer", commune_insee="62846", commune_only=True)
+    expected = resident_answer(
+        services.kb,
+        "permis_de_louer",
+        commune_insee="62846",
+        commune_only=True,
+        question="mon appart à Vermelles est concerné par le permis de louer ?",
+    )
     assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", "62846")]
     assert messages == [message(expected.text, expected.payload())]
     assert expected.payload()["commune"] == "62846"
@@ -64,7 +70,7 @@ def test_commune_in_the_question(services: Services) -> None:
 
 def test_follow_up_question_uses_the_current_topic(services: Services) -> None:
     events, messages = run(ActionAnswerTopic(), "delai_suite.json")
-    expected = resident_answer(services.kb, "permis_de_louer", field_name="delay")
+    expected = resident_answer(services.kb, "permis_de_louer", field_name="delay", question="quel est le délai ?")
     assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", None)]
     assert messages == [message(expected.text, expected.payload())]
     assert "1 mois" in expected.text
@@ -85,7 +91,9 @@ def test_commune_given_first_is_kept(services: Services) -> None:
     assert messages == [message(expected.text, expected.payload())]
 
     events, messages = run(ActionAnswerTopic(), "permis_me_concerne.json")
-    expected = resident_answer(services.kb, "permis_de_louer", commune_insee="62048")
+    expected = resident_answer(
+        services.kb, "permis_de_louer", commune_insee="62048", question="le permis de louer me concerne ?"
+    )
     assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", "62048")]
     assert messages == [message(expected.text, expected.payload())]
     assert "Auchel fait partie des communes concernées" in expected.text
@@ -93,7 +101,13 @@ def test_commune_given_first_is_kept(services: Services) -> None:
 
 def test_bike_type_and_unknown_amount(services: Services) -> None:
     events, messages = run(ActionAnswerTopic(), "montant_velo_cargo.json")
-    expected = resident_answer(services.kb, "aide_velo", field_name="amount", bike_type="cargo")
+    expected = resident_answer(
+        services.kb,
+        "aide_velo",
+        field_name="amount",
+        bike_type="cargo",
+        question="combien pour un vélo cargo avec le pass mobil agglo",
+    )
     assert events == [SlotSet("topic", "aide_velo"), SlotSet("commune", None)]
     assert messages == [message(expected.text, expected.payload())]
     assert "€" not in expected.text
@@ -167,3 +181,29 @@ def test_a_commune_on_its_own_is_answered_as_a_commune_whatever_the_intent(servi
     expected = commune_answer(services.kb, "62632")
     assert events == [SlotSet("commune", "62632"), SlotSet("topic", "communes")]
     assert messages == [message(expected.text, expected.payload())]
+
+
+def test_a_miss_naming_a_topic_keyword_is_answered_about_that_topic(services: Services) -> None:
+    events, messages = run(ActionNotUnderstood(), "incompris_mot_cle.json")
+    expected = resident_answer(
+        services.kb, "formation", commune_insee="62119", question="une école d'ingénieurs à Béthune, c'est prévu ?"
+    )
+    assert events == [SlotSet("topic", "formation"), SlotSet("commune", "62119")]
+    assert messages == [message(expected.text, expected.payload())]
+    assert "école d'ingénieurs" in expected.text
+
+
+def test_a_miss_naming_a_commune_is_answered_about_the_commune(services: Services) -> None:
+    events, messages = run(ActionNotUnderstood(), "incompris_commune.json")
+    expected = commune_answer(services.kb, "62473")
+    assert events == [SlotSet("commune", "62473"), SlotSet("topic", "communes")]
+    assert messages == [message(expected.text, expected.payload())]
+    assert "Isbergues (62330) fait bien partie" in expected.text
+
+
+def test_a_commune_on_its_own_is_a_follow_up_even_when_taken_for_small_talk(services: Services) -> None:
+    events, messages = run(ActionConversation(), "commune_seule_au_revoir.json")
+    expected = resident_answer(services.kb, "permis_de_louer", commune_insee="62041", commune_only=True)
+    assert events == [SlotSet("commune", "62041")]
+    assert messages == [message(expected.text, expected.payload())]
+    assert expected.text.startswith("Arras ne fait pas partie des communes de l'Agglo")

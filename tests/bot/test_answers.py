@@ -129,3 +129,21 @@ def test_a_communes_scheme_never_stands_alone(services: Services) -> None:
     agglo_intro = services.kb.topic("aide_velo").intro
     assert agglo_intro is not None and answer.text.startswith(agglo_intro)
     assert answer.text.index("dispositif de la commune") > len(agglo_intro)
+
+
+def test_the_question_brings_the_matching_fact_forward(services: Services) -> None:
+    question = "quel est le prix de l'eau potable en 2026 ?"
+    assert "2,91 €" not in resident_answer(services.kb, "eau_potable").text
+    assert "2,91 €" in resident_answer(services.kb, "eau_potable", question=question).text
+
+
+def test_a_field_without_facts_is_answered_by_the_matching_fact(services: Services) -> None:
+    answer = resident_answer(services.kb, "tourisme", field_name="amount", question="prix du topo-guide VTT")
+    assert "14 €" in answer.text
+    assert "pas d'information vérifiée" not in answer.text
+
+
+def test_a_headline_aid_still_says_its_amount_is_unknown(services: Services) -> None:
+    answer = resident_answer(services.kb, "aide_velo", field_name="amount", question="combien pour un vélo cargo ?")
+    assert "n'a pas été publié" in answer.text
+    assert "€" not in answer.text

@@ -145,6 +145,9 @@ def test_ambiguous_short_name_lists_both_members(services: Services) -> None:
         ("quels papiers pour la mutuelle pour tous", "mutuelle"),
         ("qui appeler pour les déchets", "dechets"),
         ("quel est le délai ?", None),
+        ("qui a droit à l'aide pour les récupérateurs d'eau ?", "aide_recuperateur_eau"),
+        ("des vélos pliants", "aide_velo"),
+        ("les vélos en libre-service", "mobilite"),
     ],
 )
 def test_topic_named_in_text(services: Services, text: str, slug: str | None) -> None:

@@ -1,0 +1,44 @@
+"""Fact ranking: idf-weighted overlap of word stems between a question and the facts."""
+
+from __future__ import annotations
+
+from bot.relevance import FactRanker
+
+FACTS = [
+    "L'Agglo vend des composteurs de 345 L.",
+    "L'Agglo gère 11 déchèteries, ouvertes le lundi.",
+    "Chaque habitant de l'Agglo produit 770 kg de déchets par an.",
+    "L'Agglo est compétente pour l'eau potable depuis 2020.",
+    "Le prix de l'eau de l'Agglo est de 2,91 € par m³ en 2026.",
+]
+STOP_WORDS = frozenset({"de", "des", "le", "la", "par", "est", "pour", "en", "quel", "combien", "on"})
+
+
+def test_plurals_and_derived_forms_share_a_stem() -> None:
+    ranker = FactRanker([])
+    assert ranker.stems("récupérateurs") == ranker.stems("récupérateur")
+    assert ranker.stems("déchets") == ranker.stems("déchèterie")
+    assert ranker.stems("2026") == frozenset({"2026"})
+
+
+def test_stop_words_and_short_words_are_left_out() -> None:
+    ranker = FactRanker(FACTS, STOP_WORDS)
+    assert ranker.stems("c'est par ici, on y va") == frozenset({"ici"})
+
+
+def test_the_fact_matching_the_question_comes_first() -> None:
+    ranker = FactRanker(FACTS, STOP_WORDS)
+    assert ranker.relevant("on produit combien de déchets par habitant ?", FACTS)[0] == 2
+    assert ranker.relevant("quel est le prix de l'eau en 2026 ?", FACTS)[0] == 4
+
+
+def test_a_word_found_in_every_fact_makes_no_fact_relevant() -> None:
+    ranker = FactRanker(FACTS, STOP_WORDS)
+    assert ranker.relevant("l'Agglo", FACTS) == []
+
+
+def test_ignored_words_do_not_count() -> None:
+    ranker = FactRanker(FACTS, STOP_WORDS)
+    question = "le prix de l'eau en 2026 ?"
+    assert 4 in ranker.relevant(question, FACTS)
+    assert ranker.relevant(question, FACTS, ignore=ranker.stems("prix")) == []
