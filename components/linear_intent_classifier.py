@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,15 +52,18 @@ def _l2_rows(matrix: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
     return scipy.sparse.diags(1.0 / norms) @ matrix
 
 
-class _Weighting:
-    """Block layout and idf weights learnt from the training examples."""
+@dataclass(frozen=True)
+class _LinearModel:
+    """What training learns: the blocks' layout and idf weights, and the SVM's weights."""
 
-    def __init__(self, origins: list[str], idf: list[np.ndarray]) -> None:
-        self.origins = origins
-        self.idf = idf
+    origins: list[str]
+    idf: list[np.ndarray]
+    classes: list[str]
+    coef: np.ndarray
+    intercept: np.ndarray
 
-    @classmethod
-    def fit(cls, messages: Sequence[Message]) -> _Weighting:
+    @staticmethod
+    def idf_of(messages: Sequence[Message]) -> tuple[list[str], list[np.ndarray]]:
         origins = sorted(_sentence_blocks(messages[0]))
         idf: list[np.ndarray] = []
         for origin in origins:
@@ -66,17 +71,59 @@ class _Weighting:
             document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
             # Smoothed idf, as scikit-learn's TfidfTransformer computes it.
             idf.append(np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0)
-        return cls(origins, idf)
+        return origins, idf
 
-    def transform(self, messages: Sequence[Message]) -> scipy.sparse.csr_matrix:
+    @staticmethod
+    def features(messages: Sequence[Message], origins: list[str], idf: list[np.ndarray]) -> scipy.sparse.csr_matrix:
+        """The training matrix: one row per message, the weighted blocks side by side."""
         columns = []
-        for origin, idf in zip(self.origins, self.idf, strict=True):
-            empty = scipy.sparse.csr_matrix((1, len(idf)))
+        for origin, weights in zip(origins, idf, strict=True):
+            empty = scipy.sparse.csr_matrix((1, len(weights)))
             rows = [_sentence_blocks(m).get(origin) for m in messages]
             block = scipy.sparse.vstack([empty if r is None else r for r in rows]).tocsr().astype(np.float64)
             block.data = np.log1p(block.data)
-            columns.append(_l2_rows(block @ scipy.sparse.diags(idf)))
+            columns.append(_l2_rows(block @ scipy.sparse.diags(weights)))
         return scipy.sparse.hstack(columns).tocsr()
+
+    def scores(self, message: Message) -> np.ndarray:
+        """The SVM's score of each intent for one message: the arithmetic of ``features`` and a
+        product with the weights, on the message's few non-zero features only."""
+        scores = self.intercept.copy()
+        blocks = _sentence_blocks(message)
+        offset = 0
+        for origin, idf in zip(self.origins, self.idf, strict=True):
+            block = blocks.get(origin)
+            if block is not None and block.nnz:
+                counts = scipy.sparse.coo_matrix(block)
+                counts.sum_duplicates()
+                weights = np.log1p(counts.data) * idf[counts.col]
+                weights /= np.linalg.norm(weights) or 1.0
+                scores += self.coef[:, offset + counts.col] @ weights
+            offset += len(idf)
+        return scores
+
+    def save(self, path: Path) -> None:
+        arrays = {f"idf_{i}": idf for i, idf in enumerate(self.idf)}
+        np.savez(
+            path,
+            classes=np.array(self.classes),
+            origins=np.array(self.origins),
+            coef=self.coef,
+            intercept=self.intercept,
+            **arrays,
+        )
+
+    @classmethod
+    def read(cls, path: Path) -> _LinearModel:
+        with np.load(path, allow_pickle=False) as saved:
+            origins = [str(o) for o in saved["origins"]]
+            return cls(
+                origins=origins,
+                idf=[saved[f"idf_{i}"] for i in range(len(origins))],
+                classes=[str(c) for c in saved["classes"]],
+                coef=saved["coef"],
+                intercept=saved["intercept"],
+            )
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -107,18 +154,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        weighting: _Weighting | None = None,
-        classes: list[str] | None = None,
-        coef: np.ndarray | None = None,
-        intercept: np.ndarray | None = None,
+        model: _LinearModel | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self._weighting = weighting
-        self._classes = classes or []
-        self._coef = coef
-        self._intercept = intercept
+        self._model = model
 
     @classmethod
     def create(
@@ -138,29 +179,19 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if len(set(intents)) < 2:
             logger.warning("LinearIntentClassifier needs at least two intents; it will predict nothing.")
             return self._resource
-        self._weighting = _Weighting.fit(examples)
+        origins, idf = _LinearModel.idf_of(examples)
         svm = LinearSVC(C=float(self.config["C"]), random_state=int(self.config["random_seed"]))
-        svm.fit(self._weighting.transform(examples), intents)
-        self._classes = [str(c) for c in svm.classes_]
-        self._coef = np.asarray(svm.coef_, dtype=np.float64)
-        self._intercept = np.asarray(svm.intercept_, dtype=np.float64)
-        self._persist()
-        return self._resource
-
-    def _persist(self) -> None:
-        weighting = self._weighting
-        if weighting is None or self._coef is None or self._intercept is None:
-            return
-        arrays = {f"idf_{i}": idf for i, idf in enumerate(weighting.idf)}
+        svm.fit(_LinearModel.features(examples, origins, idf), intents)
+        self._model = _LinearModel(
+            origins=origins,
+            idf=idf,
+            classes=[str(c) for c in svm.classes_],
+            coef=np.asarray(svm.coef_, dtype=np.float64),
+            intercept=np.asarray(svm.intercept_, dtype=np.float64),
+        )
         with self._model_storage.write_to(self._resource) as directory:
-            np.savez(
-                directory / _MODEL_FILE,
-                classes=np.array(self._classes),
-                origins=np.array(weighting.origins),
-                coef=self._coef,
-                intercept=self._intercept,
-                **arrays,
-            )
+            self._model.save(directory / _MODEL_FILE)
+        return self._resource
 
     @classmethod
     def load(
@@ -172,21 +203,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         **kwargs: Any,
     ) -> LinearIntentClassifier:
         try:
-            with (
-                model_storage.read_from(resource) as directory,
-                np.load(directory / _MODEL_FILE, allow_pickle=False) as saved,
-            ):
-                origins = [str(o) for o in saved["origins"]]
-                weighting = _Weighting(origins, [saved[f"idf_{i}"] for i in range(len(origins))])
-                return cls(
-                    config,
-                    model_storage,
-                    resource,
-                    weighting,
-                    [str(c) for c in saved["classes"]],
-                    saved["coef"],
-                    saved["intercept"],
-                )
+            with model_storage.read_from(resource) as directory:
+                return cls(config, model_storage, resource, _LinearModel.read(directory / _MODEL_FILE))
         except (ValueError, FileNotFoundError, KeyError):
             logger.warning("LinearIntentClassifier: no trained model found; it will predict nothing.")
             return cls(config, model_storage, resource)
@@ -200,18 +218,17 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            if self._weighting is None or self._coef is None or not _sentence_blocks(message):
+            if self._model is None or not _sentence_blocks(message):
                 message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
                 continue
-            features = self._weighting.transform([message])
-            scores = np.asarray(features @ self._coef.T).ravel() + self._intercept
+            scores = self._model.scores(message)
             exponents = np.exp(float(self.config["temperature"]) * (scores - scores.max()))
             confidences = exponents / exponents.sum()
             if not self._has_known_word(message):
                 confidences = np.zeros_like(confidences)
             order = np.argsort(-scores)[: int(self.config["ranking_length"])]
-            ranking = [{"name": self._classes[i], "confidence": float(confidences[i])} for i in order]
+            ranking = [{"name": self._model.classes[i], "confidence": float(confidences[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
