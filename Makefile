@@ -11,7 +11,8 @@ RASA := $(PY) -m rasa
 INSTALLED := $(VENV)/.installed
 KB_DB := var/kb.sqlite3
 MODEL_STAMP := models/.trained
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+# The training data, the configuration and the custom NLU components it names.
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard components/*.py)
 # The content, and the code that turns it into tables (a schema change needs a rebuild).
 KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py) bot/lexicon.py
 
@@ -57,8 +58,8 @@ shell: install train ## Chat with the assistant in the terminal
 	$(PY) -m bot serve --shell
 
 lint: $(INSTALLED) ## ruff and mypy
-	$(PY) -m ruff check bot actions channels tests bench
-	$(PY) -m ruff format --check bot actions channels tests bench
+	$(PY) -m ruff check bot actions channels components tests bench
+	$(PY) -m ruff format --check bot actions channels components tests bench
 	$(PY) -m mypy
 
 unit: install ## pytest only (offline, fast)

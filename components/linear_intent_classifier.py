@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -34,6 +35,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 _MODEL_FILE = "linear_intent_classifier.npz"
+Vector = npt.NDArray[np.float64]
 
 
 def _sentence_blocks(message: Message) -> dict[str, Any]:
@@ -57,15 +59,15 @@ class _LinearModel:
     """What training learns: the blocks' layout and idf weights, and the SVM's weights."""
 
     origins: list[str]
-    idf: list[np.ndarray]
+    idf: list[Vector]
     classes: list[str]
-    coef: np.ndarray
-    intercept: np.ndarray
+    coef: Vector
+    intercept: Vector
 
     @staticmethod
-    def idf_of(messages: Sequence[Message]) -> tuple[list[str], list[np.ndarray]]:
+    def idf_of(messages: Sequence[Message]) -> tuple[list[str], list[Vector]]:
         origins = sorted(_sentence_blocks(messages[0]))
-        idf: list[np.ndarray] = []
+        idf: list[Vector] = []
         for origin in origins:
             counts = scipy.sparse.vstack([_sentence_blocks(m)[origin] for m in messages]).tocsr()
             document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -74,7 +76,7 @@ class _LinearModel:
         return origins, idf
 
     @staticmethod
-    def features(messages: Sequence[Message], origins: list[str], idf: list[np.ndarray]) -> scipy.sparse.csr_matrix:
+    def features(messages: Sequence[Message], origins: list[str], idf: list[Vector]) -> scipy.sparse.csr_matrix:
         """The training matrix: one row per message, the weighted blocks side by side."""
         columns = []
         for origin, weights in zip(origins, idf, strict=True):
@@ -85,7 +87,7 @@ class _LinearModel:
             columns.append(_l2_rows(block @ scipy.sparse.diags(weights)))
         return scipy.sparse.hstack(columns).tocsr()
 
-    def scores(self, message: Message) -> np.ndarray:
+    def scores(self, message: Message) -> Vector:
         """The SVM's score of each intent for one message: the arithmetic of ``features`` and a
         product with the weights, on the message's few non-zero features only."""
         scores = self.intercept.copy()
