@@ -184,12 +184,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         origins, idf = _LinearModel.idf_of(examples)
         svm = LinearSVC(C=float(self.config["C"]), random_state=int(self.config["random_seed"]))
         svm.fit(_LinearModel.features(examples, origins, idf), intents)
+        coef = np.asarray(svm.coef_, dtype=np.float64)
+        intercept = np.asarray(svm.intercept_, dtype=np.float64)
+        if len(svm.classes_) == 2:
+            # Two intents: one score, positive for the second; one row per intent all the same.
+            coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
         self._model = _LinearModel(
-            origins=origins,
-            idf=idf,
-            classes=[str(c) for c in svm.classes_],
-            coef=np.asarray(svm.coef_, dtype=np.float64),
-            intercept=np.asarray(svm.intercept_, dtype=np.float64),
+            origins=origins, idf=idf, classes=[str(c) for c in svm.classes_], coef=coef, intercept=intercept
         )
         with self._model_storage.write_to(self._resource) as directory:
             self._model.save(directory / _MODEL_FILE)

@@ -26,7 +26,8 @@ feedback_registry = registry()
 
 
 class FeedbackBase(metaclass=DeclarativeMeta):  # type: ignore[metaclass]  # SQLAlchemy 1.4 ships no types
-    """Declarative base of the feedback database (separate from the knowledge base's)."""
+    """Declarative base of the feedback database. Deliberately not the knowledge base's: its
+    metadata is dropped and recreated on every ``kb build``, which must never touch feedback."""
 
     __abstract__ = True
     registry = feedback_registry
