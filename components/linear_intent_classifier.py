@@ -141,6 +141,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return {
             # Regularisation of the SVM (scikit-learn's LinearSVC C).
             "C": 1.0,
+            # Weight of each intent's errors in training (LinearSVC's class_weight), e.g.
+            # {"hors_sujet": 2.0}; intents not named weigh 1.
+            "class_weight": None,
             # Confidence = softmax(temperature × SVM score): higher means sharper confidences.
             "temperature": 5.0,
             "ranking_length": 10,
@@ -182,7 +185,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             logger.warning("LinearIntentClassifier needs at least two intents; it will predict nothing.")
             return self._resource
         origins, idf = _LinearModel.idf_of(examples)
-        svm = LinearSVC(C=float(self.config["C"]), random_state=int(self.config["random_seed"]))
+        weights = self.config["class_weight"]
+        svm = LinearSVC(
+            C=float(self.config["C"]),
+            class_weight={intent: float(weight) for intent, weight in weights.items()} if weights else None,
+            random_state=int(self.config["random_seed"]),
+        )
         svm.fit(_LinearModel.features(examples, origins, idf), intents)
         coef = np.asarray(svm.coef_, dtype=np.float64)
         intercept = np.asarray(svm.intercept_, dtype=np.float64)
