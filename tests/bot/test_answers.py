@@ -24,6 +24,11 @@ def _resident_answers(kb: KnowledgeBase):
             for commune in COMMUNES:
                 yield topic.slug, resident_answer(kb, topic.slug, field_name=field_name, commune_insee=commune)
         yield topic.slug, resident_answer(kb, topic.slug, commune_insee=VERMELLES, commune_only=True)
+        # A resident's question made of the very words of each fact, agent-only ones included:
+        # the fact ranking must never bring forward what residents may not be told.
+        for fact in topic.facts:
+            for field_name in (None, *FIELDS):
+                yield topic.slug, resident_answer(kb, topic.slug, field_name=field_name, question=fact.text)
 
 
 def test_no_resident_answer_contains_a_low_confidence_fact(services: Services) -> None:
@@ -37,9 +42,10 @@ def test_no_resident_answer_contains_a_low_confidence_fact(services: Services) -
 
 def test_unconfirmed_rainwater_amount_never_reaches_residents(services: Services) -> None:
     for field_name in (None, "amount"):
-        answer = resident_answer(services.kb, "aide_recuperateur_eau", field_name=field_name)
-        assert "70" not in answer.text
-        assert "€" not in answer.text
+        for question in ("", "l'aide aux récupérateurs d'eau, c'est 70 € de remboursement ?"):
+            answer = resident_answer(services.kb, "aide_recuperateur_eau", field_name=field_name, question=question)
+            assert "70" not in answer.text
+            assert "€" not in answer.text
 
 
 def test_every_number_in_a_resident_answer_is_in_a_sourced_fact(services: Services) -> None:
