@@ -1,7 +1,8 @@
 """Messages not understood: a two-stage fallback counted over the conversation.
 
 A message that names a topic's keyword or a commune is answered about it. Otherwise, first
-miss: ask for a rephrase, with the three most likely topics as buttons; second miss in a row:
+miss: ask for a rephrase, with the three most likely topics as buttons (the most asked aids
+when no word of the message was recognised); second miss in a row:
 give the Agglo's contact from the knowledge base.
 """
 
@@ -14,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import KnowledgeBaseUnavailable, apologise, find_commune, latest_text, send_response, services
 from actions.communes import answer_commune, names_only_a_commune
-from actions.topics import answer_topic
+from actions.topics import HEADLINE_AID_BUTTONS, answer_topic
 from bot.answers import contact_answer
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -56,9 +57,13 @@ class ActionNotUnderstood(Action):
                 dispatcher.utter_message(response="utter_incompris_contact")
                 dispatcher.utter_message(text=answer.text, json_message=answer.payload())
                 return []
+            # The likeliest topics; when nothing in the message was recognised (every
+            # confidence 0: no known word), the most asked aids instead.
+            ranking = tracker.latest_message.get("intent_ranking") or []
+            likeliest = [str(item.get("name")) for item in ranking if float(item.get("confidence") or 0) > 0]
             buttons = []
-            for ranked in tracker.latest_message.get("intent_ranking") or []:
-                topic = kb.topic(str(ranked.get("name")))
+            for slug in dict.fromkeys([*likeliest, *HEADLINE_AID_BUTTONS]):
+                topic = kb.topic(slug)
                 if topic is not None and topic.family != "conversation":
                     buttons.append({"title": topic.title, "payload": f"/{topic.slug}"})
                 if len(buttons) == SUGGESTIONS:

@@ -141,6 +141,16 @@ def test_first_miss_offers_the_three_likeliest_topics() -> None:
     ]
 
 
+def test_a_miss_with_no_known_word_offers_the_most_asked_aids(services: Services) -> None:
+    events, messages = run(ActionNotUnderstood(), "incompris_aucun_mot_connu.json")
+    titles = [button["title"] for button in messages[0]["buttons"]]
+    assert events == []
+    assert titles == [
+        services.kb.topic(slug).title for slug in ("aide_velo", "permis_de_louer", "aide_recuperateur_eau")
+    ]
+    assert messages[0]["response"] == "utter_incompris_reformuler"
+
+
 def test_second_miss_gives_the_contact(services: Services) -> None:
     events, messages = run(ActionNotUnderstood(), "incompris_second.json")
     expected = contact_answer(services.kb, "incompris")
