@@ -86,8 +86,8 @@ lock: $(INSTALLED) ## Regenerate requirements.lock from requirements.in
 clean: ## Remove the environment, the databases and the models
 	rm -rf $(VENV) node_modules var models results
 
-bench-quality: install train ## Quality: project pipeline vs Rasa default vs TF-IDF (3-fold CV) and the evaluation set end to end (1-2 h on 2 busy cores)
+bench-quality: install train ## Quality: project pipeline vs Rasa default vs TF-IDF (3-fold CV) and the evaluation set end to end (~5 min; 40-60 min with Rasa's training cache empty)
 	$(PY) -m bench.quality
 
-bench-speed: install train ## Speed: latency, throughput, memory, start-up, training vs bare Rasa (~30 min; ARGS=--quick)
+bench-speed: install train ## Speed: latency, throughput, memory, start-up, training vs bare Rasa (~15 min; ARGS=--quick)
 	$(PY) -m bench.speed $(ARGS)
