@@ -204,6 +204,9 @@ def serve(shell: bool = False) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
+    # Started in the background of a script, SIGINT arrives ignored: Ctrl-C (or kill -INT)
+    # must still stop everything cleanly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if shell:
             config.var_dir.mkdir(parents=True, exist_ok=True)

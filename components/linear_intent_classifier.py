@@ -66,10 +66,13 @@ class _LinearModel:
 
     @staticmethod
     def idf_of(messages: Sequence[Message]) -> tuple[list[str], list[Vector]]:
-        origins = sorted(_sentence_blocks(messages[0]))
+        blocks = [_sentence_blocks(m) for m in messages]
+        origins = sorted({origin for message_blocks in blocks for origin in message_blocks})
         idf: list[Vector] = []
         for origin in origins:
-            counts = scipy.sparse.vstack([_sentence_blocks(m)[origin] for m in messages]).tocsr()
+            width = next(b[origin].shape[1] for b in blocks if origin in b)
+            empty = scipy.sparse.csr_matrix((1, width))
+            counts = scipy.sparse.vstack([b.get(origin, empty) for b in blocks]).tocsr()
             document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
             # Smoothed idf, as scikit-learn's TfidfTransformer computes it.
             idf.append(np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0)

@@ -95,3 +95,13 @@ def test_an_untrained_model_predicts_nothing(tmp_path: Path) -> None:
     loaded = LinearIntentClassifier.load({}, storage, Resource("never_trained"), None)
     (result,) = loaded.process([message([0], [0])])
     assert result.get(INTENT) == {"name": None, "confidence": 0.0}
+
+
+def test_an_example_without_one_featurizers_features_still_trains(tmp_path: Path) -> None:
+    words_only = Message(data={TEXT: "x", INTENT: "aide_velo"})
+    words_only.add_features(
+        Features(scipy.sparse.coo_matrix(([1.0], ([0], [1])), shape=(1, WORDS)), "sentence", TEXT, "words")
+    )
+    origins, idf = _LinearModel.idf_of([words_only, *TRAINING])
+    assert origins == ["chars", "words"]
+    assert _LinearModel.features([words_only], origins, idf)[:, :CHARS].nnz == 0
