@@ -81,10 +81,21 @@ def find_commune(tracker: Tracker) -> CommuneMatch | None:
     return match or matcher.find(latest_text(tracker))
 
 
+def commune_in_context(tracker: Tracker) -> tuple[str | None, bool]:
+    """The commune (INSEE code) a turn is about: the one named in the latest message, else the
+    one in the conversation's slot; and whether it was named in the latest message."""
+    match = find_commune(tracker)
+    if match is not None and match.commune is not None:
+        return match.commune.insee, True
+    slot = tracker.get_slot("commune")
+    return (None if slot is None else str(slot)), False
+
+
 __all__ = [
     "KnowledgeBaseUnavailable",
     "agent_mode",
     "apologise",
+    "commune_in_context",
     "entity",
     "find_commune",
     "latest_intent",

@@ -17,8 +17,8 @@ from actions.common import KnowledgeBaseUnavailable, apologise, find_commune, la
 from actions.communes import answer_commune, names_only_a_commune
 from actions.topics import HEADLINE_AID_BUTTONS, answer_topic
 from bot.answers import contact_answer
+from bot.topics import FALLBACK_INTENT, named_topic
 
-FALLBACK_INTENT = "nlu_fallback"
 SUGGESTIONS = 3
 
 
@@ -45,10 +45,9 @@ class ActionNotUnderstood(Action):
         commune = tracker.get_slot("commune")
         try:
             kb = services().kb
-            named_topic = services().topics.find(latest_text(tracker))
-            if named_topic is not None and kb.topic(named_topic) is not None:
-                # "une école d'ingénieurs à Béthune ?": a keyword of a topic is understood.
-                return answer_topic(dispatcher, tracker, named_topic, None)
+            topic_named = named_topic(latest_text(tracker), kb, services().topics)
+            if topic_named is not None:
+                return answer_topic(dispatcher, tracker, topic_named, None)
             if find_commune(tracker) is not None:
                 # "Isbergue c'est bien dans l'agglo ?": the commune is the one thing understood.
                 return answer_commune(dispatcher, tracker, follow_up=names_only_a_commune(tracker))

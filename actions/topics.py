@@ -12,8 +12,8 @@ from actions.common import (
     KnowledgeBaseUnavailable,
     agent_mode,
     apologise,
+    commune_in_context,
     entity,
-    find_commune,
     latest_intent,
     latest_text,
     send,
@@ -52,10 +52,9 @@ class ActionAnswerTopic(Action):
                 for slug in HEADLINE_AID_BUTTONS
                 if (view := kb.topic(slug)) is not None
             ]
-            commune = find_commune(tracker)
-            insee = commune.commune.insee if commune and commune.commune else tracker.get_slot("commune")
-            send_response(dispatcher, "utter_preciser_sujet", topic="incompris", commune=insee, buttons=buttons)
-            return [SlotSet("commune", insee)]
+            commune, _ = commune_in_context(tracker)
+            send_response(dispatcher, "utter_preciser_sujet", topic="incompris", commune=commune, buttons=buttons)
+            return [SlotSet("commune", commune)]
         return answer_topic(dispatcher, tracker, topic, field_name)
 
     @staticmethod
@@ -78,9 +77,7 @@ def answer_topic(
     """The topic (or one field of it) for the commune named now, else the one in context:
     a short answer for residents, the complete fiche for agents."""
     kb = services().kb
-    commune_match = find_commune(tracker)
-    named_now = commune_match is not None and commune_match.commune is not None
-    commune = commune_match.commune.insee if commune_match and commune_match.commune else tracker.get_slot("commune")
+    commune, named_now = commune_in_context(tracker)
     if agent_mode(tracker):
         answer = agent_fiche(kb, topic, commune_insee=commune)
     else:

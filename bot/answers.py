@@ -149,6 +149,8 @@ def resident_answer(
     if commune is not None and not commune.is_member:
         composer.say("commune_not_member", commune=commune.name)
         composer.needs_contact = True
+    # The facts that match the resident's words, most relevant first.
+    related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
     # Only commune-by-commune rules stand on their own; a commune's own scheme always comes
     # after the Agglo's answer, so that it is never mistaken for the Agglo's.
     if commune_only and commune is not None and commune.is_member and kb.rules_for_topic(slug):
@@ -162,7 +164,6 @@ def resident_answer(
             for fact in topic.facts_for(name, residents=True)
             if not fact.commune_insee
         ]
-        related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
         shown = list(dict.fromkeys([*related, *overview]))[:_OVERVIEW_MAX_FACTS]
         if shown:
             composer.blank()
@@ -175,11 +176,10 @@ def resident_answer(
                 composer.needs_contact = True
     else:
         facts = [fact for fact in topic.facts_for(field_name, residents=True) if not fact.commune_insee]
-        # With nothing filed under the field ("combien coûte le topo-guide ?" has no `amount`
-        # fact), the facts that match the question's words may still answer it.
-        related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
         # The facts filed under the field, and the one fact that best matches the question's
         # words when it is filed elsewhere ("valable combien de temps ?" asks about the period).
+        # With nothing filed under the field ("combien coûte le topo-guide ?" has no `amount`
+        # fact), up to two matching facts may still answer it.
         extra = [fact for fact in related if fact not in facts][: _RELATED_MAX_FACTS if not facts else 1]
         # For the headline aids an unknown amount, delay… is always said in so many words.
         if not facts and (not extra or topic.family == "headline_aid"):

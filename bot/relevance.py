@@ -26,13 +26,14 @@ class FactRanker:
 
     def __init__(self, documents: Iterable[str], stop_words: frozenset[str] = frozenset()) -> None:
         self._stop_words = stop_words
+        per_document = [(document, self.stems(document)) for document in documents]
+        # The facts' stems, computed once here rather than on every question.
+        self._document_stems = dict(per_document)
         frequencies: Counter[str] = Counter()
-        count = 0
-        for document in documents:
-            frequencies.update(self.stems(document))
-            count += 1
-        self._count = max(count, 1)
-        self._idf = {stem: math.log(self._count / frequency) for stem, frequency in frequencies.items()}
+        for _, document_stems in per_document:
+            frequencies.update(document_stems)
+        count = max(len(per_document), 1)
+        self._idf = {stem: math.log(count / frequency) for stem, frequency in frequencies.items()}
 
     def stems(self, text: str) -> frozenset[str]:
         """Short stems of the text's words, stop words left out; numbers are kept whole."""
@@ -47,7 +48,10 @@ class FactRanker:
         return self._idf.get(stem, 0.0)
 
     def score(self, question_stems: frozenset[str], text: str) -> float:
-        return sum(self.weight(stem) for stem in question_stems & self.stems(text))
+        text_stems = self._document_stems.get(text)
+        if text_stems is None:
+            text_stems = self.stems(text)
+        return sum(self.weight(stem) for stem in question_stems & text_stems)
 
     def relevant(self, question: str, texts: Sequence[str], ignore: frozenset[str] = frozenset()) -> list[int]:
         """Indices of the texts relevant to the question, most relevant first (ties keep the

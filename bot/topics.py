@@ -56,6 +56,13 @@ def resolve_topic(
     return "contact" if intent == "demander_contact" else None
 
 
+def named_topic(text: str, kb: _KnowsTopics, detector: _FindsTopics) -> str | None:
+    """The knowledge-base topic whose keyword the text contains, if any: what a message not
+    otherwise understood is answered about ("une école d'ingénieurs à Béthune ?")."""
+    slug = detector.find(text)
+    return slug if slug is not None and kb.topic(slug) is not None else None
+
+
 def turn_topic(
     intent: str,
     dispositif: str | None,
@@ -83,10 +90,7 @@ def turn_topic(
             return str(current_topic)
         return COMMUNES
     if intent == FALLBACK_INTENT:
-        named_topic = detector.find(text)
-        if named_topic is not None and kb.topic(named_topic) is not None:
-            return named_topic
-        return COMMUNES if names_commune else NOT_UNDERSTOOD
+        return named_topic(text, kb, detector) or (COMMUNES if names_commune else NOT_UNDERSTOOD)
     if intent in CONVERSATION_INTENTS:
         return intent
     if intent == COMMUNES:
