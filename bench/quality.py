@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,7 +51,7 @@ from bench.systems import (
 from bot.figures import unsourced_numbers
 from bot.kb.queries import KnowledgeBase
 from bot.matching import CommuneMatcher, TopicDetector
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, wait_until_up
+from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port, wait_until_up
 from bot.services import Services
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD, turn_topic
@@ -361,12 +360,6 @@ def _output_to(path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _say(url: str, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
     body: dict[str, Any] = {"sender": sender, "message": text}
     if metadata:
@@ -400,8 +393,8 @@ def evaluate_end_to_end(
 ) -> dict[str, Any]:
     var_dir = work / f"e2e-{dt.datetime.now():%Y%m%d-%H%M%S}"
     config = ServerConfig(
-        rasa_port=_free_port(),
-        actions_port=_free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
         model=model,
         var_dir=var_dir,
         extra_env={"DATABASE_URL": load_settings().database_url},

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import percentile
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, wait_until_up
+from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port, wait_until_up
 from bot.settings import PROJECT_ROOT, load_settings
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -132,12 +132,6 @@ def memory_of(pid: int) -> dict[str, Any]:
         "max_mb": max((process["rss_mb"] for process in processes), default=0.0),
         "total_mb": round(sum(process["rss_mb"] for process in processes), 1),
     }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_idle(pids: list[int], timeout: float, quiet_cpu: float = 0.05, interval: float = 1.0) -> None:

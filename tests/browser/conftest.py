@@ -6,7 +6,6 @@ package; each test gets a fresh browser context, so a fresh conversation.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers
+from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.web.agents import AgentStore
 from bot.web.feedback import FeedbackStore, FeedbackView
@@ -63,12 +62,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Stack:
     servers: Servers
@@ -92,9 +85,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     AgentStore(agents_file).add(AGENT, PASSWORD)
     feedback_url = f"sqlite:///{var_dir / 'feedback.sqlite3'}"
     config = ServerConfig(
-        rasa_port=_free_port(),
-        actions_port=_free_port(),
-        web_port=_free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
         var_dir=var_dir,
         extra_env={
             "DATABASE_URL": settings.database_url,

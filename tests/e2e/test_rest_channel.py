@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers
+from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port
 from bot.settings import load_settings
 
 pytestmark = [
@@ -24,9 +24,9 @@ pytestmark = [
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     var_dir = tmp_path_factory.mktemp("var")
     config = ServerConfig(
-        rasa_port=5105,
-        actions_port=5155,
-        web_port=8155,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
         var_dir=var_dir,
         extra_env={"DATABASE_URL": load_settings().database_url},
     )
