@@ -12,11 +12,8 @@ from bot.answers import Answer
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.matching import CommuneMatch
 from bot.services import Services, get_services
-from bot.text import fold
 
 logger = logging.getLogger(__name__)
-
-AGENT_PREFIX = "fiche"
 
 
 def services() -> Services:
@@ -65,12 +62,11 @@ def latest_intent(tracker: Tracker) -> str:
 
 
 def agent_mode(tracker: Tracker) -> bool:
-    """Agents get complete fiches: a message starting with "fiche", or ``metadata.agent``."""
+    """Agents get complete fiches, and only through ``metadata.agent``: the REST channel keeps
+    that key only on requests from the web front, which sets it for console sessions alone.
+    Nothing a resident types (« fiche … ») turns it on."""
     metadata = tracker.latest_message.get("metadata") or {}
-    if isinstance(metadata, dict) and metadata.get("agent") is True:
-        return True
-    words = fold(latest_text(tracker)).split()
-    return bool(words) and words[0] == AGENT_PREFIX
+    return isinstance(metadata, dict) and metadata.get("agent") is True
 
 
 def find_commune(tracker: Tracker) -> CommuneMatch | None:

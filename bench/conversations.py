@@ -26,7 +26,6 @@ from bot.text import fold
 
 EVAL_SET = PROJECT_ROOT / "bench" / "eval" / "conversations.yml"
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
-AGENT_PREFIX = "fiche"
 HEADLINE_AIDS = ("aide_recuperateur_eau", "aide_velo", "permis_de_louer", "mutuelle")
 BIKE_TYPES = (None, "electrique", "cargo", "pliant", "classique")
 # A message this close to a training example (rapidfuzz ratio on folded text) is a copy
@@ -50,9 +49,8 @@ class Turn:
 
     @property
     def agent(self) -> bool:
-        """Agents get the complete fiche: ``metadata.agent`` or a message starting "fiche"."""
-        words = fold(self.text).split()
-        return self.metadata.get("agent") is True or (bool(words) and words[0] == AGENT_PREFIX)
+        """Agents get the complete fiche, through ``metadata.agent`` only."""
+        return self.metadata.get("agent") is True
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from bench.systems import (
 from bot.figures import unsourced_numbers
 from bot.kb.queries import KnowledgeBase
 from bot.matching import CommuneMatcher, TopicDetector
+from bot.payloads import CHANNEL_SECRET_HEADER
 from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port, wait_until_up
 from bot.services import Services
 from bot.settings import PROJECT_ROOT, load_settings
@@ -360,12 +361,16 @@ def _output_to(path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-def _say(url: str, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+def _say(config: ServerConfig, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """One turn, as the web front sends it: with the channel secret, so an agent turn's
+    ``metadata.agent`` counts (the evaluation set's « resident » turns carry no metadata)."""
     body: dict[str, Any] = {"sender": sender, "message": text}
     if metadata:
         body["metadata"] = metadata
     request = urllib.request.Request(
-        f"{url}/webhooks/rest/webhook", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        f"{config.rasa_url}/webhooks/rest/webhook",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", CHANNEL_SECRET_HEADER: config.channel_secret},
     )
     with urllib.request.urlopen(request, timeout=120) as response:
         messages: list[dict[str, Any]] = json.load(response)
@@ -418,7 +423,7 @@ def evaluate_end_to_end(
             sender = f"bench-{run_id}-{case.id}"
             for index, turn in enumerate(case.turns):
                 started = time.perf_counter()
-                messages = _say(config.rasa_url, sender, turn.text, turn.metadata)
+                messages = _say(config, sender, turn.text, turn.metadata)
                 elapsed = time.perf_counter() - started
                 rows.append(_check_turn(kb, case, index, messages, elapsed))
             if number % 25 == 0 or number == len(cases):

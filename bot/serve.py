@@ -7,6 +7,7 @@ every one of them runs the servers the same way.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -34,6 +35,13 @@ class ServerConfig:
     sanic_workers: int = 1
     log_level: str = "--quiet"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Every server listens on loopback only, unless configured otherwise (AGGLO_BIND_HOST).
+    host: str = field(default_factory=lambda: os.environ.get("AGGLO_BIND_HOST", "127.0.0.1"))
+    # Shared by the web front and the REST channel: only the web front may set
+    # metadata.agent or send /intent payloads (channels/rest.py). A fresh one per run unless set.
+    channel_secret: str = field(
+        default_factory=lambda: os.environ.get("AGGLO_CHANNEL_SECRET") or secrets.token_urlsafe(32)
+    )
 
     @property
     def rasa_url(self) -> str:
@@ -67,6 +75,9 @@ def _environment(config: ServerConfig) -> dict[str, str]:
             "AGGLO_ACTIONS_URL": f"{config.actions_url}/webhook",
             "AGGLO_TRACKER_DB": str(config.var_dir / "tracker.sqlite3"),
             "SANIC_WORKERS": str(config.sanic_workers),
+            # rasa_sdk's action server reads its address from SANIC_HOST (default 0.0.0.0).
+            "SANIC_HOST": config.host,
+            "AGGLO_CHANNEL_SECRET": config.channel_secret,
             # Two cores: TensorFlow's own thread pools only contend with the web workers.
             "TF_INTRA_OP_PARALLELISM_THREADS": env.get("TF_INTRA_OP_PARALLELISM_THREADS", "1"),
             "TF_INTER_OP_PARALLELISM_THREADS": env.get("TF_INTER_OP_PARALLELISM_THREADS", "1"),
@@ -128,6 +139,8 @@ class Servers:
             str(self.config.endpoints),
             "--port",
             str(self.config.rasa_port),
+            "--interface",
+            self.config.host,
         ]
         if not chat:
             command += ["--credentials", str(self.config.credentials), self.config.log_level]
@@ -152,6 +165,8 @@ class Servers:
                 "-m",
                 "bot",
                 "web",
+                "--host",
+                self.config.host,
                 "--port",
                 str(self.config.web_port),
                 "--rasa-url",

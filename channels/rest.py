@@ -4,6 +4,12 @@ Rasa logs a failed custom action (action server down or crashed) and carries on,
 resident would get an empty reply. This channel notices the empty reply and sends the
 ``utter_erreur_technique`` response of domain.yml instead: an apology and the Agglo's contact.
 
+Only the web front is trusted (it sends the shared secret ``AGGLO_CHANNEL_SECRET`` in a
+header): from anyone else, the channel drops the message's ``metadata`` (so ``metadata.agent``,
+the agents' full fiches, cannot be asked for) and sends a message starting with ``/`` as plain
+text (so no one can type an intent with entities and set slots). A body that is not a JSON
+object with a text ``sender`` and ``message`` gets HTTP 400, not Rasa's 500.
+
 Creating the channel also makes Rasa check the action server's answers with a validator built
 once (channels/action_validation.py), the largest single cost of a turn otherwise; and once the
 server has started (the model loaded), the memory freed while loading goes back to the system
@@ -12,6 +18,8 @@ server has started (the model loaded), the memory freed while loading goes back 
 
 from __future__ import annotations
 
+import hmac
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,11 +27,16 @@ from typing import Any
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.utils.io import read_yaml_file
+from sanic import response
+from sanic.request import Request
 
+from bot.payloads import CHANNEL_SECRET_HEADER, as_plain_text, is_intent_payload
 from channels import action_validation, memory
 
 DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 APOLOGY_RESPONSE = "utter_erreur_technique"
+SECRET_ENVIRONMENT = "AGGLO_CHANNEL_SECRET"  # noqa: S105 - a variable name, not a secret
+MAX_SENDER_CHARS = 128
 
 
 def _apology_text(domain_file: Path = DOMAIN_FILE) -> str:
@@ -34,10 +47,27 @@ def _apology_text(domain_file: Path = DOMAIN_FILE) -> str:
 class AggloRestInput(RestInput):
     """``POST /webhooks/rest/webhook``, never silent."""
 
-    def __init__(self) -> None:
+    def __init__(self, secret: str | None = None) -> None:
         super().__init__()
         self.apology = _apology_text()
+        # No secret configured: nobody is trusted, every request is a resident's.
+        self.secret = secret if secret is not None else os.environ.get(SECRET_ENVIRONMENT, "")
         action_validation.install()
+
+    def trusted(self, request: Request) -> bool:
+        """The request comes from the web front, which holds the shared secret."""
+        given = request.headers.get(CHANNEL_SECRET_HEADER, "")
+        return bool(self.secret) and hmac.compare_digest(given.encode(), self.secret.encode())
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        metadata = request.json.get("metadata")
+        return metadata if self.trusted(request) and isinstance(metadata, dict) else None
+
+    def _extract_message(self, req: Request) -> str | None:
+        text = req.json.get("message")
+        if isinstance(text, str) and is_intent_payload(text) and not self.trusted(req):
+            return as_plain_text(text)
+        return text if isinstance(text, str) else None
 
     @classmethod
     def name(cls) -> str:
@@ -71,6 +101,26 @@ class AggloRestInput(RestInput):
             # The model is loaded before the server starts: what loading freed can go back.
             memory.release_freed_memory()
 
+        async def reject_bad_body(request: Request) -> Any:
+            if request.method == "POST" and request.path.endswith("/webhook"):
+                problem = body_problem(request.json)
+                if problem is not None:
+                    return response.json({"error": problem}, status=400)
+            return None
+
         blueprint = super().blueprint(guarded)
+        blueprint.middleware(reject_bad_body, "request")
         blueprint.listener(release_memory, "after_server_start")
         return blueprint
+
+
+def body_problem(body: Any) -> str | None:
+    """Why a webhook body cannot be answered, or None when it can."""
+    if not isinstance(body, dict):
+        return "json_object_expected"
+    sender, message = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+        return "invalid_sender"
+    if not isinstance(message, str):
+        return "invalid_message"
+    return None

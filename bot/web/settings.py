@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.settings import load_settings
@@ -34,6 +37,11 @@ class WebSettings:
     rasa_timeout_seconds: float = 90
     # Set AGGLO_SECURE_COOKIES=1 behind HTTPS so that the session cookie is never sent in clear.
     secure_cookies: bool = False
+    # Sent to the REST channel, which trusts metadata.agent and /intent payloads from us alone.
+    channel_secret: str = ""
+    # Signs the buttons offered to a conversation (bot/payloads.py); several web fronts share it
+    # through AGGLO_CHANNEL_SECRET, else it is this process's own.
+    button_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     @property
     def url(self) -> str:
@@ -62,6 +70,7 @@ def load_web_settings(
     widget; by default only the web server's own origin.
     """
     var_dir = load_settings().var_dir
+    channel_secret = os.environ.get("AGGLO_CHANNEL_SECRET", "")
     configured = os.environ.get("AGGLO_ALLOWED_ORIGINS", "")
     origins = frozenset(normalise_origin(origin) for origin in _SPLIT.split(configured) if origin.strip())
     return WebSettings(
@@ -72,4 +81,11 @@ def load_web_settings(
         agents_file=Path(os.environ.get("AGGLO_AGENTS_FILE", var_dir / "agents.yml")),
         feedback_database_url=os.environ.get("FEEDBACK_DATABASE_URL", f"sqlite:///{var_dir / 'feedback.sqlite3'}"),
         secure_cookies=os.environ.get("AGGLO_SECURE_COOKIES", "") in ("1", "true", "yes"),
+        channel_secret=channel_secret,
+        button_key=button_key(channel_secret) if channel_secret else secrets.token_bytes(32),
     )
+
+
+def button_key(channel_secret: str) -> bytes:
+    """A key of its own for the buttons, derived so that one secret configures every web front."""
+    return hmac.new(channel_secret.encode(), b"agglo button signatures", hashlib.sha256).digest()

@@ -113,15 +113,25 @@ def test_bike_type_and_unknown_amount(services: Services) -> None:
     assert "€" not in expected.text
 
 
-@pytest.mark.parametrize(
-    ("fixture", "slug"), [("fiche_agent.json", "aide_recuperateur_eau"), ("metadata_agent.json", "mutuelle")]
-)
-def test_agent_mode(services: Services, fixture: str, slug: str) -> None:
-    events, messages = run(ActionAnswerTopic(), fixture)
-    expected = agent_fiche(services.kb, slug)
-    assert events == [SlotSet("topic", slug), SlotSet("commune", None)]
+def test_agent_mode_comes_from_the_metadata(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "metadata_agent.json")
+    expected = agent_fiche(services.kb, "mutuelle")
+    assert events == [SlotSet("topic", "mutuelle"), SlotSet("commune", None)]
     assert messages == [message(expected.text, expected.payload())]
     assert "à vérifier" in expected.text
+
+
+def test_typing_fiche_gives_a_resident_the_resident_answer(services: Services) -> None:
+    _events, messages = run(ActionAnswerTopic(), "fiche_sans_session.json")
+    topic = services.kb.topic("aide_recuperateur_eau")
+    assert topic is not None
+    low = [fact for fact in topic.facts if not fact.for_residents]
+    assert low, "the rainwater aid has unconfirmed facts, which this test is about"
+    text = str(messages[0]["text"])
+    assert "FICHE AGENT" not in text
+    assert all(fact.text not in text for fact in low)
+    assert "70" not in text
+    assert messages[0]["custom"]["topic"] == "aide_recuperateur_eau"
 
 
 def test_first_miss_offers_the_three_likeliest_topics() -> None:

@@ -37,8 +37,10 @@ def test_the_set_covers_what_the_issue_asks(cases: list[Case], services: Service
     assert coverage_problems(cases, slugs) == []
     tags = {tag for case in cases for tag in case.tags}
     assert {"typo", "sms", "no_accent", "commune_member", "commune_non_member", "out_of_scope", "agent"} <= tags
-    assert any(turn.agent and not turn.metadata for _, _, turn in turns(cases)), "a 'fiche …' message"
     assert any(turn.metadata.get("agent") for _, _, turn in turns(cases)), "metadata.agent"
+    # A resident typing « fiche … » gets the resident answer, never the agent view.
+    resident_fiches = [turn for _, _, turn in turns(cases) if not turn.agent and "fiche" in turn.text]
+    assert resident_fiches and all("FICHE AGENT" in turn.must_not_contain for turn in resident_fiches)
 
 
 def test_every_required_string_is_in_an_answer_of_the_knowledge_base(cases: list[Case], services: Services) -> None:
@@ -146,7 +148,7 @@ def test_agents_may_see_low_confidence_figures_residents_may_not(services: Servi
     kb = services.kb
     fiche = agent_fiche(kb, "aide_recuperateur_eau")
     assert contains(fiche.text, "70 €")
-    agent_turn = Case("a", (Turn("fiche récupérateur", "aide_recuperateur_eau"),))
+    agent_turn = Case("a", (Turn("fiche récupérateur", "aide_recuperateur_eau", metadata={"agent": True}),))
     assert _check_turn(kb, agent_turn, 0, _reply(fiche.text, fiche.payload()), 0.1)["figures_ok"]
     resident_turn = Case("r", (Turn("récupérateur", "aide_recuperateur_eau"),))
     row = _check_turn(kb, resident_turn, 0, _reply(fiche.text, fiche.payload()), 0.1)

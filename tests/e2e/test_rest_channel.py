@@ -2,59 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import urllib.request
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port
-from bot.settings import load_settings
+from bot.serve import DEFAULT_MODEL, Servers
+from tests.e2e.conftest import payload, say, text
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no trained model: run `make train`"),
 ]
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    var_dir = tmp_path_factory.mktemp("var")
-    config = ServerConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        var_dir=var_dir,
-        extra_env={"DATABASE_URL": load_settings().database_url},
-    )
-    running = Servers(config)
-    try:
-        running.start(timeout=300)
-        yield running
-    finally:
-        running.stop()
-
-
-def say(servers: Servers, sender: str, text: str) -> list[dict[str, Any]]:
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(
-        f"{servers.config.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
-
-
-def payload(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    customs = [message["custom"] for message in messages if "custom" in message]
-    assert len(customs) == 1, messages
-    return customs[0]
-
-
-def text(messages: list[dict[str, Any]]) -> str:
-    return "\n".join(message.get("text", "") for message in messages)
 
 
 def test_the_four_headline_questions(servers: Servers) -> None:

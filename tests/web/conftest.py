@@ -30,6 +30,7 @@ class FakeRasa:
 
     url: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     reply: list[dict[str, Any]] = field(
         default_factory=lambda: [
             {"recipient_id": "x", "text": "Une réponse."},
@@ -39,6 +40,7 @@ class FakeRasa:
 
     async def handle(self, request: web.Request) -> web.Response:
         self.received.append(await request.json())
+        self.headers.append(dict(request.headers))
         return web.json_response(self.reply)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,7 +17,7 @@ from sqlalchemy import create_engine, inspect
 from bot.kb.build import build
 from bot.services import Services
 from bot.settings import PROJECT_ROOT
-from bot.web.app import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from bot.web.console import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from bot.web.settings import WebSettings
 from tests.conftest import make_settings
 from tests.web.conftest import (
@@ -114,6 +115,63 @@ async def test_agent_mode_only_for_a_logged_in_agent_with_the_csrf_token(
         "message": "permis de louer",
         "metadata": {"agent": True},
     }
+
+
+BUTTON_REPLY = [
+    {
+        "recipient_id": "x",
+        "text": "Vous parliez peut-être de l'un de ces sujets :",
+        "buttons": [{"title": "Aide au vélo", "payload": "/aide_velo"}, {"title": "Béthune", "payload": "Béthune"}],
+    }
+]
+
+
+async def test_a_typed_intent_payload_reaches_rasa_as_plain_text(client: TestClient, fake_rasa: FakeRasa) -> None:
+    response = await client.post("/api/chat", json=chat_body('/permis_de_louer{"commune": "62119"}'))
+    assert response.status == 200
+    assert fake_rasa.received[-1]["message"] == 'permis_de_louer{"commune": "62119"}'
+
+
+async def test_only_a_button_offered_in_this_conversation_is_sent_as_a_payload(
+    client: TestClient, fake_rasa: FakeRasa
+) -> None:
+    fake_rasa.reply = BUTTON_REPLY
+    buttons = (await (await client.post("/api/chat", json=chat_body("vélo ?"))).json())[0]["buttons"]
+    offered, plain = buttons
+    assert "signature" not in plain, "a plain-text button needs no signature"
+    signature = offered["signature"]
+
+    await client.post("/api/chat", json=chat_body("/aide_velo", button_signature=signature))
+    assert fake_rasa.received[-1]["message"] == "/aide_velo"
+    # The same signature does not carry entities the assistant did not put there…
+    await client.post("/api/chat", json=chat_body('/aide_velo{"commune": "62119"}', button_signature=signature))
+    assert fake_rasa.received[-1]["message"] == 'aide_velo{"commune": "62119"}'
+    # …nor another payload, nor into another conversation.
+    await client.post("/api/chat", json=chat_body("/mutuelle", button_signature=signature))
+    assert fake_rasa.received[-1]["message"] == "mutuelle"
+    other = {"sender": "w9999999999999999", "message": "/aide_velo", "button_signature": signature}
+    await client.post("/api/chat", json=other)
+    assert fake_rasa.received[-1]["message"] == "aide_velo"
+    for forged in ("", "0" * 64, 12, None, ["x"]):
+        await client.post("/api/chat", json=chat_body("/aide_velo", button_signature=forged))
+        assert fake_rasa.received[-1]["message"] == "aide_velo"
+
+
+async def test_slashes_alone_are_an_empty_message(client: TestClient, fake_rasa: FakeRasa) -> None:
+    response = await client.post("/api/chat", json=chat_body(" /// "))
+    assert response.status == 400
+    assert await response.json() == {"error": "empty_message"}
+    assert fake_rasa.received == []
+
+
+async def test_the_channel_secret_goes_to_rasa_only_from_the_server(
+    make_client: Callable[..., Any], web_settings: WebSettings, fake_rasa: FakeRasa
+) -> None:
+    secret = secrets.token_urlsafe(16)
+    client = await make_client(replace(web_settings, channel_secret=secret))
+    await client.post("/api/chat", json=chat_body("bonjour"))
+    assert fake_rasa.headers[-1]["X-Agglo-Channel-Secret"] == secret
+    assert secret not in await (await client.post("/api/chat", json=chat_body("bonjour"))).text()
 
 
 # CORS -----------------------------------------------------------------------------------------

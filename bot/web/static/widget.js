@@ -42,6 +42,7 @@
     unreachable:
       "Oups, l'assistant est injoignable pour le moment. Vérifiez votre connexion, puis réessayez dans un instant.",
     retry: "Réessayer",
+    tooMany: "Vous avez envoyé beaucoup de messages en peu de temps. Patientez quelques secondes, puis réessayez.",
     emptyReply: "Je n'ai pas de réponse à vous donner pour le moment. Pouvez-vous reformuler ?",
     suggestions: "Suggestions",
     sources: "Sources",
@@ -331,7 +332,7 @@
       var choice = el("button", "agglo-chat__choice", button.title);
       choice.type = "button";
       choice.addEventListener("click", function () {
-        send(String(button.payload || button.title), String(button.title || button.payload));
+        send(String(button.payload || button.title), String(button.title || button.payload), button.signature);
       });
       group.appendChild(choice);
     });
@@ -497,7 +498,12 @@
       if (Array.isArray(reply.buttons)) {
         reply.buttons.forEach(function (button) {
           if (button && (button.title || button.payload)) {
-            turn.buttons.push({ title: String(button.title || button.payload), payload: String(button.payload || button.title) });
+            turn.buttons.push({
+              title: String(button.title || button.payload),
+              payload: String(button.payload || button.title),
+              // The server's proof that it offered this button in this conversation.
+              signature: typeof button.signature === "string" ? button.signature : undefined,
+            });
           }
         });
       }
@@ -601,12 +607,29 @@
     hideAlert();
     setBusy(true);
     var current = pending;
-    return post("/api/chat", { sender: state.sender, message: current.message })
+    var body = { sender: state.sender, message: current.message };
+    if (current.signature) {
+      body.button_signature = current.signature;
+    }
+    return post("/api/chat", body)
       .then(function (response) {
         if (response.status === 413) {
           pending = null;
           showNotice(TEXT.tooLong(MAX_MESSAGE), true);
           return;
+        }
+        if (response.status === 429) {
+          // Too many messages from this address (the production proxy's rate limit): its own
+          // French message when it sends one; the message is kept so that « Réessayer » resends it.
+          return response
+            .json()
+            .catch(function () {
+              return {};
+            })
+            .then(function (body) {
+              var said = body && typeof body.message === "string" ? body.message : "";
+              showAlert(said || TEXT.tooMany, true);
+            });
         }
         if (!response.ok) {
           throw new Error("HTTP " + response.status);
@@ -624,7 +647,7 @@
       });
   }
 
-  function send(message, display) {
+  function send(message, display, signature) {
     var text = String(message || "").trim();
     if (!text || busy) {
       return;
@@ -635,7 +658,7 @@
     }
     showNotice("");
     append({ role: "user", text: display || text });
-    pending = { message: text, display: display || text };
+    pending = { message: text, display: display || text, signature: signature };
     deliver();
   }
 

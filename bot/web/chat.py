@@ -1,0 +1,80 @@
+"""``POST /api/chat``: the residents' (and the console's) way to Rasa's REST channel.
+
+The proxy validates the request, decides agent mode from the console session alone, lets an
+``/intent`` payload through only when the assistant offered it as a button in this
+conversation (bot/payloads.py), and signs the buttons of the replies it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.payloads import CHANNEL_SECRET_HEADER, as_plain_text, button_signature, is_intent_payload, offered_button
+from bot.web.common import HTTP, SETTINGS, json_error, json_object
+from bot.web.console import is_agent_request
+
+logger = logging.getLogger(__name__)
+
+SENDER = re.compile(r"[A-Za-z0-9_-]{8,80}")
+
+
+def sign_buttons(replies: list[Any], key: bytes, conversation: str) -> None:
+    """Give each ``/intent`` button of the replies the signature a click must send back."""
+    for reply in replies:
+        buttons = reply.get("buttons") if isinstance(reply, dict) else None
+        for button in buttons if isinstance(buttons, list) else []:
+            payload = button.get("payload") if isinstance(button, dict) else None
+            if isinstance(payload, str) and is_intent_payload(payload):
+                button["signature"] = button_signature(key, conversation, payload)
+
+
+async def chat(request: web.Request) -> web.StreamResponse:
+    data = await json_object(request)
+    if isinstance(data, web.Response):
+        return data
+    settings = request.app[SETTINGS]
+    sender, message = data.get("sender"), data.get("message")
+    if not isinstance(sender, str) or not SENDER.fullmatch(sender):
+        return json_error(400, "invalid_sender")
+    if not isinstance(message, str) or not message.strip():
+        return json_error(400, "empty_message")
+    if len(message) > settings.max_message_chars:
+        return json_error(413, "message_too_long", limit=settings.max_message_chars)
+    agent = is_agent_request(request)
+    # Separate conversations: a resident's sender id never continues an agent's.
+    conversation = f"{'agent' if agent else 'web'}-{sender}"
+    text = message.strip()
+    if is_intent_payload(text) and not offered_button(
+        settings.button_key, conversation, text, data.get("button_signature")
+    ):
+        text = as_plain_text(text)
+        if not text:
+            return json_error(400, "empty_message")
+    body = {"sender": conversation, "message": text, "metadata": {"agent": True} if agent else {}}
+    headers = {CHANNEL_SECRET_HEADER: settings.channel_secret} if settings.channel_secret else {}
+    try:
+        async with request.app[HTTP].post(
+            f"{settings.rasa_url}/webhooks/rest/webhook",
+            json=body,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=settings.rasa_timeout_seconds),
+        ) as response:
+            if response.status != 200:
+                logger.error("Rasa answered HTTP %s", response.status)
+                return json_error(502, "rasa_error")
+            replies = await response.json(content_type=None)
+    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        logger.error("Rasa unreachable at %s: %r", settings.rasa_url, error)
+        return json_error(503, "rasa_unreachable")
+    except ValueError:
+        return json_error(502, "rasa_error")
+    if not isinstance(replies, list):
+        return json_error(502, "rasa_error")
+    sign_buttons(replies, settings.button_key, conversation)
+    return web.json_response(replies)

@@ -1,0 +1,60 @@
+"""The real servers for the end-to-end tests: each test module starts its own set."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot.payloads import CHANNEL_SECRET_HEADER
+from bot.serve import ServerConfig, Servers, free_port
+from bot.settings import load_settings
+from bot.web.agents import AgentStore
+
+AGENT, PASSWORD = "agent.e2e", "un mot de passe de test assez long"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    var_dir = tmp_path_factory.mktemp("var")
+    agents_file = var_dir / "agents.yml"
+    AgentStore(agents_file).add(AGENT, PASSWORD)
+    config = ServerConfig(
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        var_dir=var_dir,
+        extra_env={"DATABASE_URL": load_settings().database_url, "AGGLO_AGENTS_FILE": str(agents_file)},
+    )
+    running = Servers(config)
+    try:
+        running.start(timeout=300)
+        yield running
+    finally:
+        running.stop()
+
+
+def say(
+    servers: Servers, sender: str, text: str, metadata: dict[str, Any] | None = None, *, trusted: bool = False
+) -> list[dict[str, Any]]:
+    """Straight to the REST channel; ``trusted`` sends the web front's secret."""
+    body = json.dumps({"sender": sender, "message": text, "metadata": metadata or {}}).encode()
+    headers = {"Content-Type": "application/json"}
+    if trusted:
+        headers[CHANNEL_SECRET_HEADER] = servers.config.channel_secret
+    request = urllib.request.Request(f"{servers.config.rasa_url}/webhooks/rest/webhook", data=body, headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def payload(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    customs = [message["custom"] for message in messages if "custom" in message]
+    assert len(customs) == 1, messages
+    return customs[0]
+
+
+def text(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(message.get("text", "") for message in messages)
