@@ -70,11 +70,15 @@ def agent_mode(tracker: Tracker) -> bool:
 
 
 def find_commune(tracker: Tracker) -> CommuneMatch | None:
-    """The commune named in the latest message: DIET's entity first, then the whole text."""
+    """The commune named in the latest message: the matcher's best match on the whole text,
+    which prefers the longest name ("Fouquières-lès-Béthune", not the "Béthune" inside it),
+    else the entity the NLU extracted (a spelling the matcher missed in the sentence)."""
     matcher = services().communes
+    match = matcher.find(latest_text(tracker))
+    if match is not None:
+        return match
     mentioned = entity(tracker, "commune")
-    match = matcher.find(mentioned) if mentioned else None
-    return match or matcher.find(latest_text(tracker))
+    return matcher.find(mentioned) if mentioned else None
 
 
 def commune_in_context(tracker: Tracker) -> tuple[str | None, bool]:

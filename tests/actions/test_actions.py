@@ -68,6 +68,14 @@ def test_commune_in_the_question(services: Services) -> None:
     assert "Vermelles fait partie des communes concernées" in expected.text
 
 
+def test_the_whole_commune_name_wins_over_a_partial_entity() -> None:
+    # The NLU extracted only "Béthune" from "Fouquières-lès-Béthune".
+    events, messages = run(ActionAnswerTopic(), "permis_fouquieres_entite_partielle.json")
+    assert SlotSet("commune", "62350") in events
+    assert messages[0]["custom"]["commune"] == "62350"
+    assert "Fouquières-lès-Béthune" in str(messages[0]["text"])
+
+
 def test_follow_up_question_uses_the_current_topic(services: Services) -> None:
     events, messages = run(ActionAnswerTopic(), "delai_suite.json")
     expected = resident_answer(services.kb, "permis_de_louer", field_name="delay", question="quel est le délai ?")

@@ -81,6 +81,13 @@ SPELLINGS = [
     ("je vis sur Bruay depuis peu", "62178", MEMBER),
     ("et à Gosnay ?", "62377", MEMBER),
     ("moi je suis de st venant", "62770", MEMBER),
+    # A longer name that contains another commune's name, inside a sentence: the whole wins
+    ("le permis de louer à Fouquières-lès-Béthune, ça me concerne ?", "62350", MEMBER),
+    ("mon logement est à vendin les bethune, c'est concerné ?", "62841", MEMBER),
+    ("j'ai un appartement à Hesdigneul-lès-Béthune", "62445", MEMBER),
+    ("je loue une maison sur Noyelles-lès-Vermelles", "62626", MEMBER),
+    ("et pour Annezin, la collecte c'est quel jour ?", "62035", MEMBER),
+    ("ma mère habite Vendin-le-Vieil, elle y a droit ?", "62842", OUTSIDE),
     # Not members: recognised as such, never forced onto a member
     ("Lens", "62498", OUTSIDE),
     ("Arras", "62041", OUTSIDE),
