@@ -21,8 +21,19 @@ def services() -> Services:
 
 
 def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
-    """The answer's text and, in the same turn, its payload (topic, sources, commune)."""
-    dispatcher.utter_message(text=answer.text, json_message=answer.payload())
+    """The answer's text and quick replies and, in the same turn, its payload (topic, sources,
+    commune, whether it gave the contact)."""
+    dispatcher.utter_message(text=answer.text, buttons=answer.buttons, json_message=answer.payload())
+
+
+def contact_just_given(tracker: Tracker) -> bool:
+    """The assistant's previous answer gave the contact: this one does not repeat it."""
+    # Every answer carries a payload: the latest one is the previous answer's.
+    for event in reversed(tracker.events):
+        custom = (event.get("data") or {}).get("custom") if event.get("event") == "bot" else None
+        if isinstance(custom, dict):
+            return custom.get("contact") is True
+    return False
 
 
 def send_response(
@@ -34,7 +45,9 @@ def send_response(
 ) -> None:
     """A response of domain.yml, with the payload of a turn that cites no source."""
     dispatcher.utter_message(
-        response=response, buttons=buttons or [], json_message={"topic": topic, "sources": [], "commune": commune}
+        response=response,
+        buttons=buttons or [],
+        json_message={"topic": topic, "sources": [], "commune": commune, "contact": False},
     )
 
 
@@ -96,6 +109,7 @@ __all__ = [
     "agent_mode",
     "apologise",
     "commune_in_context",
+    "contact_just_given",
     "entity",
     "find_commune",
     "latest_intent",

@@ -12,6 +12,7 @@ from actions.common import (
     KnowledgeBaseUnavailable,
     agent_mode,
     apologise,
+    contact_just_given,
     find_commune,
     latest_intent,
     latest_text,
@@ -20,6 +21,7 @@ from actions.common import (
     services,
 )
 from bot.answers import agent_fiche, commune_answer, resident_answer
+from bot.matching import CommuneMatch
 
 
 class ActionAnswerCommune(Action):
@@ -42,22 +44,30 @@ def names_only_a_commune(tracker: Tracker) -> bool:
     return services().communes.names_only_a_commune(latest_text(tracker))
 
 
-def answer_commune(dispatcher: CollectingDispatcher, tracker: Tracker, *, follow_up: bool) -> list[dict[str, Any]]:
-    """Answer for the commune named in the latest message.
+def answer_commune(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, follow_up: bool, match: CommuneMatch | None = None
+) -> list[dict[str, Any]]:
+    """Answer for the commune named in the latest message (or ``match``: a button chosen).
 
     ``follow_up``: the message only gives a commune, so the current topic is answered again
     for it ("et à Gosnay ?"); otherwise the commune's membership and rules are given.
     """
     kb = services().kb
-    match = find_commune(tracker)
+    match = match or find_commune(tracker)
     current_topic = tracker.get_slot("topic")
     if match is not None and match.ambiguous:
         buttons = [{"title": commune.name, "payload": commune.name} for commune in match.candidates]
         send_response(dispatcher, "utter_preciser_commune", topic="communes", buttons=buttons)
         return []
+    repeated = contact_just_given(tracker)
     if match is None or match.commune is None:
-        # No commune recognised: the general answer about the Agglo's communes.
-        send(dispatcher, resident_answer(kb, "communes", commune_insee=tracker.get_slot("commune")))
+        slot = tracker.get_slot("commune")
+        if slot and kb.commune(str(slot)) is not None:
+            # "c'est dans l'agglo ?" after "j'habite à Beuvry": the commune stated earlier.
+            send(dispatcher, commune_answer(kb, str(slot), contact_just_given=repeated))
+            return [SlotSet("topic", "communes")]
+        # No commune recognised, none stated before: the general answer about the communes.
+        send(dispatcher, resident_answer(kb, "communes", contact_just_given=repeated))
         return [SlotSet("topic", "communes")]
     insee = match.commune.insee
     if follow_up and current_topic not in (None, "communes") and kb.topic(str(current_topic)) is not None:
@@ -66,8 +76,8 @@ def answer_commune(dispatcher: CollectingDispatcher, tracker: Tracker, *, follow
         if agent_mode(tracker):
             answer = agent_fiche(kb, topic, commune_insee=insee)
         else:
-            answer = resident_answer(kb, topic, commune_insee=insee, commune_only=True)
+            answer = resident_answer(kb, topic, commune_insee=insee, commune_only=True, contact_just_given=repeated)
         send(dispatcher, answer)
         return [SlotSet("commune", insee)]
-    send(dispatcher, commune_answer(kb, insee))
+    send(dispatcher, commune_answer(kb, insee, contact_just_given=repeated))
     return [SlotSet("commune", insee), SlotSet("topic", "communes")]

@@ -1,4 +1,5 @@
-"""Small talk and out-of-scope messages: a domain.yml response tagged with its own topic slug."""
+"""Small talk and out-of-scope messages: a domain.yml response tagged with its own topic slug;
+a question for another body (passport, taxes, CAF…) gets who handles it (kb/orientation.yml)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KnowledgeBaseUnavailable, apologise, latest_intent, send_response
+from actions.common import (
+    KnowledgeBaseUnavailable,
+    apologise,
+    latest_intent,
+    latest_text,
+    send,
+    send_response,
+    services,
+)
 from actions.communes import answer_commune, names_only_a_commune
+from bot.answers import orientation_answer
 
 # Intent → topic slug of kb/topics.yml (conversation family); each has an utter_<slug>.
 CONVERSATION_TOPICS = {
@@ -27,11 +37,22 @@ class ActionConversation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        topic = CONVERSATION_TOPICS.get(latest_intent(tracker), "hors_sujet")
         try:
             if names_only_a_commune(tracker):
                 return answer_commune(dispatcher, tracker, follow_up=True)
+            if topic == "hors_sujet" and answer_orientation(dispatcher, tracker):
+                return []
         except KnowledgeBaseUnavailable as error:
             return apologise(dispatcher, tracker, error)
-        topic = CONVERSATION_TOPICS.get(latest_intent(tracker), "hors_sujet")
         send_response(dispatcher, f"utter_{topic}", topic=topic, commune=tracker.get_slot("commune"))
         return []
+
+
+def answer_orientation(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Who handles the question, if it is one for another body that kb/orientation.yml knows."""
+    fact_id = services().orientation.find(latest_text(tracker))
+    if fact_id is None:
+        return False
+    send(dispatcher, orientation_answer(services().kb, fact_id, commune_insee=tracker.get_slot("commune")))
+    return True

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import KnowledgeBaseUnavailable, apologise, find_commune, latest_text, send_response, services
 from actions.communes import answer_commune, names_only_a_commune
+from actions.conversation import answer_orientation
 from actions.topics import HEADLINE_AID_BUTTONS, answer_topic
 from bot.answers import contact_answer
 from bot.topics import FALLBACK_INTENT, named_topic
@@ -48,6 +49,8 @@ class ActionNotUnderstood(Action):
             topic_named = named_topic(latest_text(tracker), kb, services().topics)
             if topic_named is not None:
                 return answer_topic(dispatcher, tracker, topic_named, None)
+            if answer_orientation(dispatcher, tracker):
+                return []
             if find_commune(tracker) is not None:
                 # "Isbergue c'est bien dans l'agglo ?": the commune is the one thing understood.
                 return answer_commune(dispatcher, tracker, follow_up=names_only_a_commune(tracker))

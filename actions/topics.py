@@ -13,6 +13,7 @@ from actions.common import (
     agent_mode,
     apologise,
     commune_in_context,
+    contact_just_given,
     entity,
     latest_intent,
     latest_text,
@@ -21,6 +22,7 @@ from actions.common import (
     services,
 )
 from actions.communes import answer_commune, names_only_a_commune
+from actions.conversation import answer_orientation
 from bot.answers import agent_fiche, resident_answer
 from bot.topics import QUESTION_FIELDS, resolve_topic
 
@@ -47,6 +49,9 @@ class ActionAnswerTopic(Action):
         field_name = QUESTION_FIELDS.get(intent)
         topic = self._topic(tracker, intent)
         if topic is None:
+            if answer_orientation(dispatcher, tracker):
+                # "combien coûte un passeport ?": a known kind of question, for another body.
+                return []
             buttons = [
                 {"title": view.title, "payload": f"/{slug}"}
                 for slug in HEADLINE_AID_BUTTONS
@@ -90,6 +95,7 @@ def answer_topic(
             # "mon appart à Vermelles est concerné ?": the commune's part of the answer.
             commune_only=named_now and field_name is None,
             question=latest_text(tracker),
+            contact_just_given=contact_just_given(tracker),
         )
     send(dispatcher, answer)
     return [SlotSet("topic", topic), SlotSet("commune", commune)]

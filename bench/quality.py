@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import answers, report
 from bench.conversations import Case, contains, load_cases, turns
 from bench.systems import (
     DEFAULT_CONFIG,
@@ -60,6 +60,9 @@ from bot.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD, turn_topic
 RESULTS = PROJECT_ROOT / "bench" / "results"
 SCRATCH = RESULTS / "tmp"
 OUT_OF_SCOPE = "hors_sujet"
+# Answers composed from the knowledge base's facts (not small talk or a rephrase request):
+# the ones whose length and readability the bench reports.
+NOT_KNOWLEDGE_TOPICS = (*CONVERSATION_INTENTS, NOT_UNDERSTOOD, "contact")
 SYSTEMS = ("project", "rasa_default", "tfidf")
 TARGET_TOPIC_ACCURACY = 0.95
 TARGET_OOS_RECALL = 0.90
@@ -447,6 +450,7 @@ def evaluate_end_to_end(
         **{key: value for key, value in scores(gold, predicted).items() if key in ("topic_macro_f1", "oos_recall")},
         "seconds_per_turn": statistics.fmean(row["seconds"] for row in rows) if rows else 0.0,
         "by_tag": {tag: _rates(tag_rows) for tag, tag_rows in sorted(by_tag.items())},
+        "answers": answers.summary(rows),
         "turns": rows,
     }
 
@@ -487,6 +491,8 @@ def _check_turn(
         "seconds": seconds,
         "answer": text,
     }
+    if not turn.agent and topic not in NOT_KNOWLEDGE_TOPICS and payload:
+        row["answer_figures"] = answers.measure(text)
     row["passed"] = all(row[key] for key in ("topic_ok", "facts_ok", "forbidden_ok", "figures_ok"))
     if row["passed"]:
         # Only failing answers are kept in quality.json: they are the ones to read.
@@ -517,6 +523,15 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     if e2e:
         add("out-of-scope recall ≥ 90 %, evaluation set end to end", e2e["oos_recall"], TARGET_OOS_RECALL)
         add("100 % of end-to-end answers free of invented figures", e2e["no_invented_figures_rate"], 1.0)
+        lengths = e2e.get("answers") or {}
+        if lengths:
+            found.append(
+                {
+                    "name": "resident answers: median ≤ 450 and 90th percentile ≤ 800 characters before the source",
+                    "value": f"{lengths['median_chars']:.0f} / {lengths['p90_chars']:.0f}",
+                    "met": bool(lengths["median_met"] and lengths["p90_met"]),
+                }
+            )
     for baseline in ("rasa_default", "tfidf"):
         label = report.SYSTEM_LABELS[baseline]
         ours, theirs = cv["project"]["topic_accuracy"]["mean"], cv[baseline]["topic_accuracy"]["mean"]
@@ -680,6 +695,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(report.summary_table(results))
     print()
+    if report.answers_table(results):
+        print(report.answers_table(results))
+        print()
     for target in results["targets"]:
         print(f"{'met   ' if target['met'] else 'MISSED'} {target['name']}: {target['value']}")
     print(f"\nReport: {args.out / 'quality.md'}")

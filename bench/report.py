@@ -101,6 +101,27 @@ def summary_table(results: dict[str, Any]) -> str:
     return table(SUMMARY_COLUMNS, summary_rows(results))
 
 
+def answers_table(results: dict[str, Any]) -> str:
+    """Length before the source line and French readability of the resident answers."""
+    figures = (results.get("end_to_end") or {}).get("answers") or {}
+    if not figures:
+        return ""
+    readability = figures["readability_mean"]
+    return table(
+        ("resident answers", "median chars", "90th percentile", "longest", "readability (Flesch FR)", "say « vous »"),
+        [
+            [
+                str(figures["answers"]),
+                f"{figures['median_chars']:.0f} (target ≤ 450)",
+                f"{figures['p90_chars']:.0f} (target ≤ 800)",
+                str(figures["max_chars"]),
+                "–" if readability is None else f"{readability:.0f}",
+                pct(figures["vous_rate"]),
+            ]
+        ],
+    )
+
+
 def _targets(results: dict[str, Any]) -> list[str]:
     lines = []
     for target in results.get("targets", []):
@@ -205,6 +226,14 @@ def render_markdown(results: dict[str, Any]) -> str:
             "",
             f"All checks passed (topic, required facts, nothing forbidden, no invented figure) on "
             f"{pct(e2e['all_checks_rate'])} of the messages.",
+            "",
+            "## Resident answers: length and readability",
+            "",
+            "Characters before the closing source line, over the resident turns answered from the "
+            "knowledge base; readability is textstat's Flesch reading ease with the French constants "
+            "of Kandel and Moles (60-70: plain French).",
+            "",
+            answers_table(results),
             "",
             "## End-to-end failures",
             "",

@@ -3,11 +3,17 @@
 Every sentence with a figure, a date or a condition is a fact of the knowledge base; the
 wording around the facts comes from ``kb/messages.yml``. Residents never see a
 low-confidence fact, nor a commune's own scheme unless they live in that commune.
+
+A resident answer is short: the fact that answers the question first, at most one more, then
+quick-reply buttons to the topic's other fields. The contact comes only when the answer admits
+something unknown (or the resident asks for it) and the previous answer did not just give it.
+The text ends with one short source line; every source stays in the payload.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,25 +21,40 @@ from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, Sourc
 
 # What an overview (no specific question) shows for residents, by field.
 _OVERVIEW_FIELDS = ("what", "eligibility", "how_to_apply", "figures", "actions")
-_OVERVIEW_MAX_FACTS = 3
-_RELATED_MAX_FACTS = 2
+# The fact that answers the question, and at most one more.
+_MAX_FACTS = 2
+# An overview's facts together stay within this many characters (a phone screen).
+_OVERVIEW_BUDGET_CHARS = 720
 _HEADLINE_FIELDS = ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
+# Quick replies to a topic's other fields, in this order; each sends the question intent of
+# its field (bot.topics.QUESTION_FIELDS) with the topic as `dispositif`, so it carries the context.
+_FOLLOW_UP_FIELDS = ("eligibility", "how_to_apply", "documents", "contact")
+_FIELD_INTENTS = {
+    "eligibility": "demander_conditions",
+    "how_to_apply": "demander_demarche",
+    "documents": "demander_pieces",
+    "contact": "demander_contact",
+}
 
 
 @dataclass
 class Answer:
-    """An answer and the payload that goes with it (topic slug, sources, commune)."""
+    """An answer and the payload that goes with it (topic slug, sources, commune, whether it
+    gave the contact), with its quick-reply buttons."""
 
     topic: str
     text: str
     sources: list[SourceView] = field(default_factory=list)
     commune: str | None = None
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    gave_contact: bool = False
 
     def payload(self) -> dict[str, Any]:
         return {
             "topic": self.topic,
             "sources": [source.as_payload() for source in self.sources],
             "commune": self.commune,
+            "contact": self.gave_contact,
         }
 
 
@@ -47,6 +68,7 @@ class _Composer:
         self.sources: list[SourceView] = []
         # Set when the answer admits something is unknown: the contact is then given.
         self.needs_contact = False
+        self.gave_contact = False
 
     def say(self, template: str, **values: Any) -> None:
         self.lines.append(self.templates[template].format(**values))
@@ -65,12 +87,21 @@ class _Composer:
         return
 
     def source_block(self, template: str = "source_line", heading: str = "sources_heading") -> None:
+        """Every source with its address (agent fiches)."""
         if not self.sources:
             return
         self.blank()
         self.say(heading)
         for source in self.sources:
             self.say(template, title=source.title, url=source.url, verified_on=_french_date(source.verified_on))
+
+    def source_summary(self) -> None:
+        """One short line for residents: the first source; the payload carries them all."""
+        if not self.sources:
+            return
+        first = self.sources[0]
+        template = "source_summary" if len(self.sources) == 1 else "sources_summary"
+        self.say(template, title=first.title, verified_on=_french_date(first.verified_on))
 
     def text(self) -> str:
         return "\n".join(line for line in self.lines if line)
@@ -90,13 +121,31 @@ def _commune_name(kb: KnowledgeBase, insee: str | None) -> str:
     return commune.name if commune else ""
 
 
-def _contacts(composer: _Composer, topic: TopicView) -> None:
+def _contacts(composer: _Composer, topic: TopicView, *, every: bool = True) -> None:
+    """The topic's contacts: all of them, or (``every=False``) the first, which is enough to
+    find out more."""
     if not topic.contacts:
         return
     composer.blank()
     composer.say("contact_intro")
-    for fact in topic.contacts:
+    for fact in topic.contacts if every else topic.contacts[:1]:
         composer.fact(fact)
+    composer.gave_contact = True
+
+
+def follow_up_buttons(kb: KnowledgeBase, topic: TopicView, asked: str | None = None) -> list[dict[str, str]]:
+    """Quick replies to the topic's other fields that have something to say (a fact residents
+    may be told, or an unknown said plainly); the contact is always offered."""
+    labels: dict[str, str] = kb.message("follow_up_buttons")
+    buttons = []
+    for name in _FOLLOW_UP_FIELDS:
+        if name == asked:
+            continue
+        has_content = bool(topic.facts_for(name, residents=True) or topic.unknowns_for(name))
+        if name == "contact" or has_content:
+            entities = json.dumps({"dispositif": topic.slug})
+            buttons.append({"title": labels[name], "payload": f"/{_FIELD_INTENTS[name]}{entities}"})
+    return buttons
 
 
 def _commune_rules(composer: _Composer, topic: TopicView, commune: CommuneView) -> None:
@@ -133,82 +182,124 @@ def resident_answer(
     bike_type: str | None = None,
     commune_only: bool = False,
     question: str = "",
+    contact_just_given: bool = False,
 ) -> Answer:
     """A short, sourced answer for residents about a topic, or one field of it.
 
     ``commune_only`` keeps just the commune's rules, for "mon appart à Vermelles est concerné ?"
     or "et à Gosnay ?"; topics without commune rules get the whole answer. ``question``, the
     resident's words, brings the facts that match them forward ("le prix de l'eau en 2026 ?").
+    ``contact_just_given``: the previous answer gave the contact, so this one does not repeat it
+    (unless the resident asks for the contact).
     """
     topic = kb.topic(slug)
     if topic is None:
         raise KeyError(slug)
     commune = kb.commune(commune_insee) if commune_insee else None
     composer = _Composer(kb)
-    labels: dict[str, str] = kb.message("field_labels")
     if commune is not None and not commune.is_member:
+        # The service does not concern them: that is the answer, with the source of the list.
         composer.say("commune_not_member", commune=commune.name)
-        composer.needs_contact = True
-    # The facts that match the resident's words, most relevant first.
-    related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
-    # Only commune-by-commune rules stand on their own; a commune's own scheme always comes
-    # after the Agglo's answer, so that it is never mistaken for the Agglo's.
-    if commune_only and commune is not None and commune.is_member and kb.rules_for_topic(slug):
-        pass
-    elif field_name is None:
-        if topic.intro:
-            composer.lines.append(topic.intro)
-        overview = [
-            fact
-            for name in _OVERVIEW_FIELDS
-            for fact in topic.facts_for(name, residents=True)
-            if not fact.commune_insee
-        ]
-        shown = list(dict.fromkeys([*related, *overview]))[:_OVERVIEW_MAX_FACTS]
-        if shown:
-            composer.blank()
-            for fact in shown:
-                composer.fact(fact)
-        if topic.family == "headline_aid":
-            missing = [labels[name] for name in _HEADLINE_FIELDS if not topic.facts_for(name, residents=True)]
-            if missing:
-                composer.say("unknown_fields_list", labels=", ".join(missing))
-                composer.needs_contact = True
+        _cite_membership(composer)
     else:
-        facts = [fact for fact in topic.facts_for(field_name, residents=True) if not fact.commune_insee]
-        # The facts filed under the field, and the one fact that best matches the question's
-        # words when it is filed elsewhere ("valable combien de temps ?" asks about the period).
-        # With nothing filed under the field ("combien coûte le topo-guide ?" has no `amount`
-        # fact), up to two matching facts may still answer it.
-        extra = [fact for fact in related if fact not in facts][: _RELATED_MAX_FACTS if not facts else 1]
-        # For the headline aids an unknown amount, delay… is always said in so many words.
-        if not facts and (not extra or topic.family == "headline_aid"):
+        # The facts that match the resident's words, most relevant first.
+        related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
+        own_schemes = (
+            [fact for fact in topic.facts_for(None, residents=True, commune=commune.insee) if fact.commune_insee]
+            if commune is not None
+            else []
+        )
+        # Only commune-by-commune rules stand on their own; a commune's own scheme always comes
+        # after the Agglo's answer, so that it is never mistaken for the Agglo's.
+        rules_only = commune_only and commune is not None and bool(kb.rules_for_topic(slug))
+        if not rules_only and field_name is None:
+            _overview(composer, topic, related, room_for_facts=_MAX_FACTS - min(len(own_schemes), 1))
+        elif not rules_only and field_name is not None:
+            _field_answer(composer, topic, field_name, related, bike_type)
+        if commune is not None:
+            _commune_rules(composer, topic, commune)
+            if own_schemes:
+                composer.say("commune_scheme", commune=commune.name)
+                composer.fact(own_schemes[0])
+    asked_for_contact = field_name == "contact"
+    member_or_none = commune is None or commune.is_member
+    wants_contact = composer.needs_contact or not composer.sources or asked_for_contact
+    if member_or_none and wants_contact and (asked_for_contact or not contact_just_given):
+        _contacts(composer, topic, every=asked_for_contact)
+    composer.source_summary()
+    return Answer(
+        topic=slug,
+        text=composer.text(),
+        sources=composer.sources,
+        commune=commune_insee,
+        buttons=follow_up_buttons(kb, topic, field_name),
+        gave_contact=composer.gave_contact,
+    )
+
+
+def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *, room_for_facts: int) -> None:
+    """What the topic is, in two facts at most (of different fields, within a length budget):
+    the facts that match the question's words when there are some, else the fact that says
+    what it is and one more (a step, a key figure, an action). The intro (plain words, no
+    figures) comes first when no fact shown says what the topic is. For the headline aids,
+    the fields still unknown are listed."""
+    usual = [
+        fact for name in _OVERVIEW_FIELDS for fact in topic.facts_for(name, residents=True) if not fact.commune_insee
+    ]
+    shown: list[FactView] = []
+    for fact in related or usual:
+        if len(shown) == room_for_facts:
+            break
+        fits = sum(len(item.text) for item in shown) + len(fact.text) <= _OVERVIEW_BUDGET_CHARS
+        if not shown or (fact.field not in {item.field for item in shown} and fits):
+            shown.append(fact)
+    if topic.intro and not related and (not shown or shown[0].field != "what"):
+        composer.lines.append(topic.intro)
+        del shown[1:]
+    for fact in shown:
+        composer.fact(fact)
+    if topic.family == "headline_aid":
+        labels: dict[str, str] = composer.kb.message("field_labels")
+        missing = [labels[name] for name in _HEADLINE_FIELDS if not topic.facts_for(name, residents=True)]
+        if missing:
+            composer.say("unknown_fields_list", labels=", ".join(missing))
             composer.needs_contact = True
-            unknowns = topic.unknowns_for(field_name)
-            if unknowns:
-                composer.lines.extend(unknown.text for unknown in unknowns)
-            else:
-                composer.say("unknown_field", label=labels.get(field_name, field_name))
-            if field_name == "amount" and bike_type and topic.slug == "aide_velo":
-                composer.say("bike_type_unknown", bike_type=kb.message("bike_types").get(bike_type, bike_type))
-        for fact in [*facts, *extra]:
-            composer.fact(fact)
-    if commune is not None and commune.is_member:
-        _commune_rules(composer, topic, commune)
-        own_schemes = [
-            fact
-            for fact in topic.facts_for(None, residents=True, commune=commune.insee)
-            if fact.commune_insee == commune.insee
-        ]
-        if own_schemes:
-            composer.blank()
-            composer.say("commune_scheme", commune=commune.name)
-            for fact in own_schemes:
-                composer.fact(fact)
-    if composer.needs_contact or not composer.sources:
-        _contacts(composer, topic)
-    composer.source_block()
-    return Answer(topic=slug, text=composer.text(), sources=composer.sources, commune=commune_insee)
+
+
+def _field_answer(
+    composer: _Composer, topic: TopicView, field_name: str, related: list[FactView], bike_type: str | None
+) -> None:
+    """One field: the facts filed under it, then the one that best matches the question's words
+    when it is filed elsewhere ("valable combien de temps ?" asks about the period). With nothing
+    filed under the field ("combien coûte le topo-guide ?" has no `amount` fact), the matching
+    facts may still answer it; for the headline aids an unknown amount, delay… is always said in
+    so many words."""
+    facts = [fact for fact in topic.facts_for(field_name, residents=True) if not fact.commune_insee]
+    extra = [fact for fact in related if fact not in facts]
+    if not facts and (not extra or topic.family == "headline_aid"):
+        composer.needs_contact = True
+        unknowns = topic.unknowns_for(field_name)
+        if unknowns:
+            composer.lines.append(unknowns[0].text)
+        else:
+            labels: dict[str, str] = composer.kb.message("field_labels")
+            composer.say("unknown_field", label=labels.get(field_name, field_name))
+        if field_name == "amount" and bike_type and topic.slug == "aide_velo":
+            bike_types: dict[str, str] = composer.kb.message("bike_types")
+            composer.say("bike_type_unknown", bike_type=bike_types.get(bike_type, bike_type))
+    if field_name == "contact":
+        composer.needs_contact = True
+    limit = _MAX_FACTS - 1 if composer.needs_contact and not facts else _MAX_FACTS
+    for fact in [*facts, *extra][:limit]:
+        composer.fact(fact)
+
+
+def _cite_membership(composer: _Composer) -> None:
+    """The source of the list of the Agglo's communes (the communes topic's first fact)."""
+    communes = composer.kb.topic("communes")
+    membership = communes.facts_for("what", residents=True) if communes else []
+    for fact in membership[:1]:
+        composer.cite(fact)
 
 
 def agent_fiche(kb: KnowledgeBase, slug: str, *, commune_insee: str | None = None) -> Answer:
@@ -285,35 +376,54 @@ def contact_answer(kb: KnowledgeBase, topic_tag: str, *, commune_insee: str | No
     composer = _Composer(kb)
     for fact in contact.contacts:
         composer.fact(fact)
-    composer.source_block()
-    return Answer(topic=topic_tag, text=composer.text(), sources=composer.sources, commune=commune_insee)
+    composer.source_summary()
+    return Answer(
+        topic=topic_tag, text=composer.text(), sources=composer.sources, commune=commune_insee, gave_contact=True
+    )
 
 
-def commune_answer(kb: KnowledgeBase, commune_insee: str) -> Answer:
+def orientation_answer(kb: KnowledgeBase, fact_id: str, *, commune_insee: str | None = None) -> Answer:
+    """A question for another body: who handles it and how to reach them (kb/orientation.yml),
+    under the out-of-scope topic."""
+    entry = next((item for item in kb.orientations() if item.fact.id == fact_id), None)
+    if entry is None:
+        raise KeyError(fact_id)
+    composer = _Composer(kb)
+    composer.say("orientation_intro")
+    composer.fact(entry.fact)
+    composer.source_summary()
+    return Answer(topic=entry.fact.topic, text=composer.text(), sources=composer.sources, commune=commune_insee)
+
+
+def commune_answer(kb: KnowledgeBase, commune_insee: str, *, contact_just_given: bool = False) -> Answer:
     """Whether a commune is a member, and the commune-level rules that apply to it."""
     commune = kb.commune(commune_insee)
     if commune is None:
         raise KeyError(commune_insee)
     composer = _Composer(kb)
+    topic = kb.topic("communes")
     if not commune.is_member:
         composer.say("commune_not_member", commune=commune.name)
-        topic = kb.topic("communes")
+        _cite_membership(composer)
     else:
         composer.say("commune_member", commune=commune.name, postal_code=commune.postal_code or "")
-        topic = kb.topic("communes")
-        membership = topic.facts_for("what", residents=True) if topic else []
-        for fact in membership[:1]:
-            composer.cite(fact)
+        _cite_membership(composer)
         for rule_topic in sorted(
             {rule.topic for rule in kb.rules_for_commune(commune.insee)} | {r.topic for r in _all_rules(kb)}
         ):
             rule_topic_view = kb.topic(rule_topic)
             if rule_topic_view is not None:
                 _commune_rules(composer, rule_topic_view, commune)
-    if topic is not None:
-        _contacts(composer, topic)
-    composer.source_block()
-    return Answer(topic="communes", text=composer.text(), sources=composer.sources, commune=commune.insee)
+    if topic is not None and composer.needs_contact and not contact_just_given:
+        _contacts(composer, topic, every=False)
+    composer.source_summary()
+    return Answer(
+        topic="communes",
+        text=composer.text(),
+        sources=composer.sources,
+        commune=commune.insee,
+        gave_contact=composer.gave_contact,
+    )
 
 
 def _all_rules(kb: KnowledgeBase) -> list[RuleView]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from bot.kb.queries import CommuneView, TopicView
+from bot.kb.queries import CommuneView, OrientationView, TopicView
 from bot.text import key, tokens
 
 # Names that contain a commune's name without meaning the commune: the Agglo's own name
@@ -222,23 +222,37 @@ def _keyword_key(text: str) -> list[str]:
     return [_singular(word) for word in tokens(text)]
 
 
-class TopicDetector:
-    """Finds which topic a text names, from the keywords of each topic file."""
+class KeywordFinder:
+    """Finds which entry a text names, from each entry's keywords (singular or plural alike)."""
 
-    def __init__(self, topics: Iterable[TopicView]) -> None:
+    def __init__(self, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
         self._keywords: dict[str, str] = {}
-        for topic in topics:
-            for phrase in (*topic.keywords, topic.title):
+        for label, phrases in entries:
+            for phrase in phrases:
                 phrase_key = " ".join(_keyword_key(phrase))
                 if phrase_key:
-                    # The first topic to claim a keyword keeps it: topics.yml order is stable.
-                    self._keywords.setdefault(phrase_key, topic.slug)
+                    # The first entry to claim a keyword keeps it: the files' order is stable.
+                    self._keywords.setdefault(phrase_key, label)
 
     def find(self, text: str) -> str | None:
-        """The topic whose keyword is the longest one found in the text, or None."""
+        """The entry whose keyword is the longest one found in the text, or None."""
         best: tuple[int, str] | None = None
         for start, end, ngram in _ngrams(_keyword_key(text), _MAX_WORDS):
-            slug = self._keywords.get(ngram)
-            if slug is not None and (best is None or end - start > best[0]):
-                best = (end - start, slug)
+            label = self._keywords.get(ngram)
+            if label is not None and (best is None or end - start > best[0]):
+                best = (end - start, label)
         return None if best is None else best[1]
+
+
+class TopicDetector(KeywordFinder):
+    """Finds which topic a text names, from the keywords and title of each topic file."""
+
+    def __init__(self, topics: Iterable[TopicView]) -> None:
+        super().__init__((topic.slug, (*topic.keywords, topic.title)) for topic in topics)
+
+
+class OrientationFinder(KeywordFinder):
+    """Finds which other body a question is for (kb/orientation.yml): the entry's fact id."""
+
+    def __init__(self, orientations: Iterable[OrientationView]) -> None:
+        super().__init__((entry.fact.id, entry.keywords) for entry in orientations)

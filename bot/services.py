@@ -6,7 +6,7 @@ import threading
 from functools import cached_property
 
 from bot.kb.queries import KnowledgeBase
-from bot.matching import CommuneMatcher, TopicDetector
+from bot.matching import CommuneMatcher, OrientationFinder, TopicDetector
 from bot.settings import Settings, load_settings
 
 
@@ -27,6 +27,10 @@ class Services:
     @cached_property
     def topics(self) -> TopicDetector:
         return TopicDetector(self.kb.topics())
+
+    @cached_property
+    def orientation(self) -> OrientationFinder:
+        return OrientationFinder(self.kb.orientations())
 
 
 _lock = threading.Lock()

@@ -18,6 +18,7 @@ QUESTION_FIELDS = {
     "demander_pieces": "documents",
     "demander_contact": "contact",
     "demander_delai": "delay",
+    "demander_sanction": "sanctions",
 }
 # Small-talk and out-of-scope intents, each answered under the topic slug of the same name.
 CONVERSATION_INTENTS = ("salutation", "remerciement", "au_revoir", "identite_bot", "hors_sujet")
@@ -51,7 +52,9 @@ def resolve_topic(
     for candidate in (dispositif, detector.find(text)):
         if candidate and kb.topic(candidate) is not None:
             return candidate
-    if current_topic and kb.topic(current_topic) is not None:
+    # "je suis concerné ?" right after "j'habite à Beuvry": the commune is known, not the
+    # scheme (the action then asks which one); the communes topic has no such fields.
+    if current_topic and current_topic != COMMUNES and kb.topic(current_topic) is not None:
         return current_topic
     return "contact" if intent == "demander_contact" else None
 

@@ -22,6 +22,7 @@ from bot.kb.models import (
     Fact,
     FrenchWord,
     Message,
+    Orientation,
     Source,
     Topic,
     TopicContact,
@@ -107,6 +108,10 @@ def write_content(
             for position, unknown in enumerate(topic.unknowns):
                 session.add(Unknown(topic_slug=topic.slug, field=unknown.field, text=unknown.text, position=position))
         session.flush()
+        for position, orientation in enumerate(content.orientations):
+            session.add(
+                Orientation(fact_id=orientation.fact, keywords="\n".join(orientation.keywords), position=position)
+            )
         for topic in content.topics.values():
             for position, fact_id in enumerate(topic.contacts):
                 session.add(TopicContact(topic_slug=topic.slug, fact_id=fact_id, position=position))

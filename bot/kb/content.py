@@ -27,6 +27,7 @@ FIELDS = (
     "contact",
     "period",
     "delay",
+    "sanctions",
     "figures",
     "actions",
     "details",
@@ -36,6 +37,8 @@ CONFIDENCES = ("high", "medium", "low")
 RESIDENT_CONFIDENCES = ("high", "medium")
 RULE_STATUSES = ("applies", "not_applies")
 PERIMETERS = ("whole", "partial", "unknown")
+# The topic an orientation entry (kb/orientation.yml) answers under.
+ORIENTATION_TOPIC = "hors_sujet"
 FAMILIES = {"headline_aids": "headline_aid", "plan_topics": "plan", "conversation": "conversation"}
 _URL = re.compile(r"^https?://\S+$")
 _INSEE = re.compile(r"^\d[0-9AB]\d{3}$")
@@ -109,6 +112,14 @@ class TopicRecord:
 
 
 @dataclass(frozen=True)
+class OrientationRecord:
+    """A question for another body: the keywords that recognise it, and the fact that answers."""
+
+    fact: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CommuneRecord:
     insee: str
     name: str
@@ -125,6 +136,7 @@ class Content:
     communes: dict[str, CommuneRecord]
     aliases: dict[str, str]  # alias → INSEE code
     messages: dict[str, Any]
+    orientations: list[OrientationRecord] = field(default_factory=list)
 
     @property
     def facts(self) -> dict[str, FactRecord]:
@@ -268,6 +280,62 @@ def _load_source(raw: Any, path: Path, entry: str, problems: _Problems) -> Sourc
     return SourceRecord(url=url, title=title, verified_on=verified_on)
 
 
+def _load_facts(
+    raw_facts: list[Any],
+    path: Path,
+    slug: str,
+    communes: dict[str, CommuneRecord],
+    fact_ids: set[str],
+    problems: _Problems,
+) -> list[FactRecord]:
+    """The valid facts of a list of entries (a topic's ``facts:``, or the orientation entries),
+    every problem recorded with its file and entry."""
+    facts: list[FactRecord] = []
+    for index, raw in enumerate(raw_facts):
+        entry = f"fact {raw.get('id', '#' + str(index + 1)) if isinstance(raw, dict) else index + 1}"
+        if not isinstance(raw, dict):
+            problems.add(path, entry, "expected a mapping")
+            continue
+        fact_id, text, applies_to = raw.get("id"), _text(raw.get("text")), _text(raw.get("applies_to"))
+        field_name, confidence = raw.get("field"), raw.get("confidence")
+        commune = raw.get("commune")
+        source = _load_source(raw.get("source"), path, entry, problems)
+        valid = source is not None
+        if not isinstance(fact_id, str) or not re.fullmatch(r"[a-z0-9_]+", fact_id):
+            problems.add(path, entry, "needs an id in snake_case")
+            valid = False
+        elif fact_id in fact_ids:
+            problems.add(path, entry, "duplicate fact id")
+            valid = False
+        if field_name not in FIELDS:
+            problems.add(path, entry, f"field must be one of {', '.join(FIELDS)}")
+            valid = False
+        if confidence not in CONFIDENCES:
+            problems.add(path, entry, "confidence must be high, medium or low")
+            valid = False
+        if text is None or applies_to is None:
+            problems.add(path, entry, "needs text and applies_to")
+            valid = False
+        if commune is not None and (str(commune) not in communes or not communes[str(commune)].is_member):
+            problems.add(path, entry, f"commune {commune!r} is not the INSEE code of a member commune")
+            valid = False
+        if valid and source is not None and text is not None and applies_to is not None:
+            fact_ids.add(str(fact_id))
+            facts.append(
+                FactRecord(
+                    id=str(fact_id),
+                    topic=slug,
+                    field=str(field_name),
+                    text=text,
+                    applies_to=applies_to,
+                    confidence=str(confidence),
+                    source=source,
+                    commune=str(commune) if commune is not None else None,
+                )
+            )
+    return facts
+
+
 def _load_topic_file(
     path: Path,
     topics: dict[str, TopicRecord],
@@ -302,48 +370,7 @@ def _load_topic_file(
             amount_min_eur=aid.get("amount_min_eur"),
             amount_max_eur=aid.get("amount_max_eur"),
         )
-    for index, raw in enumerate(data.get("facts") or []):
-        entry = f"fact {raw.get('id', '#' + str(index + 1)) if isinstance(raw, dict) else index + 1}"
-        if not isinstance(raw, dict):
-            problems.add(path, entry, "expected a mapping")
-            continue
-        fact_id, text, applies_to = raw.get("id"), _text(raw.get("text")), _text(raw.get("applies_to"))
-        field_name, confidence = raw.get("field"), raw.get("confidence")
-        commune = raw.get("commune")
-        source = _load_source(raw.get("source"), path, entry, problems)
-        valid = source is not None
-        if not isinstance(fact_id, str) or not re.fullmatch(r"[a-z0-9_]+", fact_id):
-            problems.add(path, entry, "needs an id in snake_case")
-            valid = False
-        elif fact_id in fact_ids:
-            problems.add(path, entry, "duplicate fact id")
-            valid = False
-        if field_name not in FIELDS:
-            problems.add(path, entry, f"field must be one of {', '.join(FIELDS)}")
-            valid = False
-        if confidence not in CONFIDENCES:
-            problems.add(path, entry, "confidence must be high, medium or low")
-            valid = False
-        if text is None or applies_to is None:
-            problems.add(path, entry, "needs text and applies_to")
-            valid = False
-        if commune is not None and (str(commune) not in communes or not communes[str(commune)].is_member):
-            problems.add(path, entry, f"commune {commune!r} is not the INSEE code of a member commune")
-            valid = False
-        if valid and source is not None and text is not None and applies_to is not None:
-            fact_ids.add(str(fact_id))
-            topic.facts.append(
-                FactRecord(
-                    id=str(fact_id),
-                    topic=slug,
-                    field=str(field_name),
-                    text=text,
-                    applies_to=applies_to,
-                    confidence=str(confidence),
-                    source=source,
-                    commune=str(commune) if commune is not None else None,
-                )
-            )
+    topic.facts.extend(_load_facts(data.get("facts") or [], path, slug, communes, fact_ids, problems))
     for index, raw in enumerate(data.get("unknown") or []):
         entry = f"unknown #{index + 1}"
         if not isinstance(raw, dict) or raw.get("field") not in FIELDS or _text(raw.get("text")) is None:
@@ -382,6 +409,49 @@ def _load_topic_file(
                 fact=str(raw.get("fact")),
             )
         )
+
+
+def load_orientation(
+    kb_dir: Path,
+    topics: dict[str, TopicRecord],
+    communes: dict[str, CommuneRecord],
+    fact_ids: set[str],
+    problems: _Problems,
+) -> list[OrientationRecord]:
+    """``orientation.yml``: who handles the questions for another body. Each entry is a fact of
+    the out-of-scope topic, with the same rules as every fact, told to residents."""
+    path = kb_dir / "orientation.yml"
+    if not path.exists():
+        return []
+    data = _read_yaml(path, problems)
+    entries = data.get("entries") if isinstance(data, dict) else None
+    topic = topics.get(ORIENTATION_TOPIC)
+    if not isinstance(entries, list) or topic is None:
+        problems.add(path, "entries", f"expected a list of entries (and the topic {ORIENTATION_TOPIC!r})")
+        return []
+    orientations: list[OrientationRecord] = []
+    owners: dict[str, str] = {}
+    for index, raw in enumerate(entries):
+        entry = f"entry {raw.get('id', '#' + str(index + 1)) if isinstance(raw, dict) else index + 1}"
+        keywords = raw.get("keywords") if isinstance(raw, dict) else None
+        if not isinstance(keywords, list) or not keywords or not all(_text(word) for word in keywords):
+            problems.add(path, entry, "needs keywords (a list of words or phrases)")
+            continue
+        facts = _load_facts([{**raw, "field": "contact"}], path, ORIENTATION_TOPIC, communes, fact_ids, problems)
+        if not facts:
+            continue
+        fact = facts[0]
+        if fact.confidence not in RESIDENT_CONFIDENCES:
+            problems.add(path, entry, "is told to residents: confidence must be high or medium")
+            continue
+        clashes = [word for word in keywords if owners.get(key(str(word)), fact.id) != fact.id]
+        if clashes:
+            problems.add(path, entry, f"keywords already used by another entry: {', '.join(map(str, clashes))}")
+            continue
+        owners.update({key(str(word)): fact.id for word in keywords})
+        topic.facts.append(fact)
+        orientations.append(OrientationRecord(fact=fact.id, keywords=tuple(str(word) for word in keywords)))
+    return orientations
 
 
 def _check_references(content: Content, kb_dir: Path, problems: _Problems) -> None:
@@ -423,8 +493,9 @@ def load_content(kb_dir: Path, french_communes_file: Path) -> Content:
     topic_files = sorted((kb_dir / "topics").glob("*.yml"))
     for path in topic_files:
         _load_topic_file(path, topics, communes, fact_ids, problems)
+    orientations = load_orientation(kb_dir, topics, communes, fact_ids, problems)
     messages = _read_yaml(kb_dir / "messages.yml", problems) or {}
-    content = Content(topics=topics, communes=communes, aliases=aliases, messages=messages)
+    content = Content(topics=topics, communes=communes, aliases=aliases, messages=messages, orientations=orientations)
     _check_references(content, kb_dir, problems)
     if problems.items:
         raise ContentError(problems.items)

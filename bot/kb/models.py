@@ -165,6 +165,17 @@ class CommuneRule(Base):
     fact_id: Mapped[str] = Column(ForeignKey("facts.id"), nullable=False)
 
 
+class Orientation(Base):
+    """A question for another body (kb/orientation.yml): its keywords, one per line, and the
+    fact that says who handles it."""
+
+    __tablename__ = "orientations"
+
+    fact_id: Mapped[str] = Column(ForeignKey("facts.id"), primary_key=True)
+    keywords: Mapped[str] = Column(Text, nullable=False)
+    position: Mapped[int] = Column(Integer, nullable=False)
+
+
 class Message(Base):
     """A sentence used to assemble answers, from ``kb/messages.yml`` (JSON-encoded value)."""
 

@@ -31,6 +31,7 @@ from bot.kb.models import (
     Fact,
     FrenchWord,
     Message,
+    Orientation,
     Source,
     Topic,
     TopicContact,
@@ -132,6 +133,14 @@ class RuleView:
     since: dt.date | None
     perimeter: str
     fact: FactView
+
+
+@dataclass(frozen=True)
+class OrientationView:
+    """Who handles a question for another body, and the keywords that recognise it."""
+
+    fact: FactView
+    keywords: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -240,6 +249,10 @@ class _Snapshot:
             )
             self.rules_by_commune.setdefault(rule.insee, []).append(view)
             self.rules_by_topic.setdefault(rule.topic_slug, []).append(view)
+        self.orientations = [
+            OrientationView(fact=facts[row.fact_id], keywords=tuple(word for word in row.keywords.split("\n") if word))
+            for row in session.execute(select(Orientation).order_by(Orientation.position)).scalars()
+        ]
         self.fact_ranker = FactRanker((fact.text for fact in facts.values()), self.stop_words)
         # A topic's name, which every one of its facts is about (its keywords, which name its
         # aspects, do tell facts apart: "topo-guide", "prix de l'eau").
@@ -313,6 +326,10 @@ class KnowledgeBase:
     def message(self, name: str) -> Any:
         """A message of ``kb/messages.yml`` (a string, a list or a mapping)."""
         return self._data().messages[name]
+
+    def orientations(self) -> list[OrientationView]:
+        """The questions for other bodies, in the order of kb/orientation.yml."""
+        return list(self._data().orientations)
 
     # Communes ---------------------------------------------------------------------------
     def commune(self, insee: str) -> CommuneView | None:

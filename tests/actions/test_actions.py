@@ -63,7 +63,7 @@ def test_commune_in_the_question(services: Services) -> None:
         question="mon appart à Vermelles est concerné par le permis de louer ?",
     )
     assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", "62846")]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert expected.payload()["commune"] == "62846"
     assert "Vermelles fait partie des communes concernées" in expected.text
 
@@ -80,7 +80,7 @@ def test_follow_up_question_uses_the_current_topic(services: Services) -> None:
     events, messages = run(ActionAnswerTopic(), "delai_suite.json")
     expected = resident_answer(services.kb, "permis_de_louer", field_name="delay", question="quel est le délai ?")
     assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", None)]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert "1 mois" in expected.text
 
 
@@ -88,7 +88,7 @@ def test_another_commune_for_the_same_topic(services: Services) -> None:
     events, messages = run(ActionAnswerCommune(), "et_a_gosnay.json")
     expected = resident_answer(services.kb, "permis_de_louer", commune_insee="62377", commune_only=True)
     assert events == [SlotSet("commune", "62377")]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert expected.text.startswith("Gosnay ne figure pas dans la liste")
 
 
@@ -96,14 +96,14 @@ def test_commune_given_first_is_kept(services: Services) -> None:
     events, messages = run(ActionAnswerCommune(), "habite_auchel.json")
     expected = commune_answer(services.kb, "62048")
     assert events == [SlotSet("commune", "62048"), SlotSet("topic", "communes")]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
 
     events, messages = run(ActionAnswerTopic(), "permis_me_concerne.json")
     expected = resident_answer(
         services.kb, "permis_de_louer", commune_insee="62048", question="le permis de louer me concerne ?"
     )
     assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", "62048")]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert "Auchel fait partie des communes concernées" in expected.text
 
 
@@ -117,7 +117,7 @@ def test_bike_type_and_unknown_amount(services: Services) -> None:
         question="combien pour un vélo cargo avec le pass mobil agglo",
     )
     assert events == [SlotSet("topic", "aide_velo"), SlotSet("commune", None)]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert "€" not in expected.text
 
 
@@ -125,7 +125,7 @@ def test_agent_mode_comes_from_the_metadata(services: Services) -> None:
     events, messages = run(ActionAnswerTopic(), "metadata_agent.json")
     expected = agent_fiche(services.kb, "mutuelle")
     assert events == [SlotSet("topic", "mutuelle"), SlotSet("commune", None)]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert "à vérifier" in expected.text
 
 
@@ -153,7 +153,7 @@ def test_first_miss_offers_the_three_likeliest_topics() -> None:
     assert messages == [
         message(
             response="utter_incompris_reformuler",
-            payload={"topic": "incompris", "sources": [], "commune": None},
+            payload={"topic": "incompris", "sources": [], "commune": None, "contact": False},
             buttons=buttons,
         )
     ]
@@ -173,7 +173,7 @@ def test_second_miss_gives_the_contact(services: Services) -> None:
     events, messages = run(ActionNotUnderstood(), "incompris_second.json")
     expected = contact_answer(services.kb, "incompris")
     assert events == []
-    assert messages == [message(response="utter_incompris_contact"), message(expected.text, expected.payload())]
+    assert messages == [message(response="utter_incompris_contact"), message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert "03 21 61 50 00" in expected.text
 
 
@@ -181,7 +181,7 @@ def test_out_of_scope_has_its_own_topic() -> None:
     events, messages = run(ActionConversation(), "hors_sujet.json")
     assert events == []
     assert messages == [
-        message(response="utter_hors_sujet", payload={"topic": "hors_sujet", "sources": [], "commune": "62617"})
+        message(response="utter_hors_sujet", payload={"topic": "hors_sujet", "sources": [], "commune": "62617", "contact": False})
     ]
 
 
@@ -208,7 +208,7 @@ def test_a_commune_on_its_own_is_answered_as_a_commune_whatever_the_intent(servi
     events, messages = run(ActionAnswerTopic(), "commune_seule_mal_classee.json")
     expected = commune_answer(services.kb, "62632")
     assert events == [SlotSet("commune", "62632"), SlotSet("topic", "communes")]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
 
 
 def test_a_miss_naming_a_topic_keyword_is_answered_about_that_topic(services: Services) -> None:
@@ -217,7 +217,7 @@ def test_a_miss_naming_a_topic_keyword_is_answered_about_that_topic(services: Se
         services.kb, "formation", commune_insee="62119", question="une école d'ingénieurs à Béthune, c'est prévu ?"
     )
     assert events == [SlotSet("topic", "formation"), SlotSet("commune", "62119")]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert "école d'ingénieurs" in expected.text
 
 
@@ -225,7 +225,7 @@ def test_a_miss_naming_a_commune_is_answered_about_the_commune(services: Service
     events, messages = run(ActionNotUnderstood(), "incompris_commune.json")
     expected = commune_answer(services.kb, "62473")
     assert events == [SlotSet("commune", "62473"), SlotSet("topic", "communes")]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert "Isbergues (62330) fait bien partie" in expected.text
 
 
@@ -233,5 +233,5 @@ def test_a_commune_on_its_own_is_a_follow_up_even_when_taken_for_small_talk(serv
     events, messages = run(ActionConversation(), "commune_seule_au_revoir.json")
     expected = resident_answer(services.kb, "permis_de_louer", commune_insee="62041", commune_only=True)
     assert events == [SlotSet("commune", "62041")]
-    assert messages == [message(expected.text, expected.payload())]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert expected.text.startswith("Arras ne fait pas partie des communes de l'Agglo")
