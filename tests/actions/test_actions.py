@@ -17,8 +17,9 @@ import bot.services
 from actions.communes import ActionAnswerCommune
 from actions.conversation import ActionConversation
 from actions.fallback import ActionNotUnderstood
+from actions.followups import ActionFollowUp
 from actions.topics import ActionAnswerTopic
-from bot.answers import agent_fiche, commune_answer, contact_answer, resident_answer
+from bot.answers import agent_fiche, commune_answer, contact_answer, orientation_answer, resident_answer
 from bot.services import Services
 from tests.conftest import make_settings
 
@@ -173,7 +174,10 @@ def test_second_miss_gives_the_contact(services: Services) -> None:
     events, messages = run(ActionNotUnderstood(), "incompris_second.json")
     expected = contact_answer(services.kb, "incompris")
     assert events == []
-    assert messages == [message(response="utter_incompris_contact"), message(expected.text, expected.payload(), buttons=expected.buttons)]
+    assert messages == [
+        message(response="utter_incompris_contact"),
+        message(expected.text, expected.payload(), buttons=expected.buttons),
+    ]
     assert "03 21 61 50 00" in expected.text
 
 
@@ -181,7 +185,10 @@ def test_out_of_scope_has_its_own_topic() -> None:
     events, messages = run(ActionConversation(), "hors_sujet.json")
     assert events == []
     assert messages == [
-        message(response="utter_hors_sujet", payload={"topic": "hors_sujet", "sources": [], "commune": "62617", "contact": False})
+        message(
+            response="utter_hors_sujet",
+            payload={"topic": "hors_sujet", "sources": [], "commune": "62617", "contact": False},
+        )
     ]
 
 
@@ -235,3 +242,57 @@ def test_a_commune_on_its_own_is_a_follow_up_even_when_taken_for_small_talk(serv
     assert events == [SlotSet("commune", "62041")]
     assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
     assert expected.text.startswith("Arras ne fait pas partie des communes de l'Agglo")
+
+
+# Follow-ups (issue 9) -----------------------------------------------------------------------
+def test_la_deuxieme_picks_the_second_button_offered(services: Services) -> None:
+    events, messages = run(ActionFollowUp(), "suite_la_deuxieme.json")
+    expected = resident_answer(services.kb, "permis_de_louer", question="la 2e")
+    assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", None)]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
+
+
+def test_oui_takes_the_only_option_offered_with_its_context(services: Services) -> None:
+    events, messages = run(ActionFollowUp(), "suite_oui.json")
+    expected = resident_answer(services.kb, "mutuelle", field_name="eligibility", question="oui")
+    assert events == [SlotSet("topic", "mutuelle"), SlotSet("commune", None)]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
+
+
+def test_non_keeps_the_conversation_open() -> None:
+    events, messages = run(ActionFollowUp(), "suite_non.json")
+    assert events == []
+    assert messages == [
+        message(
+            response="utter_nier",
+            payload={"topic": "permis_de_louer", "sources": [], "commune": "62126", "contact": False},
+        )
+    ]
+
+
+def test_dans_l_agglo_uses_the_commune_stated_earlier(services: Services) -> None:
+    events, messages = run(ActionAnswerCommune(), "dans_l_agglo_apres_beuvry.json")
+    expected = commune_answer(services.kb, "62126")
+    assert events == [SlotSet("topic", "communes")]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
+    assert "Beuvry" in expected.text
+
+
+def test_je_suis_concerne_uses_the_commune_and_the_topic(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "concerne_apres_beuvry.json")
+    assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", "62126")]
+    assert "Beuvry fait partie des communes concernées" in str(messages[0]["text"])
+
+
+def test_a_question_for_another_body_says_who_handles_it(services: Services) -> None:
+    events, messages = run(ActionConversation(), "hors_sujet_passeport.json")
+    expected = orientation_answer(services.kb, "orientation_papiers_identite")
+    assert events == []
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
+    assert messages[0]["custom"]["topic"] == "hors_sujet"
+
+
+def test_the_contact_just_given_is_not_repeated(services: Services) -> None:
+    _events, messages = run(ActionAnswerTopic(), "contact_deja_donne.json")
+    assert "03 21 61 50 00" not in str(messages[0]["text"])
+    assert messages[0]["custom"]["contact"] is False

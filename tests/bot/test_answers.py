@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.answers import agent_fiche, commune_answer, resident_answer
+from bot.answers import agent_fiche, commune_answer, orientation_answer, resident_answer
 from bot.figures import NUMBER, unsourced_numbers
 from bot.kb.content import FIELDS
 from bot.kb.queries import KnowledgeBase
@@ -162,3 +162,98 @@ def test_a_headline_aid_still_says_its_amount_is_unknown(services: Services) -> 
     answer = resident_answer(services.kb, "aide_velo", field_name="amount", question="combien pour un vélo cargo ?")
     assert "n'a pas été publié" in answer.text
     assert "€" not in answer.text
+
+
+# Short answers (issue 9) -------------------------------------------------------------------------
+def _topic_facts_in(answer_text: str, kb: KnowledgeBase, slug: str) -> list[str]:
+    topic = kb.topic(slug)
+    contacts = {fact.id for fact in topic.contacts}
+    return [fact.id for fact in topic.facts if fact.id not in contacts and fact.text in answer_text]
+
+
+def test_a_resident_answer_shows_at_most_two_of_the_topics_facts(services: Services) -> None:
+    kb = services.kb
+    for topic in kb.topics():
+        if topic.family == "conversation":
+            continue
+        for field_name in (None, *FIELDS):
+            answer = resident_answer(kb, topic.slug, field_name=field_name)
+            assert len(_topic_facts_in(answer.text, kb, topic.slug)) <= 2, (topic.slug, field_name)
+
+
+def test_quick_replies_lead_to_the_topics_other_fields_with_the_topic(services: Services) -> None:
+    answer = resident_answer(services.kb, "permis_de_louer", field_name="how_to_apply")
+    titles = [button["title"] for button in answer.buttons]
+    labels = services.kb.message("follow_up_buttons")
+    assert labels["how_to_apply"] not in titles, "the field just answered is not offered again"
+    assert labels["eligibility"] in titles and labels["contact"] in titles
+    for button in answer.buttons:
+        assert re.fullmatch(r'/demander_[a-z]+\{"dispositif": "permis_de_louer"\}', button["payload"])
+
+
+def test_the_contact_is_not_repeated_right_after_it_was_given(services: Services) -> None:
+    kb = services.kb
+    first = resident_answer(kb, "aide_velo", field_name="amount")
+    assert first.gave_contact and "03 21 61 50 00" in first.text
+    again = resident_answer(kb, "aide_velo", field_name="documents", contact_just_given=True)
+    assert not again.gave_contact and "03 21 61 50 00" not in again.text
+    asked = resident_answer(kb, "aide_velo", field_name="contact", contact_just_given=True)
+    assert asked.gave_contact and "03 21 61 50 00" in asked.text
+
+
+def test_the_contact_comes_only_when_something_is_unknown(services: Services) -> None:
+    # The form is known: the answer admits nothing unknown, so no contact block.
+    answer = resident_answer(services.kb, "permis_de_louer", field_name="how_to_apply")
+    assert "15652*01" in answer.text
+    assert not answer.gave_contact and "03 21 61 50 00" not in answer.text
+
+
+def test_a_non_member_commune_gets_no_agglo_fact(services: Services) -> None:
+    kb = services.kb
+    answer = resident_answer(kb, "permis_de_louer", commune_insee=LENS)
+    assert "Lens ne fait pas partie" in answer.text
+    assert _topic_facts_in(answer.text, kb, "permis_de_louer") == []
+    assert answer.sources, "the list of member communes is cited"
+
+
+def test_sanctions_have_their_own_field(services: Services) -> None:
+    kb = services.kb
+    fine = resident_answer(kb, "permis_de_louer", field_name="sanctions")
+    assert "15 000 €" in fine.text
+    fees = resident_answer(kb, "permis_de_louer", field_name="amount", question="c'est gratuit ?")
+    assert "15 000 €" not in fees.text, "a question about the price is not answered with the fine"
+
+
+# Orientation -------------------------------------------------------------------------------------
+def test_every_orientation_entry_says_who_handles_it_with_its_source(services: Services) -> None:
+    kb = services.kb
+    entries = kb.orientations()
+    assert len(entries) >= 8
+    for entry in entries:
+        answer = orientation_answer(kb, entry.fact.id)
+        assert answer.topic == "hors_sujet"
+        assert entry.fact.text in answer.text and "ne relève pas de l'Agglo" in answer.text
+        assert answer.payload()["sources"] == [entry.fact.source.as_payload()]
+        assert entry.fact.source.url.startswith("https://")
+        assert unsourced_numbers(kb, "hors_sujet", answer.text, answer.sources) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "fact_id"),
+    [
+        ("je dois refaire mon passeport", "orientation_papiers_identite"),
+        ("renouveler ma carte d'identite", "orientation_papiers_identite"),
+        ("ma déclaration d'impôt sur le revenu", "orientation_impots"),
+        ("un souci avec la CAF", "orientation_caf"),
+        ("m'inscrire à France Travail", "orientation_france_travail"),
+        ("la cantine de l'école de mon fils", "orientation_mairie_ecole"),
+        ("obtenir un acte de naissance", "orientation_etat_civil"),
+        ("mon voisin fait du bruit toute la nuit", "orientation_voisinage"),
+        ("j'ai perdu mon permis de conduire", "orientation_permis_de_conduire"),
+        ("refaire ma carte grise", "orientation_carte_grise"),
+        ("le permis de louer à Béthune", None),
+        ("quel temps fera-t-il demain", None),
+    ],
+)
+def test_the_orientation_entry_is_found_by_its_keywords(services: Services, question: str, fact_id: str | None) -> None:
+    assert services.orientation.find(question) == fact_id
