@@ -50,12 +50,19 @@ def test_ask_a_question_and_see_the_sourced_answer(page: Page, artifacts: Path) 
     expect(answer).to_contain_text("15652*01")
     sources = answer.locator(".agglo-chat__sources")
     expect(sources).to_contain_text("vérifié le")
+    # Collapsed under the answer; one click opens the list.
+    expect(sources.get_by_role("link").first).to_be_hidden()
+    sources.locator("summary").click()
     link = sources.get_by_role("link").first
+    expect(link).to_be_visible()
     expect(link).to_have_attribute("href", re.compile(r"^https?://"))
     expect(link).to_have_attribute("rel", "noopener noreferrer")
     expect(link).to_have_attribute("target", "_blank")
-    # The answer's own "Sources :" lines are replaced by the structured list.
+    # The answer's closing « Source : … » line is replaced by the structured list.
+    expect(answer.locator(".agglo-chat__bubble")).not_to_contain_text("Source :")
     expect(answer.locator(".agglo-chat__bubble")).not_to_contain_text("Sources :")
+    # Quick replies to the topic's other fields.
+    expect(answer.get_by_role("button", name="Qui peut en bénéficier ?")).to_be_visible()
     expect(answer.get_by_role("button", name="Oui, cette réponse m'a aidé")).to_be_visible()
     answer.locator(".agglo-chat__feedback").scroll_into_view_if_needed()
     page.locator(".agglo-chat__panel").screenshot(path=artifacts / "widget.png")

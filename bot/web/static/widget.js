@@ -66,8 +66,10 @@
   var TIMEOUT_MS = 95000;
   var URL_PATTERN = /https?:\/\/[^\s<>"'()]+/g;
   var TRAILING_PUNCTUATION = /[.,;:!?»]+$/;
-  // The answer's own "Sources :" lines are shown as the structured source list instead.
+  // The answer's own "Sources :" lines (agent fiches) and its closing « Source : … » line
+  // (resident answers) are shown as the structured source list instead.
   var SOURCES_HEADING = /^\s*sources\s*:?\s*$/i;
+  var SOURCE_SUMMARY = /^\s*sources?\s*:\s*\S/i;
 
   var script = document.currentScript;
   if (!script || window.__aggloChatLoaded) {
@@ -193,6 +195,9 @@
         return lines.slice(0, i).join("\n");
       }
     }
+    if (lines.length > 1 && SOURCE_SUMMARY.test(lines[lines.length - 1])) {
+      return lines.slice(0, -1).join("\n");
+    }
     return text;
   }
 
@@ -307,8 +312,10 @@
   }
 
   function renderSources(sources) {
-    var box = el("div", "agglo-chat__sources");
-    box.appendChild(el("p", "agglo-chat__sources-title", sources.length > 1 ? TEXT.sources : TEXT.source));
+    // Collapsed under the answer: the answer stays short, its sources one click away.
+    var box = el("details", "agglo-chat__sources");
+    var title = (sources.length > 1 ? TEXT.sources : TEXT.source) + " (" + sources.length + ")";
+    box.appendChild(el("summary", "agglo-chat__sources-title", title));
     var list = el("ul", "agglo-chat__sources-list");
     sources.forEach(function (source) {
       var entry = el("li", "agglo-chat__source");
