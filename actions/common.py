@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.answers import Answer
@@ -58,6 +58,22 @@ def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error: Excepti
     return []
 
 
+class KnowledgeBaseAction(Action):
+    """An action that answers from the knowledge base, and apologises (with the contact)
+    instead of failing when it cannot be read."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            return self.answer(dispatcher, tracker)
+        except KnowledgeBaseUnavailable as error:
+            return apologise(dispatcher, tracker, error)
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+
 def entity(tracker: Tracker, name: str) -> str | None:
     """The first value of an entity in the latest message."""
     for item in tracker.latest_message.get("entities") or []:
@@ -105,6 +121,7 @@ def commune_in_context(tracker: Tracker) -> tuple[str | None, bool]:
 
 
 __all__ = [
+    "KnowledgeBaseAction",
     "KnowledgeBaseUnavailable",
     "agent_mode",
     "apologise",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
-    KnowledgeBaseUnavailable,
+    KnowledgeBaseAction,
     agent_mode,
-    apologise,
     contact_just_given,
     find_commune,
     latest_intent,
@@ -24,18 +23,13 @@ from bot.answers import agent_fiche, commune_answer, resident_answer
 from bot.matching import CommuneMatch
 
 
-class ActionAnswerCommune(Action):
+class ActionAnswerCommune(KnowledgeBaseAction):
     def name(self) -> str:
         return "action_repondre_commune"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        try:
-            follow_up = latest_intent(tracker) == "informer_commune" or names_only_a_commune(tracker)
-            return answer_commune(dispatcher, tracker, follow_up=follow_up)
-        except KnowledgeBaseUnavailable as error:
-            return apologise(dispatcher, tracker, error)
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        follow_up = latest_intent(tracker) == "informer_commune" or names_only_a_commune(tracker)
+        return answer_commune(dispatcher, tracker, follow_up=follow_up)
 
 
 def names_only_a_commune(tracker: Tracker) -> bool:

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KnowledgeBaseUnavailable, apologise, latest_intent, latest_text, send_response, services
+from actions.common import KnowledgeBaseAction, latest_intent, latest_text, send_response, services
 from actions.communes import answer_commune
 from actions.topics import HEADLINE_AID_BUTTONS, answer_topic
 from bot.followups import chosen_option, offered_buttons, read_payload
 from bot.topics import QUESTION_FIELDS, resolve_topic
 
 
-class ActionFollowUp(Action):
+class ActionFollowUp(KnowledgeBaseAction):
     def name(self) -> str:
         return "action_repondre_suite"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        try:
-            return self._answer(dispatcher, tracker)
-        except KnowledgeBaseUnavailable as error:
-            return apologise(dispatcher, tracker, error)
-
-    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         intent = latest_intent(tracker)
         buttons = offered_buttons(tracker.events)
         commune = tracker.get_slot("commune")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
-    KnowledgeBaseUnavailable,
+    KnowledgeBaseAction,
     agent_mode,
-    apologise,
     commune_in_context,
     contact_just_given,
     entity,
@@ -29,19 +28,11 @@ from bot.topics import QUESTION_FIELDS, resolve_topic
 HEADLINE_AID_BUTTONS = ("aide_velo", "permis_de_louer", "aide_recuperateur_eau", "mutuelle")
 
 
-class ActionAnswerTopic(Action):
+class ActionAnswerTopic(KnowledgeBaseAction):
     def name(self) -> str:
         return "action_repondre_sujet"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        try:
-            return self._answer(dispatcher, tracker)
-        except KnowledgeBaseUnavailable as error:
-            return apologise(dispatcher, tracker, error)
-
-    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         kb = services().kb
         intent = latest_intent(tracker)
         if names_only_a_commune(tracker):
