@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import logging
 from typing import Any
 
@@ -58,9 +59,9 @@ def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error: Excepti
     return []
 
 
-class KnowledgeBaseAction(Action):
+class KnowledgeBaseAction(Action, abc.ABC):
     """An action that answers from the knowledge base, and apologises (with the contact)
-    instead of failing when it cannot be read."""
+    instead of failing when it cannot be read. Abstract, so rasa_sdk does not register it."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -70,8 +71,9 @@ class KnowledgeBaseAction(Action):
         except KnowledgeBaseUnavailable as error:
             return apologise(dispatcher, tracker, error)
 
+    @abc.abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """The events of the turn, the answer sent through ``dispatcher``."""
 
 
 def entity(tracker: Tracker, name: str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -68,6 +69,14 @@ def _rasa() -> list[str]:
     return [sys.executable, "-m", "rasa"]
 
 
+def _tied_to_us(command: list[str]) -> list[str]:
+    """The command, run so that the kernel stops it (SIGTERM) if this process dies, even by
+    ``kill -9``: util-linux's ``setpriv --pdeathsig`` (on every Debian). Without it the servers
+    would outlive a starter killed hard and keep holding their ports."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *command] if setpriv else command
+
+
 def _environment(config: ServerConfig) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -112,16 +121,18 @@ class Servers:
 
     def start_actions(self) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(  # noqa: S603 - our own venv's rasa, fixed arguments
-            [
-                *_rasa(),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.config.actions_port),
-                self.config.log_level,
-            ],
+            _tied_to_us(
+                [
+                    *_rasa(),
+                    "run",
+                    "actions",
+                    "--actions",
+                    "actions",
+                    "--port",
+                    str(self.config.actions_port),
+                    self.config.log_level,
+                ]
+            ),
             cwd=PROJECT_ROOT,
             env=_environment(self.config),
             start_new_session=True,
@@ -149,7 +160,7 @@ class Servers:
                 # The HTTP API is only ever exposed behind a token.
                 command += ["--enable-api", "--auth-token", token]
         process = subprocess.Popen(  # noqa: S603 - our own venv's rasa, fixed arguments
-            command,
+            _tied_to_us(command),
             cwd=PROJECT_ROOT,
             env=_environment(self.config),
             start_new_session=not chat,
@@ -160,18 +171,20 @@ class Servers:
     def start_web(self) -> subprocess.Popen[bytes]:
         """The web front (demo page, widget, agents' console), which talks to Rasa's REST channel."""
         process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "bot",
-                "web",
-                "--host",
-                self.config.host,
-                "--port",
-                str(self.config.web_port),
-                "--rasa-url",
-                self.config.rasa_url,
-            ],
+            _tied_to_us(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "web",
+                    "--host",
+                    self.config.host,
+                    "--port",
+                    str(self.config.web_port),
+                    "--rasa-url",
+                    self.config.rasa_url,
+                ]
+            ),
             cwd=PROJECT_ROOT,
             env=_environment(self.config),
             start_new_session=True,
