@@ -12,6 +12,7 @@ Run: ``make fuzz`` (or ``pytest tests/fuzz -m e2e -s``).
 
 from __future__ import annotations
 
+import collections
 import json
 import string
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import FuzzStack, Reply, fuzz_marks
+from tests.fuzz.conftest import FuzzStack, RawClient, Reply, fuzz_marks
 
 pytestmark = fuzz_marks
 
@@ -145,7 +146,6 @@ messages_reaching_rasa = st.one_of(
     ),
     st.text(min_size=1, max_size=500),
     st.just("é" * 500),
-    st.just("\ud800 lone surrogate"),
 ).filter(lambda message: bool(message.strip()))
 
 
@@ -229,9 +229,31 @@ def test_chat_fixed_bad_bodies(fuzz_stack: FuzzStack, body: bytes, content_type:
     assert_well_formed_chat(fuzz_stack.web.post(CHAT, body, content_type))
 
 
+# Found by this test: aiohttp's request.json() raises LookupError on an unknown charset, which
+# bot/web/app.py does not catch (being fixed by the lead engineer, with the proxy's 400s).
+WEB_KNOWN_500 = pytest.mark.xfail(
+    strict=True,
+    reason="bot/web/app.py answers HTTP 500 to 'Content-Type: application/json; charset=<unknown>' "
+    "(LookupError from aiohttp's request.json())",
+)
+
+
+def _known_failure_client(fuzz_stack: FuzzStack, base_url: str) -> RawClient:
+    """A client of its own, so that the summary counts the known 5xx apart."""
+    client = RawClient(base_url)
+    KNOWN_FAILURE_CLIENTS.append(client)
+    return client
+
+
+KNOWN_FAILURE_CLIENTS: list[RawClient] = []
+
+
+@WEB_KNOWN_500
 @pytest.mark.parametrize("path", [CHAT, FEEDBACK])
 def test_a_body_of_a_bogus_charset_is_refused_not_a_500(fuzz_stack: FuzzStack, path: str) -> None:
-    reply = fuzz_stack.web.post(path, b'{"sender": "abcdefgh", "message": "bonjour"}', "application/json; charset=nope")
+    client = _known_failure_client(fuzz_stack, fuzz_stack.web.base_url)
+    reply = client.post(path, b'{"sender": "abcdefgh", "message": "bonjour"}', "application/json; charset=nope")
+    client.close()
     assert_well_formed_chat(reply)
 
 
@@ -256,6 +278,26 @@ def test_chat_answers_odd_messages(fuzz_stack: FuzzStack, sender: str, message: 
     assert_well_formed_chat(reply)
     if len(message) <= 500:
         assert reply.status == 200, (reply.status, reply.body[:200])
+
+
+# Found by this test: a lone UTF-16 surrogate, valid in JSON as "\ud800", passes the proxy and
+# crashes spaCy's tokenizer inside Rasa (UnicodeEncodeError). Rasa's REST channel logs the error
+# and answers 200 with an empty list: the resident gets no answer, not even the apology of
+# channels/rest.py (the exception skips it).
+SURROGATE_SILENCE = pytest.mark.xfail(
+    strict=True,
+    reason="a message with a lone surrogate (JSON \\ud800) crashes spaCy in Rasa: 200 with no message at all "
+    "(bot/web/app.py and channels/rest.py are being fixed)",
+)
+
+
+@SURROGATE_SILENCE
+@pytest.mark.parametrize("message", ["\ud800", "bonjour \udfff", "\ud83d permis de louer"])
+def test_chat_message_with_a_lone_surrogate(fuzz_stack: FuzzStack, message: str) -> None:
+    client = _known_failure_client(fuzz_stack, fuzz_stack.web.base_url)
+    reply = client.post(CHAT, _encode({"sender": "surrogate-sender", "message": message}))
+    client.close()
+    assert_well_formed_chat(reply)
 
 
 @_fuzz_settings(1550)
@@ -287,11 +329,15 @@ RASA_KNOWN_500 = pytest.mark.xfail(
 )
 
 
-def assert_well_formed_rasa(reply: Reply) -> None:
+def assert_well_formed_rasa(reply: Reply, *, expect_answer: bool = False) -> None:
+    """JSON, never a 5xx; a list for a 200, not empty when the body was a real message."""
     assert reply.status < 500, f"HTTP {reply.status}: {reply.body[:300]!r}"
     data = json.loads(reply.body.decode("utf-8"))
     if reply.status == 200:
         assert isinstance(data, list)
+        assert data or not expect_answer, "no answer at all"
+    else:
+        assert not expect_answer, reply.status
 
 
 @pytest.mark.parametrize(
@@ -301,11 +347,41 @@ def assert_well_formed_rasa(reply: Reply) -> None:
         pytest.param(b"null", marks=RASA_KNOWN_500, id="null"),
         pytest.param(b"[]", marks=RASA_KNOWN_500, id="empty-list"),
         pytest.param(b"{}", id="empty-object"),
+        pytest.param(b'{"sender": "rasa-fuzz", "message": "\\ud800"}', marks=SURROGATE_SILENCE, id="lone-surrogate"),
         pytest.param(b'{"sender": "rasa-fuzz", "message": "bonjour"}', id="valid"),
     ],
 )
-def test_rasa_rest_channel_fixed_bodies(fuzz_stack: FuzzStack, body: bytes) -> None:
-    assert_well_formed_rasa(fuzz_stack.rasa.post(REST, body))
+def test_rasa_rest_channel_fixed_bodies(fuzz_stack: FuzzStack, request: pytest.FixtureRequest, body: bytes) -> None:
+    known = request.node.get_closest_marker("xfail") is not None
+    client = _known_failure_client(fuzz_stack, fuzz_stack.rasa.base_url) if known else fuzz_stack.rasa
+    reply = client.post(REST, body)
+    if known:
+        client.close()
+    assert_well_formed_rasa(reply, expect_answer=b'"message"' in body)
+
+
+odd_rasa_bodies = st.dictionaries(
+    st.sampled_from(["sender", "message", "metadata", "input_channel"]), json_values, min_size=1, max_size=4
+)
+real_rasa_messages = st.builds(
+    lambda sender, message: {"sender": sender, "message": message},
+    st.text(alphabet=string.ascii_letters, min_size=1, max_size=40),
+    messages_reaching_rasa,
+)
+
+
+@_fuzz_settings(100)
+@given(body=odd_rasa_bodies)
+def test_rasa_rest_channel_odd_objects(fuzz_stack: FuzzStack, body: dict[str, Any]) -> None:
+    """JSON objects of any shape: Rasa's REST channel must refuse or answer, never fail."""
+    assert_well_formed_rasa(fuzz_stack.rasa.post(REST, _encode(body)))
+
+
+@_fuzz_settings(60)
+@given(body=real_rasa_messages)
+def test_rasa_rest_channel_odd_messages(fuzz_stack: FuzzStack, body: dict[str, Any]) -> None:
+    """A sender and a message, however odd: an answer, never silence."""
+    assert_well_formed_rasa(fuzz_stack.rasa.post(REST, _encode(body)), expect_answer=True)
 
 
 def test_summary_and_the_servers_still_answer(fuzz_stack: FuzzStack, capsys: pytest.CaptureFixture[str]) -> None:
@@ -318,10 +394,15 @@ def test_summary_and_the_servers_still_answer(fuzz_stack: FuzzStack, capsys: pyt
     assert reply.status == 200
     assert any("15652*01" in message.get("text", "") for message in reply.json())
     counts = fuzz_stack.web.counts + fuzz_stack.rasa.counts
-    total = sum(counts.values())
+    known: collections.Counter[tuple[str, int]] = collections.Counter()
+    for client in KNOWN_FAILURE_CLIENTS:
+        known += client.counts
+    total = sum(counts.values()) + sum(known.values())
     lines = [f"fuzz: {total} requests"]
     for (path, status), count in sorted(counts.items()):
         lines.append(f"  {path:<24} HTTP {status}: {count}")
+    for (path, status), count in sorted(known.items()):
+        lines.append(f"  {path:<24} HTTP {status}: {count} (known failures, marked xfail)")
     with capsys.disabled():
         print("\n" + "\n".join(lines))
     assert total >= MIN_REQUESTS, f"only {total} requests (run the whole module)"
