@@ -9,8 +9,8 @@ utterances are stored as they are. The turn in progress still sees the resident'
 only what is stored is masked. The store also creates the index of ``events.timestamp``
 (``ix_events_timestamp``) that the retention purge uses (bot/retention.py).
 
-Any SQL database works (SQLite by default, PostgreSQL in production: give a full URL as
-``host``); only the tuning below is SQLite's.
+Any SQL database works (SQLite by default, PostgreSQL in production: see below); only the
+tuning below is SQLite's.
 
 Rasa saves the conversation after every message, with synchronous SQLAlchemy calls inside its
 event loop: while SQLite waits for the disk, the whole server waits. In SQLite's default mode
@@ -29,8 +29,9 @@ Used from endpoints.yml::
       dialect: "sqlite"
       db: ${AGGLO_TRACKER_DB}
 
-or, for PostgreSQL, ``host: ${AGGLO_TRACKER_DATABASE_URL}`` with a ``postgresql://`` URL
-(Rasa takes a full URL in ``host``).
+or, for PostgreSQL, ``url: ${AGGLO_TRACKER_DATABASE_URL}`` with a ``postgresql://`` URL instead
+of ``dialect`` and ``db`` (Rasa gives a custom store's ``url`` as ``host``, where a full URL is
+taken as is).
 
 Reading and writing go through SQLAlchemy Core rather than the ORM: the same queries as
 Rasa's (the events of the latest session, in order; the new events appended), without an ORM
