@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -73,8 +73,7 @@ _TOKEN = re.compile(r"[\w'’\-]+|[^\w\s]")
 _NUMBER = re.compile(r"\d{1,4}(?:[a-dA-D]|bis|ter|quater)?", re.IGNORECASE)
 _BUILDING_ID = re.compile(r"(?:[A-Z]\d{0,2}|\d{1,3}[A-Za-z]?)")
 _CAPITALISED = re.compile(r"[A-ZÀ-Ý]")
-# Without a digit, only a named residence or building can be an address.
-_ADDRESS_HINT = re.compile(r"r[ée]s|b[âa]t", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 
 
 class PrivacyContentError(ValueError):
@@ -147,19 +146,26 @@ def load_vocabulary(kb_dir: Path) -> _Vocabulary:
     )
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
+    """A word or a punctuation mark of a text (a tuple: thousands are made per message)."""
+
     start: int
     end: int
     text: str
+    lower: str
+    is_word: bool
 
-    @property
-    def lower(self) -> str:
-        return self.text.lower().replace("’", "'")
 
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalnum() or self.text[0] == "_"
+def _tokens(text: str) -> list[_Token]:
+    return [
+        _Token(match.start(), match.end(), word, word.lower().replace("’", "'"), word[0].isalnum() or word[0] == "_")
+        for match in _TOKEN.finditer(text)
+        for word in (match.group(0),)
+    ]
+
+
+# Folding a word (accents, case) is the costly step of the address scan; words repeat.
+_fold = lru_cache(maxsize=8192)(fold)
 
 
 class Masker:
@@ -174,13 +180,20 @@ class Masker:
             r"[\w\-]+(?:(?:\.|\s+point\s+)[\w\-]+)+",
             re.IGNORECASE,
         )
+        self._email_markers = ("@", "(at)", "[at]", *(word.lower() for word in at_words))
+        # Without a digit, only a named residence or building can be an address.
+        self._named_places = vocabulary.residence_words | vocabulary.building_words
+        self._named_place_initials = frozenset(word[:1] for word in self._named_places)
 
     def mask(self, text: str) -> str:
+        # Most strings hold none of it: substring searches decide, before any regex or loop.
         placeholders = self.vocabulary.placeholders
-        if "@" in text or "arobase" in text.lower() or "(at)" in text or "[at]" in text:
+        lowered = text.lower()
+        if any(marker in lowered for marker in self._email_markers):
             text = self._email.sub(placeholders["email"], text)
-        if not any(character.isdigit() for character in text):
-            return self._addresses(text) if _ADDRESS_HINT.search(text) else text
+        if not _DIGIT.search(text):
+            named_place = any(word in lowered for word in self._named_places)
+            return self._addresses(text) if named_place else text
         text = _IBAN.sub(self._iban, text)
         text = _NIR.sub(placeholders["nir"], text)
         text = _PHONE.sub(placeholders["phone"], text)
@@ -210,7 +223,7 @@ class Masker:
 
     # Addresses ----------------------------------------------------------------------------
     def _addresses(self, text: str) -> str:
-        tokens = [_Token(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+        tokens = _tokens(text)
         spans: list[tuple[int, int]] = []
         index = 0
         while index < len(tokens):
@@ -226,9 +239,18 @@ class Masker:
 
     def _address_at(self, tokens: list[_Token], index: int) -> int | None:
         """The end (exclusive token index) of an address starting at ``index``, or None."""
+        token = tokens[index]
+        if not token.text[0].isdigit():
+            return self._named_place_at(tokens, index)
+        return self._numbered_address_at(tokens, index)
+
+    def _named_place_at(self, tokens: list[_Token], index: int) -> int | None:
+        """« résidence les Tilleuls », « bâtiment B »."""
         vocabulary = self.vocabulary
         token = tokens[index]
-        folded = fold(token.text)
+        if token.lower[:1] not in self._named_place_initials:
+            return None
+        folded = _fold(token.text)
         if folded in vocabulary.building_words or token.lower in vocabulary.building_words:
             position = self._skip_dot(tokens, index + 1)
             if position < len(tokens) and _BUILDING_ID.fullmatch(tokens[position].text):
@@ -240,12 +262,18 @@ class Masker:
                 return None
             following = tokens[position]
             article = following.lower in vocabulary.residence_articles or following.lower.startswith("l'")
-            named = bool(_CAPITALISED.match(following.text)) and fold(following.text) not in (
+            named = bool(_CAPITALISED.match(following.text)) and _fold(following.text) not in (
                 vocabulary.not_residence_names
             )
-            if not (article or named) or fold(following.text) in vocabulary.not_residence_names:
+            if not (article or named) or _fold(following.text) in vocabulary.not_residence_names:
                 return None
             return self._street_name_end(tokens, position)
+        return None
+
+    def _numbered_address_at(self, tokens: list[_Token], index: int) -> int | None:
+        """« 12 rue de la Paix », « 3 bis, avenue … »."""
+        vocabulary = self.vocabulary
+        token = tokens[index]
         if not _NUMBER.fullmatch(token.text):
             return None
         if index > 0 and tokens[index - 1].text.isdigit() and tokens[index - 1].end + 1 >= token.start:
@@ -258,7 +286,7 @@ class Masker:
         if position >= len(tokens):
             return None
         street = tokens[position]
-        if street.lower not in vocabulary.street_types and fold(street.text) not in vocabulary.street_types:
+        if street.lower not in vocabulary.street_types and _fold(street.text) not in vocabulary.street_types:
             return None
         position = self._skip_dot(tokens, position + 1)
         return self._street_name_end(tokens, position)
@@ -283,7 +311,7 @@ class Masker:
                     break
             elif self._ends_name(token, previous, words, tokens, position):
                 break
-            previous = fold(token.text) if not token.text.isdigit() else token.text
+            previous = _fold(token.text) if not token.text.isdigit() else token.text
             position += 1
             words += 1
         return position
@@ -291,13 +319,13 @@ class Masker:
     def _ends_name(self, token: _Token, previous: str, words: int, tokens: list[_Token], position: int) -> bool:
         """A stop word, or a commune's name after the street's own name."""
         stop_words = self.vocabulary.name_stop_words
-        if token.lower in stop_words or fold(token.text) in stop_words:
+        if token.lower in stop_words or _fold(token.text) in stop_words:
             return True
         return bool(words) and previous not in self.vocabulary.name_particles and self._starts_commune(tokens, position)
 
     def _starts_commune(self, tokens: list[_Token], position: int) -> bool:
         """True when a member commune's name starts at ``position`` (« … Paix Béthune »)."""
-        following = fold(" ".join(token.text for token in tokens[position : position + 6] if token.is_word)).split()
+        following = _fold(" ".join(token.text for token in tokens[position : position + 6] if token.is_word)).split()
         if not following:
             return False
         for name in self.vocabulary.communes.get(following[0], ()):
@@ -359,7 +387,8 @@ def _mask_resident_value(value: Any, mask_text: Callable[[str], str]) -> Any:
         return mask_text(value)
     if isinstance(value, dict):
         return {
-            (mask_text(key) if isinstance(key, str) else key): (
+            # Rasa's own keys are identifiers; a key typed by someone (metadata) may not be.
+            (mask_text(key) if isinstance(key, str) and not key.isidentifier() else key): (
                 item if key in _STRUCTURAL_KEYS else _mask_resident_value(item, mask_text)
             )
             for key, item in value.items()
