@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.kb.build import build
+from bot.serve import ServerConfig, Servers, free_port
 from bot.services import Services
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -84,3 +85,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     return str(request.getfixturevalue("postgresql_url"))
+
+
+def servers_on_free_ports(var_dir: Path, endpoints: Path | None = None, **extra_env: str) -> Servers:
+    """The action server, Rasa and the web front on free loopback ports, reading the built
+    knowledge base (the test is skipped when it is not built) and keeping their data in
+    ``var_dir``. Not started yet: ``servers.start(...)``."""
+    settings = load_settings()
+    if settings.sqlite_path is not None and not settings.sqlite_path.exists():
+        pytest.skip("knowledge base not built: run `make kb`")
+    config = ServerConfig(
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        var_dir=var_dir,
+        endpoints=endpoints or ServerConfig.endpoints,
+        extra_env={"DATABASE_URL": settings.database_url, **extra_env},
+    )
+    return Servers(config)

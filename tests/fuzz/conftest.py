@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port
-from bot.settings import load_settings
+from bot.serve import DEFAULT_MODEL, Servers
+from tests.conftest import servers_on_free_ports
 
 fuzz_marks = [
     pytest.mark.e2e,
@@ -84,19 +84,10 @@ class FuzzStack:
 
 @pytest.fixture(scope="package")
 def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStack]:
-    settings = load_settings()
-    if settings.sqlite_path is not None and not settings.sqlite_path.exists():
-        pytest.skip("knowledge base not built: run `make kb`")
     var_dir = tmp_path_factory.mktemp("fuzz-var")
     feedback_url = f"sqlite:///{var_dir / 'feedback.sqlite3'}"
-    config = ServerConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        var_dir=var_dir,
-        extra_env={"DATABASE_URL": settings.database_url, "FEEDBACK_DATABASE_URL": feedback_url},
-    )
-    servers = Servers(config)
+    servers = servers_on_free_ports(var_dir, FEEDBACK_DATABASE_URL=feedback_url)
+    config = servers.config
     web, rasa = RawClient(config.web_url), RawClient(config.rasa_url)
     try:
         servers.start(timeout=400)

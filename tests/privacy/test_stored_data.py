@@ -23,9 +23,10 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.serve import DEFAULT_MODEL, Servers
+from bot.settings import PROJECT_ROOT
 from bot.web.feedback import Feedback
+from tests.conftest import servers_on_free_ports
 
 pytestmark = [
     pytest.mark.e2e,
@@ -71,10 +72,7 @@ def _endpoints_on(url: str, directory: Path) -> Path:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
-    settings = load_settings()
-    if settings.sqlite_path is not None and not settings.sqlite_path.exists():
-        pytest.skip("knowledge base not built: run `make kb`")
-    endpoints = PROJECT_ROOT / "endpoints.yml"
+    endpoints = None
     if request.param == "postgresql":
         url = str(request.getfixturevalue("postgresql_url"))
         tracker_url = feedback_url = url
@@ -82,15 +80,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     else:
         tracker_url = f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
         feedback_url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
-    config = ServerConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        var_dir=tmp_path,
-        endpoints=endpoints,
-        extra_env={"DATABASE_URL": settings.database_url, "FEEDBACK_DATABASE_URL": feedback_url},
-    )
-    servers = Servers(config)
+    servers = servers_on_free_ports(tmp_path, endpoints, FEEDBACK_DATABASE_URL=feedback_url)
     try:
         servers.start(timeout=400)
         yield Stack(servers=servers, tracker_url=tracker_url, feedback_url=feedback_url)
