@@ -4,6 +4,8 @@ Deletes the tracker store's events (by their ``timestamp``) and the feedback row
 ``created_at``) older than the limit, a batch of ids at a time, each batch its own short
 transaction in id order: Rasa keeps writing between batches, and SQLite's WAL lets readers
 read throughout. Works on any database SQLAlchemy speaks (SQLite and PostgreSQL are tested).
+On SQLite, deleted rows are overwritten (``secure_delete``) and the log is checkpointed, so that
+nothing purged stays readable in the file; PostgreSQL's autovacuum reclaims them.
 
 The tracker store creates the index this needs, ``ix_events_timestamp`` on
 ``events.timestamp`` (channels/tracker_store.py); the purge creates it too when it is missing
@@ -18,6 +20,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -85,6 +88,24 @@ def ensure_events_timestamp_index(engine: Engine) -> None:
         logger.warning("could not create index %s: %s", EVENTS_TIMESTAMP_INDEX, error)
 
 
+def _secure_delete(dbapi_connection: Any, connection_record: Any) -> None:
+    # SQLite otherwise leaves deleted rows readable in the file's free pages.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA secure_delete=ON")
+    finally:
+        cursor.close()
+
+
+def _checkpoint(engine: Engine) -> None:
+    """SQLite in WAL mode: copy the zeroed pages into the file and empty the log, which still
+    holds the old pages. Best effort: a reader that is still open (Rasa) can delay it."""
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL: autovacuum reclaims the deleted rows
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def open_database(url: str, table: str) -> Engine:
     """An engine on an existing database that has ``table``; ``DatabaseMissing`` otherwise
     (an SQLite file is never created by a purge)."""
@@ -94,6 +115,7 @@ def open_database(url: str, table: str) -> Engine:
             raise DatabaseMissing(f"no database file at {parsed.database or url}")
         # Wait for Rasa's write in progress rather than fail.
         engine = sa.create_engine(parsed, future=True, connect_args={"timeout": 30})
+        sa.event.listen(engine, "connect", _secure_delete)
     else:
         engine = sa.create_engine(parsed, future=True)
     if not sa.inspect(engine).has_table(table):
@@ -129,11 +151,15 @@ def purge_rows(engine: Engine, table: sa.Table, column: sa.Column, before: objec
 def purge_events(engine: Engine, older_than_days: float, batch_size: int = DEFAULT_BATCH_SIZE) -> PurgeResult:
     ensure_events_timestamp_index(engine)
     cutoff = time.time() - older_than_days * 86400
-    return purge_rows(engine, EVENTS, EVENTS.c.timestamp, cutoff, batch_size)
+    result = purge_rows(engine, EVENTS, EVENTS.c.timestamp, cutoff, batch_size)
+    _checkpoint(engine)
+    return result
 
 
 def purge_feedback(engine: Engine, older_than_days: float, batch_size: int = DEFAULT_BATCH_SIZE) -> PurgeResult:
     table = Feedback.__table__
     # Stored as naive UTC (bot/web/feedback.py).
     cutoff = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=older_than_days)
-    return purge_rows(engine, table, table.c.created_at, cutoff, batch_size)
+    result = purge_rows(engine, table, table.c.created_at, cutoff, batch_size)
+    _checkpoint(engine)
+    return result

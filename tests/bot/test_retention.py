@@ -167,3 +167,31 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         result = _purge_command(*args, env={"AGGLO_VAR_DIR": str(tmp_path), **env})
         assert result.returncode == 2, (args, env)
         assert "error" in result.stderr
+
+
+def test_purged_rows_are_not_left_readable_in_the_sqlite_file(tmp_path: Path) -> None:
+    """Deleted rows would otherwise stay in the WAL (while Rasa keeps the database open) and, on
+    SQLite builds without secure_delete by default, in the file's free pages."""
+    path = tmp_path / "tracker.sqlite3"
+    engine = sa.create_engine(f"sqlite:///{path}", future=True)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    SQLTrackerStore.Base.metadata.create_all(engine)
+    now = time.time()
+    rows = [
+        {"sender_id": "old", "type_name": "user", "timestamp": now - 100 * DAY, "data": f"OLD-MESSAGE-{n:03d}"}
+        for n in range(50)
+    ] + [{"sender_id": "new", "type_name": "user", "timestamp": now, "data": "KEPT-MESSAGE"}]
+    rasa_connection = engine.connect()  # the live server keeps its connections: no checkpoint on close
+    rasa_connection.execute(SQLTrackerStore.SQLEvent.__table__.insert(), rows)
+    rasa_connection.commit()
+    purging = retention.open_database(f"sqlite:///{path}", "events")
+    with purging.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    assert retention.purge_events(purging, 30, batch_size=20).deleted == 50
+    purging.dispose()
+    stored = b"".join(file.read_bytes() for file in tmp_path.glob("tracker.sqlite3*"))
+    rasa_connection.close()
+    engine.dispose()
+    assert b"KEPT-MESSAGE" in stored
+    assert b"OLD-MESSAGE" not in stored
