@@ -18,7 +18,7 @@ KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py) bot/le
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install kb train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed browser
+.PHONY: help install kb train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed browser purge fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,6 +79,12 @@ browser: ## Install Debian's Chromium for the browser tests (as root), else say 
 test: install train browser ## Everything: lint, unit tests, Rasa validation and tests, end-to-end, browser
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
+
+purge: $(INSTALLED) ## Delete conversations and feedback older than AGGLO_RETENTION_DAYS (default 90); schedule it with cron
+	$(PY) -m bot purge
+
+fuzz: install train ## Fuzz the public endpoints and Rasa's REST channel with bad input, against the real servers (~2 min)
+	$(PY) -m pytest tests/fuzz -m e2e -s
 
 lock: $(INSTALLED) ## Regenerate requirements.lock from requirements.in
 	$(PY) -m uv pip compile requirements.in --python-version $(PYTHON_VERSION) -o requirements.lock

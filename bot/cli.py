@@ -1,5 +1,6 @@
 """Command line: ``python -m bot kb build|check|show``, ``python -m bot commune TEXT``,
-``python -m bot serve|web`` and ``python -m bot agents add|list|remove``.
+``python -m bot serve|web``, ``python -m bot agents add|list|remove`` and
+``python -m bot purge [--older-than DAYS]``.
 
 Errors go to stderr with exit code 2.
 """
@@ -60,7 +61,76 @@ def _parser() -> argparse.ArgumentParser:
     agents_commands.add_parser("list", help="list the agents")
     remove = agents_commands.add_parser("remove", help="remove an agent (their sessions end at once)")
     remove.add_argument("name")
+    purge = commands.add_parser(
+        "purge", help="delete stored conversations (tracker events) and feedback older than the retention"
+    )
+    purge.add_argument(
+        "--older-than",
+        type=_days,
+        metavar="DAYS",
+        help="retention in days (default $AGGLO_RETENTION_DAYS, or 90)",
+    )
+    purge.add_argument("--batch-size", type=_positive, default=2000, help="rows deleted per transaction (default 2000)")
     return parser
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError("the number of days cannot be negative")
+    return days
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {value!r}")
+    return int(value)
+
+
+def _purge(older_than: int | None, batch_size: int) -> int:
+    import sqlalchemy as sa
+
+    from bot import retention
+    from bot.web.settings import load_web_settings
+
+    try:
+        days = retention.retention_days() if older_than is None else older_than
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    databases = (
+        ("tracker events", retention.tracker_database_url(), "events", retention.purge_events),
+        ("feedback", load_web_settings().feedback_database_url, "feedback", retention.purge_feedback),
+    )
+    failed = False
+    for label, url, table, purge in databases:
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        try:
+            engine = retention.open_database(url, table)
+        except retention.DatabaseMissing as error:
+            print(f"error: {label}: {error}; nothing purged there", file=sys.stderr)
+            failed = True
+            continue
+        except sa.exc.SQLAlchemyError as error:
+            print(f"error: {label}: cannot open {shown}: {error}", file=sys.stderr)
+            failed = True
+            continue
+        try:
+            result = purge(engine, days, batch_size)
+        except sa.exc.SQLAlchemyError as error:
+            print(f"error: {label}: purge of {shown} failed: {error}", file=sys.stderr)
+            failed = True
+            continue
+        finally:
+            engine.dispose()
+        print(
+            f"{label}: {result.deleted} row(s) older than {days} day(s) deleted from {shown} "
+            f"in {result.batches} batch(es) of at most {batch_size}"
+        )
+    return EXIT_ERROR if failed else 0
 
 
 def _build() -> int:
@@ -194,6 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(shell=args.shell)
         if args.command == "web":
             return _web(args.host, args.port, args.rasa_url)
+        if args.command == "purge":
+            return _purge(args.older_than, args.batch_size)
         if args.command == "agents":
             return _agents(args.agents_command, getattr(args, "name", None), getattr(args, "replace", False))
         return _commune(args.text)

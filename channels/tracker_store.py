@@ -1,4 +1,16 @@
-"""Rasa's SQL tracker store, with SQLite set up for a server: WAL journal, fewer disk flushes.
+"""Rasa's SQL tracker store, masking what residents type before it is written; on SQLite, set
+up for a server (WAL journal, fewer disk flushes).
+
+Personal data: every event that comes from the resident (the message, its parse data and entity
+values, its metadata, slot values) goes through ``bot.privacy.mask_event`` before it is written
+or streamed to an event broker, so phone numbers, e-mail addresses, postal addresses, NIRs and
+IBANs never reach the database (placeholders from kb/privacy.yml). The assistant's own
+utterances are stored as they are. The turn in progress still sees the resident's own words:
+only what is stored is masked. The store also creates the index of ``events.timestamp``
+(``ix_events_timestamp``) that the retention purge uses (bot/retention.py).
+
+Any SQL database works (SQLite by default, PostgreSQL in production: see below); only the
+tuning below is SQLite's.
 
 Rasa saves the conversation after every message, with synchronous SQLAlchemy calls inside its
 event loop: while SQLite waits for the disk, the whole server waits. In SQLite's default mode
@@ -13,9 +25,13 @@ may lose the last turns written, never corrupts the file. WAL also lets several 
 Used from endpoints.yml::
 
     tracker_store:
-      type: channels.tracker_store.SQLiteTrackerStore
+      type: channels.tracker_store.AggloTrackerStore
       dialect: "sqlite"
       db: ${AGGLO_TRACKER_DB}
+
+or, for PostgreSQL, ``url: ${AGGLO_TRACKER_DATABASE_URL}`` with a ``postgresql://`` URL instead
+of ``dialect`` and ``db`` (Rasa gives a custom store's ``url`` as ``host``, where a full URL is
+taken as is).
 
 Reading and writing go through SQLAlchemy Core rather than the ORM: the same queries as
 Rasa's (the events of the latest session, in order; the new events appended), without an ORM
@@ -31,6 +47,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -38,6 +55,9 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
+
+from bot.privacy import mask_event, masker
+from bot.retention import ensure_events_timestamp_index
 
 
 def _tune_connection(dbapi_connection: Any, connection_record: Any) -> None:
@@ -48,15 +68,21 @@ def _tune_connection(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
-class SQLiteTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` with SQLite in WAL mode and ``synchronous=NORMAL``, and Core queries."""
+class AggloTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` that masks personal data before writing, with Core queries; SQLite in
+    WAL mode and ``synchronous=NORMAL``."""
 
     engine: Engine
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Read kb/privacy.yml now: a broken file stops the server at start, not mid-conversation.
+        self._mask_text = masker().mask
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name != "sqlite":
-            return
+        if self.engine.dialect.name == "sqlite":
+            self._tune_sqlite()
+        ensure_events_timestamp_index(self.engine)
+
+    def _tune_sqlite(self) -> None:
         # SQLAlchemy 1.4 opens and closes a connection per session on SQLite files; closing the
         # last one checkpoints the log and flushes the disk. A pool keeps them open.
         url = self.engine.url
@@ -114,7 +140,7 @@ class SQLiteTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             rows = []
             for event in self._additional_events(session, tracker):
-                data = event.as_dict()
+                data = mask_event(event.as_dict(), self._mask_text)
                 rows.append(
                     {
                         "sender_id": tracker.sender_id,
@@ -128,3 +154,12 @@ class SQLiteTrackerStore(SQLTrackerStore):
             if rows:
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
+
+    async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
+        """What an event broker receives is masked like what is stored."""
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **mask_event(event.as_dict(), self._mask_text)})
+
+
+# The former name, still accepted in endpoints files.
+SQLiteTrackerStore = AggloTrackerStore

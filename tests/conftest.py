@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.kb.build import build
+from bot.serve import ServerConfig, Servers, free_port
 from bot.services import Services
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -40,3 +41,65 @@ def kb_copy(tmp_path: Path) -> Iterator[Path]:
     target = tmp_path / "kb"
     shutil.copytree(PROJECT_ROOT / "kb", target)
     yield target
+
+
+POSTGRESQL_URL_ENV = "AGGLO_TEST_POSTGRESQL_URL"
+
+
+@pytest.fixture()
+def postgresql_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database (``AGGLO_TEST_POSTGRESQL_URL``), emptied before and after.
+
+    For example: ``postgresql://agglo_test:agglo_test@127.0.0.1:5432/agglo_test`` (any role that
+    owns the database). Skipped, with the reason, when unset or unreachable.
+    """
+    import os
+
+    import sqlalchemy as sa
+
+    url = os.environ.get(POSTGRESQL_URL_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRESQL_URL_ENV} (a throwaway database's URL)")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as error:
+        pytest.skip(f"PostgreSQL at {POSTGRESQL_URL_ENV} is unreachable: {error}")
+
+    def empty() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS events, feedback CASCADE")
+
+    empty()
+    try:
+        yield url
+    finally:
+        empty()
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on an SQLite file and on PostgreSQL (skipped when none is configured)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return str(request.getfixturevalue("postgresql_url"))
+
+
+def servers_on_free_ports(var_dir: Path, endpoints: Path | None = None, **extra_env: str) -> Servers:
+    """The action server, Rasa and the web front on free loopback ports, reading the built
+    knowledge base (the test is skipped when it is not built) and keeping their data in
+    ``var_dir``. Not started yet: ``servers.start(...)``."""
+    settings = load_settings()
+    if settings.sqlite_path is not None and not settings.sqlite_path.exists():
+        pytest.skip("knowledge base not built: run `make kb`")
+    config = ServerConfig(
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        var_dir=var_dir,
+        endpoints=endpoints or ServerConfig.endpoints,
+        extra_env={"DATABASE_URL": settings.database_url, **extra_env},
+    )
+    return Servers(config)

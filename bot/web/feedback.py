@@ -3,6 +3,8 @@
 The knowledge-base file is rebuilt from scratch on every ``make kb``, so feedback lives
 elsewhere (``FEEDBACK_DATABASE_URL``). A row holds the rating, the optional comment, the
 topic, the question and the answer, and nothing about the person: no sender id, no address.
+What the resident typed (the question and the comment) is masked first (bot/privacy.py): phone
+numbers, e-mail addresses, postal addresses, NIRs and IBANs never reach the table.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from sqlalchemy import Column, DateTime, Integer, String, Text, create_engine, s
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, registry
 from sqlalchemy.orm.decl_api import DeclarativeMeta
+
+from bot.privacy import mask
 
 RATINGS = ("up", "down")
 # Bot answers are stored whole up to this length (agent fiches are the longest).
@@ -88,9 +92,9 @@ class FeedbackStore:
         row = Feedback(
             created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
             rating=rating,
-            comment=comment or None,
+            comment=mask(comment) if comment else None,
             topic=topic or None,
-            message=message,
+            message=mask(message),
             answer=answer[:MAX_ANSWER_CHARS],
         )
         with Session(self._engine) as session, session.begin():

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.serve import DEFAULT_MODEL, Servers
+from bot.settings import PROJECT_ROOT
 from bot.web.agents import AgentStore
 from bot.web.feedback import FeedbackStore, FeedbackView
+from tests.conftest import servers_on_free_ports
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -77,25 +78,11 @@ class Stack:
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = load_settings()
-    if settings.sqlite_path is not None and not settings.sqlite_path.exists():
-        pytest.skip("knowledge base not built: run `make kb`")
     var_dir = tmp_path_factory.mktemp("browser-var")
     agents_file = var_dir / "agents.yml"
     AgentStore(agents_file).add(AGENT, PASSWORD)
     feedback_url = f"sqlite:///{var_dir / 'feedback.sqlite3'}"
-    config = ServerConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        var_dir=var_dir,
-        extra_env={
-            "DATABASE_URL": settings.database_url,
-            "FEEDBACK_DATABASE_URL": feedback_url,
-            "AGGLO_AGENTS_FILE": str(agents_file),
-        },
-    )
-    servers = Servers(config)
+    servers = servers_on_free_ports(var_dir, FEEDBACK_DATABASE_URL=feedback_url, AGGLO_AGENTS_FILE=str(agents_file))
     try:
         servers.start(timeout=400)
         yield Stack(servers=servers, feedback_url=feedback_url)

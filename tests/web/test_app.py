@@ -417,3 +417,23 @@ async def test_markup_in_the_knowledge_base_or_the_query_is_escaped(
         assert "<script>window.pwned" not in page
         assert "<img src=x" not in page
         assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in page
+
+
+async def test_personal_data_in_feedback_is_masked_before_it_is_stored(
+    client: TestClient, web_settings: WebSettings
+) -> None:
+    answer = "Contactez le standard au 03 21 61 50 00."
+    response = await client.post(
+        "/api/feedback",
+        json={
+            "rating": "down",
+            "comment": "rappelez-moi au 06 12 34 56 78 ou à marie.durand@example.org, 12 rue de la Paix à Béthune",
+            "message": "mon IBAN FR76 3000 6000 0112 3456 7890 189 et mon NIR 1 85 05 78 006 084 36",
+            "answer": answer,
+        },
+    )
+    assert response.status == 201
+    row = feedback_store(web_settings).all()[0]
+    assert row.comment == "rappelez-moi au [téléphone] ou à [e-mail], [adresse] à Béthune"
+    assert row.message == "mon IBAN [IBAN] et mon NIR [n° de sécurité sociale]"
+    assert row.answer == answer  # the assistant's own words are kept
