@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 INTENT_PREFIX = "/"
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
 # The header by which the web front proves itself to the REST channel (channels/rest.py).
 CHANNEL_SECRET_HEADER = "X-Agglo-Channel-Secret"  # noqa: S105 - a header name, not a secret
 
@@ -22,8 +24,9 @@ def is_intent_payload(text: str) -> bool:
 
 
 def as_plain_text(text: str) -> str:
-    """The message without its leading slashes, so that Rasa's NLU reads it as words."""
-    return text.lstrip().lstrip(INTENT_PREFIX).strip()
+    """The message without its leading slashes (and the spaces between them, « / /x »), so
+    that Rasa's NLU reads it as words."""
+    return _LEADING_SLASHES.sub("", text).strip()
 
 
 def button_signature(key: bytes, conversation: str, payload: str) -> str:

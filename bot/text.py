@@ -34,3 +34,9 @@ def tokens(text: str) -> list[str]:
 def key(text: str) -> str:
     """A comparison key: two spellings of the same name give the same key."""
     return " ".join(tokens(text))
+
+
+def well_formed(text: str) -> str:
+    """The text with any lone UTF-16 surrogate (valid in JSON as "\\ud800", not in UTF-8)
+    replaced, so that tokenisers and databases never see one."""
+    return text.encode("utf-8", "replace").decode("utf-8")

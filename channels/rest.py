@@ -31,6 +31,7 @@ from sanic import response
 from sanic.request import Request
 
 from bot.payloads import CHANNEL_SECRET_HEADER, as_plain_text, is_intent_payload
+from bot.text import well_formed
 from channels import action_validation, memory
 
 DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
@@ -65,9 +66,10 @@ class AggloRestInput(RestInput):
 
     def _extract_message(self, req: Request) -> str | None:
         text = req.json.get("message")
-        if isinstance(text, str) and is_intent_payload(text) and not self.trusted(req):
-            return as_plain_text(text)
-        return text if isinstance(text, str) else None
+        if not isinstance(text, str):
+            return None
+        text = well_formed(text)
+        return as_plain_text(text) if is_intent_payload(text) and not self.trusted(req) else text
 
     @classmethod
     def name(cls) -> str:

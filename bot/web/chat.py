@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.payloads import CHANNEL_SECRET_HEADER, as_plain_text, button_signature, is_intent_payload, offered_button
+from bot.text import well_formed
 from bot.web.common import HTTP, SETTINGS, json_error, json_object
 from bot.web.console import is_agent_request
 
@@ -49,7 +50,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
     agent = is_agent_request(request)
     # Separate conversations: a resident's sender id never continues an agent's.
     conversation = f"{'agent' if agent else 'web'}-{sender}"
-    text = message.strip()
+    text = well_formed(message).strip()
     if is_intent_payload(text) and not offered_button(
         settings.button_key, conversation, text, data.get("button_signature")
     ):

@@ -51,7 +51,8 @@ async def json_object(request: web.Request) -> dict[str, Any] | web.Response:
         data = await request.json()
     except web.HTTPRequestEntityTooLarge:
         return json_error(413, "body_too_large")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, LookupError):
+        # LookupError: a charset Python does not know ("application/json; charset=nope").
         return json_error(400, "invalid_json")
     if not isinstance(data, dict):
         return json_error(400, "invalid_json")

@@ -6,6 +6,7 @@ import re
 
 from aiohttp import web
 
+from bot.text import well_formed
 from bot.web.common import FEEDBACK, SETTINGS, json_error, json_object, off_loop
 from bot.web.feedback import RATINGS
 
@@ -30,9 +31,9 @@ async def feedback(request: web.Request) -> web.StreamResponse:
     await off_loop(
         request.app[FEEDBACK].add,
         rating=str(rating),
-        message=message[: settings.max_message_chars],
-        answer=answer,
+        message=well_formed(message[: settings.max_message_chars]),
+        answer=well_formed(answer),
         topic=topic if isinstance(topic, str) and TOPIC_SLUG.fullmatch(topic) else None,
-        comment=comment.strip() if comment else None,
+        comment=well_formed(comment.strip()) if comment else None,
     )
     return web.json_response({"status": "stored"}, status=201)

@@ -437,3 +437,20 @@ async def test_personal_data_in_feedback_is_masked_before_it_is_stored(
     assert row.comment == "rappelez-moi au [téléphone] ou à [e-mail], [adresse] à Béthune"
     assert row.message == "mon IBAN [IBAN] et mon NIR [n° de sécurité sociale]"
     assert row.answer == answer  # the assistant's own words are kept
+
+
+async def test_an_unknown_charset_is_a_400_not_a_500(client: TestClient) -> None:
+    for path in ("/api/chat", "/api/feedback"):
+        response = await client.post(
+            path,
+            data=b'{"sender": "abcdefgh", "message": "x"}',
+            headers={"Content-Type": "application/json; charset=nope"},
+        )
+        assert response.status == 400
+        assert await response.json() == {"error": "invalid_json"}
+
+
+async def test_a_lone_surrogate_never_reaches_rasa(client: TestClient, fake_rasa: FakeRasa) -> None:
+    response = await client.post("/api/chat", json=chat_body("bonjour \ud800"))
+    assert response.status == 200
+    fake_rasa.received[-1]["message"].encode("utf-8")
