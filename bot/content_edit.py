@@ -241,7 +241,7 @@ def _copy_trailing_lines(source: CommentedMap, target: CommentedMap) -> None:
         target_map.ca.items[target_key] = copy.deepcopy(comment)
 
 
-def _find_fact(document: CommentedMap, fact_id: str) -> CommentedMap:
+def find_fact(document: CommentedMap, fact_id: str) -> CommentedMap:
     for item in _facts(document):
         if isinstance(item, CommentedMap) and item.get("id") == fact_id:
             return item
@@ -327,12 +327,12 @@ def apply_change(document: CommentedMap, slug: str, change: Change, taken_ids: s
     if change.kind in ("edit", "add"):
         _check_dates(change.fact)
     if change.kind == "edit":
-        item = _find_fact(document, change.fact_id)
+        item = find_fact(document, change.fact_id)
         _fill_fact(item, change.fact)
         return str(item.get("field", ""))
     if change.kind == "retire":
         facts = _facts(document)
-        item = _find_fact(document, change.fact_id)
+        item = find_fact(document, change.fact_id)
         field_name = str(item.get("field", ""))
         if item is facts[-1] and len(facts) > 1:
             _copy_trailing_lines(item, facts[-2])
@@ -364,7 +364,7 @@ def apply_change(document: CommentedMap, slug: str, change: Change, taken_ids: s
 
 def fact_fields(document: CommentedMap, fact_id: str) -> FactFields:
     """The form's initial values for a fact of the file."""
-    item = _find_fact(document, fact_id)
+    item = find_fact(document, fact_id)
     raw_source = item.get("source")
     source: dict[str, Any] = raw_source if isinstance(raw_source, dict) else {}
 
@@ -533,6 +533,10 @@ class ContentEditor:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def check_base(self, slug: str, base_version: str) -> None:
+        """Refuse (``conflict``, ``uncommitted``) a change based on another version of the file."""
+        self._check_base(self.topic_file(slug), base_version)
 
     def _check_base(self, topic_file: TopicFile, base_version: str) -> None:
         relative = self._relative(topic_file.slug)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.web import views
-from bot.web.agents import AgentError, normalise_name
+from bot.web.agents import EDITOR, AgentError, normalise_name
 from bot.web.common import AGENTS, SERVICES, SESSIONS, SETTINGS, Handler, json_error, off_loop, page, redirect
 from bot.web.sessions import AgentSession, same_token
 
@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 AgentHandler = Callable[[web.Request, AgentSession], Awaitable[web.StreamResponse]]
 
+# The role of the request's agent, read from the agents file on every request.
+ROLE = "agglo_agent_role"
 SESSION_COOKIE = "agglo_session"
 LOGIN_CSRF_COOKIE = "agglo_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -34,20 +36,27 @@ SEARCH_RESULTS = 20
 
 # Sessions -------------------------------------------------------------------------------------
 def current_session(request: web.Request) -> AgentSession | None:
-    """The console session of the request's cookie, if it is valid and its agent still exists."""
+    """The console session of the request's cookie, if it is valid and its agent still exists;
+    the agent's current role is kept in ``request[ROLE]``."""
     sessions = request.app[SESSIONS]
     session = sessions.get(request.cookies.get(SESSION_COOKIE))
     if session is None:
         return None
     try:
-        still_an_agent = request.app[AGENTS].exists(session.agent)
+        role = request.app[AGENTS].role(session.agent)
     except AgentError as error:
         logger.error("agents file unreadable: %s", error)
-        still_an_agent = False
-    if not still_an_agent:
+        role = None
+    if role is None:
         sessions.drop(session.token)
         return None
+    request[ROLE] = role
     return session
+
+
+def is_editor(request: web.Request) -> bool:
+    """Whether the request's agent is an editor (after :func:`current_session`)."""
+    return request.get(ROLE) == EDITOR
 
 
 def is_agent_request(request: web.Request) -> bool:
@@ -184,7 +193,7 @@ async def topic(request: web.Request, session: AgentSession) -> web.StreamRespon
     fiche = views.fiche(request.app[SERVICES].kb, slug) if TOPIC_SLUG.fullmatch(slug) else None
     if fiche is None:
         return page(request, "not_found.html", status=404, **console_context(session))
-    return page(request, "topic.html", **console_context(session, fiche=fiche))
+    return page(request, "topic.html", **console_context(session, fiche=fiche, can_edit=is_editor(request)))
 
 
 @agent_page
