@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,3 +41,16 @@ def kb_copy(tmp_path: Path) -> Iterator[Path]:
     target = tmp_path / "kb"
     shutil.copytree(PROJECT_ROOT / "kb", target)
     yield target
+
+
+def content_repository(root: Path, *, with_git: bool = True) -> Path:
+    """A copy of kb/ at ``root/kb``, committed in a git repository of its own at ``root``, for
+    the console's editor: tests never commit to the project's repository. Returns the kb dir."""
+    kb_dir = root / "kb"
+    shutil.copytree(PROJECT_ROOT / "kb", kb_dir)
+    if with_git:
+        identity = ["-c", "user.name=Mise en place", "-c", "user.email=setup@example.invalid"]
+        subprocess.run(["git", "init", "--quiet", str(root)], check=True)
+        subprocess.run(["git", "-C", str(root), "add", "--all"], check=True)
+        subprocess.run(["git", "-C", str(root), *identity, "commit", "--quiet", "-m", "Contenu initial"], check=True)
+    return kb_dir

@@ -18,10 +18,10 @@ from aiohttp.test_utils import TestClient
 from bot.answers import resident_answer
 from bot.kb.build import build
 from bot.services import Services
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from bot.web.agents import AgentStore
 from bot.web.settings import WebSettings
-from tests.conftest import make_settings
+from tests.conftest import content_repository, make_settings
 from tests.web.conftest import log_in
 
 EDITOR, AGENT, PASSWORD = "claire.editrice", "marc.agent", "un mot de passe assez long"
@@ -65,23 +65,14 @@ class Content:
 def built_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """kb/ and its database, built once; each test gets a copy."""
     directory = tmp_path_factory.mktemp("built")
-    shutil.copytree(PROJECT_ROOT / "kb", directory / "content" / "kb")
-    build(make_settings(directory, directory / "content" / "kb"))
+    build(make_settings(directory, content_repository(directory / "content", with_git=False)))
     return directory
 
 
 def _content(built_kb: Path, tmp_path: Path, *, with_git: bool = True) -> Content:
-    shutil.copytree(built_kb / "content", tmp_path / "content")
     shutil.copy(built_kb / "kb.sqlite3", tmp_path / "kb.sqlite3")
-    settings = make_settings(tmp_path, tmp_path / "content" / "kb")
-    content = Content(settings, Services(settings))
-    if with_git:
-        root = tmp_path / "content"
-        subprocess.run(["git", "init", "--quiet", str(root)], check=True)
-        identity = ["-c", "user.name=Mise en place", "-c", "user.email=setup@example.invalid"]
-        subprocess.run(["git", "-C", str(root), "add", "--all"], check=True)
-        subprocess.run(["git", "-C", str(root), *identity, "commit", "--quiet", "-m", "Contenu initial"], check=True)
-    return content
+    settings = make_settings(tmp_path, content_repository(tmp_path / "content", with_git=with_git))
+    return Content(settings, Services(settings))
 
 
 @pytest.fixture()
