@@ -214,12 +214,17 @@ def _date_or_text(value: str) -> dt.date | str:
         return value
 
 
+def _sequence(document: CommentedMap, key: str) -> CommentedSeq:
+    """The document's ``facts`` or ``unknown`` list, created when the file has none."""
+    items = document.get(key)
+    if not isinstance(items, CommentedSeq):
+        items = CommentedSeq()
+        document[key] = items
+    return items
+
+
 def _facts(document: CommentedMap) -> CommentedSeq:
-    facts = document.get("facts")
-    if not isinstance(facts, CommentedSeq):
-        facts = CommentedSeq()
-        document["facts"] = facts
-    return facts
+    return _sequence(document, "facts")
 
 
 def _last_key(mapping: CommentedMap) -> tuple[CommentedMap, Any]:
@@ -305,14 +310,6 @@ def _check_dates(fields: FactFields) -> None:
         raise EditError("bad_dates", problems=DATE_FIELDS)
 
 
-def _unknown_entries(document: CommentedMap) -> CommentedSeq:
-    unknown = document.get("unknown")
-    if not isinstance(unknown, CommentedSeq):
-        unknown = CommentedSeq()
-        document["unknown"] = unknown
-    return unknown
-
-
 def _new_fact_id(slug: str, field_name: str, taken: set[str]) -> str:
     number = 1
     while f"{slug}_{field_name}_{number}" in taken:
@@ -341,7 +338,7 @@ def apply_change(document: CommentedMap, slug: str, change: Change, taken_ids: s
             entry = CommentedMap()
             entry["field"] = field_name
             entry["text"] = _folded(change.unknown_text, indent=6)
-            _unknown_entries(document).append(entry)
+            _sequence(document, "unknown").append(entry)
         return field_name
     if change.field not in FIELDS:
         raise EditError("bad_field", detail=change.field)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from bot.kb.build import build
+from bot.serve import ServerConfig, Servers, free_port
 from bot.services import Services
 from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.web.agents import AgentStore
 
 
 def make_settings(tmp_dir: Path, kb_dir: Path = PROJECT_ROOT / "kb") -> Settings:
@@ -54,3 +57,33 @@ def content_repository(root: Path, *, with_git: bool = True) -> Path:
         subprocess.run(["git", "-C", str(root), "add", "--all"], check=True)
         subprocess.run(["git", "-C", str(root), *identity, "commit", "--quiet", "-m", "Contenu initial"], check=True)
     return kb_dir
+
+
+@contextmanager
+def editing_servers(var_dir: Path, editor: str, password: str, timeout: float) -> Iterator[tuple[Servers, Settings]]:
+    """The real servers on a copy of kb/ in its own git repository, built into ``var_dir``, the
+    web front being the designated editing front, with one editor account."""
+    settings = make_settings(var_dir, content_repository(var_dir / "content"))
+    build(settings)
+    agents_file = var_dir / "agents.yml"
+    AgentStore(agents_file).add(editor, password, role="editor")
+    config = ServerConfig(
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        var_dir=var_dir,
+        extra_env={
+            "DATABASE_URL": settings.database_url,
+            "AGGLO_KB_DIR": str(settings.kb_dir),
+            "AGGLO_VAR_DIR": str(var_dir),
+            "FEEDBACK_DATABASE_URL": f"sqlite:///{var_dir / 'feedback.sqlite3'}",
+            "AGGLO_AGENTS_FILE": str(agents_file),
+            "AGGLO_CONTENT_EDITOR": "1",
+        },
+    )
+    servers = Servers(config)
+    try:
+        servers.start(timeout=timeout)
+        yield servers, settings
+    finally:
+        servers.stop()

@@ -65,6 +65,13 @@ def is_agent_request(request: web.Request) -> bool:
     return session is not None and same_token(request.headers.get(CSRF_HEADER), session.csrf_token)
 
 
+def login_wall(request: web.Request) -> web.Response:
+    """Anonymous visitors of a page are sent to the login page; other requests get 401."""
+    if request.method == "GET":
+        return redirect(f"/console/login?next={quote(request.path_qs, safe='')}")
+    return json_error(401, "login_required")
+
+
 def agent_page(handler: AgentHandler) -> Handler:
     """Console pages: anonymous visitors are sent to the login page."""
 
@@ -72,9 +79,7 @@ def agent_page(handler: AgentHandler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         session = current_session(request)
         if session is None:
-            if request.method == "GET":
-                return redirect(f"/console/login?next={quote(request.path_qs, safe='')}")
-            return json_error(401, "login_required")
+            return login_wall(request)
         try:
             return await handler(request, session)
         except KnowledgeBaseUnavailable as error:

@@ -24,7 +24,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -45,7 +44,7 @@ from bot.content_edit import (
 from bot.kb.content import CONFIDENCES, FIELDS
 from bot.kb.queries import KnowledgeBaseUnavailable, TopicView
 from bot.web.common import SERVICES, SETTINGS, json_error, off_loop, page, redirect
-from bot.web.console import TOPIC_SLUG, console_context, current_session, form_text, is_editor
+from bot.web.console import TOPIC_SLUG, console_context, current_session, form_text, is_editor, login_wall
 from bot.web.sessions import AgentSession, same_token
 
 logger = logging.getLogger(__name__)
@@ -92,9 +91,7 @@ def editor_page(handler: EditHandler) -> Callable[[web.Request], Awaitable[web.S
     async def guarded(request: web.Request) -> web.StreamResponse:
         session = current_session(request)
         if session is None:
-            if request.method == "GET":
-                return redirect(f"/console/login?next={quote(request.path_qs, safe='')}")
-            return json_error(401, "login_required")
+            return login_wall(request)
         if not is_editor(request):
             return _unavailable(request, session, "forbidden", 403)
         form = None
@@ -185,8 +182,8 @@ async def _form(edit: EditRequest, change: Change) -> web.StreamResponse:
     return page(edit.request, "edit.html", **_form_page(edit, change, topic_file.version))
 
 
-@editor_page
-async def edit_fact(edit: EditRequest) -> web.StreamResponse:
+async def _fact_form(edit: EditRequest, kind: str) -> web.StreamResponse:
+    """The form for one fact of the file: pre-filled to ``edit`` it, or to ``retire`` it."""
     fact_id = edit.request.match_info["fact_id"]
     if not FACT_ID.fullmatch(fact_id):
         return page(edit.request, "not_found.html", status=404, **edit.context())
@@ -195,7 +192,13 @@ async def edit_fact(edit: EditRequest) -> web.StreamResponse:
         values, field_name = fact_fields(document, fact_id), str(find_fact(document, fact_id).get("field", ""))
     except EditError as error:
         return page(edit.request, "not_found.html", status=_status(error), **edit.context())
-    return await _form(edit, Change(kind="edit", fact_id=fact_id, field=field_name, fact=values))
+    fact = values if kind == "edit" else FactFields()
+    return await _form(edit, Change(kind=kind, fact_id=fact_id, field=field_name, fact=fact))
+
+
+@editor_page
+async def edit_fact(edit: EditRequest) -> web.StreamResponse:
+    return await _fact_form(edit, "edit")
 
 
 @editor_page
@@ -209,15 +212,7 @@ async def add_fact(edit: EditRequest) -> web.StreamResponse:
 
 @editor_page
 async def retire_fact(edit: EditRequest) -> web.StreamResponse:
-    fact_id = edit.request.match_info["fact_id"]
-    if not FACT_ID.fullmatch(fact_id):
-        return page(edit.request, "not_found.html", status=404, **edit.context())
-    try:
-        _, document = await off_loop(edit.editor.document, edit.slug)
-        field_name = str(find_fact(document, fact_id).get("field", ""))
-    except EditError as error:
-        return page(edit.request, "not_found.html", status=_status(error), **edit.context())
-    return await _form(edit, Change(kind="retire", fact_id=fact_id, field=field_name))
+    return await _fact_form(edit, "retire")
 
 
 @editor_page

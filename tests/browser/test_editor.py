@@ -13,11 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from bot.kb.build import build
-from bot.serve import ServerConfig, Servers, free_port
-from bot.web.agents import AgentStore
 from tests.browser.conftest import ANSWER_TIMEOUT_MS, browser_marks, log_in, serious_accessibility_violations
-from tests.conftest import content_repository, make_settings
+from tests.conftest import editing_servers
 
 pytestmark = browser_marks
 
@@ -28,31 +25,8 @@ LAUNCHER = "Une question ? Demandez à l'assistant"
 
 @pytest.fixture(scope="module")
 def editing_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    var_dir = tmp_path_factory.mktemp("browser-edit")
-    settings = make_settings(var_dir, content_repository(var_dir / "content"))
-    build(settings)
-    agents_file = var_dir / "agents.yml"
-    AgentStore(agents_file).add(EDITOR, PASSWORD, role="editor")
-    config = ServerConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        var_dir=var_dir,
-        extra_env={
-            "DATABASE_URL": settings.database_url,
-            "AGGLO_KB_DIR": str(settings.kb_dir),
-            "AGGLO_VAR_DIR": str(var_dir),
-            "FEEDBACK_DATABASE_URL": f"sqlite:///{var_dir / 'feedback.sqlite3'}",
-            "AGGLO_AGENTS_FILE": str(agents_file),
-            "AGGLO_CONTENT_EDITOR": "1",
-        },
-    )
-    servers = Servers(config)
-    try:
-        servers.start(timeout=400)
-        yield config.web_url
-    finally:
-        servers.stop()
+    with editing_servers(tmp_path_factory.mktemp("browser-edit"), EDITOR, PASSWORD, timeout=400) as (servers, _):
+        yield servers.config.web_url
 
 
 @pytest.fixture()

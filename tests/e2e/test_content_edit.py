@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.kb.build import build
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port
-from bot.web.agents import AgentStore
-from tests.conftest import content_repository, make_settings
+from bot.serve import DEFAULT_MODEL, Servers
+from tests.conftest import editing_servers
 
 pytestmark = [
     pytest.mark.e2e,
@@ -45,30 +43,8 @@ class EditingStack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EditingStack]:
-    var_dir = tmp_path_factory.mktemp("edit-var")
-    settings = make_settings(var_dir, content_repository(var_dir / "content"))
-    build(settings)
-    agents_file = var_dir / "agents.yml"
-    AgentStore(agents_file).add(EDITOR, PASSWORD, role="editor")
-    config = ServerConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        var_dir=var_dir,
-        extra_env={
-            "DATABASE_URL": settings.database_url,
-            "AGGLO_KB_DIR": str(settings.kb_dir),
-            "AGGLO_VAR_DIR": str(var_dir),
-            "AGGLO_AGENTS_FILE": str(agents_file),
-            "AGGLO_CONTENT_EDITOR": "1",
-        },
-    )
-    servers = Servers(config)
-    try:
-        servers.start(timeout=300)
+    with editing_servers(tmp_path_factory.mktemp("edit-var"), EDITOR, PASSWORD, timeout=300) as (servers, settings):
         yield EditingStack(servers, settings.kb_dir)
-    finally:
-        servers.stop()
 
 
 def logged_in(stack: EditingStack) -> requests.Session:
