@@ -19,6 +19,7 @@ from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, ContentError, load_
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.services import Services
 from bot.settings import load_settings
+from bot.web.agents import ROLES
 
 EXIT_ERROR = 2
 
@@ -58,7 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     add = agents_commands.add_parser("add", help="add an agent; the password is read twice from the terminal or stdin")
     add.add_argument("name", help="login name, e.g. marie.dupont")
     add.add_argument("--replace", action="store_true", help="change the password of an existing agent")
-    agents_commands.add_parser("list", help="list the agents")
+    add.add_argument(
+        "--role",
+        choices=ROLES,
+        help="agent (reads the console, the default for a new account) or editor (may also change the content); "
+        "with --replace, the role is kept unless given",
+    )
+    agents_commands.add_parser("list", help="list the agents and their roles")
     remove = agents_commands.add_parser("remove", help="remove an agent (their sessions end at once)")
     remove.add_argument("name")
     purge = commands.add_parser(
@@ -216,15 +223,15 @@ def _read_password() -> str:
     return first
 
 
-def _agents(command: str, name: str | None, replace: bool) -> int:
+def _agents(command: str, name: str | None, replace: bool, role: str | None) -> int:
     from bot.web.agents import AgentError, AgentStore, normalise_name
     from bot.web.settings import load_web_settings
 
     store = AgentStore(load_web_settings().agents_file)
     try:
         if command == "list":
-            for agent in store.names():
-                print(agent)
+            for agent, agent_role in store.roles().items():
+                print(f"{agent}\t{agent_role}")
             return 0
         if name is None:  # argparse requires it for add and remove
             raise AgentError("an agent name is required")
@@ -233,8 +240,8 @@ def _agents(command: str, name: str | None, replace: bool) -> int:
             store.remove(name)
             print(f"Agent {name!r} removed from {store.path}.")
             return 0
-        store.add(name, _read_password(), replace=replace)
-        print(f"Agent {name!r} {'updated' if replace else 'added'} in {store.path}.")
+        store.add(name, _read_password(), replace=replace, role=role)
+        print(f"Agent {name!r} ({store.role(name)}) {'updated' if replace else 'added'} in {store.path}.")
         return 0
     except ValueError as error:  # AgentError, or the two passwords differ
         print(f"error: {error}", file=sys.stderr)
@@ -267,7 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "purge":
             return _purge(args.older_than, args.batch_size)
         if args.command == "agents":
-            return _agents(args.agents_command, getattr(args, "name", None), getattr(args, "replace", False))
+            return _agents(
+                args.agents_command,
+                getattr(args, "name", None),
+                getattr(args, "replace", False),
+                getattr(args, "role", None),
+            )
         return _commune(args.text)
     except ContentError as error:
         print(f"error: invalid content, nothing was written ({len(error.problems)} problem(s)):", file=sys.stderr)

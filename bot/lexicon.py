@@ -10,6 +10,7 @@ knowledge-base build stores both folded.
 from __future__ import annotations
 
 import importlib.util
+from functools import lru_cache
 from pathlib import Path
 
 from bot.text import fold
@@ -25,8 +26,10 @@ def _model_dir(package: str) -> Path | None:
     return candidates[-1] if candidates else None
 
 
+@lru_cache(maxsize=2)
 def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
-    """Folded forms of the words the spaCy model's lemmatizer knows (about 250,000)."""
+    """Folded forms of the words the spaCy model's lemmatizer knows (about 250,000); read once
+    per process (the console's editor rebuilds the knowledge base on every publication)."""
     model_dir = _model_dir(package)
     if model_dir is None:
         return frozenset()

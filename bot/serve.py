@@ -230,6 +230,8 @@ def serve(shell: bool = False) -> int:
         rasa_port=int(os.environ.get("RASA_PORT", "5005")),
         actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
         web_port=int(os.environ.get("WEB_PORT", "8000")),
+        # One web front: it is the designated editing front, unless told otherwise.
+        extra_env={"AGGLO_CONTENT_EDITOR": os.environ.get("AGGLO_CONTENT_EDITOR", "1")},
     )
     if not config.model.exists():
         print(f"error: no trained model at {config.model}: run `make train`", file=sys.stderr)

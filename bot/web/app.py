@@ -8,6 +8,7 @@ Routes
   POST /api/chat              proxy to Rasa's REST channel (length cap, agent mode for agents only)
   POST /api/feedback          👍 / 👎 on an answer
   GET  /console…              the agents' console, behind a login
+  …    /console/edit/…        the content editor (editors only; served by the AGGLO_CONTENT_EDITOR front)
   GET  /healthz               readiness
 """
 
@@ -21,7 +22,7 @@ from aiohttp import web
 
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.services import Services
-from bot.web import console
+from bot.web import console, editor
 from bot.web.agents import AgentStore
 from bot.web.chat import chat
 from bot.web.common import (
@@ -164,6 +165,7 @@ def create_app(
     app.router.add_post("/api/chat", chat)
     app.router.add_post("/api/feedback", feedback)
     console.add_routes(app.router)
+    editor.setup(app)
     app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app
 

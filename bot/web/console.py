@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.web import views
-from bot.web.agents import AgentError, normalise_name
+from bot.web.agents import EDITOR, AgentError, normalise_name
 from bot.web.common import AGENTS, SERVICES, SESSIONS, SETTINGS, Handler, json_error, off_loop, page, redirect
 from bot.web.sessions import AgentSession, same_token
 
@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 AgentHandler = Callable[[web.Request, AgentSession], Awaitable[web.StreamResponse]]
 
+# The role of the request's agent, read from the agents file on every request.
+ROLE = "agglo_agent_role"
 SESSION_COOKIE = "agglo_session"
 LOGIN_CSRF_COOKIE = "agglo_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -34,26 +36,40 @@ SEARCH_RESULTS = 20
 
 # Sessions -------------------------------------------------------------------------------------
 def current_session(request: web.Request) -> AgentSession | None:
-    """The console session of the request's cookie, if it is valid and its agent still exists."""
+    """The console session of the request's cookie, if it is valid and its agent still exists;
+    the agent's current role is kept in ``request[ROLE]``."""
     sessions = request.app[SESSIONS]
     session = sessions.get(request.cookies.get(SESSION_COOKIE))
     if session is None:
         return None
     try:
-        still_an_agent = request.app[AGENTS].exists(session.agent)
+        role = request.app[AGENTS].role(session.agent)
     except AgentError as error:
         logger.error("agents file unreadable: %s", error)
-        still_an_agent = False
-    if not still_an_agent:
+        role = None
+    if role is None:
         sessions.drop(session.token)
         return None
+    request[ROLE] = role
     return session
+
+
+def is_editor(request: web.Request) -> bool:
+    """Whether the request's agent is an editor (after :func:`current_session`)."""
+    return request.get(ROLE) == EDITOR
 
 
 def is_agent_request(request: web.Request) -> bool:
     """Agent mode needs a console session and its CSRF token: another site's page has neither."""
     session = current_session(request)
     return session is not None and same_token(request.headers.get(CSRF_HEADER), session.csrf_token)
+
+
+def login_wall(request: web.Request) -> web.Response:
+    """Anonymous visitors of a page are sent to the login page; other requests get 401."""
+    if request.method == "GET":
+        return redirect(f"/console/login?next={quote(request.path_qs, safe='')}")
+    return json_error(401, "login_required")
 
 
 def agent_page(handler: AgentHandler) -> Handler:
@@ -63,9 +79,7 @@ def agent_page(handler: AgentHandler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         session = current_session(request)
         if session is None:
-            if request.method == "GET":
-                return redirect(f"/console/login?next={quote(request.path_qs, safe='')}")
-            return json_error(401, "login_required")
+            return login_wall(request)
         try:
             return await handler(request, session)
         except KnowledgeBaseUnavailable as error:
@@ -184,7 +198,7 @@ async def topic(request: web.Request, session: AgentSession) -> web.StreamRespon
     fiche = views.fiche(request.app[SERVICES].kb, slug) if TOPIC_SLUG.fullmatch(slug) else None
     if fiche is None:
         return page(request, "not_found.html", status=404, **console_context(session))
-    return page(request, "topic.html", **console_context(session, fiche=fiche))
+    return page(request, "topic.html", **console_context(session, fiche=fiche, can_edit=is_editor(request)))
 
 
 @agent_page

@@ -18,6 +18,10 @@ def french_date(value: dt.date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else "?"
 
 
+def french_datetime(value: dt.datetime | None) -> str:
+    return value.strftime("%d/%m/%Y à %H:%M") if value else "?"
+
+
 def http_url(value: str) -> str:
     """The address itself if it is http(s), else a harmless one (never ``javascript:``)."""
     return value if _HTTP_URL.match(value) else "#"
@@ -33,6 +37,7 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["french_date"] = french_date
+    environment.filters["french_datetime"] = french_datetime
     environment.filters["http_url"] = http_url
     return environment
 

@@ -42,6 +42,9 @@ class WebSettings:
     # Signs the buttons offered to a conversation (bot/payloads.py); several web fronts share it
     # through AGGLO_CHANNEL_SECRET, else it is this process's own.
     button_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # AGGLO_CONTENT_EDITOR=1 on the one front that owns the content's git repository: only it
+    # serves /console/edit/… (nginx routes those there); the other fronts say where to go.
+    content_editor: bool = False
 
     @property
     def url(self) -> str:
@@ -80,10 +83,15 @@ def load_web_settings(
         allowed_origins=origins or own_origins(host, port),
         agents_file=Path(os.environ.get("AGGLO_AGENTS_FILE", var_dir / "agents.yml")),
         feedback_database_url=os.environ.get("FEEDBACK_DATABASE_URL", f"sqlite:///{var_dir / 'feedback.sqlite3'}"),
-        secure_cookies=os.environ.get("AGGLO_SECURE_COOKIES", "") in ("1", "true", "yes"),
+        secure_cookies=_flag("AGGLO_SECURE_COOKIES"),
+        content_editor=_flag("AGGLO_CONTENT_EDITOR"),
         channel_secret=channel_secret,
         button_key=button_key(channel_secret) if channel_secret else secrets.token_bytes(32),
     )
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
 
 
 def button_key(channel_secret: str) -> bytes:

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.cli import main
 from bot.web.agents import AgentError, AgentStore
@@ -20,7 +21,7 @@ def test_passwords_are_stored_as_bcrypt_hashes_only(tmp_path: Path) -> None:
     store.add("Jean.Dupont", PASSWORD)
     text = store.path.read_text(encoding="utf-8")
     assert PASSWORD not in text
-    assert "jean.dupont: $2b$" in text
+    assert "jean.dupont:\n    hash: $2b$" in text and "role: agent" in text
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert store.verify("jean.dupont", PASSWORD)
     assert store.verify(" JEAN.DUPONT ", PASSWORD)
@@ -67,7 +68,7 @@ def test_cli_add_list_remove(
     assert AgentStore(agents_file).verify("marie", PASSWORD)
     capsys.readouterr()
     assert main(["agents", "list"]) == 0
-    assert capsys.readouterr().out == "marie\n"
+    assert capsys.readouterr().out == "marie\tagent\n"
     assert main(["agents", "remove", "marie"]) == 0
     assert AgentStore(agents_file).names() == []
 
@@ -93,3 +94,61 @@ def test_sessions_expire() -> None:
     now[0] += 61
     assert sessions.get(session.token) is None
     assert sessions.get("") is None and sessions.get(None) is None
+
+
+def test_roles_agent_by_default_editor_on_request(tmp_path: Path) -> None:
+    store = AgentStore(tmp_path / "agents.yml")
+    store.add("jean", PASSWORD)
+    store.add("claire", PASSWORD, role="editor")
+    assert store.roles() == {"claire": "editor", "jean": "agent"}
+    assert store.role("CLAIRE") == "editor" and store.role("nobody") is None
+    # A new password keeps the role unless another is given.
+    store.add("claire", "another long password", replace=True)
+    assert store.role("claire") == "editor" and store.verify("claire", "another long password")
+    store.add("claire", "another long password", replace=True, role="agent")
+    assert store.role("claire") == "agent"
+    with pytest.raises(AgentError, match="invalid role"):
+        store.add("paul", PASSWORD, role="admin")
+
+
+def test_the_older_file_format_is_read_as_agents_and_rewritten_in_the_new_one(tmp_path: Path) -> None:
+    path = tmp_path / "agents.yml"
+    old_hash = AgentStore(tmp_path / "scratch.yml")
+    old_hash.add("jean", PASSWORD)
+    hashed = yaml.safe_load(old_hash.path.read_text(encoding="utf-8"))["agents"]["jean"]["hash"]
+    path.write_text(f"agents:\n  jean: {hashed}\n", encoding="utf-8")
+    store = AgentStore(path)
+    assert store.roles() == {"jean": "agent"}
+    assert store.verify("jean", PASSWORD)
+    store.add("claire", PASSWORD, role="editor")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))["agents"]
+    assert data["jean"] == {"hash": hashed, "role": "agent"}
+    assert data["claire"]["role"] == "editor"
+
+
+@pytest.mark.parametrize(
+    "text", ["agents:\n  jean: {role: editor}\n", "agents:\n  jean: {hash: x, role: admin}\n", "agents: [a]\n"]
+)
+def test_a_damaged_entry_is_reported(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "agents.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(AgentError):
+        AgentStore(path).roles()
+
+
+def test_cli_adds_an_editor_and_lists_roles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agents_file = tmp_path / "agents.yml"
+    monkeypatch.setenv("AGGLO_AGENTS_FILE", str(agents_file))
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\n{PASSWORD}\n"))
+    assert main(["agents", "add", "claire", "--role", "editor"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\n{PASSWORD}\n"))
+    assert main(["agents", "add", "jean"]) == 0
+    assert "'jean' (agent) added" in capsys.readouterr().out
+    assert main(["agents", "list"]) == 0
+    assert capsys.readouterr().out == "claire\teditor\njean\tagent\n"
+    with pytest.raises(SystemExit) as refused:
+        main(["agents", "add", "paul", "--role", "admin"])
+    assert refused.value.code == 2
+    assert AgentStore(agents_file).role("paul") is None
