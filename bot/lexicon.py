@@ -9,6 +9,7 @@ knowledge-base build stores both folded.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def _model_dir(package: str) -> Path | None:
     return candidates[-1] if candidates else None
 
 
+@functools.lru_cache(maxsize=4)  # read once per process: a rebuild (tests, editor) reuses it
 def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
     """Folded forms of the words the spaCy model's lemmatizer knows (about 250,000)."""
     model_dir = _model_dir(package)
