@@ -2,7 +2,8 @@
 
 Every sentence with a figure, a date or a condition is a fact of the knowledge base; the
 wording around the facts comes from ``kb/messages.yml``. Residents never see a
-low-confidence fact, nor a commune's own scheme unless they live in that commune.
+low-confidence fact, nor a commune's own scheme unless they live in that commune, nor a fact
+whose period has ended presented as current (:func:`_fact_line`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ class Answer:
 class _Composer:
     """Collects lines and the sources of the facts they show, without duplicates."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, today: dt.date | None = None) -> None:
         self.kb = kb
+        self.today = today or dt.date.today()
         self.templates: dict[str, str] = kb.message("templates")
         self.lines: list[str] = []
         self.sources: list[SourceView] = []
@@ -52,7 +54,10 @@ class _Composer:
         self.lines.append(self.templates[template].format(**values))
 
     def fact(self, fact: FactView) -> None:
-        self.say("fact_line", text=fact.text, applies_to=fact.applies_to)
+        line, ended = _fact_line(self.templates, fact, self.today)
+        self.lines.append(line)
+        # An ended period sends the reader to the contact for what applies now.
+        self.needs_contact = self.needs_contact or ended
         self.cite(fact)
 
     def cite(self, fact: FactView) -> None:
@@ -78,6 +83,31 @@ class _Composer:
 
 def _french_date(value: dt.date) -> str:
     return value.strftime("%d/%m/%Y")
+
+
+def _fact_line(templates: dict[str, str], fact: FactView, today: dt.date) -> tuple[str, bool]:
+    """A fact as told to a resident, and whether its period has ended: an ended fact is only
+    said to be over (its text is not told as current); one not yet in force says from when."""
+    if fact.valid_until is not None and fact.expired(today):
+        line = templates["fact_period_ended"].format(
+            applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
+        )
+        return line, True
+    if fact.valid_from is not None and fact.not_yet_valid(today):
+        line = templates["fact_not_yet_valid"].format(
+            text=fact.text, applies_to=fact.applies_to, valid_from=_french_date(fact.valid_from)
+        )
+        return line, False
+    return templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to), False
+
+
+def _period_flags(templates: dict[str, str], fact: FactView, today: dt.date) -> list[str]:
+    """The agent fiche's marks for a fact outside its period."""
+    if fact.valid_until is not None and fact.expired(today):
+        return [templates["agent_period_ended"].format(valid_until=_french_date(fact.valid_until))]
+    if fact.valid_from is not None and fact.not_yet_valid(today):
+        return [templates["agent_not_yet_valid"].format(valid_from=_french_date(fact.valid_from))]
+    return []
 
 
 def _agglo_facts(topic: TopicView) -> list[FactView]:
@@ -133,18 +163,20 @@ def resident_answer(
     bike_type: str | None = None,
     commune_only: bool = False,
     question: str = "",
+    today: dt.date | None = None,
 ) -> Answer:
     """A short, sourced answer for residents about a topic, or one field of it.
 
     ``commune_only`` keeps just the commune's rules, for "mon appart à Vermelles est concerné ?"
     or "et à Gosnay ?"; topics without commune rules get the whole answer. ``question``, the
     resident's words, brings the facts that match them forward ("le prix de l'eau en 2026 ?").
+    ``today`` (default: the date now) decides which facts' periods have ended.
     """
     topic = kb.topic(slug)
     if topic is None:
         raise KeyError(slug)
     commune = kb.commune(commune_insee) if commune_insee else None
-    composer = _Composer(kb)
+    composer = _Composer(kb, today)
     labels: dict[str, str] = kb.message("field_labels")
     if commune is not None and not commune.is_member:
         composer.say("commune_not_member", commune=commune.name)
@@ -211,13 +243,16 @@ def resident_answer(
     return Answer(topic=slug, text=composer.text(), sources=composer.sources, commune=commune_insee)
 
 
-def agent_fiche(kb: KnowledgeBase, slug: str, *, commune_insee: str | None = None) -> Answer:
+def agent_fiche(
+    kb: KnowledgeBase, slug: str, *, commune_insee: str | None = None, today: dt.date | None = None
+) -> Answer:
     """The complete fiche for front-desk agents: every fact with its confidence and source,
-    unknowns and low-confidence facts flagged "à vérifier", and the commune-level rules."""
+    unknowns and low-confidence facts flagged "à vérifier", facts outside their period marked
+    (ended, or not yet in force on ``today``), and the commune-level rules."""
     topic = kb.topic(slug)
     if topic is None:
         raise KeyError(slug)
-    composer = _Composer(kb)
+    composer = _Composer(kb, today)
     headings: dict[str, str] = kb.message("agent_headings")
     composer.say("agent_title", title=topic.title)
     if topic.intro:
@@ -240,6 +275,7 @@ def agent_fiche(kb: KnowledgeBase, slug: str, *, commune_insee: str | None = Non
                 flags.append(
                     composer.templates["agent_commune_only"].format(commune=_commune_name(kb, fact.commune_insee))
                 )
+            flags += _period_flags(composer.templates, fact, composer.today)
             composer.lines.append(
                 composer.templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to)
                 + " "

@@ -7,6 +7,7 @@ Errors go to stderr with exit code 2.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import os
 import sys
@@ -15,11 +16,20 @@ from collections.abc import Sequence
 from bot.answers import agent_fiche, commune_answer, resident_answer
 from bot.kb.build import build
 from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, ContentError, load_content
+from bot.kb.freshness import (
+    HEADLINE_MAX_AGE_ENV,
+    ended_facts,
+    headline_max_age_days,
+    overdue_headline_facts,
+    stale_facts,
+)
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.services import Services
 from bot.settings import load_settings
 
 EXIT_ERROR = 2
+# A check that ran and found something to fix (kb check --stale: an overdue headline fact).
+EXIT_CHECK_FAILED = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,13 +39,41 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_ERROR)
 
 
+def _days(value: str) -> int:
+    days = int(value)
+    if days < 0:
+        raise argparse.ArgumentTypeError("a number of days ≥ 0")
+    return days
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError("a date YYYY-MM-DD") from error
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m bot", description="Agglo Assistant: knowledge base and commune tools.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     kb = commands.add_parser("kb", help="build, check or show the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True, parser_class=_Parser)
     kb_commands.add_parser("build", help="validate kb/ and write the database (DATABASE_URL, SQLite by default)")
-    kb_commands.add_parser("check", help="lint kb/ and print, per topic, the fields that are still unknown")
+    check = kb_commands.add_parser("check", help="lint kb/ and print, per topic, the fields that are still unknown")
+    check.add_argument(
+        "--stale",
+        type=_days,
+        metavar="DAYS",
+        help="instead, list the facts whose source was verified more than DAYS ago, oldest first, and exit 1 "
+        "if a resident-facing fact of a headline aid is older than --headline-max-age",
+    )
+    check.add_argument(
+        "--headline-max-age",
+        type=_days,
+        metavar="DAYS",
+        help=f"limit for the headline aids' resident-facing facts (default ${HEADLINE_MAX_AGE_ENV} or 90)",
+    )
+    check.add_argument("--today", type=_date, help="the date to compare with, YYYY-MM-DD (default: today)")
     show = kb_commands.add_parser("show", help="print the answer for a topic")
     show.add_argument("topic", help="a topic slug of kb/topics.yml, e.g. permis_de_louer")
     show.add_argument("--agent", action="store_true", help="the complete agent fiche, unknowns included")
@@ -90,6 +128,38 @@ def _check() -> int:
     print(f"\nConversation topics (answered from domain.yml): {', '.join(conversation)}")
     if not settings.french_communes_file.exists():
         print(f"\nWarning: {settings.french_communes_file} is missing: non-member communes will not be recognised.")
+    return 0
+
+
+def _check_stale(days: int, headline_max_age: int | None, today: dt.date | None) -> int:
+    """``kb check --stale DAYS``: what to verify again, and whether a headline aid is overdue."""
+    settings = load_settings()
+    content = load_content(settings.kb_dir, settings.french_communes_file)
+    today = today or dt.date.today()
+    limit = headline_max_age if headline_max_age is not None else headline_max_age_days()
+    facts = list(content.facts.values())
+    families = {slug: topic.family for slug, topic in content.topics.items()}
+    stale = stale_facts(facts, families, older_than_days=days, today=today)
+    print(f"Content is valid. {len(stale)} fact(s) verified more than {days} days before {today}, oldest first:\n")
+    if stale:
+        print(f"{'verified on':<11} {'days':>5}  {'topic':<24} {'fact':<36} shown to")
+    for fact in stale:
+        shown_to = "residents" if fact.for_residents else "agents only"
+        print(f"{fact.verified_on}  {fact.age_days:>5}  {fact.topic:<24} {fact.fact_id:<36} {shown_to}")
+    ended = ended_facts(facts, today=today)
+    if ended:
+        print("\nFacts whose period has ended (residents are told so and sent to the contact):")
+        for item in ended:
+            print(f"  {item.valid_until}  {item.topic:<24} {item.fact_id}")
+    overdue = overdue_headline_facts(facts, families, max_age_days=limit, today=today)
+    if overdue:
+        print(
+            f"\nerror: {len(overdue)} resident-facing fact(s) of a headline aid verified more than {limit} days ago: "
+            + ", ".join(fact.fact_id for fact in overdue),
+            file=sys.stderr,
+        )
+        return EXIT_CHECK_FAILED
+    print(f"\nEvery resident-facing fact of the headline aids was verified within {limit} days.")
     return 0
 
 
@@ -186,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.kb_command == "build":
                 return _build()
             if args.kb_command == "check":
+                if args.stale is not None:
+                    return _check_stale(args.stale, args.headline_max_age, args.today)
                 return _check()
             return _show(args.topic, args.agent, args.commune)
         if args.command == "serve":
@@ -205,6 +277,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KnowledgeBaseUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    except OSError as error:
+    except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
