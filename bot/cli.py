@@ -1,5 +1,5 @@
 """Command line: ``python -m bot kb build|check|show``, ``python -m bot commune TEXT``,
-``python -m bot serve|web`` and ``python -m bot agents add|list|remove``.
+``python -m bot serve|web``, ``python -m bot report`` and ``python -m bot agents add|list|remove``.
 
 Errors go to stderr with exit code 2.
 """
@@ -13,6 +13,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.answers import agent_fiche, commune_answer, resident_answer
 from bot.kb.build import build
 from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, ContentError, load_content
@@ -24,6 +26,7 @@ from bot.kb.freshness import (
     stale_facts,
 )
 from bot.kb.queries import KnowledgeBaseUnavailable
+from bot.report.data import ReportError
 from bot.services import Services
 from bot.settings import load_settings
 
@@ -90,6 +93,25 @@ def _parser() -> argparse.ArgumentParser:
     web.add_argument(
         "--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"), help="the Rasa server to talk to"
     )
+    report = commands.add_parser(
+        "report", help="write the HTML report: messages, topics, unanswered questions, unknown fields asked, feedback"
+    )
+    report.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (default: 29 days before --until)")
+    report.add_argument("--until", type=_date, help="last day included, YYYY-MM-DD (default: today)")
+    report.add_argument("--out", help="the HTML file to write (default var/reports/report-SINCE-UNTIL.html)")
+    report.add_argument(
+        "--tracker-db",
+        help="the tracker store's SQLAlchemy URL (default $TRACKER_DATABASE_URL or sqlite:///var/tracker.sqlite3)",
+    )
+    report.add_argument(
+        "--feedback-db",
+        help="the feedback database's URL (default $FEEDBACK_DATABASE_URL or sqlite:///var/feedback.sqlite3)",
+    )
+    report.add_argument(
+        "--console-url",
+        help="the console's address, for the links (default $AGGLO_CONSOLE_URL or http://127.0.0.1:8000)",
+    )
+    report.add_argument("--plots-dir", help="also write each plot as a PNG file in this directory")
     agents = commands.add_parser("agents", help="manage the console's agents (AGGLO_AGENTS_FILE, var/agents.yml)")
     agents_commands = agents.add_subparsers(dest="agents_command", required=True, parser_class=_Parser)
     add = agents_commands.add_parser("add", help="add an agent; the password is read twice from the terminal or stdin")
@@ -204,6 +226,34 @@ def _commune(text: str) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    # Imported here: matplotlib and the report's modules are only needed for a report.
+    from bot.report import data as report_data
+    from bot.report.render import write_report
+
+    settings = load_settings()
+    until = args.until or dt.date.today()
+    period = report_data.Period(since=args.since or until - dt.timedelta(days=29), until=until)
+    out = Path(args.out or settings.var_dir / "reports" / f"report-{period.since}-{period.until}.html")
+    services = Services(settings)
+    data = report_data.collect(
+        services.kb,
+        period,
+        tracker_url=args.tracker_db or report_data.default_tracker_url(settings),
+        feedback_url=args.feedback_db or report_data.default_feedback_url(settings),
+        console_url=args.console_url or os.environ.get(report_data.CONSOLE_ENV, report_data.DEFAULT_CONSOLE_URL),
+    )
+    write_report(data, out, plots_dir=Path(args.plots_dir) if args.plots_dir else None)
+    print(
+        f"Report written to {out}: {data.messages} messages in {data.conversations} conversations from "
+        f"{period.since} to {period.until}, {data.not_understood + data.out_of_scope} unanswered, "
+        f"{sum(ask.count for ask in data.unknown_fields)} questions on unknown fields."
+    )
+    return 0
+
+
 def _read_password() -> str:
     """Twice from the terminal, hidden; or the first two lines of stdin (scripts)."""
     if sys.stdin.isatty():
@@ -266,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(shell=args.shell)
         if args.command == "web":
             return _web(args.host, args.port, args.rasa_url)
+        if args.command == "report":
+            return _report(args)
         if args.command == "agents":
             return _agents(args.agents_command, getattr(args, "name", None), getattr(args, "replace", False))
         return _commune(args.text)
@@ -277,6 +329,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KnowledgeBaseUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, ReportError, SQLAlchemyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -461,6 +461,10 @@ class KnowledgeBase:
         """Everyday French words (folded), which are never taken for misspelt communes."""
         return self._data().french_words
 
+    def stop_words(self) -> frozenset[str]:
+        """French stop words (folded): "de", "est", "par"."""
+        return self._data().stop_words
+
     def is_member(self, insee: str) -> bool:
         commune = self.commune(insee)
         return commune is not None and commune.is_member
