@@ -175,11 +175,11 @@ class _Tally:
             self.asks[(topic, field_name)] += 1
 
 
-def _engine(url: str, what: str) -> Engine:
+def _engine(url: str, what: str, hint: str = "") -> Engine:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not Path(url[len(prefix) :]).exists():
         # Connecting would create an empty file.
-        raise ReportError(f"no {what} at {url[len(prefix) :]}")
+        raise ReportError(f"no {what} at {url[len(prefix) :]}{hint}")
     return create_engine(url, future=True)
 
 
@@ -298,7 +298,9 @@ def collect(
 ) -> ReportData:
     """Everything the report shows for ``period``; ``feedback_url`` None leaves feedback out."""
     topics = {topic.slug: topic for topic in kb.topics()}
-    engine = _engine(tracker_url, "tracker store")
+    engine = _engine(
+        tracker_url, "tracker store", hint=" (`make run` stores the conversations there; or give --tracker-db)"
+    )
     try:
         tally = _tally(engine, period)
     finally:

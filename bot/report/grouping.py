@@ -11,10 +11,13 @@ from rapidfuzz import fuzz, process
 
 from bot.text import fold
 
-# token_sort_ratio of the questions' key words at or above this: the same question. 85 keeps
-# typos, accents, plurals and word order together ("horaires de la piscine ?", "horaire
-# piscine") and "combien coûte un passeport" apart from "combien coûte une carte grise".
+# Two questions are the same when their key words match in any order (token_sort_ratio at or
+# above SIMILARITY: "horaires de la piscine ?", "horaire piscine") or their whole letters do
+# (ratio of the folded text without spaces at or above SPELLING_SIMILARITY: typos in small
+# words, words run together: "AIDE D LA CAF POUR LLE LOYER"). Both keep "combien coûte un
+# passeport" apart from "combien coûte une carte grise" (scores 69 and 71).
 SIMILARITY = 85
+SPELLING_SIMILARITY = 88
 # Grouping compares each distinct question with the groups found so far: the most frequent
 # distinct questions are grouped, and the rarest beyond this are only counted (measured:
 # bench/report_speed.py).
@@ -57,12 +60,17 @@ def group_questions(
         spellings_by_key.setdefault(question_key(text, stop_words), Counter())[text] += count
     keys = sorted(spellings_by_key, key=lambda k: (-sum(spellings_by_key[k].values()), k))
     representatives: list[str] = []
+    letters: list[str] = []  # the representatives' folded text without spaces
     members: list[list[str]] = []
     ungrouped = 0
     for key in keys[:limit]:
+        compact = fold(spellings_by_key[key].most_common(1)[0][0]).replace(" ", "")
         match = process.extractOne(key, representatives, scorer=fuzz.token_sort_ratio, score_cutoff=SIMILARITY)
         if match is None:
+            match = process.extractOne(compact, letters, scorer=fuzz.ratio, score_cutoff=SPELLING_SIMILARITY)
+        if match is None:
             representatives.append(key)
+            letters.append(compact)
             members.append([key])
         else:
             members[match[2]].append(key)
