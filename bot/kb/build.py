@@ -53,12 +53,20 @@ class BuildReport:
     version: str
 
 
+def words_version(words: frozenset[str], stop_words: frozenset[str]) -> str:
+    """A digest of the French word list (it only changes with the spaCy model)."""
+    digest = hashlib.sha256()
+    digest.update("\n".join(sorted(words)).encode())
+    digest.update(b"\0")
+    digest.update("\n".join(sorted(stop_words)).encode())
+    return digest.hexdigest()
+
+
 def content_version(content: Content, words: frozenset[str], stop_words: frozenset[str]) -> str:
     """A digest of everything written: the same content gives the same version."""
     digest = hashlib.sha256()
     digest.update(json.dumps(dataclasses.asdict(content), sort_keys=True, default=str, ensure_ascii=False).encode())
-    digest.update("\n".join(sorted(words)).encode())
-    digest.update("\n".join(sorted(stop_words)).encode())
+    digest.update(words_version(words, stop_words).encode())
     return digest.hexdigest()
 
 
@@ -170,7 +178,7 @@ def write_content(
                     )
                 )
         built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-        session.add(KbVersion(id=1, version=version, built_at=built_at))
+        session.add(KbVersion(id=1, version=version, words_version=words_version(words, stop_words), built_at=built_at))
     return version
 
 

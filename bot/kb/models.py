@@ -197,4 +197,6 @@ class KbVersion(Base):
 
     id: Mapped[int] = Column(Integer, primary_key=True)  # always 1
     version: Mapped[str] = Column(String(64), nullable=False)  # SHA-256 of the content written
+    # SHA-256 of the French word list alone: a reader keeps its copy when only the content changed.
+    words_version: Mapped[str] = Column(String(64), nullable=False)
     built_at: Mapped[dt.datetime] = Column(DateTime, nullable=False)  # UTC

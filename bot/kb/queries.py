@@ -195,9 +195,13 @@ def _commune_view(commune: Commune) -> CommuneView:
 class _Snapshot:
     """Everything read from the database in one session, indexed for constant-time lookups."""
 
-    def __init__(self, session: Session, identity: tuple[int, ...] | None = None) -> None:
+    def __init__(
+        self, session: Session, identity: tuple[int, ...] | None = None, previous: _Snapshot | None = None
+    ) -> None:
         # The version row is read in the same transaction as the content it names.
-        self.version: str | None = session.execute(select(KbVersion.version)).scalar()
+        version = session.execute(select(KbVersion.version, KbVersion.words_version)).first()
+        self.version: str | None = version[0] if version else None
+        self.words_version: str | None = version[1] if version else None
         # SQLite: the database file's identity when it was opened (see KnowledgeBase).
         self.identity = identity
         # Objects built from this snapshot (the matchers of bot/services.py), swapped with it.
@@ -214,8 +218,16 @@ class _Snapshot:
             alias.alias_key: alias.insee
             for alias in session.execute(select(CommuneAlias).order_by(CommuneAlias.alias_key)).scalars()
         }
-        self.french_words = frozenset(session.execute(select(FrenchWord.word)).scalars())
-        self.stop_words = frozenset(session.execute(select(FrenchWord.word).where(FrenchWord.stop_word)).scalars())
+        self.french_words: frozenset[str]
+        self.stop_words: frozenset[str]
+        if previous is not None and self.words_version is not None and previous.words_version == self.words_version:
+            # A quarter of a million words, unchanged: the swap need not read them again.
+            self.french_words, self.stop_words = previous.french_words, previous.stop_words
+        else:
+            words = FrenchWord.__table__.c
+            rows = session.connection().execute(select(words.word, words.stop_word)).all()
+            self.french_words = frozenset(str(word) for word, _ in rows)
+            self.stop_words = frozenset(str(word) for word, stop in rows if stop)
         self.messages: dict[str, Any] = {
             message.key: json.loads(message.value) for message in session.execute(select(Message)).scalars()
         }
@@ -313,8 +325,9 @@ class KnowledgeBase:
             return None
         return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
 
-    def _read(self) -> _Snapshot:
-        """A new snapshot of the database as it is now, in one read transaction."""
+    def _read(self, previous: _Snapshot | None = None) -> _Snapshot:
+        """A new snapshot of the database as it is now, in one read transaction (sharing what
+        did not change with ``previous``)."""
         missing = self._missing_sqlite_file()
         if missing:
             raise KnowledgeBaseUnavailable(f"knowledge base not built ({missing} is missing): run `make kb`")
@@ -325,7 +338,7 @@ class KnowledgeBase:
                     # Every SELECT of the snapshot sees the same committed build.
                     connection = connection.execution_options(isolation_level="REPEATABLE READ")
                 with Session(bind=connection) as session:
-                    snapshot = _Snapshot(session, identity)
+                    snapshot = _Snapshot(session, identity, previous)
         except SQLAlchemyError as error:
             raise KnowledgeBaseUnavailable(
                 f"knowledge base unreadable at {self.database_url}: run `python -m bot kb build`"
@@ -382,7 +395,7 @@ class KnowledgeBase:
     def _swap(self, previous: _Snapshot) -> None:
         """Read the new build while ``previous`` keeps answering, then put it in its place."""
         try:
-            fresh = self._read()
+            fresh = self._read(previous)
             with self._lock:
                 if self._snapshot is previous:
                     self._snapshot = fresh
@@ -399,7 +412,7 @@ class KnowledgeBase:
         with self._checking:
             if not self._published_version(snapshot):
                 return False
-            fresh = self._read()
+            fresh = self._read(snapshot)
             with self._lock:
                 self._snapshot = fresh
         return True

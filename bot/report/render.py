@@ -13,10 +13,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
 
 from bot.report.data import ReportData
+from bot.web.rendering import french_date, make_environment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LABELS_FILE = Path(__file__).resolve().parent / "labels.yml"
@@ -25,10 +25,6 @@ PLOT_ROWS = 15
 # Unanswered question groups listed.
 MAX_GROUPS = 30
 _BLUE, _GREEN, _RED, _ORANGE = "#00579c", "#2e7d32", "#c62828", "#b35c00"
-
-
-def _french_date(value: dt.date) -> str:
-    return value.strftime("%d/%m/%Y")
 
 
 def _percent(part: int, whole: int) -> str:
@@ -120,29 +116,22 @@ def draw_plots(data: ReportData) -> dict[str, bytes]:
 
 
 def render_html(data: ReportData, plots: dict[str, bytes], *, generated: dt.datetime | None = None) -> str:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    environment = make_environment(TEMPLATES_DIR)  # the console's: every value escaped
     generated = generated or dt.datetime.now()
     encoded = {name: base64.b64encode(image).decode("ascii") for name, image in plots.items()}
     return environment.get_template("report.html").render(
         data=data,
         plots={name: encoded.get(name) for name in ("per_day", "per_topic", "feedback", "unknown")},
-        since=_french_date(data.period.since),
-        until=_french_date(data.period.until),
+        since=french_date(data.period.since),
+        until=french_date(data.period.until),
         generated=generated.strftime("%d/%m/%Y %H:%M"),
         per_day=[
-            (_french_date(day), messages, conversations)
+            (french_date(day), messages, conversations)
             for day, messages, conversations in zip(
                 data.period.days, data.messages_per_day, data.conversations_per_day, strict=True
             )
         ],
         percent=_percent,
-        french_date=_french_date,
         max_groups=MAX_GROUPS,
     )
 
