@@ -1,11 +1,11 @@
 """Typed, read-only queries on the knowledge base.
 
 Everything is read once into an immutable in-memory snapshot, so lookups cost no SQL. A build
-(``make kb``) publishes a new version row with the content; every :class:`KnowledgeBase` checks
-it at most once per :data:`REFRESH_SECONDS` (for SQLite, first the file's identity: the build
-renames a new file over the old one), reads the new content in the background while the old
+(``make kb``) publishes a new version row with the content; a thread of every
+:class:`KnowledgeBase` checks it once per :data:`REFRESH_SECONDS` (for SQLite, first the file's
+identity: the build renames a new file over the old one), reads the new content while the old
 snapshot keeps answering, then swaps it in one assignment. Several action servers each notice
-on their own; nothing restarts.
+on their own; nothing restarts, and answering a message never waits for a check.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -304,7 +305,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self._checking = threading.Lock()
         self._snapshot: _Snapshot | None = None
-        self._next_check = 0.0
+        self._watching = False
 
     @cached_property
     def _engine(self) -> Engine:
@@ -349,15 +350,23 @@ class KnowledgeBase:
 
     def _data(self) -> _Snapshot:
         snapshot = self._snapshot
-        if snapshot is None:
-            with self._lock:
-                if self._snapshot is None:
-                    self._snapshot = self._read()
-                    self._next_check = time.monotonic() + self.refresh_seconds
-                return self._snapshot
-        if self.refresh_seconds >= 0 and time.monotonic() >= self._next_check:
-            self._refresh_in_background(snapshot)
-        return snapshot
+        if snapshot is not None:
+            return snapshot
+        with self._lock:
+            if self._snapshot is None:
+                self._snapshot = self._read()
+                self._watch()
+            return self._snapshot
+
+    def _watch(self) -> None:
+        """Look for new builds every ``refresh_seconds`` in a thread of its own, so that even the
+        first message after a quiet spell gets the new content; it ends with this object."""
+        if self.refresh_seconds < 0 or self._watching:
+            return
+        self._watching = True
+        threading.Thread(
+            target=_watch_builds, args=(weakref.ref(self), self.refresh_seconds), name="kb-watch", daemon=True
+        ).start()
 
     def _published_version(self, snapshot: _Snapshot) -> bool:
         """Whether a build other than ``snapshot``'s has been published since it was read."""
@@ -378,44 +387,25 @@ class KnowledgeBase:
             return False
         return True
 
-    def _refresh_in_background(self, snapshot: _Snapshot) -> None:
-        if not self._checking.acquire(blocking=False):
-            return  # another thread is checking or reading already
-        self._next_check = time.monotonic() + max(self.refresh_seconds, 0.0)
-        try:
-            changed = self._published_version(snapshot)
-        except BaseException:
-            self._checking.release()
-            raise
-        if not changed:
-            self._checking.release()
-            return
-        threading.Thread(target=self._swap, args=(snapshot,), name="kb-refresh", daemon=True).start()
-
-    def _swap(self, previous: _Snapshot) -> None:
-        """Read the new build while ``previous`` keeps answering, then put it in its place."""
-        try:
+    def _refresh(self) -> bool:
+        """Swap in a new build if one was published; the old snapshot answers meanwhile."""
+        with self._checking:  # one check at a time (the watcher, refresh())
+            previous = self._snapshot
+            if previous is None or not self._published_version(previous):
+                return False
             fresh = self._read(previous)
             with self._lock:
-                if self._snapshot is previous:
-                    self._snapshot = fresh
-            logger.info("knowledge base now at version %s", fresh.version)
-        except KnowledgeBaseUnavailable as error:
-            logger.warning("new knowledge-base build unreadable, keeping the current content: %s", error)
-        finally:
-            self._checking.release()
+                if self._snapshot is not previous:
+                    return False
+                self._snapshot = fresh
+        logger.info("knowledge base now at version %s", fresh.version)
+        return True
 
     def refresh(self) -> bool:
         """Look for a new build now and, if there is one, read and swap it before returning
-        (the command line and tests; servers rely on the background check)."""
-        snapshot = self._data()
-        with self._checking:
-            if not self._published_version(snapshot):
-                return False
-            fresh = self._read(snapshot)
-            with self._lock:
-                self._snapshot = fresh
-        return True
+        (the command line and tests; servers rely on the watcher thread)."""
+        self._data()
+        return self._refresh()
 
     @property
     def version(self) -> str | None:
@@ -517,6 +507,21 @@ class KnowledgeBase:
                 hits.append((-score, order, SearchHit(topic=topic, fact=fact, score=round(score, 1))))
         hits.sort(key=lambda item: (item[0], item[1]))
         return [hit for _, _, hit in hits[:limit]]
+
+
+def _watch_builds(knowledge_base: weakref.ref[KnowledgeBase], interval: float) -> None:
+    while True:
+        time.sleep(interval)
+        kb = knowledge_base()
+        if kb is None:
+            return
+        try:
+            kb._refresh()
+        except KnowledgeBaseUnavailable as error:
+            logger.warning("new knowledge-base build unreadable, keeping the current content: %s", error)
+        except Exception:  # the watcher must outlive any surprise; the old content keeps answering
+            logger.exception("knowledge-base watcher")
+        del kb
 
 
 class _FixedKnowledgeBase(KnowledgeBase):

@@ -115,3 +115,13 @@ def test_refresh_swaps_at_once(live: Settings, kb_copy: Path) -> None:
     assert fact_text(kb) != "Texte C, publié."
     assert kb.refresh() is True
     assert fact_text(kb) == "Texte C, publié."
+
+
+def test_a_quiet_process_answers_its_first_message_with_the_new_build(live: Settings, kb_copy: Path) -> None:
+    """No message for a while: the watcher has swapped the content before the next one arrives."""
+    kb = KnowledgeBase(live.database_url)
+    fact_text(kb)
+    set_fact_text(kb_copy, FACT_ID, "Texte D, publié pendant que personne ne parlait.")
+    build(live)
+    time.sleep(SWITCH_TIMEOUT - 1)
+    assert fact_text(kb) == "Texte D, publié pendant que personne ne parlait."
