@@ -36,6 +36,9 @@ FEEDBACK_ENV = "FEEDBACK_DATABASE_URL"
 CONSOLE_ENV = "AGGLO_CONSOLE_URL"
 DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
 OUT_OF_SCOPE = "hors_sujet"
+# The web front prefixes the console's agent-mode conversations so (bot/web/app.py): the report
+# is about residents, so they are left out.
+AGENT_SENDER_PREFIX = "agent-"
 # Days are the Agglo's days, whatever the server's time zone.
 LOCAL_TIME = ZoneInfo("Europe/Paris")
 _ROWS_PER_FETCH = 10_000
@@ -189,6 +192,7 @@ def _events(engine: Engine, period: Period) -> Iterator[Any]:
         select(EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.intent_name, EVENTS.c.data)
         .where(
             EVENTS.c.type_name.in_(("user", "bot")),
+            EVENTS.c.sender_id.notlike(f"{AGENT_SENDER_PREFIX}%"),
             EVENTS.c.timestamp >= starts[0],
             EVENTS.c.timestamp < starts[-1],
         )

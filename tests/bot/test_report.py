@@ -76,6 +76,8 @@ def fixture_rows() -> list[dict[str, Any]]:
             ("pièces pour la mutuelle", "demander_pieces", "mutuelle"),  # documents unknown
         ],
     )
+    # An agent's conversation in the console: not a resident's.
+    rows += conversation("agent-marie", at(3, 11), [("fiche mutuelle", "mutuelle", "mutuelle")])
     # Outside the period: the day before and the day after.
     rows += conversation("e", at(1, 23, 50), [("horaires piscine", "nlu_fallback", "incompris")])
     rows += conversation("f", at(5, 0, 1), [("combien pour le vélo", "demander_montant", "aide_velo")])
