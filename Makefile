@@ -18,7 +18,7 @@ KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py) bot/le
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install kb train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed browser purge fuzz
+.PHONY: help install kb kb-stale report train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed bench-report browser purge fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,7 +40,13 @@ $(INSTALLED): requirements.lock package-lock.json
 	  else echo "warning: npm not found: communes outside the Agglo will not be recognised." >&2; fi
 	@touch $@
 
-kb: $(KB_DB) ## Build the knowledge base from kb/ (also: python -m bot kb build)
+kb: $(KB_DB) ## Build the knowledge base from kb/; running servers pick it up within seconds, no restart
+
+kb-stale: $(INSTALLED) ## Facts whose source is older than DAYS (default 180); fails if a headline aid is overdue
+	$(PY) -m bot kb check --stale $(or $(DAYS),180)
+
+report: $(KB_DB) ## HTML report of the last 30 days into var/reports/ (ARGS="--since YYYY-MM-DD --until YYYY-MM-DD --out FILE")
+	$(PY) -m bot report $(ARGS)
 
 $(KB_DB): $(INSTALLED) $(KB_INPUTS)
 	$(PY) -m bot kb build
@@ -94,6 +100,9 @@ clean: ## Remove the environment, the databases and the models
 
 bench-quality: install train ## Quality: project pipeline vs Rasa default vs TF-IDF (3-fold CV) and the evaluation set end to end (~5 min; 40-60 min with Rasa's training cache empty)
 	$(PY) -m bench.quality
+
+bench-report: $(KB_DB) ## Report speed: 1 million synthetic events in a scratch tracker store (~1 min; target < 60 s for the report)
+	$(PY) -m bench.report_speed $(ARGS)
 
 bench-speed: install train ## Speed: latency, throughput, memory, start-up, training vs bare Rasa (~15 min; ARGS=--quick)
 	$(PY) -m bench.speed $(ARGS)

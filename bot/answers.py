@@ -2,7 +2,8 @@
 
 Every sentence with a figure, a date or a condition is a fact of the knowledge base; the
 wording around the facts comes from ``kb/messages.yml``. Residents never see a
-low-confidence fact, nor a commune's own scheme unless they live in that commune.
+low-confidence fact, nor a commune's own scheme unless they live in that commune, nor a fact
+whose period has ended presented as current (:func:`_fact_line`).
 
 A resident answer is short: the fact that answers the question first, at most one more, then
 quick-reply buttons to the topic's other fields. The contact comes only when the answer admits
@@ -61,8 +62,9 @@ class Answer:
 class _Composer:
     """Collects lines and the sources of the facts they show, without duplicates."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, today: dt.date | None = None) -> None:
         self.kb = kb
+        self.today = today or dt.date.today()
         self.templates: dict[str, str] = kb.message("templates")
         self.lines: list[str] = []
         self.sources: list[SourceView] = []
@@ -74,7 +76,10 @@ class _Composer:
         self.lines.append(self.templates[template].format(**values))
 
     def fact(self, fact: FactView) -> None:
-        self.say("fact_line", text=fact.text, applies_to=fact.applies_to)
+        line, ended = _fact_line(self.templates, fact, self.today)
+        self.lines.append(line)
+        # An ended period sends the reader to the contact for what applies now.
+        self.needs_contact = self.needs_contact or ended
         self.cite(fact)
 
     def cite(self, fact: FactView) -> None:
@@ -109,6 +114,31 @@ class _Composer:
 
 def _french_date(value: dt.date) -> str:
     return value.strftime("%d/%m/%Y")
+
+
+def _fact_line(templates: dict[str, str], fact: FactView, today: dt.date) -> tuple[str, bool]:
+    """A fact as told to a resident, and whether its period has ended: an ended fact is only
+    said to be over (its text is not told as current); one not yet in force says from when."""
+    if fact.valid_until is not None and fact.expired(today):
+        line = templates["fact_period_ended"].format(
+            applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
+        )
+        return line, True
+    if fact.valid_from is not None and fact.not_yet_valid(today):
+        line = templates["fact_not_yet_valid"].format(
+            text=fact.text, applies_to=fact.applies_to, valid_from=_french_date(fact.valid_from)
+        )
+        return line, False
+    return templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to), False
+
+
+def _period_flags(templates: dict[str, str], fact: FactView, today: dt.date) -> list[str]:
+    """The agent fiche's marks for a fact outside its period."""
+    if fact.valid_until is not None and fact.expired(today):
+        return [templates["agent_period_ended"].format(valid_until=_french_date(fact.valid_until))]
+    if fact.valid_from is not None and fact.not_yet_valid(today):
+        return [templates["agent_not_yet_valid"].format(valid_from=_french_date(fact.valid_from))]
+    return []
 
 
 def _agglo_facts(topic: TopicView) -> list[FactView]:
@@ -183,6 +213,7 @@ def resident_answer(
     commune_only: bool = False,
     question: str = "",
     contact_just_given: bool = False,
+    today: dt.date | None = None,
 ) -> Answer:
     """A short, sourced answer for residents about a topic, or one field of it.
 
@@ -191,12 +222,13 @@ def resident_answer(
     resident's words, brings the facts that match them forward ("le prix de l'eau en 2026 ?").
     ``contact_just_given``: the previous answer gave the contact, so this one does not repeat it
     (unless the resident asks for the contact).
+    ``today`` (default: the date now) decides which facts' periods have ended.
     """
     topic = kb.topic(slug)
     if topic is None:
         raise KeyError(slug)
     commune = kb.commune(commune_insee) if commune_insee else None
-    composer = _Composer(kb)
+    composer = _Composer(kb, today)
     if commune is not None and not commune.is_member:
         # The service does not concern them: that is the answer, with the source of the list.
         composer.say("commune_not_member", commune=commune.name)
@@ -302,13 +334,16 @@ def _cite_membership(composer: _Composer) -> None:
         composer.cite(fact)
 
 
-def agent_fiche(kb: KnowledgeBase, slug: str, *, commune_insee: str | None = None) -> Answer:
+def agent_fiche(
+    kb: KnowledgeBase, slug: str, *, commune_insee: str | None = None, today: dt.date | None = None
+) -> Answer:
     """The complete fiche for front-desk agents: every fact with its confidence and source,
-    unknowns and low-confidence facts flagged "à vérifier", and the commune-level rules."""
+    unknowns and low-confidence facts flagged "à vérifier", facts outside their period marked
+    (ended, or not yet in force on ``today``), and the commune-level rules."""
     topic = kb.topic(slug)
     if topic is None:
         raise KeyError(slug)
-    composer = _Composer(kb)
+    composer = _Composer(kb, today)
     headings: dict[str, str] = kb.message("agent_headings")
     composer.say("agent_title", title=topic.title)
     if topic.intro:
@@ -331,6 +366,7 @@ def agent_fiche(kb: KnowledgeBase, slug: str, *, commune_insee: str | None = Non
                 flags.append(
                     composer.templates["agent_commune_only"].format(commune=_commune_name(kb, fact.commune_insee))
                 )
+            flags += _period_flags(composer.templates, fact, composer.today)
             composer.lines.append(
                 composer.templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to)
                 + " "

@@ -1,5 +1,5 @@
 """Command line: ``python -m bot kb build|check|show``, ``python -m bot commune TEXT``,
-``python -m bot serve|web``, ``python -m bot agents add|list|remove`` and
+``python -m bot serve|web``, ``python -m bot report``, ``python -m bot agents add|list|remove`` and
 ``python -m bot purge [--older-than DAYS]``.
 
 Errors go to stderr with exit code 2.
@@ -8,20 +8,33 @@ Errors go to stderr with exit code 2.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.answers import agent_fiche, commune_answer, resident_answer
 from bot.kb.build import build
 from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, ContentError, load_content
+from bot.kb.freshness import (
+    HEADLINE_MAX_AGE_ENV,
+    ended_facts,
+    headline_max_age_days,
+    overdue_headline_facts,
+    stale_facts,
+)
 from bot.kb.queries import KnowledgeBaseUnavailable
+from bot.report.data import ReportError
 from bot.services import Services
 from bot.settings import load_settings
 from bot.web.agents import ROLES
 
 EXIT_ERROR = 2
+# A check that ran and found something to fix (kb check --stale: an overdue headline fact).
+EXIT_CHECK_FAILED = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,13 +44,34 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_ERROR)
 
 
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError("a date YYYY-MM-DD") from error
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m bot", description="Agglo Assistant: knowledge base and commune tools.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     kb = commands.add_parser("kb", help="build, check or show the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True, parser_class=_Parser)
     kb_commands.add_parser("build", help="validate kb/ and write the database (DATABASE_URL, SQLite by default)")
-    kb_commands.add_parser("check", help="lint kb/ and print, per topic, the fields that are still unknown")
+    check = kb_commands.add_parser("check", help="lint kb/ and print, per topic, the fields that are still unknown")
+    check.add_argument(
+        "--stale",
+        type=_days,
+        metavar="DAYS",
+        help="instead, list the facts whose source was verified more than DAYS ago, oldest first, and exit 1 "
+        "if a resident-facing fact of a headline aid is older than --headline-max-age",
+    )
+    check.add_argument(
+        "--headline-max-age",
+        type=_days,
+        metavar="DAYS",
+        help=f"limit for the headline aids' resident-facing facts (default ${HEADLINE_MAX_AGE_ENV} or 90)",
+    )
+    check.add_argument("--today", type=_date, help="the date to compare with, YYYY-MM-DD (default: today)")
     show = kb_commands.add_parser("show", help="print the answer for a topic")
     show.add_argument("topic", help="a topic slug of kb/topics.yml, e.g. permis_de_louer")
     show.add_argument("--agent", action="store_true", help="the complete agent fiche, unknowns included")
@@ -54,6 +88,25 @@ def _parser() -> argparse.ArgumentParser:
     web.add_argument(
         "--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"), help="the Rasa server to talk to"
     )
+    report = commands.add_parser(
+        "report", help="write the HTML report: messages, topics, unanswered questions, unknown fields asked, feedback"
+    )
+    report.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (default: 29 days before --until)")
+    report.add_argument("--until", type=_date, help="last day included, YYYY-MM-DD (default: today)")
+    report.add_argument("--out", help="the HTML file to write (default var/reports/report-SINCE-UNTIL.html)")
+    report.add_argument(
+        "--tracker-db",
+        help="the tracker store's SQLAlchemy URL (default $TRACKER_DATABASE_URL or sqlite:///var/tracker.sqlite3)",
+    )
+    report.add_argument(
+        "--feedback-db",
+        help="the feedback database's URL (default $FEEDBACK_DATABASE_URL or sqlite:///var/feedback.sqlite3)",
+    )
+    report.add_argument(
+        "--console-url",
+        help="the console's address, for the links (default $AGGLO_CONSOLE_URL or http://127.0.0.1:8000)",
+    )
+    report.add_argument("--plots-dir", help="also write each plot as a PNG file in this directory")
     agents = commands.add_parser("agents", help="manage the console's agents (AGGLO_AGENTS_FILE, var/agents.yml)")
     agents_commands = agents.add_subparsers(dest="agents_command", required=True, parser_class=_Parser)
     add = agents_commands.add_parser("add", help="add an agent; the password is read twice from the terminal or stdin")
@@ -170,6 +223,38 @@ def _check() -> int:
     return 0
 
 
+def _check_stale(days: int, headline_max_age: int | None, today: dt.date | None) -> int:
+    """``kb check --stale DAYS``: what to verify again, and whether a headline aid is overdue."""
+    settings = load_settings()
+    content = load_content(settings.kb_dir, settings.french_communes_file)
+    today = today or dt.date.today()
+    limit = headline_max_age if headline_max_age is not None else headline_max_age_days()
+    facts = list(content.facts.values())
+    families = {slug: topic.family for slug, topic in content.topics.items()}
+    stale = stale_facts(facts, families, older_than_days=days, today=today)
+    print(f"Content is valid. {len(stale)} fact(s) verified more than {days} days before {today}, oldest first:\n")
+    if stale:
+        print(f"{'verified on':<11} {'days':>5}  {'topic':<24} {'fact':<36} shown to")
+    for fact in stale:
+        shown_to = "residents" if fact.for_residents else "agents only"
+        print(f"{fact.verified_on}  {fact.age_days:>5}  {fact.topic:<24} {fact.fact_id:<36} {shown_to}")
+    ended = ended_facts(facts, today=today)
+    if ended:
+        print("\nFacts whose period has ended (residents are told so and sent to the contact):")
+        for item in ended:
+            print(f"  {item.valid_until}  {item.topic:<24} {item.fact_id}")
+    overdue = overdue_headline_facts(facts, families, max_age_days=limit, today=today)
+    if overdue:
+        print(
+            f"\nerror: {len(overdue)} resident-facing fact(s) of a headline aid verified more than {limit} days ago: "
+            + ", ".join(fact.fact_id for fact in overdue),
+            file=sys.stderr,
+        )
+        return EXIT_CHECK_FAILED
+    print(f"\nEvery resident-facing fact of the headline aids was verified within {limit} days.")
+    return 0
+
+
 def _show(slug: str, agent: bool, commune_text: str | None) -> int:
     services = Services(load_settings())
     if services.kb.topic(slug) is None:
@@ -208,6 +293,34 @@ def _commune(text: str) -> int:
     print(f"{commune.name} – INSEE {commune.insee}, code postal {postal_code} – {status} (reconnu : {match.method})")
     print()
     print(commune_answer(services.kb, commune.insee).text)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    # Imported here: matplotlib and the report's modules are only needed for a report.
+    from bot.report import data as report_data
+    from bot.report.render import write_report
+
+    settings = load_settings()
+    until = args.until or dt.date.today()
+    period = report_data.Period(since=args.since or until - dt.timedelta(days=29), until=until)
+    out = Path(args.out or settings.var_dir / "reports" / f"report-{period.since}-{period.until}.html")
+    services = Services(settings)
+    data = report_data.collect(
+        services.kb,
+        period,
+        tracker_url=args.tracker_db or report_data.default_tracker_url(settings),
+        feedback_url=args.feedback_db or report_data.default_feedback_url(settings),
+        console_url=args.console_url or os.environ.get(report_data.CONSOLE_ENV, report_data.DEFAULT_CONSOLE_URL),
+    )
+    write_report(data, out, plots_dir=Path(args.plots_dir) if args.plots_dir else None)
+    print(
+        f"Report written to {out}: {data.messages} messages in {data.conversations} conversations from "
+        f"{period.since} to {period.until}, {data.not_understood + data.out_of_scope} unanswered, "
+        f"{sum(ask.count for ask in data.unknown_fields)} questions on unknown fields."
+    )
     return 0
 
 
@@ -263,6 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.kb_command == "build":
                 return _build()
             if args.kb_command == "check":
+                if args.stale is not None:
+                    return _check_stale(args.stale, args.headline_max_age, args.today)
                 return _check()
             return _show(args.topic, args.agent, args.commune)
         if args.command == "serve":
@@ -273,6 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _web(args.host, args.port, args.rasa_url)
         if args.command == "purge":
             return _purge(args.older_than, args.batch_size)
+        if args.command == "report":
+            return _report(args)
         if args.command == "agents":
             return _agents(
                 args.agents_command,
@@ -289,6 +406,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KnowledgeBaseUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    except OSError as error:
+    except (OSError, ValueError, ReportError, SQLAlchemyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -21,6 +21,11 @@ def _french_date(value: dt.date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def _period(fact: FactView) -> list[dt.date]:
+    """A fact's period bounds, which answers may quote ("terminée le 31/12/2024")."""
+    return [day for day in (fact.valid_from, fact.valid_until) if day is not None]
+
+
 def _source_parts(source: SourceView | Mapping[str, str]) -> list[str]:
     if isinstance(source, SourceView):
         return [source.title, source.url, _french_date(source.verified_on)]
@@ -59,7 +64,11 @@ def sourced_text(
     rule_topics = [view.slug for view in kb.topics()] if slug == "communes" else [slug]
     rules = [rule for name in rule_topics for rule in kb.rules_for_topic(name)]
     facts += [rule.fact for rule in rules]
-    parts = [f"{fact.text} {fact.applies_to}" for fact in facts if agent or fact.for_residents]
+    parts = [
+        " ".join([fact.text, fact.applies_to, *(_french_date(day) for day in _period(fact))])
+        for fact in facts
+        if agent or fact.for_residents
+    ]
     for rule in rules:
         parts += [rule.commune.insee, _french_date(rule.since) if rule.since else ""]
     commune = kb.commune(commune_insee) if commune_insee else None

@@ -9,8 +9,8 @@ knowledge-base build stores both folded.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-from functools import lru_cache
 from pathlib import Path
 
 from bot.text import fold
@@ -26,7 +26,7 @@ def _model_dir(package: str) -> Path | None:
     return candidates[-1] if candidates else None
 
 
-@lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=4)
 def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
     """Folded forms of the words the spaCy model's lemmatizer knows (about 250,000); read once
     per process (the console's editor rebuilds the knowledge base on every publication)."""

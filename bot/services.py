@@ -10,8 +10,24 @@ from bot.matching import CommuneMatcher, OrientationFinder, TopicDetector
 from bot.settings import Settings, load_settings
 
 
+def _commune_matcher(kb: KnowledgeBase) -> CommuneMatcher:
+    return CommuneMatcher(kb.communes(), kb.aliases(), kb.french_words())
+
+
+def _topic_detector(kb: KnowledgeBase) -> TopicDetector:
+    return TopicDetector(kb.topics())
+
+
+def _orientation_finder(kb: KnowledgeBase) -> OrientationFinder:
+    return OrientationFinder(kb.orientations())
+
+
 class Services:
-    """One knowledge base connection and the matchers built from it."""
+    """One knowledge base connection and the matchers built from it.
+
+    The matchers belong to the knowledge base's snapshot: when a new build is published they
+    are rebuilt from it, so they never disagree with the content being served.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -20,17 +36,17 @@ class Services:
     def kb(self) -> KnowledgeBase:
         return KnowledgeBase(self.settings.database_url)
 
-    @cached_property
+    @property
     def communes(self) -> CommuneMatcher:
-        return CommuneMatcher(self.kb.communes(), self.kb.aliases(), self.kb.french_words())
+        return self.kb.derived("communes", _commune_matcher)
 
-    @cached_property
+    @property
     def topics(self) -> TopicDetector:
-        return TopicDetector(self.kb.topics())
+        return self.kb.derived("topics", _topic_detector)
 
-    @cached_property
+    @property
     def orientation(self) -> OrientationFinder:
-        return OrientationFinder(self.kb.orientations())
+        return self.kb.derived("orientation", _orientation_finder)
 
 
 _lock = threading.Lock()
@@ -47,7 +63,7 @@ def get_services() -> Services:
 
 
 def reset_services() -> None:
-    """Forget the process-wide services (tests, or after a knowledge-base rebuild)."""
+    """Forget the process-wide services (tests; a rebuild is picked up without this)."""
     global _services
     with _lock:
         _services = None

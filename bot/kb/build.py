@@ -1,14 +1,24 @@
-"""Write validated content to the database, leaving the previous one intact on failure."""
+"""Write validated content to the database, leaving the previous one intact on failure.
+
+A build is published whole or not at all, and the running servers pick it up by themselves
+(bot/kb/queries.py polls the ``kb_version`` row written in the same transaction): SQLite gets a
+new file renamed over the old one; other engines (PostgreSQL) get every row replaced in one
+transaction, with no DDL once the tables exist, so readers see the old content or the new,
+never half, and an application role without CREATE or DROP rights can publish.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -21,6 +31,7 @@ from bot.kb.models import (
     CommuneRule,
     Fact,
     FrenchWord,
+    KbVersion,
     Message,
     Orientation,
     Source,
@@ -40,15 +51,42 @@ class BuildReport:
     communes: int
     members: int
     rules: int
+    version: str
+
+
+def words_version(words: frozenset[str], stop_words: frozenset[str]) -> str:
+    """A digest of the French word list (it only changes with the spaCy model)."""
+    digest = hashlib.sha256()
+    digest.update("\n".join(sorted(words)).encode())
+    digest.update(b"\0")
+    digest.update("\n".join(sorted(stop_words)).encode())
+    return digest.hexdigest()
+
+
+def content_version(content: Content, words: frozenset[str], stop_words: frozenset[str]) -> str:
+    """A digest of everything written: the same content gives the same version."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(dataclasses.asdict(content), sort_keys=True, default=str, ensure_ascii=False).encode())
+    digest.update(words_version(words, stop_words).encode())
+    return digest.hexdigest()
 
 
 def write_content(
     content: Content, engine: Engine, words: frozenset[str] = frozenset(), stop_words: frozenset[str] = frozenset()
-) -> None:
-    """Replace everything in the database with ``content``, in one transaction."""
-    Base.metadata.drop_all(engine)
+) -> str:
+    """Replace everything in the database with ``content`` in one transaction; return the version.
+
+    The tables are created only when missing; existing ones are emptied and refilled (DELETE and
+    INSERT), so publishing needs no schema rights and readers never see a half-written state.
+    """
     Base.metadata.create_all(engine)
+    version = content_version(content, words, stop_words)
     with Session(engine) as session, session.begin():
+        if engine.dialect.name == "postgresql":
+            # Two builds at once would interleave their DELETEs and INSERTs: one waits.
+            session.execute(text("LOCK TABLE kb_version IN SHARE ROW EXCLUSIVE MODE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
         session.execute(
             FrenchWord.__table__.insert(),
             [{"word": word, "stop_word": word in stop_words} for word in sorted(words | stop_words)],
@@ -102,6 +140,8 @@ def write_content(
                         confidence=fact.confidence,
                         source_id=source.id,
                         commune_insee=fact.commune,
+                        valid_from=fact.valid_from,
+                        valid_until=fact.valid_until,
                         position=position,
                     )
                 )
@@ -142,6 +182,9 @@ def write_content(
                         **{name: "\n".join(texts) for name, texts in by_field.items() if name in _AID_COLUMNS},
                     )
                 )
+        built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        session.add(KbVersion(id=1, version=version, words_version=words_version(words, stop_words), built_at=built_at))
+    return version
 
 
 _AID_COLUMNS = ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
@@ -152,7 +195,7 @@ def build(settings: Settings) -> BuildReport:
 
     For SQLite the database is written to a temporary file beside the target, then moved over
     it in one atomic rename, so a failed build leaves the previous database untouched. Other
-    engines get the whole rewrite in one transaction where their DDL allows it.
+    engines get the whole rewrite in one transaction (see :func:`write_content`).
     """
     content = load_content(settings.kb_dir, settings.french_communes_file)
     words = french_words()
@@ -161,7 +204,7 @@ def build(settings: Settings) -> BuildReport:
     if target is None:
         engine = create_engine(settings.database_url, future=True)
         try:
-            write_content(content, engine, words, stops)
+            version = write_content(content, engine, words, stops)
         finally:
             engine.dispose()
     else:
@@ -172,7 +215,7 @@ def build(settings: Settings) -> BuildReport:
         try:
             engine = create_engine(f"sqlite:///{temporary}", future=True)
             try:
-                write_content(content, engine, words, stops)
+                version = write_content(content, engine, words, stops)
             finally:
                 engine.dispose()
             os.replace(temporary, target)
@@ -185,4 +228,5 @@ def build(settings: Settings) -> BuildReport:
         communes=len(content.communes),
         members=sum(1 for commune in content.communes.values() if commune.is_member),
         rules=sum(len(rule.communes) for topic in content.topics.values() for rule in topic.rules),
+        version=version,
     )

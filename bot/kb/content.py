@@ -69,6 +69,8 @@ class FactRecord:
     confidence: str
     source: SourceRecord
     commune: str | None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,8 @@ def _read_yaml(path: Path, problems: _Problems) -> Any:
 
 
 def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -280,6 +284,25 @@ def _load_source(raw: Any, path: Path, entry: str, problems: _Problems) -> Sourc
     return SourceRecord(url=url, title=title, verified_on=verified_on)
 
 
+def _load_period(
+    raw: dict[str, Any], path: Path, entry: str, problems: _Problems
+) -> tuple[dt.date | None, dt.date | None] | None:
+    """A fact's optional ``valid_from`` / ``valid_until``; None (with the problem) if invalid."""
+    bounds: list[dt.date | None] = []
+    for name in ("valid_from", "valid_until"):
+        value = raw.get(name)
+        date = _as_date(value)
+        if value is not None and date is None:
+            problems.add(path, entry, f"{name} must be a date (YYYY-MM-DD), not {value!r}")
+            return None
+        bounds.append(date)
+    valid_from, valid_until = bounds
+    if valid_from is not None and valid_until is not None and valid_from > valid_until:
+        problems.add(path, entry, f"valid_from ({valid_from}) is after valid_until ({valid_until})")
+        return None
+    return valid_from, valid_until
+
+
 def _load_facts(
     raw_facts: list[Any],
     path: Path,
@@ -319,7 +342,9 @@ def _load_facts(
         if commune is not None and (str(commune) not in communes or not communes[str(commune)].is_member):
             problems.add(path, entry, f"commune {commune!r} is not the INSEE code of a member commune")
             valid = False
-        if valid and source is not None and text is not None and applies_to is not None:
+        period = _load_period(raw, path, entry, problems)
+        valid = valid and period is not None
+        if valid and period is not None and source is not None and text is not None and applies_to is not None:
             fact_ids.add(str(fact_id))
             facts.append(
                 FactRecord(
@@ -331,6 +356,8 @@ def _load_facts(
                     confidence=str(confidence),
                     source=source,
                     commune=str(commune) if commune is not None else None,
+                    valid_from=period[0],
+                    valid_until=period[1],
                 )
             )
     return facts

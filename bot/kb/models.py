@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -77,6 +78,10 @@ class Fact(Base):
     source_id: Mapped[int] = Column(ForeignKey("sources.id"), nullable=False)
     # Set when the fact is a commune's own scheme: told only to that commune's residents.
     commune_insee: Mapped[str | None] = Column(ForeignKey("communes.insee"))
+    # The period the fact holds for, when its text gives dates: an ended period is never told
+    # as current (bot/answers.py).
+    valid_from: Mapped[dt.date | None] = Column(Date)
+    valid_until: Mapped[dt.date | None] = Column(Date)
     position: Mapped[int] = Column(Integer, nullable=False)
 
     topic = relationship("Topic", back_populates="facts")
@@ -193,3 +198,16 @@ class FrenchWord(Base):
 
     word: Mapped[str] = Column(String(80), primary_key=True)
     stop_word: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+
+
+class KbVersion(Base):
+    """The one row naming the published content, written in the build's own transaction: the
+    running servers poll it to notice a new build (bot/kb/queries.py)."""
+
+    __tablename__ = "kb_version"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)  # always 1
+    version: Mapped[str] = Column(String(64), nullable=False)  # SHA-256 of the content written
+    # SHA-256 of the French word list alone: a reader keeps its copy when only the content changed.
+    words_version: Mapped[str] = Column(String(64), nullable=False)
+    built_at: Mapped[dt.datetime] = Column(DateTime, nullable=False)  # UTC

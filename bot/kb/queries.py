@@ -1,20 +1,26 @@
 """Typed, read-only queries on the knowledge base.
 
-The database is opened once per :class:`KnowledgeBase` and every result is an immutable view,
-so results can be cached: the content only changes with a rebuild, after which the servers
-are restarted (or :meth:`KnowledgeBase.reload` is called).
+Everything is read once into an immutable in-memory snapshot, so lookups cost no SQL. A build
+(``make kb``) publishes a new version row with the content; a thread of every
+:class:`KnowledgeBase` checks it once per :data:`REFRESH_SECONDS` (for SQLite, first the file's
+identity: the build renames a new file over the old one), reads the new content while the old
+snapshot keeps answering, then swaps it in one assignment. Several action servers each notice
+on their own; nothing restarts, and answering a message never waits for a check.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
-from collections.abc import Sequence
+import time
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from rapidfuzz import fuzz
 from sqlalchemy import create_engine, select
@@ -30,6 +36,7 @@ from bot.kb.models import (
     CommuneRule,
     Fact,
     FrenchWord,
+    KbVersion,
     Message,
     Orientation,
     Source,
@@ -39,6 +46,12 @@ from bot.kb.models import (
 )
 from bot.relevance import FactRanker
 from bot.text import fold
+
+logger = logging.getLogger(__name__)
+
+# How often a running process looks for a new build, at most (seconds).
+REFRESH_SECONDS = 1.0
+_Derived = TypeVar("_Derived")
 
 
 class KnowledgeBaseUnavailable(RuntimeError):
@@ -65,11 +78,21 @@ class FactView:
     confidence: str
     source: SourceView
     commune_insee: str | None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
 
     @property
     def for_residents(self) -> bool:
         """High and medium facts may be told to residents; low ones only to agents."""
         return self.confidence in RESIDENT_CONFIDENCES
+
+    def expired(self, today: dt.date) -> bool:
+        """Its period has ended: never told as current."""
+        return self.valid_until is not None and self.valid_until < today
+
+    def not_yet_valid(self, today: dt.date) -> bool:
+        """Its period has not started yet: told as what will apply from ``valid_from``."""
+        return self.valid_from is not None and self.valid_from > today
 
 
 @dataclass(frozen=True)
@@ -164,6 +187,8 @@ def _fact_view(fact: Fact) -> FactView:
         confidence=fact.confidence,
         source=_source_view(fact.source),
         commune_insee=fact.commune_insee,
+        valid_from=fact.valid_from,
+        valid_until=fact.valid_until,
     )
 
 
@@ -180,7 +205,17 @@ def _commune_view(commune: Commune) -> CommuneView:
 class _Snapshot:
     """Everything read from the database in one session, indexed for constant-time lookups."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self, session: Session, identity: tuple[int, ...] | None = None, previous: _Snapshot | None = None
+    ) -> None:
+        # The version row is read in the same transaction as the content it names.
+        version = session.execute(select(KbVersion.version, KbVersion.words_version)).first()
+        self.version: str | None = version[0] if version else None
+        self.words_version: str | None = version[1] if version else None
+        # SQLite: the database file's identity when it was opened (see KnowledgeBase).
+        self.identity = identity
+        # Objects built from this snapshot (the matchers of bot/services.py), swapped with it.
+        self.derived: dict[str, Any] = {}
         facts = {
             fact.id: _fact_view(fact)
             for fact in session.execute(select(Fact).order_by(Fact.topic_slug, Fact.position)).scalars()
@@ -193,8 +228,16 @@ class _Snapshot:
             alias.alias_key: alias.insee
             for alias in session.execute(select(CommuneAlias).order_by(CommuneAlias.alias_key)).scalars()
         }
-        self.french_words = frozenset(session.execute(select(FrenchWord.word)).scalars())
-        self.stop_words = frozenset(session.execute(select(FrenchWord.word).where(FrenchWord.stop_word)).scalars())
+        self.french_words: frozenset[str]
+        self.stop_words: frozenset[str]
+        if previous is not None and self.words_version is not None and previous.words_version == self.words_version:
+            # A quarter of a million words, unchanged: the swap need not read them again.
+            self.french_words, self.stop_words = previous.french_words, previous.stop_words
+        else:
+            words = FrenchWord.__table__.c
+            rows = session.connection().execute(select(words.word, words.stop_word)).all()
+            self.french_words = frozenset(str(word) for word, _ in rows)
+            self.stop_words = frozenset(str(word) for word, stop in rows if stop)
         self.messages: dict[str, Any] = {
             message.key: json.loads(message.value) for message in session.execute(select(Message)).scalars()
         }
@@ -266,16 +309,57 @@ class _Snapshot:
 
 
 class KnowledgeBase:
-    """Read access to the knowledge base: one engine, one snapshot, reused by every call."""
+    """Read access to the knowledge base: one engine, one snapshot, reused by every call and
+    replaced when a new build is published (``refresh_seconds`` < 0: never; tests)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, refresh_seconds: float = REFRESH_SECONDS) -> None:
         self.database_url = database_url
+        self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
+        self._checking = threading.Lock()
         self._snapshot: _Snapshot | None = None
+        self._watching = False
 
     @cached_property
     def _engine(self) -> Engine:
         return create_engine(self.database_url, future=True)
+
+    @property
+    def _sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        return Path(self.database_url[len(prefix) :]) if self.database_url.startswith(prefix) else None
+
+    def _file_identity(self) -> tuple[int, ...] | None:
+        path = self._sqlite_path
+        if path is None:
+            return None
+        try:
+            status = path.stat()
+        except OSError:
+            return None
+        return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
+
+    def _read(self, previous: _Snapshot | None = None) -> _Snapshot:
+        """A new snapshot of the database as it is now, in one read transaction (sharing what
+        did not change with ``previous``)."""
+        missing = self._missing_sqlite_file()
+        if missing:
+            raise KnowledgeBaseUnavailable(f"knowledge base not built ({missing} is missing): run `make kb`")
+        identity = self._file_identity()
+        try:
+            with self._engine.connect() as connection:
+                if connection.dialect.name != "sqlite":
+                    # Every SELECT of the snapshot sees the same committed build.
+                    connection = connection.execution_options(isolation_level="REPEATABLE READ")
+                with Session(bind=connection) as session:
+                    snapshot = _Snapshot(session, identity, previous)
+        except SQLAlchemyError as error:
+            raise KnowledgeBaseUnavailable(
+                f"knowledge base unreadable at {self.database_url}: run `python -m bot kb build`"
+            ) from error
+        if not snapshot.topics:
+            raise KnowledgeBaseUnavailable(f"knowledge base at {self.database_url} is empty")
+        return snapshot
 
     def _data(self) -> _Snapshot:
         snapshot = self._snapshot
@@ -283,32 +367,83 @@ class KnowledgeBase:
             return snapshot
         with self._lock:
             if self._snapshot is None:
-                missing = self._missing_sqlite_file()
-                if missing:
-                    raise KnowledgeBaseUnavailable(f"knowledge base not built ({missing} is missing): run `make kb`")
-                try:
-                    with Session(self._engine) as session:
-                        self._snapshot = _Snapshot(session)
-                except SQLAlchemyError as error:
-                    raise KnowledgeBaseUnavailable(
-                        f"knowledge base unreadable at {self.database_url}: run `python -m bot kb build`"
-                    ) from error
-                if not self._snapshot.topics:
-                    self._snapshot = None
-                    raise KnowledgeBaseUnavailable(f"knowledge base at {self.database_url} is empty")
+                self._snapshot = self._read()
+                self._watch()
             return self._snapshot
+
+    def _watch(self) -> None:
+        """Look for new builds every ``refresh_seconds`` in a thread of its own, so that even the
+        first message after a quiet spell gets the new content; it ends with this object."""
+        if self.refresh_seconds < 0 or self._watching:
+            return
+        self._watching = True
+        threading.Thread(
+            target=_watch_builds, args=(weakref.ref(self), self.refresh_seconds), name="kb-watch", daemon=True
+        ).start()
+
+    def _published_version(self, snapshot: _Snapshot) -> bool:
+        """Whether a build other than ``snapshot``'s has been published since it was read."""
+        identity = self._file_identity()
+        if self._sqlite_path is not None:
+            if identity is None or identity == snapshot.identity:
+                return False  # same file (a missing one leaves the snapshot answering)
+            # A new file: pooled connections would still read the old one.
+            self._engine.dispose()
+        try:
+            with self._engine.connect() as connection:
+                version = connection.execute(select(KbVersion.version)).scalar()
+        except SQLAlchemyError as error:
+            logger.warning("knowledge-base version unreadable, keeping the current content: %s", error)
+            return False
+        if version == snapshot.version:
+            snapshot.identity = identity  # the same content written again
+            return False
+        return True
+
+    def _refresh(self) -> bool:
+        """Swap in a new build if one was published; the old snapshot answers meanwhile."""
+        with self._checking:  # one check at a time (the watcher, refresh())
+            previous = self._snapshot
+            if previous is None or not self._published_version(previous):
+                return False
+            fresh = self._read(previous)
+            with self._lock:
+                if self._snapshot is not previous:
+                    return False
+                self._snapshot = fresh
+        logger.info("knowledge base now at version %s", fresh.version)
+        return True
+
+    def refresh(self) -> bool:
+        """Look for a new build now and, if there is one, read and swap it before returning
+        (the command line and tests; servers rely on the watcher thread)."""
+        self._data()
+        return self._refresh()
+
+    @property
+    def version(self) -> str | None:
+        """The version of the content being served (SHA-256 of the build)."""
+        return self._data().version
+
+    def derived(self, name: str, build: Callable[[KnowledgeBase], _Derived]) -> _Derived:
+        """An object built from the current snapshot (a matcher), rebuilt with each new snapshot.
+
+        ``build`` gets a knowledge base fixed on that snapshot, so the object never mixes two
+        versions."""
+        snapshot = self._data()
+        if name not in snapshot.derived:
+            snapshot.derived[name] = build(_FixedKnowledgeBase(self.database_url, snapshot))
+        return cast(_Derived, snapshot.derived[name])
 
     def _missing_sqlite_file(self) -> str | None:
         # Connecting to a missing SQLite file would create an empty one: check first.
-        prefix = "sqlite:///"
-        if self.database_url.startswith(prefix):
-            path = Path(self.database_url[len(prefix) :])
-            if not path.exists():
-                return str(path)
+        path = self._sqlite_path
+        if path is not None and not path.exists():
+            return str(path)
         return None
 
     def reload(self) -> None:
-        """Forget the snapshot so the next call reads the (rebuilt) database again."""
+        """Forget the snapshot so the next call reads the database again."""
         with self._lock:
             self._snapshot = None
 
@@ -345,6 +480,10 @@ class KnowledgeBase:
     def french_words(self) -> frozenset[str]:
         """Everyday French words (folded), which are never taken for misspelt communes."""
         return self._data().french_words
+
+    def stop_words(self) -> frozenset[str]:
+        """French stop words (folded): "de", "est", "par"."""
+        return self._data().stop_words
 
     def is_member(self, insee: str) -> bool:
         commune = self.commune(insee)
@@ -385,3 +524,26 @@ class KnowledgeBase:
                 hits.append((-score, order, SearchHit(topic=topic, fact=fact, score=round(score, 1))))
         hits.sort(key=lambda item: (item[0], item[1]))
         return [hit for _, _, hit in hits[:limit]]
+
+
+def _watch_builds(knowledge_base: weakref.ref[KnowledgeBase], interval: float) -> None:
+    while True:
+        time.sleep(interval)
+        kb = knowledge_base()
+        if kb is None:
+            return
+        try:
+            kb._refresh()
+        except KnowledgeBaseUnavailable as error:
+            logger.warning("new knowledge-base build unreadable, keeping the current content: %s", error)
+        except Exception:  # the watcher must outlive any surprise; the old content keeps answering
+            logger.exception("knowledge-base watcher")
+        del kb
+
+
+class _FixedKnowledgeBase(KnowledgeBase):
+    """A knowledge base that answers from one snapshot and never refreshes."""
+
+    def __init__(self, database_url: str, snapshot: _Snapshot) -> None:
+        super().__init__(database_url, refresh_seconds=-1)
+        self._snapshot = snapshot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES
@@ -30,6 +31,9 @@ class Fiche:
     sources: list[SourceView]
     commune_names: dict[str, str]
     labels: dict[str, dict[str, str]]
+    # Ids of the facts whose period has ended, or has not started yet, on the day shown.
+    expired: frozenset[str] = frozenset()
+    not_yet_valid: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,10 @@ def _add_source(sources: list[SourceView], source: SourceView) -> None:
         sources.append(source)
 
 
-def fiche(kb: KnowledgeBase, slug: str) -> Fiche | None:
-    """The complete agent fiche of a topic: every fact, unknown, rule and contact, with sources."""
+def fiche(kb: KnowledgeBase, slug: str, today: dt.date | None = None) -> Fiche | None:
+    """The complete agent fiche of a topic: every fact, unknown, rule and contact, with sources,
+    and which facts are outside their period ``today`` (default: the date now)."""
+    today = today or dt.date.today()
     topic = kb.topic(slug)
     if topic is None:
         return None
@@ -103,6 +109,8 @@ def fiche(kb: KnowledgeBase, slug: str) -> Fiche | None:
         sources=sources,
         commune_names=commune_names,
         labels=_labels(kb),
+        expired=frozenset(fact.id for fact in topic.facts if fact.expired(today)),
+        not_yet_valid=frozenset(fact.id for fact in topic.facts if fact.not_yet_valid(today)),
     )
 
 

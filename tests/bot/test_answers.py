@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -89,7 +90,8 @@ def test_a_communes_own_scheme_is_told_only_to_its_residents(services: Services)
     divion_fact = next(fact for fact in kb.topic("aide_velo").facts if fact.commune_insee == DIVION)
     assert divion_fact.text not in resident_answer(kb, "aide_velo").text
     assert divion_fact.text not in resident_answer(kb, "aide_velo", commune_insee=BETHUNE).text
-    for_divion = resident_answer(kb, "aide_velo", commune_insee=DIVION).text
+    # A day within the scheme's period (2024): afterwards it is only said to have ended.
+    for_divion = resident_answer(kb, "aide_velo", commune_insee=DIVION, today=dt.date(2024, 6, 1)).text
     assert divion_fact.text in for_divion
     assert "dispositif de la commune, pas de l'Agglo" in for_divion
 

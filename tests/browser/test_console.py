@@ -114,3 +114,13 @@ def test_login_page_accessibility_and_logout(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/console/login$"))
     page.goto("/console")
     expect(page).to_have_url(re.compile(r"/console/login"))
+
+
+def test_an_expired_fact_is_marked(page: Page) -> None:
+    log_in(page)
+    page.goto("/console/topic/aide_velo")
+    expired = page.locator(".fact--expired")
+    expect(expired).to_have_count(1)
+    expect(expired).to_contain_text("Divion")
+    expect(expired.locator(".badge--expired")).to_contain_text("Expiré : période terminée le 31/12/2024")
+    assert serious_accessibility_violations(page) == []

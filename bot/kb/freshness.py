@@ -1,0 +1,115 @@
+"""Which facts are due for a new check of their source, and which periods have ended.
+
+Works on the content records of ``kb/`` (``kb check --stale``) and on the views of the built
+database alike (the console), so both list the same facts. Every function takes ``today``:
+the caller decides the date, and tests fix it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.kb.content import RESIDENT_CONFIDENCES
+
+# A resident-facing fact of a headline aid must have had its source checked within this many
+# days. 90: these four aids are about money and deadlines residents act on, and the Agglo's
+# council can change a scheme at any of its meetings (several a year, plus the yearly budget);
+# checking every quarter bounds how long a changed amount or condition can stay wrong.
+HEADLINE_MAX_AGE_DAYS = 90
+HEADLINE_MAX_AGE_ENV = "AGGLO_HEADLINE_MAX_AGE_DAYS"
+HEADLINE_FAMILY = "headline_aid"
+
+
+class _Source(Protocol):
+    @property
+    def verified_on(self) -> dt.date: ...
+
+
+class _Fact(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def confidence(self) -> str: ...
+    @property
+    def source(self) -> _Source: ...
+    @property
+    def valid_until(self) -> dt.date | None: ...
+
+
+@dataclass(frozen=True)
+class StaleFact:
+    topic: str
+    fact_id: str
+    verified_on: dt.date
+    age_days: int
+    for_residents: bool
+    headline_aid: bool
+
+
+@dataclass(frozen=True)
+class EndedFact:
+    topic: str
+    fact_id: str
+    valid_until: dt.date
+
+
+def headline_max_age_days(environ: Mapping[str, str] = os.environ) -> int:
+    """The limit for headline aids: ``AGGLO_HEADLINE_MAX_AGE_DAYS``, else the default."""
+    value = environ.get(HEADLINE_MAX_AGE_ENV, "").strip()
+    if not value:
+        return HEADLINE_MAX_AGE_DAYS
+    days = int(value)
+    if days < 0:
+        raise ValueError(f"{HEADLINE_MAX_AGE_ENV} must be a number of days ≥ 0, not {value!r}")
+    return days
+
+
+def stale_facts(
+    facts: Iterable[_Fact], families: Mapping[str, str], *, older_than_days: int, today: dt.date
+) -> list[StaleFact]:
+    """The facts whose source was last verified more than ``older_than_days`` ago, oldest first
+    (then by topic and id, so the list is stable)."""
+    stale = []
+    for fact in facts:
+        age = (today - fact.source.verified_on).days
+        if age > older_than_days:
+            stale.append(
+                StaleFact(
+                    topic=fact.topic,
+                    fact_id=fact.id,
+                    verified_on=fact.source.verified_on,
+                    age_days=age,
+                    for_residents=fact.confidence in RESIDENT_CONFIDENCES,
+                    headline_aid=families.get(fact.topic) == HEADLINE_FAMILY,
+                )
+            )
+    stale.sort(key=lambda item: (item.verified_on, item.topic, item.fact_id))
+    return stale
+
+
+def overdue_headline_facts(
+    facts: Iterable[_Fact], families: Mapping[str, str], *, max_age_days: int, today: dt.date
+) -> list[StaleFact]:
+    """Resident-facing facts of a headline aid checked longer ago than ``max_age_days``."""
+    return [
+        fact
+        for fact in stale_facts(facts, families, older_than_days=max_age_days, today=today)
+        if fact.headline_aid and fact.for_residents
+    ]
+
+
+def ended_facts(facts: Iterable[_Fact], *, today: dt.date) -> list[EndedFact]:
+    """The facts whose ``valid_until`` has passed, the longest ended first."""
+    ended = [
+        EndedFact(topic=fact.topic, fact_id=fact.id, valid_until=fact.valid_until)
+        for fact in facts
+        if fact.valid_until is not None and fact.valid_until < today
+    ]
+    ended.sort(key=lambda item: (item.valid_until, item.topic, item.fact_id))
+    return ended

@@ -1,0 +1,353 @@
+"""What the report counts, read from Rasa's tracker store and the feedback table.
+
+Both are read through SQLAlchemy Core with bound parameters, so SQLite and PostgreSQL work
+alike. Only the ``user`` and ``bot`` events of the period are fetched, in one pass in id order:
+a resident's message is about the topic of the payload of the bot's next answer in the same
+conversation (``{"topic": <slug>, ...}``, see bot/answers.py). Every resident text is masked
+(:func:`bot.privacy.mask`, the same masking as the tracker store's) as soon as it is read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import datetime as dt
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, inspect, select
+from sqlalchemy.engine import Engine
+
+from bot.kb.queries import KnowledgeBase, TopicView
+from bot.privacy import mask
+from bot.report.grouping import Grouping, group_questions
+from bot.settings import Settings
+from bot.topics import NOT_UNDERSTOOD, QUESTION_FIELDS
+from bot.web.feedback import Feedback
+
+TRACKER_ENV = "TRACKER_DATABASE_URL"
+FEEDBACK_ENV = "FEEDBACK_DATABASE_URL"
+CONSOLE_ENV = "AGGLO_CONSOLE_URL"
+DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
+OUT_OF_SCOPE = "hors_sujet"
+# The web front prefixes the console's agent-mode conversations so (bot/web/app.py): the report
+# is about residents, so they are left out.
+AGENT_SENDER_PREFIX = "agent-"
+# Days are the Agglo's days, whatever the server's time zone.
+LOCAL_TIME = ZoneInfo("Europe/Paris")
+_ROWS_PER_FETCH = 10_000
+
+# Rasa's SQLTrackerStore table (rasa/core/tracker_store.py), declared here so that reading it
+# needs no Rasa import.
+EVENTS = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+class ReportError(RuntimeError):
+    """A database the report needs is missing or unreadable."""
+
+
+def default_tracker_url(settings: Settings) -> str:
+    """``TRACKER_DATABASE_URL``, else the default profile's SQLite file (bot/serve.py)."""
+    return os.environ.get(TRACKER_ENV, f"sqlite:///{settings.var_dir / 'tracker.sqlite3'}")
+
+
+def default_feedback_url(settings: Settings) -> str:
+    """``FEEDBACK_DATABASE_URL``, else the web front's default (bot/web/settings.py)."""
+    return os.environ.get(FEEDBACK_ENV, f"sqlite:///{settings.var_dir / 'feedback.sqlite3'}")
+
+
+@dataclass(frozen=True)
+class Period:
+    """From ``since`` to ``until`` included, in the Agglo's local days."""
+
+    since: dt.date
+    until: dt.date
+
+    def __post_init__(self) -> None:
+        if self.since > self.until:
+            raise ValueError(f"the period starts ({self.since}) after it ends ({self.until})")
+
+    @property
+    def days(self) -> list[dt.date]:
+        return [self.since + dt.timedelta(days=n) for n in range((self.until - self.since).days + 1)]
+
+    def day_starts(self) -> list[float]:
+        """The POSIX time of each day's local midnight, and of the midnight after the last day."""
+        return [
+            dt.datetime.combine(day, dt.time(), LOCAL_TIME).timestamp()
+            for day in [*self.days, self.until + dt.timedelta(days=1)]
+        ]
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    topic: str
+    label: str
+    messages: int
+    conversations: int
+
+
+@dataclass(frozen=True)
+class UnknownFieldAsk:
+    topic: str
+    topic_label: str
+    field: str
+    field_label: str
+    count: int
+    link: str  # the console's fiche, at the field
+
+
+@dataclass(frozen=True)
+class TopicFeedback:
+    topic: str
+    label: str
+    up: int
+    down: int
+
+    @property
+    def total(self) -> int:
+        return self.up + self.down
+
+
+@dataclass(frozen=True)
+class FeedbackComment:
+    day: dt.date
+    topic_label: str
+    comment: str  # masked
+
+
+@dataclass
+class ReportData:
+    period: Period
+    messages_per_day: list[int]
+    conversations_per_day: list[int]
+    messages: int
+    conversations: int
+    topics: list[TopicCount]
+    not_understood: int
+    out_of_scope: int
+    unanswered: Grouping
+    unknown_fields: list[UnknownFieldAsk]
+    feedback: list[TopicFeedback] = field(default_factory=list)
+    comments: list[FeedbackComment] = field(default_factory=list)
+    feedback_available: bool = True
+
+
+@dataclass
+class _Tally:
+    """Counts gathered in the one pass over the events."""
+
+    day_starts: list[float]
+    messages_per_day: Counter[int] = field(default_factory=Counter)
+    senders_per_day: dict[int, set[str]] = field(default_factory=dict)
+    senders: set[str] = field(default_factory=set)
+    messages_per_topic: Counter[str] = field(default_factory=Counter)
+    senders_per_topic: dict[str, set[str]] = field(default_factory=dict)
+    unanswered: Counter[str] = field(default_factory=Counter)
+    asks: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def message(self, sender: str, timestamp: float) -> None:
+        day = bisect.bisect_right(self.day_starts, timestamp) - 1
+        self.messages_per_day[day] += 1
+        self.senders_per_day.setdefault(day, set()).add(sender)
+        self.senders.add(sender)
+
+    def answered(self, sender: str, text: str, intent: str | None, topic: str) -> None:
+        self.messages_per_topic[topic] += 1
+        self.senders_per_topic.setdefault(topic, set()).add(sender)
+        if topic in (NOT_UNDERSTOOD, OUT_OF_SCOPE):
+            self.unanswered[mask(text)] += 1
+        field_name = QUESTION_FIELDS.get(intent or "")
+        if field_name is not None:
+            self.asks[(topic, field_name)] += 1
+
+
+def _engine(url: str, what: str, hint: str = "") -> Engine:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not Path(url[len(prefix) :]).exists():
+        # Connecting would create an empty file.
+        raise ReportError(f"no {what} at {url[len(prefix) :]}{hint}")
+    return create_engine(url, future=True)
+
+
+def _events(engine: Engine, period: Period) -> Iterator[Any]:
+    starts = period.day_starts()
+    query = (
+        select(EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.intent_name, EVENTS.c.data)
+        .where(
+            EVENTS.c.type_name.in_(("user", "bot")),
+            EVENTS.c.sender_id.notlike(f"{AGENT_SENDER_PREFIX}%"),
+            EVENTS.c.timestamp >= starts[0],
+            EVENTS.c.timestamp < starts[-1],
+        )
+        .order_by(EVENTS.c.id)
+    )
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("events"):
+            raise ReportError("the tracker store has no events table (no conversation stored yet)")
+        result = connection.execution_options(stream_results=True).execute(query)
+        for rows in result.partitions(_ROWS_PER_FETCH):
+            yield from rows
+
+
+def _bot_topic(data: str | None) -> str | None:
+    payload = (json.loads(data or "{}").get("data") or {}).get("custom")
+    topic = payload.get("topic") if isinstance(payload, dict) else None
+    return topic if isinstance(topic, str) and topic else None
+
+
+def _tally(engine: Engine, period: Period) -> _Tally:
+    tally = _Tally(day_starts=period.day_starts())
+    # Per conversation, the resident's message still waiting for the bot's answer.
+    waiting: dict[str, tuple[str, str | None]] = {}
+    for sender, type_name, timestamp, intent, data in _events(engine, period):
+        if type_name == "user":
+            text = json.loads(data or "{}").get("text") or ""
+            tally.message(sender, float(timestamp))
+            waiting[sender] = (str(text), intent)
+        elif sender in waiting:
+            topic = _bot_topic(data)
+            if topic is not None:
+                text, intent = waiting.pop(sender)
+                tally.answered(sender, text, intent, topic)
+    return tally
+
+
+def _unknown_fields(kb: KnowledgeBase, today: dt.date) -> set[tuple[str, str]]:
+    """(topic, field) pairs a question can ask about and the knowledge base does not answer:
+    no resident fact in force, or an ``unknown`` entry."""
+    unknown = set()
+    for topic in kb.topics():
+        if topic.family == "conversation":
+            continue
+        for field_name in set(QUESTION_FIELDS.values()):
+            told = [
+                fact
+                for fact in topic.facts_for(field_name, residents=True)
+                if not fact.commune_insee and not fact.expired(today)
+            ]
+            if not told or topic.unknowns_for(field_name):
+                unknown.add((topic.slug, field_name))
+    return unknown
+
+
+def _label(topics: dict[str, TopicView], slug: str | None) -> str:
+    if slug is None:
+        return "–"
+    topic = topics.get(slug)
+    return topic.title if topic is not None else slug
+
+
+_Feedbacks = tuple[list[TopicFeedback], list[FeedbackComment]]
+
+
+def _feedback(url: str, period: Period, topics: dict[str, TopicView]) -> _Feedbacks:
+    table = Feedback.__table__
+    # Stored in UTC without a zone (bot/web/feedback.py).
+    start, end = (
+        dt.datetime.fromtimestamp(bound, dt.timezone.utc).replace(tzinfo=None)
+        for bound in (period.day_starts()[0], period.day_starts()[-1])
+    )
+    engine = _engine(url, "feedback database")
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(table.name):
+                return [], []
+            rows = connection.execute(
+                select(table.c.created_at, table.c.rating, table.c.comment, table.c.topic)
+                .where(table.c.created_at >= start, table.c.created_at < end)
+                .order_by(table.c.created_at, table.c.id)
+            ).all()
+    finally:
+        engine.dispose()
+    ratings: dict[str | None, Counter[str]] = {}
+    comments = []
+    for created_at, rating, comment, topic in rows:
+        ratings.setdefault(topic, Counter())[rating] += 1
+        if rating == "down" and comment:
+            local_day = created_at.replace(tzinfo=dt.timezone.utc).astimezone(LOCAL_TIME).date()
+            comments.append(FeedbackComment(local_day, _label(topics, topic), mask(comment)))
+    feedback = [
+        TopicFeedback(topic or "", _label(topics, topic), counts["up"], counts["down"])
+        for topic, counts in ratings.items()
+    ]
+    feedback.sort(key=lambda item: (-item.total, item.label))
+    return feedback, comments
+
+
+def collect(
+    kb: KnowledgeBase,
+    period: Period,
+    *,
+    tracker_url: str,
+    feedback_url: str | None,
+    console_url: str = DEFAULT_CONSOLE_URL,
+    today: dt.date | None = None,
+) -> ReportData:
+    """Everything the report shows for ``period``; ``feedback_url`` None leaves feedback out."""
+    topics = {topic.slug: topic for topic in kb.topics()}
+    engine = _engine(
+        tracker_url, "tracker store", hint=" (`make run` stores the conversations there; or give --tracker-db)"
+    )
+    try:
+        tally = _tally(engine, period)
+    finally:
+        engine.dispose()
+    headings: dict[str, str] = kb.message("agent_headings")
+    unknown = _unknown_fields(kb, today or dt.date.today())
+    asks = [
+        UnknownFieldAsk(
+            topic=slug,
+            topic_label=_label(topics, slug),
+            field=field_name,
+            field_label=headings.get(field_name, field_name),
+            count=count,
+            link=f"{console_url.rstrip('/')}/console/topic/{slug}#field-{field_name}",
+        )
+        for (slug, field_name), count in tally.asks.items()
+        if (slug, field_name) in unknown
+    ]
+    asks.sort(key=lambda ask: (-ask.count, ask.topic, ask.field))
+    topic_counts = [
+        TopicCount(slug, _label(topics, slug), count, len(tally.senders_per_topic[slug]))
+        for slug, count in tally.messages_per_topic.items()
+    ]
+    topic_counts.sort(key=lambda item: (-item.messages, item.topic))
+    feedback: _Feedbacks = ([], [])
+    feedback_available = False
+    # No feedback database yet (no rating given): the report says so.
+    with contextlib.suppress(ReportError):
+        if feedback_url is not None:
+            feedback, feedback_available = _feedback(feedback_url, period, topics), True
+    days = range(len(period.days))
+    return ReportData(
+        period=period,
+        messages_per_day=[tally.messages_per_day[day] for day in days],
+        conversations_per_day=[len(tally.senders_per_day.get(day, ())) for day in days],
+        messages=sum(tally.messages_per_day.values()),
+        conversations=len(tally.senders),
+        topics=topic_counts,
+        not_understood=tally.messages_per_topic[NOT_UNDERSTOOD],
+        out_of_scope=tally.messages_per_topic[OUT_OF_SCOPE],
+        unanswered=group_questions(tally.unanswered, kb.stop_words()),
+        unknown_fields=asks,
+        feedback=feedback[0],
+        comments=feedback[1],
+        feedback_available=feedback_available,
+    )
