@@ -26,6 +26,8 @@ class WebSettings:
     allowed_origins: frozenset[str]
     agents_file: Path
     feedback_database_url: str
+    # Console sessions, shared by every web front; in memory unless load_web_settings() sets it.
+    sessions_database_url: str = "sqlite://"
     # Longer messages are refused politely: the assistant answers short questions.
     max_message_chars: int = 500
     max_comment_chars: int = 1000
@@ -71,5 +73,6 @@ def load_web_settings(
         allowed_origins=origins or own_origins(host, port),
         agents_file=Path(os.environ.get("AGGLO_AGENTS_FILE", var_dir / "agents.yml")),
         feedback_database_url=os.environ.get("FEEDBACK_DATABASE_URL", f"sqlite:///{var_dir / 'feedback.sqlite3'}"),
+        sessions_database_url=os.environ.get("SESSIONS_DATABASE_URL", f"sqlite:///{var_dir / 'sessions.sqlite3'}"),
         secure_cookies=os.environ.get("AGGLO_SECURE_COOKIES", "") in ("1", "true", "yes"),
     )
