@@ -58,8 +58,8 @@ shell: install train ## Chat with the assistant in the terminal
 	$(PY) -m bot serve --shell
 
 lint: $(INSTALLED) ## ruff and mypy
-	$(PY) -m ruff check bot actions channels components tests bench
-	$(PY) -m ruff format --check bot actions channels components tests bench
+	$(PY) -m ruff check bot actions channels components tests bench migrations
+	$(PY) -m ruff format --check bot actions channels components tests bench migrations
 	$(PY) -m mypy
 
 unit: install ## pytest only (offline, fast)

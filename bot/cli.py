@@ -1,5 +1,6 @@
 """Command line: ``python -m bot kb build|check|show``, ``python -m bot commune TEXT``,
-``python -m bot serve|web`` and ``python -m bot agents add|list|remove``.
+``python -m bot serve|web``, ``python -m bot agents add|list|remove`` and
+``python -m bot db upgrade|current``.
 
 Errors go to stderr with exit code 2.
 """
@@ -52,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     web.add_argument(
         "--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"), help="the Rasa server to talk to"
     )
+    db = commands.add_parser("db", help="database migrations (AGGLO_MIGRATION_DATABASE_URL, else DATABASE_URL)")
+    db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_upgrade = db_commands.add_parser("upgrade", help="apply the migrations up to REVISION (default: the latest)")
+    db_upgrade.add_argument("revision", nargs="?", default="head")
+    db_commands.add_parser("current", help="print the database's revision and the latest one")
     agents = commands.add_parser("agents", help="manage the console's agents (AGGLO_AGENTS_FILE, var/agents.yml)")
     agents_commands = agents.add_subparsers(dest="agents_command", required=True, parser_class=_Parser)
     add = agents_commands.add_parser("add", help="add an agent; the password is read twice from the terminal or stdin")
@@ -179,6 +185,16 @@ def _web(host: str, port: int, rasa_url: str) -> int:
     return 0
 
 
+def _db(command: str, revision: str) -> int:
+    from bot import db  # imported here: Alembic is only needed to migrate
+
+    url = db.migration_database_url()
+    if command == "upgrade":
+        db.upgrade(url, revision)
+    print(f"Database revision: {db.current_revision(url) or 'none'} (latest: {db.head_revision()})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -194,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(shell=args.shell)
         if args.command == "web":
             return _web(args.host, args.port, args.rasa_url)
+        if args.command == "db":
+            return _db(args.db_command, getattr(args, "revision", "head"))
         if args.command == "agents":
             return _agents(args.agents_command, getattr(args, "name", None), getattr(args, "replace", False))
         return _commune(args.text)
