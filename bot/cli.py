@@ -70,9 +70,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build() -> int:
+    from sqlalchemy.engine import make_url
+
     report = build(load_settings())
+    where = make_url(report.database_url).render_as_string(hide_password=True)
     print(
-        f"Knowledge base written to {report.database_url}: {report.topics} topics, {report.facts} facts, "
+        f"Knowledge base written to {where}: {report.topics} topics, {report.facts} facts, "
         f"{report.members} member communes ({report.communes} communes in all), {report.rules} commune rules."
     )
     return 0

@@ -1,0 +1,34 @@
+"""``python -m bot.prod run|stop|env``: the production profile (see bot/prod/run.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.prod.settings import ENV_FILE, create_env_file, load_prod_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.prod", description=__doc__)
+    parser.add_argument("command", choices=("run", "stop", "env"))
+    args = parser.parse_args(argv)
+    if args.command == "env" or (args.command == "run" and not ENV_FILE.exists()):
+        if ENV_FILE.exists():
+            print(f"{ENV_FILE} already exists.")
+        else:
+            create_env_file()
+            print(f"Created {ENV_FILE} from .env.example with new random secrets (readable by its owner only).")
+        if args.command == "env":
+            return 0
+    from bot.prod.run import run, stop  # imported here: only needed to run
+
+    try:
+        settings = load_prod_settings()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return run(settings) if args.command == "run" else stop(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
