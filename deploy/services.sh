@@ -14,6 +14,7 @@ PG_VERSION=15
 PG_BIN=/usr/lib/postgresql/$PG_VERSION/bin
 PACKAGES=(postgresql redis-server nginx supervisor)
 SERVICE_USER=${AGGLO_SERVICE_USER:-agglo}
+ROLES_SQL="$(dirname "$0")/roles.sql"
 
 die() { echo "error: $*" >&2; exit 1; }
 is_root() { [ "$(id -u)" = 0 ]; }
@@ -87,25 +88,7 @@ cmd_roles() {
   local psql=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$socket_dir" -p "$port" -d postgres)
   # Passwords go through psql variables (:'name' quotes them), never into the command line.
   as_service_user "${psql[@]}" -v db="$db" -v owner="$owner" -v app="$app" \
-    -v owner_password="$AGGLO_DB_OWNER_PASSWORD" -v app_password="$AGGLO_DB_APP_PASSWORD" <<'SQL'
-SELECT format('CREATE ROLE %I LOGIN', :'owner') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner') \gexec
-SELECT format('CREATE ROLE %I LOGIN', :'app') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app') \gexec
-ALTER ROLE :"owner" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'owner_password';
-ALTER ROLE :"app" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'app_password';
-SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
-REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app";
-\connect :"db"
--- PostgreSQL 15: the public schema belongs to the database owner; nobody else may create in it.
-ALTER SCHEMA public OWNER TO :"owner";
-REVOKE ALL ON SCHEMA public FROM PUBLIC;
-GRANT USAGE ON SCHEMA public TO :"app";
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"app";
-GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO :"app";
--- Tables the owner creates later (migrations, knowledge-base rebuilds) get the same grants.
-ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO :"app";
-ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO :"app";
-SQL
+    -v owner_password="$AGGLO_DB_OWNER_PASSWORD" -v app_password="$AGGLO_DB_APP_PASSWORD" -f - <"$ROLES_SQL"
   echo "Database $db: owner role $owner (migrations), application role $app (SELECT, INSERT, UPDATE, DELETE)"
 }
 

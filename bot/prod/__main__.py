@@ -1,4 +1,7 @@
-"""``python -m bot.prod run|stop|env``: the production profile (see bot/prod/run.py)."""
+"""``python -m bot.prod run|stop|env|compose-nginx``: the production profile (bot/prod/run.py).
+
+``compose-nginx`` rewrites deploy/compose/ (nginx's configuration for compose.yml) with the
+default limits; ``env`` creates ``.env`` with fresh secrets."""
 
 from __future__ import annotations
 
@@ -10,8 +13,16 @@ from bot.prod.settings import ENV_FILE, create_env_file, load_prod_settings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.prod", description=__doc__)
-    parser.add_argument("command", choices=("run", "stop", "env"))
+    parser.add_argument("command", choices=("run", "stop", "env", "compose-nginx"))
     args = parser.parse_args(argv)
+    if args.command == "compose-nginx":
+        from bot.prod.render import compose_files, compose_settings
+
+        for path, text in compose_files(compose_settings()).items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"Written: {path}")
+        return 0
     if args.command == "env" or (args.command == "run" and not ENV_FILE.exists()):
         if ENV_FILE.exists():
             print(f"{ENV_FILE} already exists.")

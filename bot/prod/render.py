@@ -243,16 +243,86 @@ def error_bodies() -> dict[str, str]:
     return {name: json.dumps(body, ensure_ascii=False) + "\n" for name, body in bodies.items()}
 
 
-def _upstream(name: str, ports: tuple[int, ...], host: str = "127.0.0.1") -> str:
+def _upstream(name: str, addresses: tuple[str, ...]) -> str:
     # Passive health checks: after 2 failures a server is left alone for 10 s, then retried.
-    servers = "\n".join(f"        server {host}:{port} max_fails=2 fail_timeout=10s;" for port in ports)
+    servers = "\n".join(f"        server {address} max_fails=2 fail_timeout=10s;" for address in addresses)
     return f"    upstream {name} {{\n{servers}\n        keepalive 16;\n    }}"
 
 
-def nginx_conf(settings: ProdSettings, ports: Ports, as_root: bool) -> str:
+@dataclass(frozen=True)
+class NginxLayout:
+    """Where nginx finds and writes things, and the servers behind it ("host:port")."""
+
+    public_listen: str
+    internal_listen: str
+    web: tuple[str, ...]
+    rasa: tuple[str, ...]
+    actions: tuple[str, ...]
+    static_dir: Path
+    errors_root: Path
+    temp_dir: Path
+    pid_file: Path
+    error_log: str
+    user_line: str = ""
+
+
+def local_layout(settings: ProdSettings, ports: Ports, as_root: bool) -> NginxLayout:
     var = settings.var_dir / "nginx"
+    return NginxLayout(
+        public_listen=f"{settings.public_host}:{ports.public}",
+        internal_listen=f"127.0.0.1:{ports.internal}",
+        web=tuple(f"127.0.0.1:{port}" for port in ports.web),
+        rasa=tuple(f"127.0.0.1:{port}" for port in ports.rasa),
+        actions=tuple(f"127.0.0.1:{port}" for port in ports.actions),
+        static_dir=STATIC_DIR,
+        errors_root=var,
+        temp_dir=var / "tmp",
+        pid_file=var / "nginx.pid",
+        error_log=f"{var / 'error.log'} warn",
+        user_line=f"user {settings.service_user};" if as_root and settings.public_port < 1024 else "",
+    )
+
+
+COMPOSE_DIR = PROJECT_ROOT / "deploy" / "compose"
+
+
+def compose_layout() -> NginxLayout:
+    """compose.yml: nginx in its own container, the servers found by their service names (every
+    replica of a service is one address of its name when nginx starts)."""
+    return NginxLayout(
+        public_listen="8080",
+        internal_listen="8081",
+        web=("web:8000",),
+        rasa=("rasa:5005",),
+        actions=("actions:5055",),
+        static_dir=Path("/srv/static"),
+        errors_root=Path("/srv/nginx"),
+        temp_dir=Path("/var/cache/nginx"),
+        pid_file=Path("/var/run/nginx.pid"),
+        error_log="/dev/stderr warn",
+        user_line="user nginx;",
+    )
+
+
+def compose_settings() -> ProdSettings:
+    """The default limits, whatever this machine's .env says (the file is committed)."""
+    from bot.prod.settings import load_prod_settings
+
+    placeholders = {"AGGLO_DB_OWNER_PASSWORD": "-", "AGGLO_DB_APP_PASSWORD": "-", "AGGLO_REDIS_PASSWORD": "-"}
+    return load_prod_settings(placeholders, env_file=None)
+
+
+def compose_files(settings: ProdSettings) -> dict[Path, str]:
+    """deploy/compose/nginx.conf and the error bodies, as committed (a test keeps them current)."""
+    files = {COMPOSE_DIR / "nginx.conf": nginx_conf(settings, compose_layout())}
+    files |= {COMPOSE_DIR / "errors" / f"{name}.json": body for name, body in error_bodies().items()}
+    return files
+
+
+def nginx_conf(settings: ProdSettings, layout: NginxLayout) -> str:
     exempt = "\n".join(f"        {entry} 1;" for entry in settings.rate_limit_exempt)
-    user_line = f"user {settings.service_user};" if as_root and settings.public_port < 1024 else ""
+    user_line = layout.user_line
+    static_dir = layout.static_dir
     proxy = """
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -262,8 +332,8 @@ def nginx_conf(settings: ProdSettings, ports: Ports, as_root: bool) -> str:
 {user_line}
 daemon off;
 worker_processes auto;
-pid {var / "nginx.pid"};
-error_log {var / "error.log"} warn;
+pid {layout.pid_file};
+error_log {layout.error_log};
 
 events {{
     worker_connections 2048;
@@ -276,11 +346,11 @@ http {{
     sendfile on;
     # No access log: it would keep residents' IP addresses.
     access_log off;
-    client_body_temp_path {var / "tmp" / "body"};
-    proxy_temp_path {var / "tmp" / "proxy"};
-    fastcgi_temp_path {var / "tmp" / "fastcgi"};
-    uwsgi_temp_path {var / "tmp" / "uwsgi"};
-    scgi_temp_path {var / "tmp" / "scgi"};
+    client_body_temp_path {layout.temp_dir / "body"};
+    proxy_temp_path {layout.temp_dir / "proxy"};
+    fastcgi_temp_path {layout.temp_dir / "fastcgi"};
+    uwsgi_temp_path {layout.temp_dir / "uwsgi"};
+    scgi_temp_path {layout.temp_dir / "scgi"};
 
     # Per-address rate limit on the chat endpoints; addresses listed in AGGLO_RATE_LIMIT_EXEMPT
     # get an empty key, which nginx does not count.
@@ -297,13 +367,13 @@ http {{
     limit_req_status 429;
     limit_req_log_level warn;
 
-{_upstream("web", ports.web)}
-{_upstream("rasa", ports.rasa)}
-{_upstream("actions", ports.actions)}
+{_upstream("web", layout.web)}
+{_upstream("rasa", layout.rasa)}
+{_upstream("actions", layout.actions)}
 
     # Public side: the widget, the demo page, the console, the chat API. Nothing else.
     server {{
-        listen {settings.public_host}:{ports.public};
+        listen {layout.public_listen};
         client_max_body_size {settings.max_body};
         proxy_connect_timeout 2s;
         proxy_read_timeout 95s;
@@ -314,25 +384,25 @@ http {{
         error_page 413 /_errors/body_too_large.json;
         location /_errors/ {{
             internal;
-            root {var};
+            root {layout.errors_root};
             default_type application/json;
             charset utf-8;
         }}
 
         location = /widget.js {{
-            alias {STATIC_DIR / "widget.js"};
+            alias {static_dir / "widget.js"};
             default_type "text/javascript; charset=utf-8";
             add_header Cache-Control no-cache;
             add_header X-Content-Type-Options nosniff;
         }}
         location = /widget.css {{
-            alias {STATIC_DIR / "widget.css"};
+            alias {static_dir / "widget.css"};
             default_type "text/css; charset=utf-8";
             add_header Cache-Control no-cache;
             add_header X-Content-Type-Options nosniff;
         }}
         location /static/ {{
-            alias {STATIC_DIR}/;
+            alias {static_dir}/;
             add_header X-Content-Type-Options nosniff;
         }}
         location ~ ^/api/(chat|feedback)$ {{
@@ -356,7 +426,7 @@ http {{
     # Internal side, loopback only: the web fronts reach Rasa and Rasa reaches the action
     # servers through here, so that each goes to a live instance.
     server {{
-        listen 127.0.0.1:{ports.internal};
+        listen {layout.internal_listen};
         client_max_body_size 1m;
         proxy_connect_timeout 1s;
         location /webhooks/rest/ {{
@@ -386,7 +456,7 @@ def write_configuration(settings: ProdSettings, ports: Ports, as_root: bool, pyt
     redis = var / "redis" / "redis.conf"
     redis.touch(mode=0o600)
     redis.write_text(redis_conf(settings, ports))
-    (var / "nginx" / "nginx.conf").write_text(nginx_conf(settings, ports, as_root))
+    (var / "nginx" / "nginx.conf").write_text(nginx_conf(settings, local_layout(settings, ports, as_root)))
     for name, body in error_bodies().items():
         (var / "nginx" / "_errors" / f"{name}.json").write_text(body, encoding="utf-8")
     conf = var / "supervisord.conf"

@@ -112,9 +112,10 @@ def default_service_user() -> str:
     return getpass.getuser()
 
 
-def load_prod_settings(env: Mapping[str, str] | None = None) -> ProdSettings:
+def load_prod_settings(env: Mapping[str, str] | None = None, env_file: Path | None = ENV_FILE) -> ProdSettings:
     """The environment wins over ``.env``; missing secrets are an error, not a default."""
-    values = {**read_env_file(ENV_FILE), **(env if env is not None else os.environ)}
+    from_file = read_env_file(env_file) if env_file is not None else {}
+    values = {**from_file, **(env if env is not None else os.environ)}
     missing = [name for name in GENERATED_SECRETS[:3] if not values.get(name)]
     if missing:
         raise ValueError(f"set {', '.join(missing)} in the environment or in .env (see .env.example)")
