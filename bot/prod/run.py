@@ -39,6 +39,17 @@ def log(message: str) -> None:
     print(f"[run-prod] {message}", flush=True)
 
 
+def launch_supervisord(conf: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """supervisord in the foreground, as our child, told by the kernel to stop (SIGTERM) when
+    we die, however we die."""
+    return subprocess.Popen(
+        ["setpriv", "--pdeathsig", "TERM", "--", binary("supervisord"), "-n", "-c", str(conf)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def choose_ports(settings: ProdSettings) -> Ports:
     def pick(configured: int) -> int:
         return configured or free_port()
@@ -153,12 +164,7 @@ class ProdStack:
     def start(self, timeout: float = 300) -> None:
         self.prepare()
         log(f"supervisord -c {self.conf}")
-        self.supervisord = subprocess.Popen(
-            ["setpriv", "--pdeathsig", "TERM", "--", binary("supervisord"), "-n", "-c", str(self.conf)],
-            env=self._supervisor_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
+        self.supervisord = launch_supervisord(self.conf, self._supervisor_env())
         try:
             self._wait(lambda: self._pg_ready(), 60, "PostgreSQL")
             env = {
