@@ -258,9 +258,11 @@ def error_bodies() -> dict[str, str]:
 
 
 def _upstream(name: str, addresses: tuple[str, ...]) -> str:
+    # least_conn: a request goes to the instance with the fewest in progress, not the next in
+    # turn, so one slowed-down process (two cores, shared) does not queue a share of the load.
     # Passive health checks: after 2 failures a server is left alone for 10 s, then retried.
     servers = "\n".join(f"        server {address} max_fails=2 fail_timeout=10s;" for address in addresses)
-    return f"    upstream {name} {{\n{servers}\n        keepalive 16;\n    }}"
+    return f"    upstream {name} {{\n        least_conn;\n{servers}\n        keepalive 16;\n    }}"
 
 
 @dataclass(frozen=True)
