@@ -124,20 +124,26 @@ def check_trackers(
         for start in range(0, len(senders), 500):
             for sender_id, data in connection.execute(query, {"ids": senders[start : start + 500]}):
                 stored[sender_id].append(str(json.loads(data).get("text", "")))
+    return compare_turns(sent, stored)
+
+
+def compare_turns(sent: dict[str, list[dict[str, Any]]], stored: dict[str, list[str]]) -> dict[str, Any]:
+    """``sent``: each sender's requests in the order sent; ``stored``: its stored user texts."""
     lost = reordered = extra = answered = 0
     problems: list[str] = []
     for sender, entries in sent.items():
+        kept = stored.get(sender, [])
         answered_texts = [entry["message"].strip() for entry in entries if entry["status"] == 200]
         all_texts = [entry["message"].strip() for entry in entries]
         answered += len(answered_texts)
-        missing = [text for text in answered_texts if text not in stored[sender]]
+        missing = [text for text in answered_texts if text not in kept]
         lost += len(missing)
-        if not missing and not _is_subsequence(answered_texts, stored[sender]):
+        if not missing and not _is_subsequence(answered_texts, kept):
             reordered += 1
-        unexpected = [text for text in stored[sender] if text not in all_texts]
-        extra += len(unexpected)
-        if missing or unexpected or len(stored[sender]) > len(all_texts):
-            problems.append(f"{sender}: sent {all_texts}, stored {stored[sender]}")
+        unexpected = [text for text in kept if text not in all_texts]
+        extra += max(len(unexpected), len(kept) - len(all_texts))
+        if missing or unexpected or len(kept) > len(all_texts):
+            problems.append(f"{sender}: sent {all_texts}, stored {kept}")
     return {
         "conversations": len(sent),
         "answered_turns": answered,

@@ -391,6 +391,7 @@ http {{
     server {{
         listen {layout.public_listen};
         client_max_body_size {settings.max_body};
+        client_body_buffer_size {settings.max_body};
         proxy_connect_timeout 2s;
         proxy_read_timeout 95s;
         # Another web front when one is down (before the request was sent: never twice).
@@ -443,7 +444,12 @@ http {{
     # servers through here, so that each goes to a live instance.
     server {{
         listen {layout.internal_listen};
+        # Rasa sends the whole conversation to the action server: kept in memory, streamed
+        # through, never written to a temporary file.
         client_max_body_size 1m;
+        client_body_buffer_size 1m;
+        proxy_request_buffering off;
+        proxy_buffering off;
         proxy_connect_timeout 1s;
         location /webhooks/rest/ {{
             proxy_read_timeout 90s;
