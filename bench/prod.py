@@ -113,7 +113,8 @@ def check_trackers(
     engine: sa.engine.Engine, records: list[dict[str, Any]], sender_prefix: str = "web-"
 ) -> dict[str, Any]:
     """Every turn a resident got an answer to is stored, once, in the order it was sent; nothing
-    is stored that was not sent. Turns that failed (5xx, no answer) may or may not be stored."""
+    is stored that was not sent. Turns that failed (an apology, an empty reply, a 5xx, no answer)
+    may or may not be stored."""
     sent: dict[str, list[dict[str, Any]]] = {}
     for entry in sorted(records, key=lambda item: item["sent_at"]):
         sent.setdefault(sender_prefix + entry["sender"], []).append(entry)
@@ -133,7 +134,7 @@ def compare_turns(sent: dict[str, list[dict[str, Any]]], stored: dict[str, list[
     problems: list[str] = []
     for sender, entries in sent.items():
         kept = stored.get(sender, [])
-        answered_texts = [entry["message"].strip() for entry in entries if entry["status"] == 200]
+        answered_texts = [entry["message"].strip() for entry in entries if seen_by_resident(entry) == "answered"]
         all_texts = [entry["message"].strip() for entry in entries]
         answered += len(answered_texts)
         missing = [text for text in answered_texts if text not in kept]
@@ -243,10 +244,13 @@ def fill_events(owner_url: str, conversations: int, per_conversation: int = 20) 
 
 # Faults -------------------------------------------------------------------------------------
 def seen_by_resident(entry: dict[str, Any]) -> str:
-    """answered, apology_200 (the assistant's apology), apology_503 (nginx's), rate_limited_429, other.
+    """answered, silence_200 (an empty reply), apology_200 (the assistant's apology), apology_503
+    (nginx's), rate_limited_429, other.
 
     The recorded body may be cut short (long agent fiches): it is matched as text."""
     status, body = entry["status"], entry["body"]
+    if status == 200 and body.replace(" ", "") == "[]":
+        return "silence_200"
     if status == 200 and body.startswith("["):
         return "apology_200" if APOLOGY in body or json.dumps(APOLOGY)[1:-1] in body else "answered"
     if status == 503 and '"unavailable"' in body:
@@ -258,7 +262,7 @@ def seen_by_resident(entry: dict[str, Any]) -> str:
 
 def classify(records: list[dict[str, Any]]) -> dict[str, Any]:
     """What the residents saw, request by request (warm-up included: they are residents too)."""
-    seen = {"answered": 0, "apology_200": 0, "apology_503": 0, "rate_limited_429": 0, "other": 0}
+    seen = {"answered": 0, "silence_200": 0, "apology_200": 0, "apology_503": 0, "rate_limited_429": 0, "other": 0}
     others: dict[str, int] = {}
     failures: list[float] = []
     for entry in records:
@@ -449,14 +453,15 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             "## Faults",
             "",
-            "| fault | requests | answered | apology (200) | apology (503) | other | failures over (s) | recovered "
-            "| stored turns lost / reordered |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| fault | requests | answered | empty reply | apology (200) | apology (503) | other | failures over (s) "
+            "| recovered | answered turns not stored / reordered |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, fault in faults.items():
             seen = fault["residents_saw"]
             lines.append(
-                f"| {name}: {fault['fault']} | {fault['requests']} | {seen['answered']} | {seen['apology_200']} "
+                f"| {name}: {fault['fault']} | {fault['requests']} | {seen['answered']} | {seen['silence_200']} "
+                f"| {seen['apology_200']} "
                 f"| {seen['apology_503']} | {seen['other']} {seen['other_statuses'] or ''} | "
                 f"{fault['failures_window_s']} | {'yes' if fault['recovered_by_itself'] else '**no**'} | "
                 f"{fault['stored']['lost_turns']} / {fault['stored']['reordered_conversations']} |"
