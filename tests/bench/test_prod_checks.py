@@ -7,7 +7,6 @@ from typing import Any
 
 from bench.prod import APOLOGY, compare_turns, seen_by_resident
 
-
 ANSWER = json.dumps([{"text": "Une réponse."}])
 
 
