@@ -375,6 +375,9 @@ def evaluate(report: dict[str, Any]) -> list[dict[str, Any]]:
             fault["stored"]["lost_turns"],
             fault["stored"]["ok"] and fault["recovered_by_itself"],
         )
+        seen = fault["residents_saw"]
+        silent = seen.get("silence_200", 0) + seen["other"]
+        check(f"fault {name}: every failed turn got an apology (no empty reply, no bare error)", silent, silent == 0)
     return targets
 
 
@@ -513,6 +516,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip", default="", help="comma-separated: load, growth, faults")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--report-only", action="store_true", help="rewrite prod.md from prod.json, run nothing")
     args = parser.parse_args(argv)
     if args.quick:
         args.levels, args.duration, args.growth_conversations = "5,10", 5.0, 1000
@@ -524,6 +528,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report_only:
+        report = json.loads((args.output / "prod.json").read_text())
+        report["targets"] = evaluate(report)
+        (args.output / "prod.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        (args.output / "prod.md").write_text(markdown(report))
+        return 0
     TMP_DIR.mkdir(parents=True, exist_ok=True)
     if not DEFAULT_MODEL.exists():
         print(f"error: no trained model at {DEFAULT_MODEL}: run `make train`", file=sys.stderr)
