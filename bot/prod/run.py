@@ -4,10 +4,11 @@
 ``python -m bot.prod stop`` stops a running one from another terminal. ``bench/prod.py``
 (``make test-prod``) starts the same stack with :class:`ProdStack`.
 
-Lifetime: supervisord is this process's child, started through ``setpriv --pdeathsig``, so the
-kernel sends it SIGTERM if this process dies, even by ``kill -9``; supervisord then stops every
-server. Each server is itself started through ``setpriv --pdeathsig``, so a supervisord killed
-with ``kill -9`` takes them along too. Nothing outlives the command.
+Lifetime: this process asks for SIGTERM when its parent (make) dies. supervisord is its child,
+started through ``setpriv --pdeathsig``, so the kernel sends it SIGTERM if this process dies,
+even by ``kill -9``; supervisord then stops every server. Each server is itself started through
+``setpriv --pdeathsig``, so a supervisord killed with ``kill -9`` takes them along too. Nothing
+outlives the command.
 """
 
 from __future__ import annotations
@@ -263,6 +264,18 @@ class ProdStack:
         )
 
 
+def die_with_parent() -> None:
+    """Ask the kernel for SIGTERM when our parent (make, a shell) dies, even by kill -9: then
+    we stop the stack as on Ctrl-C."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() == 1:  # the parent died before we asked
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def run(settings: ProdSettings) -> int:
     stack = ProdStack(settings)
 
@@ -271,6 +284,7 @@ def run(settings: ProdSettings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    die_with_parent()
     started = time.monotonic()
     try:
         log("starting PostgreSQL, Redis, then the servers behind nginx (about a minute)")
