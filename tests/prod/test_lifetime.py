@@ -79,3 +79,23 @@ def test_kill_9_of_supervisord_stops_every_server(tmp_path: Path) -> None:
     os.kill(supervisord, signal.SIGKILL)
     assert _wait(lambda: not any(_listening(port) for port in ports), 15), "a server outlived supervisord"
     starter.wait(timeout=10)
+
+
+def test_the_runner_gets_sigterm_when_make_dies(tmp_path: Path) -> None:
+    """`make run-prod` → python -m bot.prod run: a kill -9 of make reaches the runner."""
+    marker = tmp_path / "terminated"
+    child = (
+        "import signal, sys, time\n"
+        "from bot.prod.run import die_with_parent\n"
+        f"signal.signal(signal.SIGTERM, lambda *_: (open({str(marker)!r}, 'w').close(), sys.exit(0)))\n"
+        "die_with_parent()\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"],
+        cwd=Path(__file__).parents[2],
+    )
+    time.sleep(3)  # the child has asked for its signal
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    assert _wait(marker.exists, 15), "the runner outlived its parent"
