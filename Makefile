@@ -18,7 +18,7 @@ KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py) bot/le
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install kb kb-stale report train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed bench-report browser purge fuzz
+.PHONY: help install kb kb-stale report train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed bench-report browser purge fuzz run-prod stop-prod test-prod services
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,12 +60,27 @@ $(MODEL_STAMP): $(INSTALLED) $(TRAINING_INPUTS)
 run: install train ## Start the assistant (Rasa REST on :5005, actions, web front on :8000: demo page + console)
 	$(PY) -m bot serve
 
+services: ## Install Debian's PostgreSQL 15, Redis, nginx, supervisor and docker-compose (as root), else say how
+	deploy/services.sh install
+	@command -v docker-compose >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose; } || \
+	  echo "warning: docker-compose is missing: compose.yml will not be validated (apt-get install -y docker-compose)." >&2
+
+run-prod: install train services ## Production profile: PostgreSQL, Redis, 2 Rasa + 2 action servers + 2 web fronts behind nginx (:8080), under supervisord
+	$(PY) -m bot.prod run
+
+stop-prod: ## Stop a `make run-prod` started from another terminal
+	$(PY) -m bot.prod stop
+
+test-prod: install train services ## Production profile under load (50, 200), growth (1M events) and faults; writes bench/results/prod.md (~12 min)
+	$(PY) -m pytest -m prod tests/prod
+	$(PY) -m bench.prod $(ARGS)
+
 shell: install train ## Chat with the assistant in the terminal
 	$(PY) -m bot serve --shell
 
 lint: $(INSTALLED) ## ruff and mypy
-	$(PY) -m ruff check bot actions channels components tests bench
-	$(PY) -m ruff format --check bot actions channels components tests bench
+	$(PY) -m ruff check bot actions channels components tests bench migrations
+	$(PY) -m ruff format --check bot actions channels components tests bench migrations
 	$(PY) -m mypy
 
 unit: install ## pytest only (offline, fast)

@@ -65,6 +65,10 @@ class LoadResult:
     elapsed_s: float = 0.0
     warmup_messages: int = 0
     error_samples: list[str] = field(default_factory=list)
+    # HTTP status of every measured request (0: no answer at all), and, with ``record``, one
+    # entry per request, warm-up included: what each simulated resident sent and got back.
+    statuses: dict[int, int] = field(default_factory=dict)
+    record: list[dict[str, Any]] | None = None
 
     @property
     def messages(self) -> int:
@@ -91,6 +95,7 @@ class LoadResult:
             "mean_ms": round(sum(lat) / len(lat), 1) if lat else None,
             "max_ms": round(max(lat), 1) if lat else None,
             "error_samples": self.error_samples[:5],
+            "statuses": {str(status): count for status, count in sorted(self.statuses.items())},
         }
 
 
@@ -129,13 +134,34 @@ class _Budget:
         return True
 
 
+def _remember(
+    result: LoadResult, sender: str, text: str, status: int, body: bytes, started: float, measured: bool
+) -> None:
+    if measured:
+        result.statuses[status] = result.statuses.get(status, 0) + 1
+    if result.record is not None:
+        result.record.append(
+            {
+                "sender": sender,
+                "message": text,
+                "status": status,
+                "body": body[:4000].decode("utf-8", "replace"),
+                "sent_at": started,
+                "answered_at": time.perf_counter(),
+                "measured": measured,
+            }
+        )
+
+
 async def _send(
     session: aiohttp.ClientSession, url: str, sender: str, text: str, result: LoadResult, measured: bool
 ) -> float | None:
     """POST one message; the latency in ms, or None on error (counted in ``result``)."""
     started = time.perf_counter()
+    status, body = 0, b""
     try:
         async with session.post(url, json={"sender": sender, "message": text}) as response:
+            status = response.status
             body = await response.read()
             latency = (time.perf_counter() - started) * 1000
             if response.status != 200:
@@ -144,11 +170,13 @@ async def _send(
             if not isinstance(replies, list):
                 raise RuntimeError(f"unexpected reply: {body[:120]!r}")
     except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as error:
+        _remember(result, sender, text, status, body, started, measured)
         if measured:
             result.errors += 1
             if len(result.error_samples) < 5:
                 result.error_samples.append(f"{type(error).__name__}: {error}"[:200])
         return None
+    _remember(result, sender, text, status, body, started, measured)
     if measured and not replies:
         result.empty_replies += 1
     return latency
@@ -166,6 +194,7 @@ async def run_load(
     timeout: float = 60.0,
     path: str = WEBHOOK_PATH,
     keep_alive: bool = False,
+    record: bool = False,
 ) -> LoadResult:
     """Drive ``conversations`` residents against ``base_url`` until ``duration`` seconds have
     passed or ``max_messages`` measured messages were sent, whichever comes first.
@@ -184,7 +213,7 @@ async def run_load(
     url = base_url.rstrip("/") + path
     run_id = uuid.uuid4().hex[:8]
     residents = [_Resident(index, scripts, run_id, seed) for index in range(conversations)]
-    result = LoadResult(conversations=conversations)
+    result = LoadResult(conversations=conversations, record=[] if record else None)
     connector = aiohttp.TCPConnector(limit=0, force_close=not keep_alive)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
@@ -232,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a request counts as failed")
     parser.add_argument("--messages", type=Path, default=MESSAGES_FILE)
     parser.add_argument("--keep-alive", action="store_true", help="reuse connections between messages")
+    parser.add_argument("--path", default=WEBHOOK_PATH, help="the chat endpoint (the web front's is /api/chat)")
+    parser.add_argument("--record", type=Path, default=None, help="write every request and its answer here (JSON)")
     args = parser.parse_args(argv)
     cpu_before = _cpu_seconds()
     result = asyncio.run(
@@ -245,8 +276,12 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             timeout=args.timeout,
             keep_alive=args.keep_alive,
+            path=args.path,
+            record=args.record is not None,
         )
     )
+    if args.record is not None and result.record is not None:
+        args.record.write_text(json.dumps(result.record, ensure_ascii=False))
     summary = result.summary()
     summary["client_cpu_s"] = round(_cpu_seconds() - cpu_before, 2)
     json.dump(summary, sys.stdout)

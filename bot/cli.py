@@ -1,6 +1,6 @@
 """Command line: ``python -m bot kb build|check|show``, ``python -m bot commune TEXT``,
-``python -m bot serve|web``, ``python -m bot report``, ``python -m bot agents add|list|remove`` and
-``python -m bot purge [--older-than DAYS]``.
+``python -m bot serve|web``, ``python -m bot report``, ``python -m bot agents add|list|remove``,
+``python -m bot purge [--older-than DAYS]`` and ``python -m bot db upgrade|current``.
 
 Errors go to stderr with exit code 2.
 """
@@ -107,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the console's address, for the links (default $AGGLO_CONSOLE_URL or http://127.0.0.1:8000)",
     )
     report.add_argument("--plots-dir", help="also write each plot as a PNG file in this directory")
+    db = commands.add_parser("db", help="database migrations (AGGLO_MIGRATION_DATABASE_URL, else DATABASE_URL)")
+    db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_upgrade = db_commands.add_parser("upgrade", help="apply the migrations up to REVISION (default: the latest)")
+    db_upgrade.add_argument("revision", nargs="?", default="head")
+    db_commands.add_parser("current", help="print the database's revision and the latest one")
     agents = commands.add_parser("agents", help="manage the console's agents (AGGLO_AGENTS_FILE, var/agents.yml)")
     agents_commands = agents.add_subparsers(dest="agents_command", required=True, parser_class=_Parser)
     add = agents_commands.add_parser("add", help="add an agent; the password is read twice from the terminal or stdin")
@@ -194,9 +199,12 @@ def _purge(older_than: int | None, batch_size: int) -> int:
 
 
 def _build() -> int:
+    from sqlalchemy.engine import make_url
+
     report = build(load_settings())
+    where = make_url(report.database_url).render_as_string(hide_password=True)
     print(
-        f"Knowledge base written to {report.database_url}: {report.topics} topics, {report.facts} facts, "
+        f"Knowledge base written to {where}: {report.topics} topics, {report.facts} facts, "
         f"{report.members} member communes ({report.communes} communes in all), {report.rules} commune rules."
     )
     return 0
@@ -369,6 +377,16 @@ def _web(host: str, port: int, rasa_url: str) -> int:
     return 0
 
 
+def _db(command: str, revision: str) -> int:
+    from bot import db  # imported here: Alembic is only needed to migrate
+
+    url = db.migration_database_url()
+    if command == "upgrade":
+        db.upgrade(url, revision)
+    print(f"Database revision: {db.current_revision(url) or 'none'} (latest: {db.head_revision()})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -390,6 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _purge(args.older_than, args.batch_size)
         if args.command == "report":
             return _report(args)
+        if args.command == "db":
+            return _db(args.db_command, getattr(args, "revision", "head"))
         if args.command == "agents":
             return _agents(
                 args.agents_command,

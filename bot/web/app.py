@@ -151,7 +151,7 @@ def create_app(
     app[SETTINGS] = settings
     app[SERVICES] = services
     app[TEMPLATES] = make_environment()
-    app[SESSIONS] = SessionStore(settings.session_seconds)
+    app[SESSIONS] = SessionStore(settings.session_seconds, settings.sessions_database_url)
     app[AGENTS] = agents or AgentStore(settings.agents_file)
     app[FEEDBACK] = feedback_store or FeedbackStore(settings.feedback_database_url)
     app.cleanup_ctx.append(_http_client)

@@ -1,16 +1,51 @@
-"""Agents' console sessions: random tokens kept in memory, with an expiry.
+"""Agents' console sessions, in a database shared by every web front (``SESSIONS_DATABASE_URL``).
 
-A restart logs every agent out, which is acceptable for a front desk and keeps no session
-data on disk.
+A session survives a restart of the web front and is seen by all of them behind nginx. Only a
+SHA-256 hash of the session token is stored: reading the table does not give a usable cookie.
+Expiry is wall-clock time (epoch seconds), the same for every process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Column, Float, String, create_engine, delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, Session, registry
+from sqlalchemy.orm.decl_api import DeclarativeMeta
+from sqlalchemy.pool import StaticPool
+
+# One in-memory database for the whole process (tests that build WebSettings by hand).
+IN_MEMORY_URL = "sqlite://"
+
+sessions_registry = registry()
+
+
+class SessionsBase(metaclass=DeclarativeMeta):  # type: ignore[metaclass]  # SQLAlchemy 1.4 ships no types
+    """Declarative base of the sessions table (never dropped by a knowledge-base build)."""
+
+    __abstract__ = True
+    registry = sessions_registry
+    metadata = sessions_registry.metadata
+    __init__ = sessions_registry.constructor
+
+
+class AgentSessionRow(SessionsBase):
+    """One console session; the token itself is never stored."""
+
+    __tablename__ = "agent_sessions"
+
+    token_hash: Mapped[str] = Column(String(64), primary_key=True)
+    agent: Mapped[str] = Column(String(80), nullable=False, index=True)
+    csrf_token: Mapped[str] = Column(String(64), nullable=False)
+    expires_at: Mapped[float] = Column(Float, nullable=False, index=True)
 
 
 @dataclass(frozen=True)
@@ -22,43 +57,77 @@ class AgentSession:
     expires_at: float
 
 
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class SessionStore:
-    def __init__(self, lifetime_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    """Create, find and end sessions; the table is created on first use if it is missing
+    (production creates it with a migration, and its application role cannot create tables)."""
+
+    def __init__(
+        self, lifetime_seconds: float, database_url: str = IN_MEMORY_URL, clock: Callable[[], float] = time.time
+    ) -> None:
         self.lifetime_seconds = lifetime_seconds
+        self.database_url = database_url
         self._clock = clock
-        self._sessions: dict[str, AgentSession] = {}
-        self._lock = threading.Lock()
+        self._ready = False
+        self._schema_lock = threading.Lock()
+
+    @cached_property
+    def _engine(self) -> Engine:
+        if self.database_url == IN_MEMORY_URL:
+            return create_engine(
+                IN_MEMORY_URL, future=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            Path(self.database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+        # pre_ping: a restarted database server costs one reconnection, not a failed login.
+        return create_engine(self.database_url, future=True, pool_pre_ping=True)
+
+    def _session(self) -> Session:
+        with self._schema_lock:
+            if not self._ready:
+                SessionsBase.metadata.create_all(self._engine)
+                self._ready = True
+        return Session(self._engine)
 
     def create(self, agent: str) -> AgentSession:
+        now = self._clock()
         session = AgentSession(
             token=secrets.token_urlsafe(32),
             agent=agent,
             csrf_token=secrets.token_urlsafe(32),
-            expires_at=self._clock() + self.lifetime_seconds,
+            expires_at=now + self.lifetime_seconds,
         )
-        with self._lock:
-            self._forget_expired()
-            self._sessions[session.token] = session
+        with self._session() as db, db.begin():
+            db.execute(delete(AgentSessionRow).where(AgentSessionRow.expires_at <= now))
+            db.add(
+                AgentSessionRow(
+                    token_hash=token_hash(session.token),
+                    agent=agent,
+                    csrf_token=session.csrf_token,
+                    expires_at=session.expires_at,
+                )
+            )
         return session
 
     def get(self, token: str | None) -> AgentSession | None:
         if not token:
             return None
-        with self._lock:
-            session = self._sessions.get(token)
-            if session is not None and session.expires_at <= self._clock():
-                del self._sessions[token]
+        with self._session() as db, db.begin():
+            row = db.execute(select(AgentSessionRow).where(AgentSessionRow.token_hash == token_hash(token))).scalar()
+            if row is None:
                 return None
-            return session
+            if row.expires_at <= self._clock():
+                db.delete(row)
+                return None
+            return AgentSession(token=token, agent=row.agent, csrf_token=row.csrf_token, expires_at=row.expires_at)
 
     def drop(self, token: str) -> None:
-        with self._lock:
-            self._sessions.pop(token, None)
-
-    def _forget_expired(self) -> None:
-        now = self._clock()
-        for token in [token for token, session in self._sessions.items() if session.expires_at <= now]:
-            del self._sessions[token]
+        with self._session() as db, db.begin():
+            db.execute(delete(AgentSessionRow).where(AgentSessionRow.token_hash == token_hash(token)))
 
 
 def same_token(given: str | None, expected: str) -> bool:

@@ -29,6 +29,8 @@ class WebSettings:
     allowed_origins: frozenset[str]
     agents_file: Path
     feedback_database_url: str
+    # Console sessions, shared by every web front; in memory unless load_web_settings() sets it.
+    sessions_database_url: str = "sqlite://"
     # Longer messages are refused politely: the assistant answers short questions.
     max_message_chars: int = 500
     max_comment_chars: int = 1000
@@ -83,6 +85,7 @@ def load_web_settings(
         allowed_origins=origins or own_origins(host, port),
         agents_file=Path(os.environ.get("AGGLO_AGENTS_FILE", var_dir / "agents.yml")),
         feedback_database_url=os.environ.get("FEEDBACK_DATABASE_URL", f"sqlite:///{var_dir / 'feedback.sqlite3'}"),
+        sessions_database_url=os.environ.get("SESSIONS_DATABASE_URL", f"sqlite:///{var_dir / 'sessions.sqlite3'}"),
         secure_cookies=_flag("AGGLO_SECURE_COOKIES"),
         content_editor=_flag("AGGLO_CONTENT_EDITOR"),
         channel_secret=channel_secret,

@@ -79,6 +79,7 @@ def web_settings(tmp_path: Path, agents_file: Path, fake_rasa: FakeRasa) -> WebS
         allowed_origins=frozenset({ALLOWED_ORIGIN}),
         agents_file=agents_file,
         feedback_database_url=f"sqlite:///{tmp_path / 'feedback.sqlite3'}",
+        sessions_database_url=f"sqlite:///{tmp_path / 'sessions.sqlite3'}",
         rasa_timeout_seconds=5,
     )
 
