@@ -19,6 +19,7 @@ server has started (the model loaded), the memory freed while loading goes back 
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -33,6 +34,9 @@ from sanic.request import Request
 from bot.payloads import CHANNEL_SECRET_HEADER, as_plain_text, is_intent_payload
 from bot.text import well_formed
 from channels import action_validation, memory
+from channels.tracker_store import CURRENT_TURN, TurnOutcome
+
+logger = logging.getLogger(__name__)
 
 DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 APOLOGY_RESPONSE = "utter_erreur_technique"
@@ -85,10 +89,26 @@ class AggloRestInput(RestInput):
         message: UserMessage,
         collector: CollectingOutputChannel,
     ) -> None:
-        await on_new_message(message)
+        """The turn's answer, or the apology when there is none or it could not be trusted:
+        a failed lock store (Redis down) raises here, and a failed tracker store (the database
+        down) would otherwise answer from an empty conversation and store nothing."""
+        outcome = TurnOutcome()
+        token = CURRENT_TURN.set(outcome)
+        failed = False
+        try:
+            await on_new_message(message)
+        except Exception:  # the lock store, the tracker store, an action: the resident is told
+            logger.exception("the turn could not be handled")
+            failed = True
+        finally:
+            CURRENT_TURN.reset(token)
+        if failed or outcome.store_failed:
+            collector.messages.clear()
         if not collector.messages:
             await collector.send_text_message(message.sender_id, self.apology)
-            await collector.send_custom_json(message.sender_id, {"topic": "contact", "sources": [], "commune": None})
+            await collector.send_custom_json(
+                message.sender_id, {"topic": "contact", "sources": [], "commune": None, "contact": True}
+            )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:
         async def guarded(message: UserMessage) -> None:

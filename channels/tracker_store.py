@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,11 +55,33 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from bot.privacy import mask_event, masker
 from bot.retention import ensure_events_timestamp_index
+
+logger = logging.getLogger(__name__)
+
+
+class TurnOutcome:
+    """Whether the store failed while one message was handled. Rasa wraps every tracker store in
+    its ``FailSafeTrackerStore``, which swallows the error and carries on with an empty, in-memory
+    conversation: the REST channel reads this to apologise instead (channels/rest.py)."""
+
+    def __init__(self) -> None:
+        self.store_failed = False
+
+
+CURRENT_TURN: ContextVar[TurnOutcome | None] = ContextVar("agglo_current_turn", default=None)
+
+
+def _note_failure(error: Exception) -> None:
+    logger.error("tracker store unavailable: %s", error)
+    outcome = CURRENT_TURN.get()
+    if outcome is not None:
+        outcome.store_failed = True
 
 
 def _tune_connection(dbapi_connection: Any, connection_record: Any) -> None:
@@ -80,6 +104,13 @@ class AggloTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._tune_sqlite()
+        else:
+            # A database server restarted leaves dead connections in the pool: test each one
+            # when it is taken, so the first turns after the restart do not fail.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         ensure_events_timestamp_index(self.engine)
 
     def _tune_sqlite(self) -> None:
@@ -119,6 +150,13 @@ class AggloTrackerStore(SQLTrackerStore):
         )
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        try:
+            return await self._read(sender_id, fetch_events_from_all_sessions)
+        except (SQLAlchemyError, OSError) as error:
+            _note_failure(error)
+            raise
+
+    async def _read(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         if fetch_events_from_all_sessions:
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         table = self.SQLEvent.__table__
@@ -136,6 +174,13 @@ class AggloTrackerStore(SQLTrackerStore):
         return itertools.islice(tracker.events, count, len(tracker.events))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await self._write(tracker)
+        except (SQLAlchemyError, OSError) as error:
+            _note_failure(error)
+            raise
+
+    async def _write(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
             rows = []

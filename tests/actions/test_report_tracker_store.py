@@ -14,12 +14,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.answers import resident_answer
 from bot.report.data import Period, collect
 from bot.services import Services
-from channels.tracker_store import SQLiteTrackerStore
+from channels.tracker_store import AggloTrackerStore
 
 
 def test_the_report_counts_what_the_tracker_store_wrote(tmp_path: Path, services: Services) -> None:
     path = tmp_path / "tracker.sqlite3"
-    store = SQLiteTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(path))
+    store = AggloTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(path))
     answer = resident_answer(services.kb, "aide_velo", field_name="amount")
     now = dt.datetime.now(dt.timezone.utc).timestamp()
     events = [

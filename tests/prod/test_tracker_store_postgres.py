@@ -11,7 +11,7 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from bot import db
 from bot.settings import PROJECT_ROOT
-from channels.tracker_store import SQLiteTrackerStore
+from channels.tracker_store import AggloTrackerStore
 from tests.prod.conftest import Postgres
 
 pytestmark = pytest.mark.prod
@@ -31,7 +31,7 @@ async def test_production_endpoints_store_conversations_in_postgresql(
     config = read_endpoint_config(str(PROJECT_ROOT / "deploy" / "endpoints.prod.yml"), "tracker_store")
     domain = Domain.empty()
     store = _unwrap(create_tracker_store(config, domain))
-    assert isinstance(store, SQLiteTrackerStore)
+    assert isinstance(store, AggloTrackerStore)
     assert store.engine.dialect.name == "postgresql"
     texts = ["bonjour", "le permis de louer ?", "et à Gosnay ?"]
     tracker: DialogueStateTracker | None = DialogueStateTracker.from_events("resident", [SessionStarted()])
