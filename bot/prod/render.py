@@ -198,8 +198,13 @@ def supervisord_conf(settings: ProdSettings, ports: Ports, as_root: bool, python
         ]
     for index, port in enumerate(ports.web):
         command = f"{python} -m bot web --host 127.0.0.1 --port {port} --rasa-url http://127.0.0.1:{ports.internal}"
+        # The first web front owns the content repository and serves the console's editor
+        # (nginx sends /console/edit/ there); the others read the published database.
+        front_env = {**env, "AGGLO_CONTENT_EDITOR": "1" if index == 0 else "0"}
         sections += [
-            _program(f"web-{index}", command, settings, user=app_user, priority=40, autostart=False, environment=env),
+            _program(
+                f"web-{index}", command, settings, user=app_user, priority=40, autostart=False, environment=front_env
+            ),
             "",
         ]
     nginx_conf = var / "nginx" / "nginx.conf"
@@ -272,6 +277,8 @@ class NginxLayout:
     public_listen: str
     internal_listen: str
     web: tuple[str, ...]
+    # The one web front that owns the content repository (the console's editor).
+    editor: str
     rasa: tuple[str, ...]
     actions: tuple[str, ...]
     static_dir: Path
@@ -288,6 +295,7 @@ def local_layout(settings: ProdSettings, ports: Ports, as_root: bool) -> NginxLa
         public_listen=f"{settings.public_host}:{ports.public}",
         internal_listen=f"127.0.0.1:{ports.internal}",
         web=tuple(f"127.0.0.1:{port}" for port in ports.web),
+        editor=f"127.0.0.1:{ports.web[0]}",
         rasa=tuple(f"127.0.0.1:{port}" for port in ports.rasa),
         actions=tuple(f"127.0.0.1:{port}" for port in ports.actions),
         static_dir=STATIC_DIR,
@@ -309,6 +317,7 @@ def compose_layout() -> NginxLayout:
         public_listen="8080",
         internal_listen="8081",
         web=("web:8000",),
+        editor="editor:8000",
         rasa=("rasa:5005",),
         actions=("actions:5055",),
         static_dir=Path("/srv/static"),
@@ -384,6 +393,7 @@ http {{
     limit_req_log_level warn;
 
 {_upstream("web", layout.web)}
+{_upstream("editor", (layout.editor,))}
 {_upstream("rasa", layout.rasa)}
 {_upstream("actions", layout.actions)}
 
@@ -434,6 +444,10 @@ http {{
         location = /console/login {{
             limit_req zone=login burst=5 nodelay;
             proxy_pass http://web;{proxy}
+        }}
+        # The console's editor: only the front that owns the content repository edits it.
+        location /console/edit/ {{
+            proxy_pass http://editor;{proxy}
         }}
         location / {{
             proxy_pass http://web;{proxy}
