@@ -102,7 +102,6 @@ def test_an_editor_edits_previews_publishes_and_sees_the_new_fiche(page: Page, a
     expect(page.locator("#field-what").locator("..")).to_contain_text("Le projet de territoire prévoit")
 
 
-@pytest.mark.xfail(strict=True, reason="needs live reload from the content branch")
 def test_the_widget_gives_the_published_answer(page: Page, artifacts: Path) -> None:
     question = "c'est quoi le pass mobil agglo ?"
     # The action server has read the knowledge base before the publication.

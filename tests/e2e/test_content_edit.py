@@ -103,7 +103,6 @@ def test_a_publication_is_on_the_web_fronts_fiche_at_once(stack: EditingStack) -
     assert last.stdout.strip() == f"{EDITOR}|Ouverture du Pass'Mobil'Agglo"
 
 
-@pytest.mark.xfail(strict=True, reason="needs live reload from the content branch")
 def test_a_publication_reaches_the_widgets_answer_within_seconds(stack: EditingStack) -> None:
     # The action server has read the knowledge base before the publication.
     before = widget_answer(stack, "e2e-edit-before-0001")
