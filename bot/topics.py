@@ -18,6 +18,8 @@ QUESTION_FIELDS = {
     "demander_pieces": "documents",
     "demander_contact": "contact",
     "demander_delai": "delay",
+    # « Et si je ne le fais pas ? »: the fines and sanctions are facts of the `amount` field.
+    "demander_sanction": "amount",
 }
 # Small-talk and out-of-scope intents, each answered under the topic slug of the same name.
 CONVERSATION_INTENTS = ("salutation", "remerciement", "au_revoir", "identite_bot", "hors_sujet")
