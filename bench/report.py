@@ -145,7 +145,8 @@ def _external_table(
     rows = [["**all**", str(reference[total_key]), *(f"**{pct(figures[rate_key])}**" for _, figures in views)]]
     for group in groups:
         cells = [pct(figures[groups_key].get(group, {}).get("rate")) for _, figures in views]
-        rows.append([group, str(reference[groups_key].get(group, {}).get("lines", 0)), *cells])
+        # An accepted set reads "a|b", as in the file: escaped, not a column break.
+        rows.append([group.replace("|", "\\|"), str(reference[groups_key].get(group, {}).get("lines", 0)), *cells])
     return table((first, "lines", *(label for label, _ in views)), rows)
 
 
