@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import answers, report
+from bench import answers, external, report
 from bench.conversations import Case, contains, load_cases, turns
 from bench.systems import (
     DEFAULT_CONFIG,
@@ -364,20 +364,60 @@ def _output_to(path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-def _say(config: ServerConfig, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-    """One turn, as the web front sends it: with the channel secret, so an agent turn's
-    ``metadata.agent`` counts (the evaluation set's « resident » turns carry no metadata)."""
+def say(config: ServerConfig, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """One turn at the REST channel. A turn with metadata (the evaluation set's agent turns) is
+    sent as the web front sends a console session's, with the channel secret, so that
+    ``metadata.agent`` counts; any other turn as a resident's."""
     body: dict[str, Any] = {"sender": sender, "message": text}
     if metadata:
         body["metadata"] = metadata
+    headers = {"Content-Type": "application/json"}
+    if metadata:
+        headers[CHANNEL_SECRET_HEADER] = config.channel_secret
     request = urllib.request.Request(
-        f"{config.rasa_url}/webhooks/rest/webhook",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", CHANNEL_SECRET_HEADER: config.channel_secret},
+        f"{config.rasa_url}/webhooks/rest/webhook", data=json.dumps(body).encode(), headers=headers
     )
     with urllib.request.urlopen(request, timeout=120) as response:
         messages: list[dict[str, Any]] = json.load(response)
     return messages
+
+
+def first_payload(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    payloads = [message["custom"] for message in messages if isinstance(message.get("custom"), dict)]
+    return payloads[0] if payloads else {}
+
+
+def payload_topic(messages: list[dict[str, Any]]) -> str:
+    return str(first_payload(messages).get("topic") or "(no payload)")
+
+
+@contextmanager
+def running_servers(model: Path, progress: Progress, work: Path, what: str) -> Iterator[ServerConfig]:
+    """The action and Rasa servers on free ports, for the duration; yields their configuration."""
+    var_dir = work / f"e2e-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    config = ServerConfig(
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        model=model,
+        var_dir=var_dir,
+        extra_env={"DATABASE_URL": load_settings().database_url},
+    )
+    servers = Servers(config)
+    progress.step(f"end to end: starting the action and Rasa servers ({model.name}), then {what}")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    log_file = var_dir / "servers.log"
+    try:
+        # Only the two servers the REST channel needs (not the web front), their output in a
+        # log file rather than between the progress lines.
+        with _output_to(log_file):
+            actions = servers.start_actions()
+            rasa = servers.start_rasa()
+        wait_until_up(f"{config.actions_url}/health", actions, SERVER_TIMEOUT)
+        wait_until_up(f"{config.rasa_url}/", rasa, SERVER_TIMEOUT)
+        progress.note(f"servers are up (their output: {log_file})")
+        yield config
+    finally:
+        servers.stop()
 
 
 def _rates(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -399,34 +439,14 @@ def _rates(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def evaluate_end_to_end(
     cases: Sequence[Case], kb: KnowledgeBase, model: Path, progress: Progress, work: Path
 ) -> dict[str, Any]:
-    var_dir = work / f"e2e-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    config = ServerConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        model=model,
-        var_dir=var_dir,
-        extra_env={"DATABASE_URL": load_settings().database_url},
-    )
-    servers = Servers(config)
     rows: list[dict[str, Any]] = []
     run_id = f"{time.time():.0f}"
-    progress.step(f"end to end: starting the action and Rasa servers ({model.name}), then {len(cases)} conversations")
-    var_dir.mkdir(parents=True, exist_ok=True)
-    log_file = var_dir / "servers.log"
-    try:
-        # Only the two servers the REST channel needs (not the web front), their output in a
-        # log file rather than between the progress lines.
-        with _output_to(log_file):
-            actions = servers.start_actions()
-            rasa = servers.start_rasa()
-        wait_until_up(f"{config.actions_url}/health", actions, SERVER_TIMEOUT)
-        wait_until_up(f"{config.rasa_url}/", rasa, SERVER_TIMEOUT)
-        progress.note(f"servers are up (their output: {log_file})")
+    with running_servers(model, progress, work, f"{len(cases)} conversations") as config:
         for number, case in enumerate(cases, start=1):
             sender = f"bench-{run_id}-{case.id}"
             for index, turn in enumerate(case.turns):
                 started = time.perf_counter()
-                messages = _say(config, sender, turn.text, turn.metadata)
+                messages = say(config, sender, turn.text, turn.metadata)
                 elapsed = time.perf_counter() - started
                 rows.append(_check_turn(kb, case, index, messages, elapsed))
             if number % 25 == 0 or number == len(cases):
@@ -435,8 +455,6 @@ def evaluate_end_to_end(
                     f"{number}/{len(cases)} conversations: topic {report.pct(done['topic_accuracy'])}, "
                     f"required facts {report.pct(done['must_contain_rate'])}"
                 )
-    finally:
-        servers.stop()
     gold = [row["expected_topic"] for row in rows]
     predicted = [row["topic"] for row in rows]
     by_tag: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -460,9 +478,8 @@ def _check_turn(
 ) -> dict[str, Any]:
     turn = case.turns[index]
     text = "\n".join(str(message.get("text") or "") for message in messages)
-    payloads = [message["custom"] for message in messages if isinstance(message.get("custom"), dict)]
-    payload = payloads[0] if payloads else {}
-    topic = str(payload.get("topic") or "(no payload)")
+    payload = first_payload(messages)
+    topic = payload_topic(messages)
     missing = [needle for needle in turn.must_contain if not contains(text, needle)]
     forbidden = [needle for needle in turn.must_not_contain if contains(text, needle)]
     invented = (
@@ -553,6 +570,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "met": ours_eval > theirs_eval,
                 }
             )
+    if results.get("external"):
+        found += external.targets(results["external"])
     return found
 
 
@@ -579,7 +598,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="where to write the report (default bench/results)")
     parser.add_argument("--folds", type=int, default=3, help="number of cross-validation folds (default 3)")
     parser.add_argument("--seed", type=int, default=2032, help="seed of the fold shuffling")
-    parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end run on the evaluation set")
+    parser.add_argument(
+        "--no-e2e", action="store_true", help="skip the end-to-end runs (evaluation set and external lines)"
+    )
+    parser.add_argument(
+        "--external-only",
+        action="store_true",
+        help="only the external French utterances (../shared/eval/external): NLU view of the three systems, "
+        "the project end to end unless --no-e2e; updates that section of the existing report",
+    )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the project's trained model")
     args = parser.parse_args(argv)
     args.folds_run = 1 if args.smoke else args.folds
@@ -587,6 +614,88 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.out is None:
         args.out = SCRATCH / "smoke" if args.smoke else RESULTS
     return args
+
+
+def _external_set(args: argparse.Namespace) -> external.ExternalSet | None:
+    directory, reason = external.find_directory()
+    if directory is None:
+        print(f"External French utterances: section skipped ({reason}).", flush=True)
+        return None
+    lines = external.load_external(directory)
+    return lines.sample(args.seed) if args.smoke else lines
+
+
+def _external_results(lines: external.ExternalSet) -> dict[str, Any]:
+    return {
+        "meta": {
+            "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "commit": _commit(),
+            "directory": str(lines.directory),
+            "oos_lines": len(lines.oos),
+            "in_domain_lines": len(lines.in_domain),
+        },
+        "nlu": {},
+    }
+
+
+def _note_external(progress: Progress, label: str, figures: dict[str, Any]) -> None:
+    progress.note(
+        f"external, {label}: out of scope answered off-topic {report.pct(figures['oos_non_content_rate'])}, "
+        f"in-domain accepted {report.pct(figures['in_domain_accepted_rate'])}"
+    )
+
+
+def run_external_only(args: argparse.Namespace) -> dict[str, Any]:
+    """Only the external section: the three systems' NLU view (each trained on all of data/nlu)
+    and, unless --no-e2e, the project end to end. It replaces the external section of the
+    report already in ``args.out`` (or writes a report of that section alone)."""
+    started = time.monotonic()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    lines = _external_set(args)
+    if lines is None:
+        return {}
+    if not args.model.exists():
+        raise SystemExit(f"error: no trained model at {args.model}: run `make train` first")
+    work = SCRATCH / ("smoke-work" if args.smoke else "work")
+    services = Services(load_settings())
+    topics = Topics(services.kb, services.topics, services.communes)
+    data = load_nlu_data()
+    progress = Progress(5 + (0 if args.no_e2e else 1))
+    print(
+        f"External French utterances: {len(lines.oos)} out-of-scope and {len(lines.in_domain)} in-domain lines "
+        f"from {lines.directory}; {progress.total} steps",
+        flush=True,
+    )
+    section = _external_results(lines)
+    for name in SYSTEMS:
+        if name == "project":
+            progress.step(f"external, NLU view: loading {args.model}")
+            system: NluSystem = RasaSystem(name, args.model)
+        elif name == "rasa_default":
+            config = config_with_epochs(DEFAULT_CONFIG, args.epochs, work / "config_rasa_default.yml")
+            full_file = data.write(work / "full" / "train.yml", data.examples)
+            system, _ = _rasa_system(name, config, full_file, work / "full", progress, "all data")
+        else:
+            progress.step(f"external, NLU view: {report.SYSTEM_LABELS[name]} trained on all data")
+            system, _ = _tfidf_system(data.examples, args.seed)
+        if name == "rasa_default":
+            progress.step(f"external, NLU view: {report.SYSTEM_LABELS[name]}")
+        section["nlu"][name] = external.evaluate_nlu(system, lines, topics)
+        system.close()
+        _note_external(progress, name, section["nlu"][name])
+    if not args.no_e2e:
+        section["end_to_end"] = external.evaluate_end_to_end(lines, args.model, progress, work)
+        _note_external(progress, "project end to end", section["end_to_end"])
+    section["meta"]["duration_minutes"] = (time.monotonic() - started) / 60
+    previous = out / "quality.json"
+    results: dict[str, Any] = json.loads(previous.read_text(encoding="utf-8")) if previous.exists() else {}
+    results["external"] = section
+    results["targets"] = targets(results) if "cross_validation" in results else external.targets(section)
+    progress.step(f"writing the external section of the report to {out}")
+    (out / "quality.md").write_text(report.render_markdown(results), encoding="utf-8")
+    report.write_json(results, previous)
+    return results
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -602,14 +711,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         multi = next(case for case in cases if len(case.turns) > 1)
         cases = [*cases[:SMOKE_CASES], multi]
     data = load_nlu_data()
+    lines = _external_set(args)
     project_model: Path | None = args.model if args.model.exists() else None
     if project_model is None and not args.smoke:
         raise SystemExit(f"error: no trained model at {args.model}: run `make train` first")
     project_nlu = project_model or Path("(none: smoke run on the fold's model)")
     e2e = not args.no_e2e and project_model is not None
     # Per fold: 2 Rasa trainings, 2 parses, 1 TF-IDF; then the evaluation set: 3 systems (and
-    # the Rasa default trained on all data), end to end, and the report.
-    total = 5 * args.folds_run + 3 + (0 if args.smoke else 1) + (1 if e2e else 0) + 1
+    # the Rasa default trained on all data), end to end (the evaluation set, the external
+    # lines), and the report.
+    total = 5 * args.folds_run + 3 + (0 if args.smoke else 1) + (1 if e2e else 0) + (1 if e2e and lines else 0) + 1
     progress = Progress(total)
     configs = {
         "project": config_with_epochs(PROJECT_CONFIG, args.epochs, work / "config_project.yml"),
@@ -626,6 +737,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # The evaluation set, NLU view: every system trained on all the training data (in smoke
     # mode, the fold's systems, still loaded).
     evaluation: dict[str, Any] = {}
+    external_section = _external_results(lines) if lines is not None else {}
     for name in SYSTEMS:
         system = fold_systems.get(name)
         if system is None:
@@ -642,11 +754,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         else:
             progress.step(f"evaluation set, NLU view: {report.SYSTEM_LABELS[name]} (smoke: the fold's model)")
         evaluation[name] = evaluate_set_nlu(system, cases, topics)
+        if lines is not None:
+            external_section["nlu"][name] = external.evaluate_nlu(system, lines, topics)
         system.close()
         progress.note(
             f"{name}: topic accuracy {report.pct(evaluation[name]['topic_accuracy'])}, "
             f"OOS recall {report.pct(evaluation[name]['oos_recall'])}"
         )
+        if lines is not None:
+            _note_external(progress, name, external_section["nlu"][name])
 
     results: dict[str, Any] = {
         "meta": {
@@ -669,6 +785,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["end_to_end"] = evaluate_end_to_end(cases, kb, project_model, progress, work)
     elif not args.no_e2e:
         print(f"warning: no trained model at {args.model}: end-to-end run skipped (make train)", file=sys.stderr)
+    if lines is not None:
+        if e2e and project_model is not None:
+            external_section["end_to_end"] = external.evaluate_end_to_end(lines, project_model, progress, work)
+            _note_external(progress, "project end to end", external_section["end_to_end"])
+        results["external"] = external_section
     results["targets"] = targets(results)
     results["meta"]["duration_minutes"] = (time.monotonic() - started) / 60
 
@@ -691,7 +812,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     warnings.filterwarnings("ignore")
-    results = run(args)
+    results = run_external_only(args) if args.external_only else run(args)
+    if not results:
+        return 0
     print()
     print(report.summary_table(results))
     print()

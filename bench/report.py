@@ -24,6 +24,8 @@ SUMMARY_COLUMNS = (
     "eval-set out-of-scope recall",
     "required facts",
     "no invented figures",
+    "external: out of scope off-topic",
+    "external: in-domain accepted",
     "NLU ms/msg",
 )
 
@@ -57,11 +59,13 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def summary_rows(results: dict[str, Any]) -> list[list[str]]:
     rows = []
-    cv = results["cross_validation"]["summary"]
+    cv = (results.get("cross_validation") or {}).get("summary") or {}
     evaluation = results.get("eval_set_nlu") or {}
+    outside = results.get("external") or {}
     for system in ("project", "rasa_default", "tfidf"):
         folds = cv.get(system, {})
         view = evaluation.get(system, {})
+        lines = (outside.get("nlu") or {}).get(system, {})
         rows.append(
             [
                 SYSTEM_LABELS[system],
@@ -74,11 +78,15 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
                 pct(view.get("oos_recall")),
                 "–",
                 "–",
-                ms_spread(folds.get("nlu_seconds")),
+                pct(lines.get("oos_non_content_rate")),
+                pct(lines.get("in_domain_accepted_rate")),
+                ms_spread(folds.get("nlu_seconds")) if folds else _ms(lines.get("nlu_seconds")),
             ]
         )
     e2e = results.get("end_to_end")
-    if e2e:
+    lines_e2e = outside.get("end_to_end") or {}
+    if e2e or lines_e2e:
+        e2e = e2e or {}
         rows.append(
             [
                 SYSTEM_LABELS["project_e2e"],
@@ -86,15 +94,21 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
                 "–",
                 "–",
                 "–",
-                pct(e2e["topic_accuracy"]),
-                pct(e2e["topic_macro_f1"]),
-                pct(e2e["oos_recall"]),
-                pct(e2e["must_contain_rate"]),
-                pct(e2e["no_invented_figures_rate"]),
-                f"{1000 * e2e['seconds_per_turn']:.0f} (whole turn)",
+                pct(e2e.get("topic_accuracy")),
+                pct(e2e.get("topic_macro_f1")),
+                pct(e2e.get("oos_recall")),
+                pct(e2e.get("must_contain_rate")),
+                pct(e2e.get("no_invented_figures_rate")),
+                pct(lines_e2e.get("oos_non_content_rate")),
+                pct(lines_e2e.get("in_domain_accepted_rate")),
+                f"{1000 * (e2e.get('seconds_per_turn') or lines_e2e.get('seconds_per_turn') or 0):.0f} (whole turn)",
             ]
         )
     return rows
+
+
+def _ms(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{1000 * seconds:.1f}"
 
 
 def summary_table(results: dict[str, Any]) -> str:
@@ -130,7 +144,84 @@ def _targets(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+_EXTERNAL_VIEWS = (
+    ("end_to_end", "1. project, end to end"),
+    ("project", "1. project, NLU view"),
+    ("rasa_default", "2. Rasa default, NLU view"),
+    ("tfidf", "3. TF-IDF + SVM, NLU view"),
+)
+
+
+def _external_views(section: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    nlu = section.get("nlu") or {}
+    views = {"end_to_end": section.get("end_to_end"), **nlu}
+    return [(label, views[key]) for key, label in _EXTERNAL_VIEWS if views.get(key)]
+
+
+def _external_table(
+    views: Sequence[tuple[str, dict[str, Any]]], total_key: str, rate_key: str, groups_key: str, first: str
+) -> str:
+    groups = sorted({group for _, figures in views for group in figures[groups_key]})
+    reference = views[0][1]
+    rows = [["**all**", str(reference[total_key]), *(f"**{pct(figures[rate_key])}**" for _, figures in views)]]
+    for group in groups:
+        cells = [pct(figures[groups_key].get(group, {}).get("rate")) for _, figures in views]
+        # An accepted set reads "a|b", as in the file: escaped, not a column break.
+        rows.append([group.replace("|", "\\|"), str(reference[groups_key].get(group, {}).get("lines", 0)), *cells])
+    return table((first, "lines", *(label for label, _ in views)), rows)
+
+
+def render_external(section: dict[str, Any]) -> list[str]:
+    """The external lines' figures: per source and per topic, never the lines themselves."""
+    meta = section["meta"]
+    views = _external_views(section)
+    if not views:
+        return []
+    ours = section.get("end_to_end") or section["nlu"]["project"]
+
+    def counts(figures: dict[str, int]) -> str:
+        return ", ".join(f"`{topic}` {count}" for topic, count in figures.items()) or "none"
+
+    return [
+        "## External French utterances (open-world robustness)",
+        "",
+        f"Run on {meta['date']}, commit {meta['commit']}, in {meta.get('duration_minutes', 0):.0f} min: "
+        f"{meta['oos_lines']} out-of-scope lines (`oos_fr.txt`) and {meta['in_domain_lines']} in-domain questions "
+        "(`in_domain_fr.tsv`) of `../shared/eval/external/`, real French messages nobody wrote for this project, "
+        "read at run time and never used for training (their lines are not reproduced here). One conversation per "
+        "line. End to end: the real servers through the REST channel, topic read from the payload; NLU view: each "
+        "system trained on all of data/nlu, topic derived by `bot.topics.turn_topic` with no context.",
+        "",
+        "Out of scope: share of lines answered with a non-content slug (`hors_sujet`, `incompris`, `salutation`, "
+        "`remerciement`, `au_revoir`, `identite_bot`), per source of the lines.",
+        "",
+        _external_table(views, "oos_lines", "oos_non_content_rate", "oos_by_source", "source"),
+        "",
+        "In domain: share of questions answered with one of their accepted topics, per accepted set.",
+        "",
+        _external_table(views, "in_domain_lines", "in_domain_accepted_rate", "in_domain_by_topic", "accepted topics"),
+        "",
+        f"Topics given to out-of-scope lines ({views[0][0]}): {counts(ours['oos_content_topics'])}.",
+        f"Topics given to in-domain questions not accepted ({views[0][0]}): {counts(ours['in_domain_wrong_topics'])}.",
+        "",
+    ]
+
+
 def render_markdown(results: dict[str, Any]) -> str:
+    if "cross_validation" not in results:
+        return "\n".join(
+            [
+                "# Quality benchmark",
+                "",
+                "Only the external section was run (`python -m bench.quality --external-only`).",
+                "",
+                summary_table(results),
+                "",
+                *_targets(results),
+                "",
+                *render_external(results["external"]),
+            ]
+        )
     meta = results["meta"]
     cv = results["cross_validation"]
     parts = [
@@ -266,6 +357,8 @@ def render_markdown(results: dict[str, Any]) -> str:
             misses = view.get("misses", [])
             parts.append(f"- {SYSTEM_LABELS[system]}: {len(misses)} missed")
         parts.append("")
+    if results.get("external"):
+        parts += render_external(results["external"])
     return "\n".join(parts)
 
 

@@ -63,6 +63,9 @@ class _LinearModel:
     classes: list[str]
     coef: Vector
     intercept: Vector
+    # A message whose best SVM score is below this is not classified (confidence 0, hence
+    # the fallback); -inf: never. Chosen by cross-validation (``rejection_threshold``).
+    reject_below: float = -np.inf
 
     @staticmethod
     def idf_of(messages: Sequence[Message]) -> tuple[list[str], list[Vector]]:
@@ -115,6 +118,7 @@ class _LinearModel:
             origins=np.array(self.origins),
             coef=self.coef,
             intercept=self.intercept,
+            reject_below=np.array(self.reject_below),
             **arrays,
         )
 
@@ -128,7 +132,30 @@ class _LinearModel:
                 classes=[str(c) for c in saved["classes"]],
                 coef=saved["coef"],
                 intercept=saved["intercept"],
+                reject_below=float(saved["reject_below"]) if "reject_below" in saved else -np.inf,
             )
+
+
+def rejection_threshold(
+    best_scores: Vector, predicted: Sequence[str], gold: Sequence[str], rejected_as: str, weights: dict[str, float]
+) -> float:
+    """The best-score threshold below which a message is better not classified, from held-out
+    predictions: a rejected message counts as right when its intent is ``rejected_as`` (out of
+    scope), as wrong otherwise; each example weighs its intent's class weight. The threshold
+    maximises the weighted number of right answers (-inf when rejecting nothing is best)."""
+    weight = np.array([weights.get(intent, 1.0) for intent in gold])
+    right = np.array([p == g for p, g in zip(predicted, gold, strict=True)])
+    out_of_scope = np.array([g == rejected_as for g in gold])
+    order = np.argsort(best_scores)
+    # Rejecting the k lowest-scored messages: those k count right iff out of scope, the others
+    # keep their prediction.
+    gain = np.concatenate([[0.0], np.cumsum((weight * (out_of_scope.astype(float) - right))[order])])
+    k = int(np.argmax(gain))
+    if k == 0:
+        return -np.inf
+    sorted_scores = best_scores[order]
+    upper = sorted_scores[k] if k < len(sorted_scores) else sorted_scores[-1] + 1.0
+    return float((sorted_scores[k - 1] + upper) / 2)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -154,6 +181,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # ("sdfghjkl qsdf") gets confidence 0, hence the fallback, whatever its character
             # n-grams resemble. None: no such check.
             "known_words_from": None,
+            # Rejection calibrated by cross-validation: this many stratified folds of the
+            # training data give held-out SVM scores, from which the score below which a message
+            # is sent to the fallback is chosen (``rejection_threshold``); 0: no rejection.
+            "rejection_folds": 0,
+            # The intent a rejected message counts as right for in that choice (out of scope).
+            "rejected_as": "hors_sujet",
             "random_seed": 2032,
         }
 
@@ -188,24 +221,57 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             logger.warning("LinearIntentClassifier needs at least two intents; it will predict nothing.")
             return self._resource
         origins, idf = _LinearModel.idf_of(examples)
-        weights = self.config["class_weight"]
+        weights = {intent: float(weight) for intent, weight in (self.config["class_weight"] or {}).items()}
         svm = LinearSVC(
             C=float(self.config["C"]),
-            class_weight={intent: float(weight) for intent, weight in weights.items()} if weights else None,
+            class_weight=weights or None,
             random_state=int(self.config["random_seed"]),
         )
-        svm.fit(_LinearModel.features(examples, origins, idf), intents)
+        matrix = _LinearModel.features(examples, origins, idf)
+        reject_below = self._cross_validated_rejection(svm, matrix, intents, weights)
+        svm.fit(matrix, intents)
         coef = np.asarray(svm.coef_, dtype=np.float64)
         intercept = np.asarray(svm.intercept_, dtype=np.float64)
         if len(svm.classes_) == 2:
             # Two intents: one score, positive for the second; one row per intent all the same.
             coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
         self._model = _LinearModel(
-            origins=origins, idf=idf, classes=[str(c) for c in svm.classes_], coef=coef, intercept=intercept
+            origins=origins,
+            idf=idf,
+            classes=[str(c) for c in svm.classes_],
+            coef=coef,
+            intercept=intercept,
+            reject_below=reject_below,
         )
         with self._model_storage.write_to(self._resource) as directory:
             self._model.save(directory / _MODEL_FILE)
         return self._resource
+
+    def _cross_validated_rejection(
+        self, svm: Any, matrix: scipy.sparse.csr_matrix, intents: list[str], weights: dict[str, float]
+    ) -> float:
+        """The rejection threshold from out-of-fold SVM scores (idf and vocabulary are those of
+        all the data, a small optimism shared by every candidate threshold)."""
+        from sklearn.base import clone
+        from sklearn.model_selection import StratifiedKFold
+
+        folds = int(self.config["rejection_folds"])
+        smallest = min(intents.count(intent) for intent in set(intents))
+        if folds < 2 or smallest < folds or len(set(intents)) < 3:
+            return -np.inf
+        best = np.empty(len(intents))
+        predicted: list[str] = [""] * len(intents)
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=int(self.config["random_seed"]))
+        labels = np.array(intents)
+        for train_index, test_index in splitter.split(labels, labels):
+            model = clone(svm).fit(matrix[train_index], labels[train_index])
+            scores = model.decision_function(matrix[test_index])
+            best[test_index] = scores.max(axis=1)
+            for row, column in zip(test_index, scores.argmax(axis=1), strict=True):
+                predicted[row] = str(model.classes_[column])
+        threshold = rejection_threshold(best, predicted, intents, str(self.config["rejected_as"]), weights)
+        logger.info("LinearIntentClassifier: rejection below an SVM score of %.3f (cross-validated)", threshold)
+        return threshold
 
     @classmethod
     def load(
@@ -239,7 +305,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             scores = self._model.scores(message)
             exponents = np.exp(float(self.config["temperature"]) * (scores - scores.max()))
             confidences = exponents / exponents.sum()
-            if not self._has_known_word(message):
+            if not self._has_known_word(message) or scores.max() < self._model.reject_below:
                 confidences = np.zeros_like(confidences)
             order = np.argsort(-scores)[: int(self.config["ranking_length"])]
             ranking = [{"name": self._model.classes[i], "confidence": float(confidences[i])} for i in order]

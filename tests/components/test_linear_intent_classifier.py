@@ -3,6 +3,7 @@ and the single-message scoring path against the training arithmetic."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.linear_intent_classifier import LinearIntentClassifier, _LinearModel
+from components.linear_intent_classifier import LinearIntentClassifier, _LinearModel, rejection_threshold
 
 WORDS = 6
 CHARS = 8
@@ -105,3 +106,48 @@ def test_an_example_without_one_featurizers_features_still_trains(tmp_path: Path
     origins, idf = _LinearModel.idf_of([words_only, *TRAINING])
     assert origins == ["chars", "words"]
     assert _LinearModel.features([words_only], origins, idf)[:, :CHARS].nnz == 0
+
+
+def test_the_rejection_threshold_rejects_only_what_pays() -> None:
+    gold = ["hors_sujet", "hors_sujet", "aide_velo", "aide_velo", "aide_velo"]
+    # The two lowest scores: an out-of-scope message taken for an aid, and a wrong aid answer.
+    predicted = ["aide_velo", "hors_sujet", "mutuelle", "aide_velo", "aide_velo"]
+    best = np.array([-1.0, 0.5, -0.8, 0.9, 1.2])
+    threshold = rejection_threshold(best, predicted, gold, "hors_sujet", {})
+    # Rejecting the lowest gains the out-of-scope one; rejecting the wrong aid answer gains
+    # nothing (still not the right aid), so the threshold stops between the two.
+    assert -1.0 < threshold < -0.8
+    # A right out-of-scope answer is kept as it is, and a right aid answer is never rejected.
+    assert rejection_threshold(best, predicted, gold, "hors_sujet", {"aide_velo": 5.0}) < 0.9
+    # When every low score is a right answer, nothing is rejected.
+    assert rejection_threshold(best, gold, gold, "hors_sujet", {}) == -np.inf
+
+
+def test_a_message_scored_below_the_rejection_threshold_goes_to_the_fallback(tmp_path: Path) -> None:
+    classifier, _, _ = trained(tmp_path)
+    assert classifier._model is not None
+    clear, vague = message([0, 1], [0, 1]), message([2, 3], [3, 4])
+    clear_score, vague_score = (classifier._model.scores(m).max() for m in (clear, vague))
+    assert vague_score < clear_score
+    classifier._model = replace(classifier._model, reject_below=(clear_score + vague_score) / 2)
+    kept, rejected = classifier.process([clear, vague])
+    assert kept.get(INTENT)["name"] == "aide_velo" and kept.get(INTENT)["confidence"] > 0.5
+    assert rejected.get(INTENT)["confidence"] == 0.0
+    assert len(rejected.get(INTENT_RANKING_KEY)) == 2, "the ranking stays, for the fallback's suggestions"
+
+
+def test_the_cross_validated_threshold_is_saved_with_the_model(tmp_path: Path) -> None:
+    examples = [message([i % 2, 2], [i % 3], "aide_velo") for i in range(10)]
+    examples += [message([3, 3 + i % 2], [3 + i % 2], "mutuelle") for i in range(10)]
+    # Out-of-scope messages that mix the two aids' words: held out, they look like an aid.
+    examples += [message([i % 2, 3], [i % 3, 3 + i % 2], "hors_sujet") for i in range(10)]
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("calibrated")
+    config = {**LinearIntentClassifier.get_default_config(), "rejection_folds": 5}
+    classifier = LinearIntentClassifier.create(config, storage, resource, None)
+    classifier.train(TrainingData(examples))
+    loaded = LinearIntentClassifier.load(config, storage, resource, None)
+    assert loaded._model is not None and classifier._model is not None
+    assert loaded._model.reject_below == classifier._model.reject_below
+    (velo,) = loaded.process([message([0, 2], [0])])
+    assert velo.get(INTENT)["name"] == "aide_velo" and velo.get(INTENT)["confidence"] > 0
