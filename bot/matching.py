@@ -222,6 +222,11 @@ def _keyword_key(text: str) -> list[str]:
     return [_singular(word) for word in tokens(text)]
 
 
+def keyword_words(words: Iterable[str]) -> frozenset[str]:
+    """Words as keyword matching compares them (folded, singular), for ``find(ignore=…)``."""
+    return frozenset(key for word in words for key in _keyword_key(word))
+
+
 class KeywordFinder:
     """Finds which entry a text names, from each entry's keywords (singular or plural alike)."""
 
@@ -234,10 +239,12 @@ class KeywordFinder:
                     # The first entry to claim a keyword keeps it: the files' order is stable.
                     self._keywords.setdefault(phrase_key, label)
 
-    def find(self, text: str) -> str | None:
-        """The entry whose keyword is the longest one found in the text, or None."""
+    def find(self, text: str, ignore: frozenset[str] = frozenset()) -> str | None:
+        """The entry whose keyword is the longest one found in the text, or None; the words of
+        ``ignore`` (see :func:`keyword_words`) are left out of the text first."""
         best: tuple[int, str] | None = None
-        for start, end, ngram in _ngrams(_keyword_key(text), _MAX_WORDS):
+        words = [word for word in _keyword_key(text) if word not in ignore]
+        for start, end, ngram in _ngrams(words, _MAX_WORDS):
             label = self._keywords.get(ngram)
             if label is not None and (best is None or end - start > best[0]):
                 best = (end - start, label)

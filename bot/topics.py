@@ -6,9 +6,10 @@ tagged with in production and the topic the benchmark scores are decided by the 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.kb.queries import TopicView
+from bot.matching import keyword_words
 
 # Kind of question → field of the knowledge base it asks about.
 QUESTION_FIELDS = {
@@ -31,9 +32,11 @@ COMMUNES = "communes"
 class _KnowsTopics(Protocol):
     def topic(self, slug: str) -> TopicView | None: ...
 
+    def message(self, name: str) -> Any: ...
+
 
 class _FindsTopics(Protocol):
-    def find(self, text: str) -> str | None: ...
+    def find(self, text: str, ignore: frozenset[str] = ...) -> str | None: ...
 
 
 def resolve_topic(
@@ -49,12 +52,16 @@ def resolve_topic(
     None when it cannot tell (the action then asks which scheme is meant)."""
     if intent not in QUESTION_FIELDS:
         return intent if kb.topic(intent) is not None else None
-    for candidate in (dispositif, detector.find(text)):
+    # « et pour une association ? » asks about the current topic for another audience: words
+    # naming who benefits (kb/messages.yml, `audiences`) do not switch topics.
+    has_current = bool(current_topic and current_topic != COMMUNES and kb.topic(current_topic) is not None)
+    ignore = keyword_words(kb.message("audiences")) if has_current else frozenset()
+    for candidate in (dispositif, detector.find(text, ignore)):
         if candidate and kb.topic(candidate) is not None:
             return candidate
     # "je suis concerné ?" right after "j'habite à Beuvry": the commune is known, not the
     # scheme (the action then asks which one); the communes topic has no such fields.
-    if current_topic and current_topic != COMMUNES and kb.topic(current_topic) is not None:
+    if has_current:
         return current_topic
     return "contact" if intent == "demander_contact" else None
 

@@ -175,3 +175,23 @@ def test_topic_named_in_text(services: Services, text: str, slug: str | None) ->
 )
 def test_message_that_only_gives_a_commune(services: Services, text: str, expected: bool) -> None:
     assert services.communes.names_only_a_commune(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "current", "expected"),
+    [
+        ("et pour une association ?", "aide_recuperateur_eau", "aide_recuperateur_eau"),
+        ("et les communes, elles peuvent en avoir ?", "aide_recuperateur_eau", "aide_recuperateur_eau"),
+        ("et pour les jeunes ?", "mutuelle", "mutuelle"),
+        # Without a topic in the conversation, the keyword still names its topic.
+        ("quelles aides pour les associations ?", None, "education_citoyennete"),
+        # A subject, not an audience, still switches the conversation.
+        ("et les déchets, c'est quoi les conditions ?", "mutuelle", "dechets"),
+    ],
+)
+def test_an_audience_does_not_switch_the_topic(
+    services: Services, text: str, current: str | None, expected: str
+) -> None:
+    from bot.topics import resolve_topic
+
+    assert resolve_topic("demander_conditions", None, text, current, services.kb, services.topics) == expected
