@@ -23,7 +23,7 @@ from actions.common import (
 from actions.communes import answer_commune, names_only_a_commune
 from actions.conversation import answer_orientation
 from bot.answers import agent_fiche, resident_answer
-from bot.topics import QUESTION_FIELDS, resolve_topic
+from bot.topics import asked_field, resolve_topic
 
 HEADLINE_AID_BUTTONS = ("aide_velo", "permis_de_louer", "aide_recuperateur_eau", "mutuelle")
 
@@ -37,7 +37,7 @@ class ActionAnswerTopic(KnowledgeBaseAction):
         intent = latest_intent(tracker)
         if names_only_a_commune(tracker):
             return answer_commune(dispatcher, tracker, follow_up=True)
-        field_name = QUESTION_FIELDS.get(intent)
+        field_name = asked_field(intent, latest_text(tracker), services().kb)
         topic = self._topic(tracker, intent)
         if topic is None:
             if answer_orientation(dispatcher, tracker):

@@ -276,7 +276,10 @@ def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *,
     figures) comes first when no fact shown says what the topic is. For the headline aids,
     the fields still unknown are listed."""
     usual = [
-        fact for name in _OVERVIEW_FIELDS for fact in topic.facts_for(name, residents=True) if not fact.commune_insee
+        fact
+        for name in _OVERVIEW_FIELDS
+        for fact in _newest_first(topic.facts_for(name, residents=True))
+        if not fact.commune_insee
     ]
     shown: list[FactView] = []
     for fact in related or usual:
@@ -296,6 +299,15 @@ def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *,
         if missing:
             composer.say("unknown_fields_list", labels=", ".join(missing))
             composer.needs_contact = True
+
+
+def _newest_first(facts: list[FactView]) -> list[FactView]:
+    """A field's facts with the most recent start first (« depuis le 1er janvier 2026 » before
+    « depuis 2020 »): what applies now comes before its history. Undated facts keep their order,
+    after the dated ones."""
+    starts = {fact.id: fact.valid_from for fact in facts if fact.valid_from is not None}
+    dated = sorted((fact for fact in facts if fact.id in starts), key=lambda fact: starts[fact.id], reverse=True)
+    return [*dated, *(fact for fact in facts if fact.id not in starts)]
 
 
 def _field_answer(

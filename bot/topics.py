@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bot.kb.queries import TopicView
-from bot.matching import keyword_words
+from bot.matching import KeywordFinder, keyword_words
 
 # Kind of question → field of the knowledge base it asks about.
 QUESTION_FIELDS = {
@@ -64,6 +64,19 @@ def resolve_topic(
     if has_current:
         return current_topic
     return "contact" if intent == "demander_contact" else None
+
+
+def asked_field(intent: str, text: str, kb: _KnowsTopics) -> str | None:
+    """The field a question asks about: the question kind's (``QUESTION_FIELDS``), unless the
+    question names another field in so many words (kb/messages.yml, `field_keywords`): « l'amende
+    peut monter à combien ? » asks about the sanctions, « valable combien de temps ? » about the
+    period, whatever kind of question the NLU saw."""
+    field = QUESTION_FIELDS.get(intent)
+    if field is None:
+        return None
+    keywords: dict[str, list[str]] = kb.message("field_keywords")
+    named = KeywordFinder(keywords.items()).find(text)
+    return named or field
 
 
 def named_topic(text: str, kb: _KnowsTopics, detector: _FindsTopics) -> str | None:

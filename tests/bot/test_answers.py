@@ -259,3 +259,25 @@ def test_every_orientation_entry_says_who_handles_it_with_its_source(services: S
 )
 def test_the_orientation_entry_is_found_by_its_keywords(services: Services, question: str, fact_id: str | None) -> None:
     assert services.orientation.find(question) == fact_id
+
+
+@pytest.mark.parametrize(
+    ("intent", "question", "field"),
+    [
+        ("demander_montant", "si je loue sans autorisation, l'amende peut monter à combien ?", "sanctions"),
+        ("demander_delai", "l'autorisation reste valable combien de temps ?", "period"),
+        ("demander_demarche", "quelles pièces justificatives faut-il ?", "documents"),
+        ("demander_montant", "c'est combien ?", "amount"),
+        ("demander_delai", "ça prend combien de temps ?", "delay"),
+        ("aide_velo", "l'amende", None),
+    ],
+)
+def test_a_question_naming_a_field_asks_about_it(services: Services, intent: str, question: str, field: str) -> None:
+    from bot.topics import asked_field
+
+    assert asked_field(intent, question, services.kb) == field
+
+
+def test_the_newest_fact_of_a_field_comes_first(services: Services) -> None:
+    answer = resident_answer(services.kb, "eau_potable")
+    assert "L'Eau de l'Agglo" in answer.text.splitlines()[0], "the régie of 2026 before the transfer of 2020"
