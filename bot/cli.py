@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="the HTML file to write (default var/reports/report-SINCE-UNTIL.html)")
     report.add_argument(
         "--tracker-db",
-        help="the tracker store's SQLAlchemy URL (default $TRACKER_DATABASE_URL or sqlite:///var/tracker.sqlite3)",
+        help="the tracker store's SQLAlchemy URL (default $AGGLO_TRACKER_DATABASE_URL, else var/tracker.sqlite3)",
     )
     report.add_argument(
         "--feedback-db",

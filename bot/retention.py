@@ -70,13 +70,14 @@ def retention_days() -> int:
     return days
 
 
-def tracker_database_url() -> str:
+def tracker_database_url(var_dir: Path | None = None) -> str:
     """The tracker store's database: ``AGGLO_TRACKER_DATABASE_URL``, else the SQLite file of
-    ``AGGLO_TRACKER_DB`` (what ``python -m bot serve`` gives Rasa), else ``var/tracker.sqlite3``."""
+    ``AGGLO_TRACKER_DB`` (what ``python -m bot serve`` gives Rasa), else ``tracker.sqlite3`` in
+    ``var_dir`` (default ``var/``). The purge and the report read the same one."""
     url = os.environ.get(TRACKER_URL_ENV)
     if url:
         return url
-    path = os.environ.get("AGGLO_TRACKER_DB") or str(load_settings().var_dir / "tracker.sqlite3")
+    path = os.environ.get("AGGLO_TRACKER_DB") or str((var_dir or load_settings().var_dir) / "tracker.sqlite3")
     return f"sqlite:///{path}"
 
 

@@ -27,11 +27,11 @@ from sqlalchemy.engine import Engine
 from bot.kb.queries import KnowledgeBase, TopicView
 from bot.privacy import mask
 from bot.report.grouping import Grouping, group_questions
+from bot.retention import tracker_database_url
 from bot.settings import Settings
 from bot.topics import NOT_UNDERSTOOD, QUESTION_FIELDS
 from bot.web.feedback import Feedback
 
-TRACKER_ENV = "TRACKER_DATABASE_URL"
 FEEDBACK_ENV = "FEEDBACK_DATABASE_URL"
 CONSOLE_ENV = "AGGLO_CONSOLE_URL"
 DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
@@ -63,8 +63,8 @@ class ReportError(RuntimeError):
 
 
 def default_tracker_url(settings: Settings) -> str:
-    """``TRACKER_DATABASE_URL``, else the default profile's SQLite file (bot/serve.py)."""
-    return os.environ.get(TRACKER_ENV, f"sqlite:///{settings.var_dir / 'tracker.sqlite3'}")
+    """The tracker store's database, found as the purge finds it (:func:`bot.retention.tracker_database_url`)."""
+    return tracker_database_url(settings.var_dir)
 
 
 def default_feedback_url(settings: Settings) -> str:

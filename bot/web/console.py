@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import re
@@ -12,6 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.kb.freshness import headline_max_age_days
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.web import views
 from bot.web.agents import EDITOR, AgentError, normalise_name
@@ -31,6 +33,10 @@ TOPIC_SLUG = re.compile(r"[a-z0-9_]{1,64}")
 INSEE = re.compile(r"[0-9][0-9AB][0-9]{3}")
 SAFE_NEXT = re.compile(r"/console(?:[/?][^\\]*)?")
 MAX_QUERY_CHARS = 200
+REPORT_DAYS = 30
+REPORT_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+)
 SEARCH_RESULTS = 20
 
 
@@ -181,8 +187,45 @@ async def logout(request: web.Request) -> web.StreamResponse:
 # Pages ----------------------------------------------------------------------------------------
 @agent_page
 async def home(request: web.Request, session: AgentSession) -> web.StreamResponse:
-    topics = views.listed_topics(request.app[SERVICES].kb)
-    return page(request, "console_home.html", **console_context(session, topics=topics))
+    kb = request.app[SERVICES].kb
+    topics = views.listed_topics(kb)
+    # Editors see what to check again: the same list as `python -m bot kb check --stale`.
+    freshness = views.freshness(kb, dt.date.today(), headline_max_age_days()) if is_editor(request) else None
+    return page(request, "console_home.html", **console_context(session, topics=topics, freshness=freshness))
+
+
+@agent_page
+async def report(request: web.Request, session: AgentSession) -> web.StreamResponse:
+    """The staff report (``python -m bot report``) of the last 30 days, for editors."""
+    if not is_editor(request):
+        return page(request, "edit_unavailable.html", status=403, **console_context(session, reason="forbidden"))
+    from bot.report.data import ReportError  # imported here, like the report itself
+
+    try:
+        html = await off_loop(_report_page, request.app[SERVICES])
+    except ReportError as error:
+        return page(request, "report_unavailable.html", status=503, **console_context(session, reason=str(error)))
+    response = web.Response(text=html, content_type="text/html", charset="utf-8")
+    # A self-contained page: its own inline styles and embedded images, and nothing else.
+    response.headers["Content-Security-Policy"] = REPORT_CONTENT_SECURITY_POLICY
+    return response
+
+
+def _report_page(services: Any) -> str:
+    # Imported here: matplotlib and the report's modules are only needed for a report.
+    from bot.report import data as report_data
+    from bot.report.render import draw_plots, render_html
+
+    until = dt.date.today()
+    period = report_data.Period(since=until - dt.timedelta(days=REPORT_DAYS - 1), until=until)
+    data = report_data.collect(
+        services.kb,
+        period,
+        tracker_url=report_data.default_tracker_url(services.settings),
+        feedback_url=report_data.default_feedback_url(services.settings),
+        console_url="",
+    )
+    return render_html(data, draw_plots(data))
 
 
 @agent_page
@@ -228,3 +271,4 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/console/search", search)
     router.add_get("/console/topic/{slug}", topic)
     router.add_get("/console/commune", commune)
+    router.add_get("/console/report", report)

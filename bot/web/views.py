@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES
+from bot.kb.freshness import ended_facts, stale_facts
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView, UnknownView
 
 # The families the console lists on its home page, in this order.
@@ -128,6 +129,45 @@ def commune_page(kb: KnowledgeBase, commune: CommuneView) -> CommunePage:
             lines.append(CommuneRuleLine(rule_label=label, topic=topic, rule=rule, reference=reference))
     own_facts = [fact for topic in kb.topics() for fact in topic.facts if fact.commune_insee == commune.insee]
     return CommunePage(commune=commune, rules=lines, own_facts=own_facts, labels=labels)
+
+
+@dataclass(frozen=True)
+class FreshnessLine:
+    topic: TopicView
+    fact_id: str
+    verified_on: dt.date
+    age_days: int
+    for_residents: bool
+    overdue: bool  # a resident-facing fact of a headline aid, past the headline limit
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What editors see on the console's home page: the facts to check again, oldest first
+    (``kb check --stale``), and the facts whose period has ended."""
+
+    stale: list[FreshnessLine]
+    ended: list[tuple[TopicView, str, dt.date]]
+    max_age_days: int
+
+
+def freshness(kb: KnowledgeBase, today: dt.date, max_age_days: int) -> Freshness:
+    topics = {topic.slug: topic for topic in kb.topics()}
+    facts = [fact for topic in topics.values() for fact in topic.facts]
+    families = {slug: topic.family for slug, topic in topics.items()}
+    stale = [
+        FreshnessLine(
+            topic=topics[item.topic],
+            fact_id=item.fact_id,
+            verified_on=item.verified_on,
+            age_days=item.age_days,
+            for_residents=item.for_residents,
+            overdue=item.headline_aid and item.for_residents,
+        )
+        for item in stale_facts(facts, families, older_than_days=max_age_days, today=today)
+    ]
+    ended = [(topics[item.topic], item.fact_id, item.valid_until) for item in ended_facts(facts, today=today)]
+    return Freshness(stale=stale, ended=ended, max_age_days=max_age_days)
 
 
 def listed_topics(kb: KnowledgeBase) -> dict[str, list[TopicView]]:

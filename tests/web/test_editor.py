@@ -474,3 +474,41 @@ async def test_unknown_topics_and_facts_are_404(editor_client: tuple[TestClient,
         f"/console/edit/{SLUG}/retire/nope",
     ):
         assert (await client.get(path)).status == 404, path
+
+
+# The editors' home page and report -----------------------------------------------------------
+async def test_editors_see_what_to_check_again_and_agents_do_not(
+    make_client: Callable[..., Any], editor_settings: WebSettings, content: Content
+) -> None:
+    client = await make_client(editor_settings, content.services)
+    await log_in(client, EDITOR, PASSWORD)
+    home = await (await client.get("/console")).text()
+    assert "À revérifier" in home and "/console/report" in home
+    # The Divion bike aid's period ended on 31/12/2024: listed with its edit link.
+    assert "Période terminée" in home and "/console/edit/aide_velo/fact/" in home
+    agent = await make_client(editor_settings, content.services)
+    await log_in(agent, AGENT, PASSWORD)
+    assert "À revérifier" not in await (await agent.get("/console")).text()
+    assert (await agent.get("/console/report")).status == 403
+
+
+async def test_the_report_is_a_console_page_for_editors(
+    make_client: Callable[..., Any], editor_settings: WebSettings, content: Content
+) -> None:
+    client = await make_client(editor_settings, content.services)
+    assert (await client.get("/console/report", allow_redirects=False)).status == 303, "the login wall"
+    await log_in(client, EDITOR, PASSWORD)
+    # No conversation stored yet: a page that says so, not a server error.
+    missing = await client.get("/console/report")
+    assert missing.status == 503 and "Rapport indisponible" in await missing.text()
+    from rasa.shared.core.domain import Domain
+
+    from channels.tracker_store import AggloTrackerStore
+
+    tracker_db = content.services.settings.var_dir / "tracker.sqlite3"
+    AggloTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tracker_db)).engine.dispose()
+    response = await client.get("/console/report")
+    assert response.status == 200
+    page = await response.text()
+    assert "data:image/png;base64," in page and "<script" not in page
+    assert "script-src" not in response.headers["Content-Security-Policy"]
