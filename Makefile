@@ -71,8 +71,9 @@ run-prod: install train services ## Production profile: PostgreSQL, Redis, 2 Ras
 stop-prod: ## Stop a `make run-prod` started from another terminal
 	$(PY) -m bot.prod stop
 
-test-prod: install train services ## Production profile under load (50, 200), growth (1M events) and faults; writes bench/results/prod.md (~12 min)
+test-prod: install train services ## Production profile: roles, migrations, lifetime; bad-input fuzz; load (50, 200), growth (1M events) and faults, written to bench/results/prod.md (~15 min)
 	$(PY) -m pytest -m prod tests/prod
+	$(PY) -m pytest tests/fuzz -m e2e -s
 	$(PY) -m bench.prod $(ARGS)
 
 shell: install train ## Chat with the assistant in the terminal
@@ -97,9 +98,9 @@ browser: ## Install Debian's Chromium for the browser tests (as root), else say 
 	  echo "         Install it with: sudo apt-get install -y chromium fonts-noto-color-emoji (or run 'make browser' as root)." >&2; \
 	fi
 
-test: install train browser ## Everything: lint, unit tests, Rasa validation and tests, end-to-end, browser
+test: install train browser ## Lint, unit tests, Rasa validation and tests, end-to-end, browser (the fuzz runs in test-prod)
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/fuzz
 
 purge: $(INSTALLED) ## Delete conversations and feedback older than AGGLO_RETENTION_DAYS (default 90); schedule it with cron
 	$(PY) -m bot purge
