@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.settings import load_settings
+from bot.settings import days_setting, load_settings
 from bot.web.feedback import Feedback
 
 logger = logging.getLogger(__name__)
@@ -61,13 +61,7 @@ class PurgeResult:
 
 def retention_days() -> int:
     """``AGGLO_RETENTION_DAYS``, or the default retention."""
-    value = os.environ.get(RETENTION_ENV, "").strip()
-    if not value:
-        return DEFAULT_RETENTION_DAYS
-    days = int(value)
-    if days < 0:
-        raise ValueError(f"{RETENTION_ENV} must be a number of days (≥ 0), not {value!r}")
-    return days
+    return days_setting(RETENTION_ENV, DEFAULT_RETENTION_DAYS)
 
 
 def tracker_database_url(var_dir: Path | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,3 +44,18 @@ def load_settings() -> Settings:
             )
         ),
     )
+
+
+def days_setting(name: str, default: int, environ: Mapping[str, str] = os.environ) -> int:
+    """A number of days from the environment variable ``name`` (``default`` when unset); a
+    negative or non-numeric value is refused with a message naming the variable."""
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of days, not {value!r}") from None
+    if days < 0:
+        raise ValueError(f"{name} must be a number of days ≥ 0, not {value!r}")
+    return days

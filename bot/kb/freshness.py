@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.kb.content import RESIDENT_CONFIDENCES
+from bot.settings import days_setting
 
 # A resident-facing fact of a headline aid must have had its source checked within this many
 # days. 90: these four aids are about money and deadlines residents act on, and the Agglo's
@@ -61,13 +62,7 @@ class EndedFact:
 
 def headline_max_age_days(environ: Mapping[str, str] = os.environ) -> int:
     """The limit for headline aids: ``AGGLO_HEADLINE_MAX_AGE_DAYS``, else the default."""
-    value = environ.get(HEADLINE_MAX_AGE_ENV, "").strip()
-    if not value:
-        return HEADLINE_MAX_AGE_DAYS
-    days = int(value)
-    if days < 0:
-        raise ValueError(f"{HEADLINE_MAX_AGE_ENV} must be a number of days ≥ 0, not {value!r}")
-    return days
+    return days_setting(HEADLINE_MAX_AGE_ENV, HEADLINE_MAX_AGE_DAYS, environ)
 
 
 def stale_facts(
