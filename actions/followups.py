@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import KnowledgeBaseAction, latest_intent, latest_text, send_response, services
 from actions.communes import answer_commune
-from actions.topics import HEADLINE_AID_BUTTONS, answer_topic
+from actions.topics import answer_topic, headline_aid_buttons
 from bot.followups import chosen_option, offered_buttons, read_payload
 from bot.topics import QUESTION_FIELDS, resolve_topic
 
@@ -32,11 +32,7 @@ class ActionFollowUp(KnowledgeBaseAction):
         if index is not None:
             return follow_button(dispatcher, tracker, buttons[index]["payload"])
         # Nothing to pick from, or « oui » to several options: offer them (again).
-        offer = buttons or [
-            {"title": view.title, "payload": f"/{slug}"}
-            for slug in HEADLINE_AID_BUTTONS
-            if (view := services().kb.topic(slug)) is not None
-        ]
+        offer = buttons or headline_aid_buttons()
         send_response(dispatcher, "utter_choisir_option", topic="incompris", commune=commune, buttons=offer)
         return []
 

@@ -28,12 +28,22 @@ from bot.topics import asked_field, resolve_topic
 HEADLINE_AID_BUTTONS = ("aide_velo", "permis_de_louer", "aide_recuperateur_eau", "mutuelle")
 
 
+def headline_aid_buttons() -> list[dict[str, str]]:
+    """The four headline aids as buttons: what the assistant offers when it cannot tell which
+    scheme is meant."""
+    kb = services().kb
+    return [
+        {"title": view.title, "payload": f"/{slug}"}
+        for slug in HEADLINE_AID_BUTTONS
+        if (view := kb.topic(slug)) is not None
+    ]
+
+
 class ActionAnswerTopic(KnowledgeBaseAction):
     def name(self) -> str:
         return "action_repondre_sujet"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        kb = services().kb
         intent = latest_intent(tracker)
         if names_only_a_commune(tracker):
             return answer_commune(dispatcher, tracker, follow_up=True)
@@ -43,13 +53,10 @@ class ActionAnswerTopic(KnowledgeBaseAction):
             if answer_orientation(dispatcher, tracker):
                 # "combien coûte un passeport ?": a known kind of question, for another body.
                 return []
-            buttons = [
-                {"title": view.title, "payload": f"/{slug}"}
-                for slug in HEADLINE_AID_BUTTONS
-                if (view := kb.topic(slug)) is not None
-            ]
             commune, _ = commune_in_context(tracker)
-            send_response(dispatcher, "utter_preciser_sujet", topic="incompris", commune=commune, buttons=buttons)
+            send_response(
+                dispatcher, "utter_preciser_sujet", topic="incompris", commune=commune, buttons=headline_aid_buttons()
+            )
             return [SlotSet("commune", commune)]
         return answer_topic(dispatcher, tracker, topic, field_name)
 

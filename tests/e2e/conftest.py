@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.payloads import CHANNEL_SECRET_HEADER
-from bot.serve import ServerConfig, Servers, free_port
-from bot.settings import load_settings
+from bot.serve import Servers
 from bot.web.agents import AgentStore
+from tests.conftest import servers_on_free_ports
 
 AGENT, PASSWORD = "agent.e2e", "un mot de passe de test assez long"
 
@@ -22,14 +22,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     var_dir = tmp_path_factory.mktemp("var")
     agents_file = var_dir / "agents.yml"
     AgentStore(agents_file).add(AGENT, PASSWORD)
-    config = ServerConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        var_dir=var_dir,
-        extra_env={"DATABASE_URL": load_settings().database_url, "AGGLO_AGENTS_FILE": str(agents_file)},
-    )
-    running = Servers(config)
+    running = servers_on_free_ports(var_dir, AGGLO_AGENTS_FILE=str(agents_file))
     try:
         running.start(timeout=300)
         yield running
