@@ -14,7 +14,7 @@ MODEL_STAMP := models/.trained
 # The training data, the configuration and the custom NLU components it names.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard components/*.py)
 # The content, and the code that turns it into tables (a schema change needs a rebuild).
-KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py) bot/lexicon.py
+KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py) bot/french/lexicon.py
 
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -58,7 +58,7 @@ $(MODEL_STAMP): $(INSTALLED) $(TRAINING_INPUTS)
 	@touch $@
 
 run: install train ## Start the assistant (Rasa REST on :5005, actions, web front on :8000: demo page + console)
-	$(PY) -m bot serve
+	$(PY) -m ops.dev
 
 services: ## Install Debian's PostgreSQL 15, Redis, nginx, supervisor and docker-compose (as root), else say how
 	deploy/services.sh install
@@ -66,10 +66,10 @@ services: ## Install Debian's PostgreSQL 15, Redis, nginx, supervisor and docker
 	  echo "warning: docker-compose is missing: compose.yml will not be validated (apt-get install -y docker-compose)." >&2
 
 run-prod: install train services ## Production profile: PostgreSQL, Redis, 2 Rasa + 2 action servers + 2 web fronts behind nginx (:8080), under supervisord
-	$(PY) -m bot.prod run
+	$(PY) -m ops.prod run
 
 stop-prod: ## Stop a `make run-prod` started from another terminal
-	$(PY) -m bot.prod stop
+	$(PY) -m ops.prod stop
 
 test-prod: install train services ## Production profile: roles, migrations, lifetime; bad-input fuzz; load (50, 200), growth (1M events) and faults, written to bench/results/prod.md (~15 min)
 	$(PY) -m pytest -m prod tests/prod
@@ -77,11 +77,11 @@ test-prod: install train services ## Production profile: roles, migrations, life
 	$(PY) -m bench.prod $(ARGS)
 
 shell: install train ## Chat with the assistant in the terminal
-	$(PY) -m bot serve --shell
+	$(PY) -m ops.dev --shell
 
 lint: $(INSTALLED) ## ruff and mypy
-	$(PY) -m ruff check bot actions channels components tests bench migrations
-	$(PY) -m ruff format --check bot actions channels components tests bench migrations
+	$(PY) -m ruff check bot actions channels components ops tests bench migrations
+	$(PY) -m ruff format --check bot actions channels components ops tests bench migrations
 	$(PY) -m mypy
 
 unit: install ## pytest only (offline, fast)

@@ -9,10 +9,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.answers import Answer
+from bot.core.answers import Answer
+from bot.core.matching import CommuneMatch
+from bot.core.services import Services, get_services
 from bot.kb.queries import KnowledgeBaseUnavailable
-from bot.matching import CommuneMatch
-from bot.services import Services, get_services
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from actions.common import (
     send_response,
     services,
 )
-from bot.answers import agent_fiche, commune_answer, resident_answer
-from bot.matching import CommuneMatch
+from bot.core.answers import agent_fiche, commune_answer, resident_answer
+from bot.core.matching import CommuneMatch
 
 
 class ActionAnswerCommune(KnowledgeBaseAction):

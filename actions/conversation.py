@@ -18,7 +18,7 @@ from actions.common import (
     services,
 )
 from actions.communes import answer_commune, names_only_a_commune
-from bot.answers import orientation_answer
+from bot.core.answers import orientation_answer
 
 # Intent → topic slug of kb/topics.yml (conversation family); each has an utter_<slug>.
 CONVERSATION_TOPICS = {

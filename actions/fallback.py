@@ -17,8 +17,8 @@ from actions.common import KnowledgeBaseUnavailable, apologise, find_commune, la
 from actions.communes import answer_commune, names_only_a_commune
 from actions.conversation import answer_orientation
 from actions.topics import HEADLINE_AID_BUTTONS, answer_topic
-from bot.answers import contact_answer
-from bot.topics import FALLBACK_INTENT, named_topic
+from bot.core.answers import contact_answer
+from bot.core.topics import FALLBACK_INTENT, named_topic
 
 SUGGESTIONS = 3
 

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import KnowledgeBaseAction, latest_intent, latest_text, send_response, services
 from actions.communes import answer_commune
 from actions.topics import answer_topic, headline_aid_buttons
-from bot.followups import chosen_option, offered_buttons, read_payload
-from bot.topics import QUESTION_FIELDS, resolve_topic
+from bot.core.followups import chosen_option, offered_buttons, read_payload
+from bot.core.topics import QUESTION_FIELDS, resolve_topic
 
 
 class ActionFollowUp(KnowledgeBaseAction):

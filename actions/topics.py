@@ -22,8 +22,8 @@ from actions.common import (
 )
 from actions.communes import answer_commune, names_only_a_commune
 from actions.conversation import answer_orientation
-from bot.answers import agent_fiche, resident_answer
-from bot.topics import asked_field, resolve_topic
+from bot.core.answers import agent_fiche, resident_answer
+from bot.core.topics import asked_field, resolve_topic
 
 HEADLINE_AID_BUTTONS = ("aide_velo", "permis_de_louer", "aide_recuperateur_eau", "mutuelle")
 

@@ -17,12 +17,12 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.answers import agent_fiche, commune_answer, contact_answer, resident_answer
+from bot.core.answers import agent_fiche, commune_answer, contact_answer, resident_answer
+from bot.core.matching import CommuneMatcher
+from bot.french.text import fold
 from bot.kb.content import FIELDS
 from bot.kb.queries import KnowledgeBase
-from bot.matching import CommuneMatcher
 from bot.settings import PROJECT_ROOT
-from bot.text import fold
 
 EVAL_SET = PROJECT_ROOT / "bench" / "eval" / "conversations.yml"
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"

@@ -8,7 +8,7 @@ repository; the report keeps counts and per-category shares, not the lines thems
   (``accepted_topics``, ``|``-separated).
 
 Every line is one conversation (a fresh sender, no context). The NLU view parses the lines with
-each system and derives the topic as the actions would (``bot.topics.turn_topic``); the end-to-end
+each system and derives the topic as the actions would (``bot.core.topics.turn_topic``); the end-to-end
 view sends them to the real servers through the REST channel and reads the payload's topic.
 """
 
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.systems import NluSystem
+from bot.core.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD
 from bot.settings import PROJECT_ROOT
-from bot.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD
 
 if TYPE_CHECKING:
     from bench.quality import Progress, Topics

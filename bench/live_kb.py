@@ -1,7 +1,7 @@
 """How soon a running process serves a new knowledge-base build.
 
 ``python -m bench.live_kb`` builds a copy of ``kb/`` into a scratch directory, reads it through
-:class:`bot.services.Services` as a server does, then changes one fact's text and rebuilds, a
+:class:`bot.core.services.Services` as a server does, then changes one fact's text and rebuilds, a
 few times, printing how long after each build ended the new text was served (target: 5 s).
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.core.services import Services
 from bot.kb.build import build
-from bot.services import Services
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
 TARGET_SECONDS = 5.0

@@ -1,6 +1,6 @@
 """`make test-prod`: the production profile on loopback under load, growth and faults.
 
-Starts the production topology (bot/prod: PostgreSQL, Redis, 2 Rasa servers, 2 action servers,
+Starts the production topology (ops/prod: PostgreSQL, Redis, 2 Rasa servers, 2 action servers,
 2 web fronts behind nginx, under supervisord) in a scratch directory, and beside it the
 single-process default profile (`make run`) and the bare-Rasa baseline of bench/speed.py, then:
 
@@ -58,10 +58,10 @@ from bench.speed import (
     rasa_train,
     start_profile,
 )
-from bot.prod.run import ProdStack
-from bot.prod.settings import load_prod_settings
-from bot.serve import DEFAULT_MODEL, free_port
 from bot.settings import PROJECT_ROOT
+from ops.dev import DEFAULT_MODEL, free_port
+from ops.prod.run import ProdStack
+from ops.prod.settings import load_prod_settings
 
 CHAT_PATH = "/api/chat"
 WEBHOOK_PATH = "/webhooks/rest/webhook"

@@ -35,6 +35,7 @@ from typing import Any
 
 from bench import answers, external, report
 from bench.conversations import Case, contains, load_cases, turns
+from bench.figures import unsourced_numbers
 from bench.systems import (
     DEFAULT_CONFIG,
     PROJECT_CONFIG,
@@ -48,14 +49,13 @@ from bench.systems import (
     load_nlu_data,
     train_rasa_nlu,
 )
-from bot.figures import unsourced_numbers
+from bot.core.matching import CommuneMatcher, TopicDetector
+from bot.core.payloads import CHANNEL_SECRET_HEADER
+from bot.core.services import Services
+from bot.core.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD, turn_topic
 from bot.kb.queries import KnowledgeBase
-from bot.matching import CommuneMatcher, TopicDetector
-from bot.payloads import CHANNEL_SECRET_HEADER
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port, wait_until_up
-from bot.services import Services
 from bot.settings import PROJECT_ROOT, load_settings
-from bot.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD, turn_topic
+from ops.dev import DEFAULT_MODEL, ServerConfig, Servers, free_port, wait_until_up
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 SCRATCH = RESULTS / "tmp"

@@ -190,7 +190,7 @@ def render_external(section: dict[str, Any]) -> list[str]:
         "(`in_domain_fr.tsv`) of `../shared/eval/external/`, real French messages nobody wrote for this project, "
         "read at run time and never used for training (their lines are not reproduced here). One conversation per "
         "line. End to end: the real servers through the REST channel, topic read from the payload; NLU view: each "
-        "system trained on all of data/nlu, topic derived by `bot.topics.turn_topic` with no context.",
+        "system trained on all of data/nlu, topic derived by `bot.core.topics.turn_topic` with no context.",
         "",
         "Out of scope: share of lines answered with a non-content slug (`hors_sujet`, `incompris`, `salutation`, "
         "`remerciement`, `au_revoir`, `identite_bot`), per source of the lines.",
@@ -242,7 +242,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"{cv['folds_run']} fold(s) run: each system is trained on the other folds and tested on the held-out one; "
         "mean ± standard deviation over the folds. Each test example's expected topic is derived from its annotated "
         "intent and `dispositif` entity, with no conversation context.",
-        "- **Topic**: for every system the intent is mapped to a topic slug by `bot.topics.turn_topic`, the function "
+        "- **Topic**: for every system the intent is mapped to a topic slug by `bot.core.topics.turn_topic`, "
+        "the function "
         "the action server uses (`dispositif` entity, else the topic keywords of the text, else the current topic; "
         "TF-IDF has no entities, so keywords only).",
         "- **eval-set**: the evaluation set's messages, each system trained on all the training data (the project "
@@ -250,7 +251,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "end: the real action and Rasa servers, spoken to through the REST channel, the topic read from the payload.",
         "- **required facts**: share of end-to-end answers containing every `must_contain` string; **no invented "
         "figures**: share of answers whose every number is in the knowledge base (facts, contacts, commune rules, "
-        "cited sources) of the payload's topic (`bot.figures`).",
+        "cited sources) of the payload's topic (`bench.figures`).",
         "- **Out-of-scope recall**: share of out-of-scope (`hors_sujet`) messages answered as out of scope.",
         "- **NLU ms/msg**: mean time to parse one message (one at a time), on a shared 2-core machine.",
         "",

@@ -25,7 +25,7 @@ from bot.kb.queries import KnowledgeBase
 from bot.report.data import LOCAL_TIME, Period, collect
 from bot.report.render import write_report
 from bot.settings import load_settings
-from bot.web.feedback import Feedback, FeedbackBase
+from bot.stores.feedback import Feedback, FeedbackBase
 
 TARGET_SECONDS = 60.0
 DAYS = 30

@@ -1,6 +1,6 @@
 """`make bench-speed`: latency, throughput, memory, start-up and training time, against bare Rasa.
 
-Starts the real servers the way `make run` does (bot/serve.py), drives the REST channel from a
+Starts the real servers the way `make run` does (ops/dev.py), drives the REST channel from a
 separate process (bench/load.py) at several numbers of concurrent conversations, and measures
 in the same run a bare Rasa server (the `rasa init` pipeline, no custom actions, a tiny model
 trained from bench/baseline/). Shared machines are noisy, so the figures that matter are the
@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import percentile
-from bot.serve import DEFAULT_MODEL, ServerConfig, Servers, free_port, wait_until_up
 from bot.settings import PROJECT_ROOT, load_settings
+from ops.dev import DEFAULT_MODEL, ServerConfig, Servers, free_port, wait_until_up
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -221,8 +221,8 @@ def rasa_train(config: Path, domain: Path, data: Path, out: Path, name: str) -> 
 def measure_kb(repeat: int = 200) -> dict[str, Any]:
     """Time, in this process, what one action does with the knowledge base per message: find the
     commune in the text and compose the answer. Plus the agents' fuzzy search, for reference."""
-    from bot.answers import commune_answer, contact_answer, resident_answer
-    from bot.services import Services
+    from bot.core.answers import commune_answer, contact_answer, resident_answer
+    from bot.core.services import Services
 
     services = Services(load_settings())
     started = time.perf_counter()

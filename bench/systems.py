@@ -5,7 +5,7 @@
 baseline: TF-IDF (words and character n-grams) with a linear SVM, from scikit-learn.
 
 Every system turns a message into an intent and, when it extracts one, the `dispositif`
-entity; the topic is then derived by :func:`bot.topics.turn_topic`, the same for all.
+entity; the topic is then derived by :func:`bot.core.topics.turn_topic`, the same for all.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Command line: ``python -m bot kb build|check|show``, ``python -m bot commune TEXT``,
-``python -m bot serve|web``, ``python -m bot report``, ``python -m bot agents add|list|remove``,
+``python -m bot web``, ``python -m bot report``, ``python -m bot agents add|list|remove``,
 ``python -m bot purge [--older-than DAYS]`` and ``python -m bot db upgrade|current``.
 
 Errors go to stderr with exit code 2.
@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.answers import agent_fiche, commune_answer, resident_answer
+from bot.core.answers import agent_fiche, commune_answer, resident_answer
+from bot.core.services import Services
 from bot.kb.build import build
 from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, ContentError, load_content
 from bot.kb.freshness import (
@@ -28,9 +29,8 @@ from bot.kb.freshness import (
 )
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.report.data import ReportError
-from bot.services import Services
 from bot.settings import load_settings
-from bot.web.agents import ROLES
+from bot.stores.agents import ROLES
 
 EXIT_ERROR = 2
 # A check that ran and found something to fix (kb check --stale: an overdue headline fact).
@@ -78,8 +78,6 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--commune", help="answer for this commune (free text)")
     commune = commands.add_parser("commune", help="resolve a commune and list the rules that apply to it")
     commune.add_argument("text", help='free text, e.g. "noeux les mines"')
-    serve = commands.add_parser("serve", help="start the action server and the Rasa server (make run)")
-    serve.add_argument("--shell", action="store_true", help="chat in the terminal instead (make shell)")
     web = commands.add_parser("web", help="start the web front only: demo page, widget, agents' console")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     web.add_argument(
@@ -158,7 +156,7 @@ def _positive(value: str) -> int:
 def _purge(older_than: int | None, batch_size: int) -> int:
     import sqlalchemy as sa
 
-    from bot import retention
+    from bot.stores import retention
     from bot.web.settings import load_web_settings
 
     try:
@@ -345,7 +343,7 @@ def _read_password() -> str:
 
 
 def _agents(command: str, name: str | None, replace: bool, role: str | None) -> int:
-    from bot.web.agents import AgentError, AgentStore, normalise_name
+    from bot.stores.agents import AgentError, AgentStore, normalise_name
     from bot.web.settings import load_web_settings
 
     store = AgentStore(load_web_settings().agents_file)
@@ -378,12 +376,12 @@ def _web(host: str, port: int, rasa_url: str) -> int:
 
 
 def _db(command: str, revision: str) -> int:
-    from bot import db  # imported here: Alembic is only needed to migrate
+    from bot.stores import migrations
 
-    url = db.migration_database_url()
+    url = migrations.migration_database_url()
     if command == "upgrade":
-        db.upgrade(url, revision)
-    print(f"Database revision: {db.current_revision(url) or 'none'} (latest: {db.head_revision()})")
+        migrations.upgrade(url, revision)
+    print(f"Database revision: {migrations.current_revision(url) or 'none'} (latest: {migrations.head_revision()})")
     return 0
 
 
@@ -398,10 +396,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return _check_stale(args.stale, args.headline_max_age, args.today)
                 return _check()
             return _show(args.topic, args.agent, args.commune)
-        if args.command == "serve":
-            from bot.serve import serve  # imported here: it is only needed to run the servers
-
-            return serve(shell=args.shell)
         if args.command == "web":
             return _web(args.host, args.port, args.rasa_url)
         if args.command == "purge":

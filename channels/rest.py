@@ -31,8 +31,8 @@ from rasa.shared.utils.io import read_yaml_file
 from sanic import response
 from sanic.request import Request
 
-from bot.payloads import CHANNEL_SECRET_HEADER, as_plain_text, is_intent_payload
-from bot.text import well_formed
+from bot.core.payloads import CHANNEL_SECRET_HEADER, as_plain_text, is_intent_payload
+from bot.french.text import well_formed
 from channels import action_validation, memory
 from channels.tracker_store import CURRENT_TURN, TurnOutcome
 

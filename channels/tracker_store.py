@@ -2,12 +2,12 @@
 up for a server (WAL journal, fewer disk flushes).
 
 Personal data: every event that comes from the resident (the message, its parse data and entity
-values, its metadata, slot values) goes through ``bot.privacy.mask_event`` before it is written
+values, its metadata, slot values) goes through ``bot.stores.privacy.mask_event`` before it is written
 or streamed to an event broker, so phone numbers, e-mail addresses, postal addresses, NIRs and
 IBANs never reach the database (placeholders from kb/privacy.yml). The assistant's own
 utterances are stored as they are. The turn in progress still sees the resident's own words:
 only what is stored is masked. The store also creates the index of ``events.timestamp``
-(``ix_events_timestamp``) that the retention purge uses (bot/retention.py).
+(``ix_events_timestamp``) that the retention purge uses (bot/stores/retention.py).
 
 Any SQL database works (SQLite by default, PostgreSQL in production: see below); only the
 tuning below is SQLite's.
@@ -59,8 +59,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from bot.privacy import mask_event, masker
-from bot.retention import ensure_events_timestamp_index
+from bot.stores.privacy import mask_event, masker
+from bot.stores.retention import ensure_events_timestamp_index
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The production services from Debian's packages, run on loopback as an unprivileged user.
-# Used by `make run-prod` and `make test-prod` (through bot/prod), and by .ci/run.
+# Used by `make run-prod` and `make test-prod` (through ops/prod), and by .ci/run.
 #
 #   deploy/services.sh install            # apt-get install what is missing (as root), else say how
 #   deploy/services.sh account            # create the unprivileged system user; print its name

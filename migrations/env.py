@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from bot/db.py, the models from the project's metadata.
+"""Alembic environment: the URL comes from bot/stores/migrations.py, the models from the project's metadata.
 
 ``alembic revision --autogenerate -m "..."`` compares the database with the project's models
 (knowledge base, feedback, sessions); Rasa's ``events`` table is left to its own migration.
@@ -11,7 +11,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from bot.db import PROJECT_METADATA, migration_database_url
+from bot.stores.migrations import PROJECT_METADATA, migration_database_url
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or migration_database_url()

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.services import Services
 from bot.kb.build import build
-from bot.serve import ServerConfig, Servers, free_port
-from bot.services import Services
 from bot.settings import PROJECT_ROOT, Settings, load_settings
-from bot.web.agents import AgentStore
+from bot.stores.agents import AgentStore
+from ops.dev import ServerConfig, Servers, free_port
 
 
 def make_settings(tmp_dir: Path, kb_dir: Path = PROJECT_ROOT / "kb") -> Settings:

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.french.lexicon import french_words, stop_words
 from bot.kb.content import RESIDENT_CONFIDENCES, Content, load_content
 from bot.kb.models import (
     Aid,
@@ -39,7 +40,6 @@ from bot.kb.models import (
     TopicContact,
     Unknown,
 )
-from bot.lexicon import french_words, stop_words
 from bot.settings import Settings
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import key
+from bot.french.text import key
 
 FIELDS = (
     "what",

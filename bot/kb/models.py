@@ -79,7 +79,7 @@ class Fact(Base):
     # Set when the fact is a commune's own scheme: told only to that commune's residents.
     commune_insee: Mapped[str | None] = Column(ForeignKey("communes.insee"))
     # The period the fact holds for, when its text gives dates: an ended period is never told
-    # as current (bot/answers.py).
+    # as current (bot/core/answers.py).
     valid_from: Mapped[dt.date | None] = Column(Date)
     valid_until: Mapped[dt.date | None] = Column(Date)
     position: Mapped[int] = Column(Integer, nullable=False)

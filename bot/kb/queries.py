@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.french.text import fold
 from bot.kb.content import RESIDENT_CONFIDENCES
 from bot.kb.models import (
     Aid,
@@ -44,8 +45,7 @@ from bot.kb.models import (
     TopicContact,
     Unknown,
 )
-from bot.relevance import FactRanker
-from bot.text import fold
+from bot.kb.ranking import FactRanker
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ class _Snapshot:
         self.words_version: str | None = version[1] if version else None
         # SQLite: the database file's identity when it was opened (see KnowledgeBase).
         self.identity = identity
-        # Objects built from this snapshot (the matchers of bot/services.py), swapped with it.
+        # Objects built from this snapshot (the matchers of bot/core/services.py), swapped with it.
         self.derived: dict[str, Any] = {}
         facts = {
             fact.id: _fact_view(fact)

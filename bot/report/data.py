@@ -3,8 +3,8 @@
 Both are read through SQLAlchemy Core with bound parameters, so SQLite and PostgreSQL work
 alike. Only the ``user`` and ``bot`` events of the period are fetched, in one pass in id order:
 a resident's message is about the topic of the payload of the bot's next answer in the same
-conversation (``{"topic": <slug>, ...}``, see bot/answers.py). Every resident text is masked
-(:func:`bot.privacy.mask`, the same masking as the tracker store's) as soon as it is read.
+conversation (``{"topic": <slug>, ...}``, see bot/core/answers.py). Every resident text is masked
+(:func:`bot.stores.privacy.mask`, the same masking as the tracker store's) as soon as it is read.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, inspect, select
 from sqlalchemy.engine import Engine
 
+from bot.core.topics import NOT_UNDERSTOOD, QUESTION_FIELDS
 from bot.kb.queries import KnowledgeBase, TopicView
-from bot.privacy import mask
 from bot.report.grouping import Grouping, group_questions
-from bot.retention import tracker_database_url
 from bot.settings import Settings
-from bot.topics import NOT_UNDERSTOOD, QUESTION_FIELDS
-from bot.web.feedback import Feedback
+from bot.stores.feedback import Feedback
+from bot.stores.privacy import mask
+from bot.stores.retention import tracker_database_url
 
 FEEDBACK_ENV = "FEEDBACK_DATABASE_URL"
 CONSOLE_ENV = "AGGLO_CONSOLE_URL"
@@ -63,7 +63,7 @@ class ReportError(RuntimeError):
 
 
 def default_tracker_url(settings: Settings) -> str:
-    """The tracker store's database, found as the purge finds it (:func:`bot.retention.tracker_database_url`)."""
+    """The tracker store's database, found as the purge finds it (:func:`bot.stores.retention.tracker_database_url`)."""
     return tracker_database_url(settings.var_dir)
 
 
@@ -259,7 +259,7 @@ _Feedbacks = tuple[list[TopicFeedback], list[FeedbackComment]]
 
 def _feedback(url: str, period: Period, topics: dict[str, TopicView]) -> _Feedbacks:
     table = Feedback.__table__
-    # Stored in UTC without a zone (bot/web/feedback.py).
+    # Stored in UTC without a zone (bot/stores/feedback.py).
     start, end = (
         dt.datetime.fromtimestamp(bound, dt.timezone.utc).replace(tzinfo=None)
         for bound in (period.day_starts()[0], period.day_starts()[-1])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.text import fold
+from bot.french.text import fold
 
 # Two questions are the same when their key words match in any order (token_sort_ratio at or
 # above SIMILARITY: "horaires de la piscine ?", "horaire piscine") or their whole letters do

@@ -20,10 +20,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from bot.core.services import Services
 from bot.kb.queries import KnowledgeBaseUnavailable
-from bot.services import Services
+from bot.stores.agents import AgentStore
+from bot.stores.feedback import FeedbackStore
+from bot.stores.sessions import SessionStore
 from bot.web import console, editor
-from bot.web.agents import AgentStore
 from bot.web.chat import chat
 from bot.web.common import (
     AGENTS,
@@ -38,10 +40,8 @@ from bot.web.common import (
     off_loop,
     page,
 )
-from bot.web.feedback import FeedbackStore
 from bot.web.feedback_api import feedback
 from bot.web.rendering import STATIC_DIR, make_environment
-from bot.web.sessions import SessionStore
 from bot.web.settings import WebSettings, normalise_origin
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 The proxy validates the request, decides agent mode from the console session alone, lets an
 ``/intent`` payload through only when the assistant offered it as a button in this
-conversation (bot/payloads.py), and signs the buttons of the replies it returns.
+conversation (bot/core/payloads.py), and signs the buttons of the replies it returns.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.payloads import CHANNEL_SECRET_HEADER, as_plain_text, button_signature, is_intent_payload, offered_button
-from bot.text import well_formed
+from bot.core.payloads import CHANNEL_SECRET_HEADER, as_plain_text, button_signature, is_intent_payload, offered_button
+from bot.french.text import well_formed
 from bot.web.common import HTTP, SETTINGS, json_error, json_object
 from bot.web.console import is_agent_request
 

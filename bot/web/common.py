@@ -12,11 +12,11 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
-from bot.services import Services
-from bot.web.agents import AgentStore
-from bot.web.feedback import FeedbackStore
+from bot.core.services import Services
+from bot.stores.agents import AgentStore
+from bot.stores.feedback import FeedbackStore
+from bot.stores.sessions import SessionStore
 from bot.web.rendering import render
-from bot.web.sessions import SessionStore
 from bot.web.settings import WebSettings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -15,10 +15,10 @@ from aiohttp import web
 
 from bot.kb.freshness import headline_max_age_days
 from bot.kb.queries import KnowledgeBaseUnavailable
+from bot.stores.agents import EDITOR, AgentError, normalise_name
+from bot.stores.sessions import AgentSession, same_token
 from bot.web import views
-from bot.web.agents import EDITOR, AgentError, normalise_name
 from bot.web.common import AGENTS, SERVICES, SESSIONS, SETTINGS, Handler, json_error, off_loop, page, redirect
-from bot.web.sessions import AgentSession, same_token
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The console's content editor, for agents with the ``editor`` role: change, add or retire a
 fact from a topic's fiche, preview the answers, publish, see the history and restore a version.
-The YAML and git work is :mod:`bot.content_edit`'s; this module is the pages around it.
+The YAML and git work is :mod:`bot.editing.service`'s; this module is the pages around it.
 
 Routes (all under ``/console/edit/``, which nginx sends to the one designated front, the one
 started with ``AGGLO_CONTENT_EDITOR=1``; elsewhere they say editing happens there)
@@ -28,7 +28,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bot.content_edit import (
+from bot.editing.service import (
     COMMIT,
     DATE_FIELDS,
     FACT_ID,
@@ -43,9 +43,9 @@ from bot.content_edit import (
 )
 from bot.kb.content import CONFIDENCES, FIELDS
 from bot.kb.queries import KnowledgeBaseUnavailable, TopicView
+from bot.stores.sessions import AgentSession, same_token
 from bot.web.common import SERVICES, SETTINGS, json_error, off_loop, page, redirect
 from bot.web.console import TOPIC_SLUG, console_context, current_session, form_text, is_editor, login_wall
-from bot.web.sessions import AgentSession, same_token
 
 logger = logging.getLogger(__name__)
 

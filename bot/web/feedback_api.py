@@ -6,9 +6,9 @@ import re
 
 from aiohttp import web
 
-from bot.text import well_formed
+from bot.french.text import well_formed
+from bot.stores.feedback import RATINGS
 from bot.web.common import FEEDBACK, SETTINGS, json_error, json_object, off_loop
-from bot.web.feedback import RATINGS
 
 TOPIC_SLUG = re.compile(r"[a-z0-9_]{1,64}")
 

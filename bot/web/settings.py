@@ -41,7 +41,7 @@ class WebSettings:
     secure_cookies: bool = False
     # Sent to the REST channel, which trusts metadata.agent and /intent payloads from us alone.
     channel_secret: str = ""
-    # Signs the buttons offered to a conversation (bot/payloads.py); several web fronts share it
+    # Signs the buttons offered to a conversation (bot/core/payloads.py); several web fronts share it
     # through AGGLO_CHANNEL_SECRET, else it is this process's own.
     button_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     # AGGLO_CONTENT_EDITOR=1 on the one front that owns the content's git repository: only it

@@ -6,7 +6,7 @@
   presented as current).
 - ``orientations``: questions for another body, from kb/orientation.yml.
 - ``ix_events_timestamp``: the retention purge deletes tracker events by timestamp
-  (bot/retention.py); the application role may not create it, so it comes from here.
+  (bot/stores/retention.py); the application role may not create it, so it comes from here.
 
 Revision ID: 0004
 Revises: 0003

@@ -13,14 +13,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-import bot.services
+import bot.core.services
 from actions.communes import ActionAnswerCommune
 from actions.conversation import ActionConversation
 from actions.fallback import ActionNotUnderstood
 from actions.followups import ActionFollowUp
 from actions.topics import ActionAnswerTopic
-from bot.answers import agent_fiche, commune_answer, contact_answer, orientation_answer, resident_answer
-from bot.services import Services
+from bot.core.answers import agent_fiche, commune_answer, contact_answer, orientation_answer, resident_answer
+from bot.core.services import Services
 from tests.conftest import make_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -28,9 +28,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(autouse=True)
 def use_test_services(services: Services) -> Iterator[None]:
-    bot.services._services = services
+    bot.core.services._services = services
     yield
-    bot.services.reset_services()
+    bot.core.services.reset_services()
 
 
 def run(action: Action, fixture: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -203,7 +203,7 @@ def test_out_of_scope_has_its_own_topic() -> None:
 def test_unreachable_knowledge_base_gives_an_apology_and_the_contact(
     tmp_path: Path, action: Action, fixture: str
 ) -> None:
-    bot.services._services = Services(make_settings(tmp_path / "missing"))
+    bot.core.services._services = Services(make_settings(tmp_path / "missing"))
     events, messages = run(action, fixture)
     assert events == []
     assert len(messages) == 1

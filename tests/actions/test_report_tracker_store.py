@@ -11,9 +11,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.answers import resident_answer
+from bot.core.answers import resident_answer
+from bot.core.services import Services
 from bot.report.data import Period, collect
-from bot.services import Services
 from channels.tracker_store import AggloTrackerStore
 
 

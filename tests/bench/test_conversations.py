@@ -22,9 +22,9 @@ from bench.conversations import (
 )
 from bench.quality import _check_turn, next_context, scores
 from bench.systems import DEFAULT_CONFIG, load_nlu_data
-from bot.answers import agent_fiche, resident_answer
-from bot.services import Services
-from bot.topics import turn_topic
+from bot.core.answers import agent_fiche, resident_answer
+from bot.core.services import Services
+from bot.core.topics import turn_topic
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from bot.answers import agent_fiche, commune_answer, orientation_answer, resident_answer
-from bot.figures import NUMBER, unsourced_numbers
+from bench.figures import NUMBER, unsourced_numbers
+from bot.core.answers import agent_fiche, commune_answer, orientation_answer, resident_answer
+from bot.core.services import Services
 from bot.kb.content import FIELDS
 from bot.kb.queries import KnowledgeBase
-from bot.services import Services
 
 DIVION, BETHUNE, VERMELLES, GOSNAY, LENS = "62270", "62119", "62846", "62377", "62498"
 COMMUNES = (None, DIVION, BETHUNE, VERMELLES, GOSNAY, LENS)
@@ -273,7 +273,7 @@ def test_the_orientation_entry_is_found_by_its_keywords(services: Services, ques
     ],
 )
 def test_a_question_naming_a_field_asks_about_it(services: Services, intent: str, question: str, field: str) -> None:
-    from bot.topics import asked_field
+    from bot.core.topics import asked_field
 
     assert asked_field(intent, question, services.kb) == field
 

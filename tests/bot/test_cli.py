@@ -26,7 +26,7 @@ def bot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def test_help() -> None:
     result = bot("--help")
     assert result.returncode == 0
-    for command in ("kb", "commune", "serve"):
+    for command in ("kb", "commune", "web"):
         assert command in result.stdout
 
 

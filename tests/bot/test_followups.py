@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.followups import Payload, chosen_option, offered_buttons, read_payload
+from bot.core.followups import Payload, chosen_option, offered_buttons, read_payload
 
 BUTTONS = [{"title": f"Option {number}", "payload": f"/option_{number}"} for number in (1, 2, 3)]
 

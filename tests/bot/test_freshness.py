@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.answers import agent_fiche, resident_answer
+from bot.core.answers import agent_fiche, resident_answer
+from bot.core.services import Services
 from bot.kb.content import ContentError, FactRecord, SourceRecord, load_content
 from bot.kb.freshness import (
     HEADLINE_MAX_AGE_DAYS,
@@ -17,7 +18,6 @@ from bot.kb.freshness import (
     overdue_headline_facts,
     stale_facts,
 )
-from bot.services import Services
 from bot.settings import load_settings
 from bot.web import views
 from tests.bot.test_cli import bot

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.core.services import Services
 from bot.kb.build import build
 from bot.kb.content import ContentError
 from bot.kb.queries import REFRESH_SECONDS, KnowledgeBase
-from bot.services import Services
 from bot.settings import Settings
 from tests.conftest import make_settings
 

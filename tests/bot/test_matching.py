@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services import Services
+from bot.core.services import Services
 
 MEMBER = "member"
 OUTSIDE = "outside"
@@ -192,6 +192,6 @@ def test_message_that_only_gives_a_commune(services: Services, text: str, expect
 def test_an_audience_does_not_switch_the_topic(
     services: Services, text: str, current: str | None, expected: str
 ) -> None:
-    from bot.topics import resolve_topic
+    from bot.core.topics import resolve_topic
 
     assert resolve_topic("demander_conditions", None, text, current, services.kb, services.topics) == expected

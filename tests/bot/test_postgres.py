@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from bench import tracker_events as ev
+from bot.core.services import Services
 from bot.kb.build import build
 from bot.kb.content import ContentError
 from bot.kb.queries import KnowledgeBase
 from bot.report.data import collect
-from bot.services import Services
 from bot.settings import Settings
-from bot.web.feedback import FeedbackStore
+from bot.stores.feedback import FeedbackStore
 from tests.bot.test_live_updates import FACT_ID, edit_topic, fact_text, set_fact_text, wait_for
 from tests.bot.test_report import PERIOD, TODAY, fixture_rows
 from tests.conftest import make_settings

@@ -1,4 +1,4 @@
-"""Masking of personal data (bot/privacy.py, placeholders in kb/privacy.yml)."""
+"""Masking of personal data (bot/stores/privacy.py, placeholders in kb/privacy.yml)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.privacy import IBAN_COUNTRIES, PrivacyContentError, mask, mask_event, masker
 from bot.settings import PROJECT_ROOT
+from bot.stores.privacy import IBAN_COUNTRIES, PrivacyContentError, mask, mask_event, masker
 
 PLACEHOLDERS = yaml.safe_load((PROJECT_ROOT / "kb" / "privacy.yml").read_text(encoding="utf-8"))["placeholders"]
 PHONE, EMAIL, ADDRESS = PLACEHOLDERS["phone"], PLACEHOLDERS["email"], PLACEHOLDERS["address"]

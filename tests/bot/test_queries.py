@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.services import Services
 from bot.kb.queries import KnowledgeBase, KnowledgeBaseUnavailable
-from bot.services import Services
 
 
 def test_topic_views_are_complete(services: Services) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.relevance import FactRanker
+from bot.kb.ranking import FactRanker
 
 FACTS = [
     "L'Agglo vend des composteurs de 345 L.",

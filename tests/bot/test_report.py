@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bench import tracker_events as ev
-from bot.privacy import mask
+from bot.core.services import Services
 from bot.report.data import Period, ReportData, collect
 from bot.report.grouping import group_questions
 from bot.report.render import write_report
-from bot.services import Services
-from bot.web.feedback import FeedbackStore
+from bot.stores.feedback import FeedbackStore
+from bot.stores.privacy import mask
 from tests.bot.test_cli import bot
 
 PARIS = ZoneInfo("Europe/Paris")

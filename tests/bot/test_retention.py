@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 
-from bot import retention
 from bot.settings import PROJECT_ROOT
-from bot.web.feedback import Feedback, FeedbackStore
+from bot.stores import retention
+from bot.stores.feedback import Feedback, FeedbackStore
 
 DAY = 86400
 

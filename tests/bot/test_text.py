@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import well_formed
+from bot.french.text import well_formed
 
 
 @pytest.mark.parametrize("text", ["\ud800", "bonjour \udfff", "\ud83d permis de louer"])

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from bot.serve import DEFAULT_MODEL, Servers
 from bot.settings import PROJECT_ROOT
-from bot.web.agents import AgentStore
-from bot.web.feedback import FeedbackStore, FeedbackView
+from bot.stores.agents import AgentStore
+from bot.stores.feedback import FeedbackStore, FeedbackView
+from ops.dev import DEFAULT_MODEL, Servers
 from tests.conftest import servers_on_free_ports
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.payloads import CHANNEL_SECRET_HEADER
-from bot.serve import Servers
-from bot.web.agents import AgentStore
+from bot.core.payloads import CHANNEL_SECRET_HEADER
+from bot.stores.agents import AgentStore
+from ops.dev import Servers
 from tests.conftest import servers_on_free_ports
 
 AGENT, PASSWORD = "agent.e2e", "un mot de passe de test assez long"

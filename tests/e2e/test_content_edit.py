@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.serve import DEFAULT_MODEL, Servers
+from ops.dev import DEFAULT_MODEL, Servers
 from tests.conftest import editing_servers
 
 pytestmark = [

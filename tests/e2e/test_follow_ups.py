@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.serve import DEFAULT_MODEL, Servers
+from ops.dev import DEFAULT_MODEL, Servers
 from tests.e2e.conftest import payload, say, text
 
 pytestmark = [

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.serve import DEFAULT_MODEL, free_port
 from bot.settings import PROJECT_ROOT, load_settings
+from ops.dev import DEFAULT_MODEL, free_port
 
 pytestmark = [
     pytest.mark.e2e,
@@ -36,7 +36,7 @@ def test_the_servers_stop_when_the_starter_is_killed_hard(tmp_path: Path) -> Non
     }
     log = (tmp_path / "serve.log").open("wb")
     starter = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "ops.dev"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         deadline = time.monotonic() + 300

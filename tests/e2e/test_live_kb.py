@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.kb.build import build
-from bot.serve import ServerConfig, Servers, free_port, wait_until_up
+from ops.dev import ServerConfig, Servers, free_port, wait_until_up
 from tests.bot.test_live_updates import FACT_ID, SWITCH_TIMEOUT, set_fact_text
 from tests.conftest import make_settings
 

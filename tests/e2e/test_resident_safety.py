@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import requests
 
-from bot.serve import DEFAULT_MODEL, Servers
-from bot.services import Services
+from bot.core.services import Services
 from bot.settings import load_settings
+from ops.dev import DEFAULT_MODEL, Servers
 from tests.e2e.conftest import AGENT, PASSWORD, payload, say, text
 
 pytestmark = [

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.serve import DEFAULT_MODEL, Servers
+from ops.dev import DEFAULT_MODEL, Servers
 from tests.conftest import servers_on_free_ports
 
 fuzz_marks = [

@@ -23,9 +23,9 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from bot.serve import DEFAULT_MODEL, Servers
 from bot.settings import PROJECT_ROOT
-from bot.web.feedback import Feedback
+from bot.stores.feedback import Feedback
+from ops.dev import DEFAULT_MODEL, Servers
 from tests.conftest import servers_on_free_ports
 
 pytestmark = [

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.serve import free_port
 from bot.settings import PROJECT_ROOT
+from ops.dev import free_port
 
 SERVICES = PROJECT_ROOT / "deploy" / "services.sh"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

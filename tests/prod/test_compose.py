@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.prod.render import Ports, compose_files, compose_settings, local_layout, nginx_conf, write_configuration
-from bot.prod.settings import GENERATED_SECRETS, load_prod_settings
 from bot.settings import PROJECT_ROOT
+from ops.prod.render import Ports, compose_files, compose_settings, local_layout, nginx_conf, write_configuration
+from ops.prod.settings import GENERATED_SECRETS, load_prod_settings
 
 
 def test_the_committed_compose_nginx_files_are_current() -> None:
     for path, text in compose_files(compose_settings()).items():
-        assert path.read_text(encoding="utf-8") == text, f"{path} is stale: run python -m bot.prod compose-nginx"
+        assert path.read_text(encoding="utf-8") == text, f"{path} is stale: run python -m ops.prod compose-nginx"
 
 
 @pytest.mark.skipif(

@@ -1,7 +1,7 @@
 """The servers never outlive the command that started them, even killed with kill -9.
 
-The same launch as `make run-prod` (bot.prod.run.launch_supervisord, programs written by
-bot.prod.render), with two small HTTP servers in place of the real ones, so it runs in seconds.
+The same launch as `make run-prod` (ops.prod.run.launch_supervisord, programs written by
+ops.prod.render), with two small HTTP servers in place of the real ones, so it runs in seconds.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.prod.render import program, supervisord_header
-from bot.prod.settings import GENERATED_SECRETS, load_prod_settings
-from bot.serve import free_port
+from ops.dev import free_port
+from ops.prod.render import program, supervisord_header
+from ops.prod.settings import GENERATED_SECRETS, load_prod_settings
 
 pytestmark = [
     pytest.mark.prod,
@@ -32,7 +32,7 @@ pytestmark = [
 STARTER = """
 import sys
 from pathlib import Path
-from bot.prod.run import launch_supervisord
+from ops.prod.run import launch_supervisord
 launch_supervisord(Path(sys.argv[1]), {"PATH": "/usr/bin:/bin"}).wait()
 """
 
@@ -82,11 +82,11 @@ def test_kill_9_of_supervisord_stops_every_server(tmp_path: Path) -> None:
 
 
 def test_the_runner_gets_sigterm_when_make_dies(tmp_path: Path) -> None:
-    """`make run-prod` → python -m bot.prod run: a kill -9 of make reaches the runner."""
+    """`make run-prod` → python -m ops.prod run: a kill -9 of make reaches the runner."""
     marker = tmp_path / "terminated"
     child = (
         "import signal, sys, time\n"
-        "from bot.prod.run import die_with_parent\n"
+        "from ops.prod.run import die_with_parent\n"
         f"signal.signal(signal.SIGTERM, lambda *_: (open({str(marker)!r}, 'w').close(), sys.exit(0)))\n"
         "die_with_parent()\n"
         "time.sleep(60)\n"

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from bot import db
+from bot.stores import migrations
 from tests.prod.conftest import Postgres
 
 
@@ -41,22 +41,22 @@ def _assert_upgraded_with_data(url: str) -> None:
         indexes = {index["name"] for index in sa.inspect(connection).get_indexes("events")}
         assert "ix_events_sender_id_type_name_timestamp" in indexes
     engine.dispose()
-    assert db.current_revision(url) == db.head_revision()
+    assert migrations.current_revision(url) == migrations.head_revision()
 
 
 def _upgrade_keeps_data(url: str) -> None:
-    db.upgrade(url, "0001")
-    assert db.current_revision(url) == "0001"
+    migrations.upgrade(url, "0001")
+    assert migrations.current_revision(url) == "0001"
     _fill_revision_0001(url)
-    db.upgrade(url)
+    migrations.upgrade(url)
     _assert_upgraded_with_data(url)
     # Down and up again: the migrations are reversible and the data stays.
-    db.downgrade(url, "0001")
-    assert db.current_revision(url) == "0001"
-    db.upgrade(url)
+    migrations.downgrade(url, "0001")
+    assert migrations.current_revision(url) == "0001"
+    migrations.upgrade(url)
     _assert_upgraded_with_data(url)
     # The models and the latest migration describe the same tables.
-    command.check(db.alembic_config(url))
+    command.check(migrations.alembic_config(url))
 
 
 def test_sqlite_upgrade_from_the_first_revision_keeps_the_data(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_an_existing_rasa_events_table_is_adopted(tmp_path: Path) -> None:
             )
         )
         connection.execute(sa.text("INSERT INTO events (sender_id, type_name, data) VALUES ('a', 'user', '{}')"))
-    db.upgrade(url)
+    migrations.upgrade(url)
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT sender_id FROM events")).scalars().all() == ["a"]
     engine.dispose()

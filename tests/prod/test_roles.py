@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from bot import db
-from bot.web.feedback import FeedbackStore
-from bot.web.sessions import SessionStore
+from bot.stores import migrations
+from bot.stores.feedback import FeedbackStore
+from bot.stores.sessions import SessionStore
 from tests.prod.conftest import Postgres
 
 pytestmark = pytest.mark.prod
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.prod
 
 @pytest.fixture()
 def migrated(fresh_postgres: Postgres) -> Postgres:
-    db.upgrade(fresh_postgres.owner_url)
+    migrations.upgrade(fresh_postgres.owner_url)
     return fresh_postgres
 
 

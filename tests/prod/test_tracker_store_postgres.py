@@ -9,8 +9,8 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from bot import db
 from bot.settings import PROJECT_ROOT
+from bot.stores import migrations
 from channels.tracker_store import AggloTrackerStore
 from tests.prod.conftest import Postgres
 
@@ -24,7 +24,7 @@ def _unwrap(store: TrackerStore) -> TrackerStore:
 async def test_production_endpoints_store_conversations_in_postgresql(
     fresh_postgres: Postgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db.upgrade(fresh_postgres.owner_url)  # the application role may not create Rasa's table
+    migrations.upgrade(fresh_postgres.owner_url)  # the application role may not create Rasa's table
     monkeypatch.setenv("AGGLO_TRACKER_DATABASE_URL", fresh_postgres.app_url)
     for name in ("AGGLO_ACTIONS_URL", "AGGLO_REDIS_HOST", "AGGLO_REDIS_PORT", "AGGLO_REDIS_PASSWORD"):
         monkeypatch.setenv(name, "1")

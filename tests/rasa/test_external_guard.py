@@ -10,8 +10,8 @@ import pytest
 from rapidfuzz import fuzz, process
 
 from bench.external import find_directory, load_external
+from bot.french.text import fold
 from bot.settings import PROJECT_ROOT
-from bot.text import fold
 from tests.rasa.test_held_out_split import MAX_SIMILARITY, _examples
 
 EXTERNAL_DIR, MISSING_REASON = find_directory()

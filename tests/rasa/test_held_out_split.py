@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
+from bot.french.text import fold
 from bot.settings import PROJECT_ROOT
-from bot.text import fold
 
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\{[^}]+\}|\[([^\]]+)\]\([^)]+\)")
 # Above this similarity a held-out example counts as a copy of a training one.

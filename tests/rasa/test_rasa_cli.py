@@ -11,8 +11,8 @@ import sys
 import pytest
 import yaml
 
-from bot.serve import DEFAULT_MODEL
 from bot.settings import PROJECT_ROOT
+from ops.dev import DEFAULT_MODEL
 
 RASA = [sys.executable, "-m", "rasa"]
 RESULTS = PROJECT_ROOT / "results"
@@ -27,7 +27,7 @@ needs_model = pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no trained 
 
 
 def rasa(*args: str) -> subprocess.CompletedProcess[str]:
-    # endpoints.yml takes these from the environment (bot/serve.py sets them for the servers).
+    # endpoints.yml takes these from the environment (ops/dev.py sets them for the servers).
     env = {
         **os.environ,
         "AGGLO_TRACKER_DB": str(RESULTS / "tracker-test.sqlite3"),

@@ -13,10 +13,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.services import Services
-from bot.web.agents import AgentStore
+from bot.core.services import Services
+from bot.stores.agents import AgentStore
+from bot.stores.feedback import FeedbackStore
 from bot.web.app import create_app
-from bot.web.feedback import FeedbackStore
 from bot.web.settings import WebSettings
 
 AGENT, PASSWORD = "marie", "un mot de passe assez long"

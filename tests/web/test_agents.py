@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.web.agents import AgentError, AgentStore
-from bot.web.sessions import SessionStore
+from bot.stores.agents import AgentError, AgentStore
+from bot.stores.sessions import SessionStore
 
 PASSWORD = "correct horse battery"  # noqa: S105 - a test password
 

@@ -14,8 +14,8 @@ import yaml
 from aiohttp.test_utils import TestClient
 from sqlalchemy import create_engine, inspect
 
+from bot.core.services import Services
 from bot.kb.build import build
-from bot.services import Services
 from bot.settings import PROJECT_ROOT
 from bot.web.console import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from bot.web.settings import WebSettings

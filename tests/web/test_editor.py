@@ -15,11 +15,11 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 
-from bot.answers import resident_answer
+from bot.core.answers import resident_answer
+from bot.core.services import Services
 from bot.kb.build import build
-from bot.services import Services
 from bot.settings import Settings
-from bot.web.agents import AgentStore
+from bot.stores.agents import AgentStore
 from bot.web.settings import WebSettings
 from tests.conftest import content_repository, make_settings
 from tests.web.conftest import log_in

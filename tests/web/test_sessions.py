@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.web.sessions import SessionStore, token_hash
+from bot.stores.sessions import SessionStore, token_hash
 from bot.web.settings import WebSettings
 from tests.web.conftest import log_in
 

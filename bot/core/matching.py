@@ -1,6 +1,6 @@
 """Find communes and topics in what residents type, however they spell them.
 
-Names are compared on :func:`bot.text.key` (no accents, hyphens or case; "lez" = "lès",
+Names are compared on :func:`bot.french.text.key` (no accents, hyphens or case; "lez" = "lès",
 "St" = "Saint", "œ" = "oe"). Exact names, aliases and the distinctive first word of a
 member's name ("Bruay", "Hersin") are tried first; then close spellings with rapidfuzz's
 Levenshtein distance, bounded by the word's length so that short everyday words never turn
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from bot.french.text import key, tokens
 from bot.kb.queries import CommuneView, OrientationView, TopicView
-from bot.text import key, tokens
 
 # Names that contain a commune's name without meaning the commune: the Agglo's own name
 # ("Béthune-Bruay", "l'agglo de Béthune") and the department ("Pas-de-Calais").

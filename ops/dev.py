@@ -1,5 +1,7 @@
 """Start the action server, the Rasa server and the web front together; Ctrl-C stops them all.
 
+``python -m ops.dev`` (``make run``) and ``python -m ops.dev --shell`` (``make shell``).
+
 Used by ``make run`` and ``make shell``, by the end-to-end tests and by the benchmarks, so
 every one of them runs the servers the same way.
 """
@@ -120,7 +122,7 @@ class Servers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start_actions(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(  # noqa: S603 - our own venv's rasa, fixed arguments
+        process = subprocess.Popen(
             _tied_to_us(
                 [
                     *_rasa(),
@@ -159,7 +161,7 @@ class Servers:
             if token:
                 # The HTTP API is only ever exposed behind a token.
                 command += ["--enable-api", "--auth-token", token]
-        process = subprocess.Popen(  # noqa: S603 - our own venv's rasa, fixed arguments
+        process = subprocess.Popen(
             _tied_to_us(command),
             cwd=PROJECT_ROOT,
             env=_environment(self.config),
@@ -170,7 +172,7 @@ class Servers:
 
     def start_web(self) -> subprocess.Popen[bytes]:
         """The web front (demo page, widget, agents' console), which talks to Rasa's REST channel."""
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+        process = subprocess.Popen(
             _tied_to_us(
                 [
                     sys.executable,
@@ -278,3 +280,17 @@ def serve(shell: bool = False) -> int:
         return 1
     finally:
         servers.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.dev", description="Run the assistant on this machine (make run)."
+    )
+    parser.add_argument("--shell", action="store_true", help="chat in the terminal instead (make shell)")
+    return serve(shell=parser.parse_args(argv).shell)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

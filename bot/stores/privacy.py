@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from bot.french.text import fold
 from bot.settings import load_settings
-from bot.text import fold
 
 PLACEHOLDER_KINDS = ("phone", "email", "address", "nir", "iban")
 

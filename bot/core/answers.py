@@ -28,7 +28,7 @@ _MAX_FACTS = 2
 _OVERVIEW_BUDGET_CHARS = 720
 _HEADLINE_FIELDS = ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
 # Quick replies to a topic's other fields, in this order; each sends the question intent of
-# its field (bot.topics.QUESTION_FIELDS) with the topic as `dispositif`, so it carries the context.
+# its field (bot.core.topics.QUESTION_FIELDS) with the topic as `dispositif`, so it carries the context.
 _FOLLOW_UP_FIELDS = ("eligibility", "how_to_apply", "documents", "contact")
 _FIELD_INTENTS = {
     "eligibility": "demander_conditions",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from bot.serve import DEFAULT_MODEL
 from bot.settings import PROJECT_ROOT
+from ops.dev import DEFAULT_MODEL
 
 ENV_FILE = PROJECT_ROOT / ".env"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.settings import days_setting, load_settings
-from bot.web.feedback import Feedback
+from bot.stores.feedback import Feedback
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def retention_days() -> int:
 
 def tracker_database_url(var_dir: Path | None = None) -> str:
     """The tracker store's database: ``AGGLO_TRACKER_DATABASE_URL``, else the SQLite file of
-    ``AGGLO_TRACKER_DB`` (what ``python -m bot serve`` gives Rasa), else ``tracker.sqlite3`` in
+    ``AGGLO_TRACKER_DB`` (what ``python -m ops.dev`` gives Rasa), else ``tracker.sqlite3`` in
     ``var_dir`` (default ``var/``). The purge and the report read the same one."""
     url = os.environ.get(TRACKER_URL_ENV)
     if url:
@@ -153,7 +153,7 @@ def purge_events(engine: Engine, older_than_days: float, batch_size: int = DEFAU
 
 def purge_feedback(engine: Engine, older_than_days: float, batch_size: int = DEFAULT_BATCH_SIZE) -> PurgeResult:
     table = Feedback.__table__
-    # Stored as naive UTC (bot/web/feedback.py).
+    # Stored as naive UTC (bot/stores/feedback.py).
     cutoff = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=older_than_days)
     result = purge_rows(engine, table, table.c.created_at, cutoff, batch_size)
     _checkpoint(engine)

@@ -3,7 +3,7 @@
 The knowledge-base file is rebuilt from scratch on every ``make kb``, so feedback lives
 elsewhere (``FEEDBACK_DATABASE_URL``). A row holds the rating, the optional comment, the
 topic, the question and the answer, and nothing about the person: no sender id, no address.
-What the resident typed (the question and the comment) is masked first (bot/privacy.py): phone
+What the resident typed (the question and the comment) is masked first (bot/stores/privacy.py): phone
 numbers, e-mail addresses, postal addresses, NIRs and IBANs never reach the table.
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, registry
 from sqlalchemy.orm.decl_api import DeclarativeMeta
 
-from bot.privacy import mask
+from bot.stores.privacy import mask
 
 RATINGS = ("up", "down")
 # Bot answers are stored whole up to this length (agent fiches are the longest).

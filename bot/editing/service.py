@@ -39,11 +39,11 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import FoldedScalarString
 from sqlalchemy import create_engine
 
-from bot.answers import agent_fiche, resident_answer
+from bot.core.answers import agent_fiche, resident_answer
+from bot.french.lexicon import stop_words
 from bot.kb.build import build, write_content
 from bot.kb.content import FIELDS, ContentError, load_content
 from bot.kb.queries import KnowledgeBase
-from bot.lexicon import stop_words
 from bot.settings import Settings
 
 SLUG = re.compile(r"[a-z0-9_]{1,64}")

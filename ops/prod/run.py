@@ -1,7 +1,7 @@
 """Start the production profile under supervisord, migrate, and stop it all together.
 
-``python -m bot.prod run`` (``make run-prod``) runs until Ctrl-C or SIGTERM;
-``python -m bot.prod stop`` stops a running one from another terminal. ``bench/prod.py``
+``python -m ops.prod run`` (``make run-prod``) runs until Ctrl-C or SIGTERM;
+``python -m ops.prod stop`` stops a running one from another terminal. ``bench/prod.py``
 (``make test-prod``) starts the same stack with :class:`ProdStack`.
 
 Lifetime: this process asks for SIGTERM when its parent (make) dies. supervisord is its child,
@@ -27,10 +27,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.prod.render import Ports, write_configuration
-from bot.prod.settings import ProdSettings, binary, secrets_environment
-from bot.serve import free_port
 from bot.settings import PROJECT_ROOT
+from ops.dev import free_port
+from ops.prod.render import Ports, write_configuration
+from ops.prod.settings import ProdSettings, binary, secrets_environment
 
 SERVICES = PROJECT_ROOT / "deploy" / "services.sh"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

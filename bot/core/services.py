@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
+from bot.core.matching import CommuneMatcher, OrientationFinder, TopicDetector
 from bot.kb.queries import KnowledgeBase
-from bot.matching import CommuneMatcher, OrientationFinder, TopicDetector
 from bot.settings import Settings, load_settings
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from bot.core.matching import KeywordFinder, keyword_words
 from bot.kb.queries import TopicView
-from bot.matching import KeywordFinder, keyword_words
 
 # Kind of question → field of the knowledge base it asks about.
 QUESTION_FIELDS = {

@@ -1,4 +1,4 @@
-"""``python -m bot.prod run|stop|env|compose-nginx``: the production profile (bot/prod/run.py).
+"""``python -m ops.prod run|stop|env|compose-nginx``: the production profile (ops/prod/run.py).
 
 ``compose-nginx`` rewrites deploy/compose/ (nginx's configuration for compose.yml) with the
 default limits; ``env`` creates ``.env`` with fresh secrets."""
@@ -8,15 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.prod.settings import ENV_FILE, create_env_file, load_prod_settings
+from ops.prod.settings import ENV_FILE, create_env_file, load_prod_settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.prod", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ops.prod", description=__doc__)
     parser.add_argument("command", choices=("run", "stop", "env", "compose-nginx"))
     args = parser.parse_args(argv)
     if args.command == "compose-nginx":
-        from bot.prod.render import compose_files, compose_settings
+        from ops.prod.render import compose_files, compose_settings
 
         for path, text in compose_files(compose_settings()).items():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Created {ENV_FILE} from .env.example with new random secrets (readable by its owner only).")
         if args.command == "env":
             return 0
-    from bot.prod.run import run, stop  # imported here: only needed to run
+    from ops.prod.run import run, stop  # imported here: only needed to run
 
     try:
         settings = load_prod_settings()

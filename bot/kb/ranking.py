@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from bot.text import tokens
+from bot.french.text import tokens
 
 _STEM_LENGTH = 6
 _MIN_WORD_LENGTH = 3

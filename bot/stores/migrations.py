@@ -22,8 +22,8 @@ from sqlalchemy import MetaData, create_engine
 
 from bot.kb.models import Base
 from bot.settings import PROJECT_ROOT, load_settings
-from bot.web.feedback import FeedbackBase
-from bot.web.sessions import SessionsBase
+from bot.stores.feedback import FeedbackBase
+from bot.stores.sessions import SessionsBase
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 # Every table the project's own models describe, compared by `alembic revision --autogenerate`.
