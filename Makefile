@@ -72,8 +72,8 @@ stop-prod: ## Stop a `make run-prod` started from another terminal
 	$(PY) -m ops.prod stop
 
 test-prod: install train services ## Production profile: roles, migrations, lifetime; bad-input fuzz; load (50, 200), growth (1M events) and faults, written to bench/results/prod.md (~15 min)
-	$(PY) -m pytest -m prod tests/prod
-	$(PY) -m pytest tests/fuzz -m e2e -s
+	$(PY) -m pytest -m prod
+	$(PY) -m pytest tests/integration/fuzz -m e2e -s
 	$(PY) -m bench.prod $(ARGS)
 
 shell: install train ## Chat with the assistant in the terminal
@@ -100,13 +100,13 @@ browser: ## Install Debian's Chromium for the browser tests (as root), else say 
 
 test: install train browser ## Lint, unit tests, Rasa validation and tests, end-to-end, browser (the fuzz runs in test-prod)
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest --ignore=tests/fuzz
+	$(PY) -m pytest --ignore=tests/integration/fuzz
 
 purge: $(INSTALLED) ## Delete conversations and feedback older than AGGLO_RETENTION_DAYS (default 90); schedule it with cron
 	$(PY) -m bot purge
 
 fuzz: install train ## Fuzz the public endpoints and Rasa's REST channel with bad input, against the real servers (~2 min)
-	$(PY) -m pytest tests/fuzz -m e2e -s
+	$(PY) -m pytest tests/integration/fuzz -m e2e -s
 
 lock: $(INSTALLED) ## Regenerate requirements.lock from requirements.in
 	$(PY) -m uv pip compile requirements.in --python-version $(PYTHON_VERSION) -o requirements.lock

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import threading
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,14 +12,32 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.answers import Answer
 from bot.core.matching import CommuneMatch
-from bot.core.services import Services, get_services
+from bot.core.services import Services
 from bot.kb.queries import KnowledgeBaseUnavailable
+from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
 
+_lock = threading.Lock()
+_services: Services | None = None
+
+
 def services() -> Services:
-    return get_services()
+    """The action server's services, created from the settings on first use (the action
+    server is this process's entry point: it reads the settings once)."""
+    global _services
+    with _lock:
+        if _services is None:
+            _services = Services(load_settings())
+        return _services
+
+
+def reset_services() -> None:
+    """Forget the process-wide services (tests; a rebuild is picked up without this)."""
+    global _services
+    with _lock:
+        _services = None
 
 
 def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:

@@ -29,7 +29,7 @@ DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 HEADLINE_AIDS = ("aide_recuperateur_eau", "aide_velo", "permis_de_louer", "mutuelle")
 BIKE_TYPES = (None, "electrique", "cargo", "pliant", "classique")
 # A message this close to a training example (rapidfuzz ratio on folded text) is a copy
-# (the same bound as the held-out check of tests/rasa/test_held_out_split.py).
+# (the same bound as the held-out check of tests/integration/rasa/test_held_out_split.py).
 NEAR_DUPLICATE_RATIO = 85.0
 # What the issue asks the set to hold.
 MIN_MESSAGES = 150

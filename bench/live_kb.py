@@ -16,7 +16,7 @@ import yaml
 
 from bot.core.services import Services
 from bot.kb.build import build
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.settings import PROJECT_ROOT, load_settings
 
 TARGET_SECONDS = 5.0
 TOPIC, FACT_ID = "permis_de_louer", "pdl_delai"
@@ -34,12 +34,7 @@ def main(rounds: int = 4) -> int:
         directory = Path(scratch)
         kb_dir = directory / "kb"
         shutil.copytree(PROJECT_ROOT / "kb", kb_dir)
-        settings = Settings(
-            kb_dir=kb_dir,
-            database_url=f"sqlite:///{directory / 'kb.sqlite3'}",
-            var_dir=directory,
-            french_communes_file=load_settings().french_communes_file,
-        )
+        settings = load_settings(kb_dir=kb_dir, var_dir=directory, database_url=f"sqlite:///{directory / 'kb.sqlite3'}")
         build(settings)
         services = Services(settings)
         _fact_text(services)

@@ -58,10 +58,10 @@ from bench.speed import (
     rasa_train,
     start_profile,
 )
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 from ops.dev import DEFAULT_MODEL, free_port
+from ops.prod.env_file import production_settings
 from ops.prod.run import ProdStack
-from ops.prod.settings import load_prod_settings
 
 CHAT_PATH = "/api/chat"
 WEBHOOK_PATH = "/webhooks/rest/webhook"
@@ -475,28 +475,29 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 # Main ---------------------------------------------------------------------------------------
-def prod_environment(var_dir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "AGGLO_PROD_DIR": str(var_dir),
-        "AGGLO_PUBLIC_HOST": "127.0.0.1",
-        "AGGLO_PUBLIC_PORT": str(free_port()),
-        "AGGLO_PG_PORT": "0",
-        "AGGLO_REDIS_PORT": "0",
-        "AGGLO_RATE_LIMIT_EXEMPT": "127.0.0.1/32",
-        "AGGLO_DB_OWNER_PASSWORD": secrets.token_hex(16),
-        "AGGLO_DB_APP_PASSWORD": secrets.token_hex(16),
-        "AGGLO_REDIS_PASSWORD": secrets.token_hex(16),
-        "RASA_API_TOKEN": secrets.token_hex(16),
-        "AGGLO_CHANNEL_SECRET": secrets.token_hex(16),
-    }
+def prod_settings(prod_dir: Path) -> Settings:
+    """The production profile in ``prod_dir`` on free ports, with fresh secrets, whatever .env says."""
+    return production_settings(
+        env_file=None,
+        prod_dir=prod_dir,
+        public_host="127.0.0.1",
+        public_port=free_port(),
+        pg_port=0,
+        redis_port=0,
+        rate_limit_exempt="127.0.0.1/32",
+        db_owner_password=secrets.token_hex(16),
+        db_app_password=secrets.token_hex(16),
+        redis_password=secrets.token_hex(16),
+        rasa_api_token=secrets.token_hex(16),
+        channel_secret=secrets.token_hex(16),
+    )
 
 
 @contextmanager
 def prod_stack(var_dir: Path) -> Iterator[ProdStack]:
     if var_dir.exists():
         shutil.rmtree(var_dir)
-    stack = ProdStack(load_prod_settings(prod_environment(var_dir)))
+    stack = ProdStack(prod_settings(var_dir))
     stack.start()
     try:
         yield stack

@@ -400,7 +400,7 @@ def running_servers(model: Path, progress: Progress, work: Path, what: str) -> I
         actions_port=free_port(),
         model=model,
         var_dir=var_dir,
-        extra_env={"DATABASE_URL": load_settings().database_url},
+        extra_env={"AGGLO_DATABASE_URL": load_settings().database_url},
     )
     servers = Servers(config)
     progress.step(f"end to end: starting the action and Rasa servers ({model.name}), then {what}")

@@ -26,6 +26,7 @@ from bot.report.data import LOCAL_TIME, Period, collect
 from bot.report.render import write_report
 from bot.settings import load_settings
 from bot.stores.feedback import Feedback, FeedbackBase
+from bot.stores.privacy import masker
 
 TARGET_SECONDS = 60.0
 DAYS = 30
@@ -126,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     until = dt.date.today() - dt.timedelta(days=1)
     period = Period(until - dt.timedelta(days=DAYS - 1), until)
     start = dt.datetime.combine(period.since, dt.time(), LOCAL_TIME)
-    kb = KnowledgeBase(load_settings().database_url)
+    settings = load_settings()
+    kb = KnowledgeBase(settings.database_url)
     kb.check()
     with tempfile.TemporaryDirectory(prefix="report-speed-") as scratch:
         directory = Path(scratch)
@@ -143,7 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Wrote {events:,} events ({args.conversations:,} conversations) in {time.perf_counter() - began:.1f} s")
 
         began = time.perf_counter()
-        data = collect(kb, period, tracker_url=tracker_url, feedback_url=feedback_url)
+        data = collect(
+            kb,
+            period,
+            tracker_url=tracker_url,
+            feedback_url=feedback_url,
+            mask_text=masker(settings.kb_dir).mask,
+            console_url=settings.console_url,
+        )
         read = time.perf_counter() - began
         write_report(data, directory / "report.html")
         elapsed = time.perf_counter() - began

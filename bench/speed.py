@@ -356,7 +356,7 @@ def start_profile(profile: Profile, args: argparse.Namespace, redis_port: int | 
     var_dir = TMP_DIR / f"var-{profile.name}"
     shutil.rmtree(var_dir, ignore_errors=True)
     var_dir.mkdir(parents=True)
-    extra_env = {"DATABASE_URL": load_settings().database_url, **profile.extra_env}
+    extra_env = {"AGGLO_DATABASE_URL": load_settings().database_url, **profile.extra_env}
     if redis_port is not None:
         extra_env.update({"AGGLO_REDIS_HOST": "127.0.0.1", "AGGLO_REDIS_PORT": str(redis_port)})
     config = ServerConfig(

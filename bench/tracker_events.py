@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
-from bot.report.data import EVENTS
+from bot.stores.events import EVENTS
 
 _METADATA = {"model_id": "bench", "assistant_id": "agglo-assistant"}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
-import os
 import sys
 from collections.abc import Sequence
 
@@ -20,16 +19,10 @@ from bot.core.answers import agent_fiche, commune_answer, resident_answer
 from bot.core.services import Services
 from bot.kb.build import build
 from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, ContentError, load_content
-from bot.kb.freshness import (
-    HEADLINE_MAX_AGE_ENV,
-    ended_facts,
-    headline_max_age_days,
-    overdue_headline_facts,
-    stale_facts,
-)
+from bot.kb.freshness import ended_facts, overdue_headline_facts, stale_facts
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.report.data import ReportError
-from bot.settings import load_settings
+from bot.settings import Settings, env_name, load_settings
 from bot.stores.agents import ROLES
 
 EXIT_ERROR = 2
@@ -56,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     kb = commands.add_parser("kb", help="build, check or show the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True, parser_class=_Parser)
-    kb_commands.add_parser("build", help="validate kb/ and write the database (DATABASE_URL, SQLite by default)")
+    kb_commands.add_parser("build", help="validate kb/ and write the database (AGGLO_DATABASE_URL, SQLite by default)")
     check = kb_commands.add_parser("check", help="lint kb/ and print, per topic, the fields that are still unknown")
     check.add_argument(
         "--stale",
@@ -69,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         "--headline-max-age",
         type=_days,
         metavar="DAYS",
-        help=f"limit for the headline aids' resident-facing facts (default ${HEADLINE_MAX_AGE_ENV} or 90)",
+        help=f"limit for the headline aids' resident-facing facts (default ${env_name('headline_max_age_days')} or 90)",
     )
     check.add_argument("--today", type=_date, help="the date to compare with, YYYY-MM-DD (default: today)")
     show = kb_commands.add_parser("show", help="print the answer for a topic")
@@ -79,13 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     commune = commands.add_parser("commune", help="resolve a commune and list the rules that apply to it")
     commune.add_argument("text", help='free text, e.g. "noeux les mines"')
     web = commands.add_parser("web", help="start the web front only: demo page, widget, agents' console")
-    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    web.add_argument(
-        "--port", type=int, default=int(os.environ.get("WEB_PORT", "8000")), help="default $WEB_PORT or 8000"
-    )
-    web.add_argument(
-        "--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"), help="the Rasa server to talk to"
-    )
+    web.add_argument("--host", help="address to listen on (default $AGGLO_BIND_HOST or 127.0.0.1)")
+    web.add_argument("--port", type=int, help="default $AGGLO_WEB_PORT or 8000")
+    web.add_argument("--rasa-url", help="the Rasa server to talk to (default $AGGLO_RASA_URL or http://127.0.0.1:5005)")
     report = commands.add_parser(
         "report", help="write the HTML report: messages, topics, unanswered questions, unknown fields asked, feedback"
     )
@@ -98,14 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--feedback-db",
-        help="the feedback database's URL (default $FEEDBACK_DATABASE_URL or sqlite:///var/feedback.sqlite3)",
+        help="the feedback database's URL (default $AGGLO_FEEDBACK_DATABASE_URL or sqlite:///var/feedback.sqlite3)",
     )
     report.add_argument(
         "--console-url",
         help="the console's address, for the links (default $AGGLO_CONSOLE_URL or http://127.0.0.1:8000)",
     )
     report.add_argument("--plots-dir", help="also write each plot as a PNG file in this directory")
-    db = commands.add_parser("db", help="database migrations (AGGLO_MIGRATION_DATABASE_URL, else DATABASE_URL)")
+    db = commands.add_parser("db", help="database migrations (AGGLO_MIGRATION_DATABASE_URL, else AGGLO_DATABASE_URL)")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     db_upgrade = db_commands.add_parser("upgrade", help="apply the migrations up to REVISION (default: the latest)")
     db_upgrade.add_argument("revision", nargs="?", default="head")
@@ -153,20 +142,15 @@ def _positive(value: str) -> int:
     return int(value)
 
 
-def _purge(older_than: int | None, batch_size: int) -> int:
+def _purge(settings: Settings, older_than: int | None, batch_size: int) -> int:
     import sqlalchemy as sa
 
     from bot.stores import retention
-    from bot.web.settings import load_web_settings
 
-    try:
-        days = retention.retention_days() if older_than is None else older_than
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+    days = settings.retention_days if older_than is None else older_than
     databases = (
-        ("tracker events", retention.tracker_database_url(), "events", retention.purge_events),
-        ("feedback", load_web_settings().feedback_database_url, "feedback", retention.purge_feedback),
+        ("tracker events", settings.tracker_database_url, "events", retention.purge_events),
+        ("feedback", settings.feedback_database_url, "feedback", retention.purge_feedback),
     )
     failed = False
     for label, url, table, purge in databases:
@@ -196,10 +180,10 @@ def _purge(older_than: int | None, batch_size: int) -> int:
     return EXIT_ERROR if failed else 0
 
 
-def _build() -> int:
+def _build(settings: Settings) -> int:
     from sqlalchemy.engine import make_url
 
-    report = build(load_settings())
+    report = build(settings)
     where = make_url(report.database_url).render_as_string(hide_password=True)
     print(
         f"Knowledge base written to {where}: {report.topics} topics, {report.facts} facts, "
@@ -208,8 +192,7 @@ def _build() -> int:
     return 0
 
 
-def _check() -> int:
-    settings = load_settings()
+def _check(settings: Settings) -> int:
     content = load_content(settings.kb_dir, settings.french_communes_file)
     print("Content is valid.\n")
     print(f"{'topic':<24} {'facts':>5} {'low':>4}  unknown fields")
@@ -229,12 +212,11 @@ def _check() -> int:
     return 0
 
 
-def _check_stale(days: int, headline_max_age: int | None, today: dt.date | None) -> int:
+def _check_stale(settings: Settings, days: int, headline_max_age: int | None, today: dt.date | None) -> int:
     """``kb check --stale DAYS``: what to verify again, and whether a headline aid is overdue."""
-    settings = load_settings()
     content = load_content(settings.kb_dir, settings.french_communes_file)
     today = today or dt.date.today()
-    limit = headline_max_age if headline_max_age is not None else headline_max_age_days()
+    limit = headline_max_age if headline_max_age is not None else settings.headline_max_age_days
     facts = list(content.facts.values())
     families = {slug: topic.family for slug, topic in content.topics.items()}
     stale = stale_facts(facts, families, older_than_days=days, today=today)
@@ -261,8 +243,8 @@ def _check_stale(days: int, headline_max_age: int | None, today: dt.date | None)
     return 0
 
 
-def _show(slug: str, agent: bool, commune_text: str | None) -> int:
-    services = Services(load_settings())
+def _show(settings: Settings, slug: str, agent: bool, commune_text: str | None) -> int:
+    services = Services(settings)
     if services.kb.topic(slug) is None:
         known = ", ".join(topic.slug for topic in services.kb.topics())
         print(f"error: unknown topic {slug!r}. Known topics: {known}", file=sys.stderr)
@@ -283,8 +265,8 @@ def _show(slug: str, agent: bool, commune_text: str | None) -> int:
     return 0
 
 
-def _commune(text: str) -> int:
-    services = Services(load_settings())
+def _commune(settings: Settings, text: str) -> int:
+    services = Services(settings)
     match = services.communes.find(text)
     if match is None:
         print(f"error: no commune recognised in {text!r}", file=sys.stderr)
@@ -302,14 +284,14 @@ def _commune(text: str) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
+def _report(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     # Imported here: matplotlib and the report's modules are only needed for a report.
     from bot.report import data as report_data
     from bot.report.render import write_report
+    from bot.stores.privacy import masker
 
-    settings = load_settings()
     until = args.until or dt.date.today()
     period = report_data.Period(since=args.since or until - dt.timedelta(days=29), until=until)
     out = Path(args.out or settings.var_dir / "reports" / f"report-{period.since}-{period.until}.html")
@@ -317,9 +299,10 @@ def _report(args: argparse.Namespace) -> int:
     data = report_data.collect(
         services.kb,
         period,
-        tracker_url=args.tracker_db or report_data.default_tracker_url(settings),
-        feedback_url=args.feedback_db or report_data.default_feedback_url(settings),
-        console_url=args.console_url or os.environ.get(report_data.CONSOLE_ENV, report_data.DEFAULT_CONSOLE_URL),
+        tracker_url=args.tracker_db or settings.tracker_database_url,
+        feedback_url=args.feedback_db or settings.feedback_database_url,
+        mask_text=masker(settings.kb_dir).mask,
+        console_url=args.console_url or settings.console_url,
     )
     write_report(data, out, plots_dir=Path(args.plots_dir) if args.plots_dir else None)
     print(
@@ -342,11 +325,10 @@ def _read_password() -> str:
     return first
 
 
-def _agents(command: str, name: str | None, replace: bool, role: str | None) -> int:
+def _agents(settings: Settings, command: str, name: str | None, replace: bool, role: str | None) -> int:
     from bot.stores.agents import AgentError, AgentStore, normalise_name
-    from bot.web.settings import load_web_settings
 
-    store = AgentStore(load_web_settings().agents_file)
+    store = AgentStore(settings.agents_file)
     try:
         if command == "list":
             for agent, agent_role in store.roles().items():
@@ -367,18 +349,19 @@ def _agents(command: str, name: str | None, replace: bool, role: str | None) -> 
         return EXIT_ERROR
 
 
-def _web(host: str, port: int, rasa_url: str) -> int:
+def _web(settings: Settings, host: str | None, port: int | None, rasa_url: str | None) -> int:
     from bot.web.app import run  # imported here: aiohttp is only needed to serve
-    from bot.web.settings import load_web_settings
 
-    run(load_web_settings(host=host, port=port, rasa_url=rasa_url), Services(load_settings()))
+    given = {"bind_host": host, "web_port": port, "rasa_url": rasa_url}
+    settings = settings.copy(update={name: value for name, value in given.items() if value is not None})
+    run(settings, Services(settings))
     return 0
 
 
-def _db(command: str, revision: str) -> int:
+def _db(settings: Settings, command: str, revision: str) -> int:
     from bot.stores import migrations
 
-    url = migrations.migration_database_url()
+    url = settings.migration_database_url
     if command == "upgrade":
         migrations.upgrade(url, revision)
     print(f"Database revision: {migrations.current_revision(url) or 'none'} (latest: {migrations.head_revision()})")
@@ -388,30 +371,32 @@ def _db(command: str, revision: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        settings = load_settings()
         if args.command == "kb":
             if args.kb_command == "build":
-                return _build()
+                return _build(settings)
             if args.kb_command == "check":
                 if args.stale is not None:
-                    return _check_stale(args.stale, args.headline_max_age, args.today)
-                return _check()
-            return _show(args.topic, args.agent, args.commune)
+                    return _check_stale(settings, args.stale, args.headline_max_age, args.today)
+                return _check(settings)
+            return _show(settings, args.topic, args.agent, args.commune)
         if args.command == "web":
-            return _web(args.host, args.port, args.rasa_url)
+            return _web(settings, args.host, args.port, args.rasa_url)
         if args.command == "purge":
-            return _purge(args.older_than, args.batch_size)
+            return _purge(settings, args.older_than, args.batch_size)
         if args.command == "report":
-            return _report(args)
+            return _report(settings, args)
         if args.command == "db":
-            return _db(args.db_command, getattr(args, "revision", "head"))
+            return _db(settings, args.db_command, getattr(args, "revision", "head"))
         if args.command == "agents":
             return _agents(
+                settings,
                 args.agents_command,
                 getattr(args, "name", None),
                 getattr(args, "replace", False),
                 getattr(args, "role", None),
             )
-        return _commune(args.text)
+        return _commune(settings, args.text)
     except ContentError as error:
         print(f"error: invalid content, nothing was written ({len(error.problems)} problem(s)):", file=sys.stderr)
         for problem in error.problems:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from sanic.request import Request
 
 from bot.core.payloads import CHANNEL_SECRET_HEADER, as_plain_text, is_intent_payload
 from bot.french.text import well_formed
+from bot.settings import load_settings
 from channels import action_validation, memory
 from channels.tracker_store import CURRENT_TURN, TurnOutcome
 
@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 APOLOGY_RESPONSE = "utter_erreur_technique"
-SECRET_ENVIRONMENT = "AGGLO_CHANNEL_SECRET"  # noqa: S105 - a variable name, not a secret
 MAX_SENDER_CHARS = 128
 
 
@@ -56,7 +55,7 @@ class AggloRestInput(RestInput):
         super().__init__()
         self.apology = _apology_text()
         # No secret configured: nobody is trusted, every request is a resident's.
-        self.secret = secret if secret is not None else os.environ.get(SECRET_ENVIRONMENT, "")
+        self.secret = secret if secret is not None else load_settings().channel_secret
         action_validation.install()
 
     def trusted(self, request: Request) -> bool:

@@ -27,11 +27,11 @@ Used from endpoints.yml::
     tracker_store:
       type: channels.tracker_store.AggloTrackerStore
       dialect: "sqlite"
-      db: ${AGGLO_TRACKER_DB}
+      url: ${AGGLO_TRACKER_DATABASE_URL}
 
-or, for PostgreSQL, ``url: ${AGGLO_TRACKER_DATABASE_URL}`` with a ``postgresql://`` URL instead
-of ``dialect`` and ``db`` (Rasa gives a custom store's ``url`` as ``host``, where a full URL is
-taken as is).
+where the URL is ``sqlite:///…`` (``make run``) or ``postgresql://…`` (production, with
+``dialect: "postgresql"``): Rasa gives a custom store's ``url`` as ``host``, where a full URL is
+taken as is.
 
 Reading and writing go through SQLAlchemy Core rather than the ORM: the same queries as
 Rasa's (the events of the latest session, in order; the new events appended), without an ORM
@@ -59,6 +59,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from bot.settings import load_settings
 from bot.stores.privacy import mask_event, masker
 from bot.stores.retention import ensure_events_timestamp_index
 
@@ -100,7 +101,7 @@ class AggloTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Read kb/privacy.yml now: a broken file stops the server at start, not mid-conversation.
-        self._mask_text = masker().mask
+        self._mask_text = masker(load_settings().kb_dir).mask
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._tune_sqlite()

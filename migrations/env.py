@@ -11,10 +11,12 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from bot.stores.migrations import PROJECT_METADATA, migration_database_url
+from bot.settings import load_settings
+from bot.stores.migrations import PROJECT_METADATA
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or migration_database_url()
+# `alembic` run by hand (this file is then the entry point): the settings give the URL.
+url = config.get_main_option("sqlalchemy.url") or load_settings().migration_database_url
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -21,9 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, load_settings
-
-DEFAULT_MODEL = PROJECT_ROOT / "models" / "agglo.tar.gz"
+from bot.settings import DEFAULT_MODEL, PROJECT_ROOT, Settings, child_environment, load_settings
 
 
 @dataclass
@@ -32,19 +30,35 @@ class ServerConfig:
     actions_port: int = 5055
     web_port: int = 8000
     model: Path = DEFAULT_MODEL
-    var_dir: Path = field(default_factory=lambda: load_settings().var_dir)
+    var_dir: Path = PROJECT_ROOT / "var"
     endpoints: Path = PROJECT_ROOT / "endpoints.yml"
     credentials: Path = PROJECT_ROOT / "credentials.yml"
     sanic_workers: int = 1
     log_level: str = "--quiet"
     extra_env: dict[str, str] = field(default_factory=dict)
     # Every server listens on loopback only, unless configured otherwise (AGGLO_BIND_HOST).
-    host: str = field(default_factory=lambda: os.environ.get("AGGLO_BIND_HOST", "127.0.0.1"))
+    host: str = "127.0.0.1"
     # Shared by the web front and the REST channel: only the web front may set
     # metadata.agent or send /intent payloads (channels/rest.py). A fresh one per run unless set.
-    channel_secret: str = field(
-        default_factory=lambda: os.environ.get("AGGLO_CHANNEL_SECRET") or secrets.token_urlsafe(32)
-    )
+    channel_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Rasa's HTTP API is only ever exposed behind a token; none, no API.
+    rasa_api_token: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **fields: object) -> ServerConfig:
+        """``make run``'s servers, as the settings say (``fields`` win)."""
+        configured: dict[str, object] = {
+            "rasa_port": settings.rasa_port,
+            "actions_port": settings.actions_port,
+            "web_port": settings.web_port,
+            "model": settings.model,
+            "var_dir": settings.var_dir,
+            "host": settings.bind_host,
+            "rasa_api_token": settings.rasa_api_token,
+        }
+        if settings.channel_secret:
+            configured["channel_secret"] = settings.channel_secret
+        return cls(**{**configured, **fields})  # type: ignore[arg-type]
 
     @property
     def rasa_url(self) -> str:
@@ -80,11 +94,12 @@ def _tied_to_us(command: list[str]) -> list[str]:
 
 
 def _environment(config: ServerConfig) -> dict[str, str]:
-    env = dict(os.environ)
+    env = child_environment()
     env.update(
         {
+            # Read by endpoints.yml (Rasa's own substitution) and by the servers' settings.
             "AGGLO_ACTIONS_URL": f"{config.actions_url}/webhook",
-            "AGGLO_TRACKER_DB": str(config.var_dir / "tracker.sqlite3"),
+            "AGGLO_TRACKER_DATABASE_URL": f"sqlite:///{config.var_dir / 'tracker.sqlite3'}",
             "SANIC_WORKERS": str(config.sanic_workers),
             # rasa_sdk's action server reads its address from SANIC_HOST (default 0.0.0.0).
             "SANIC_HOST": config.host,
@@ -157,10 +172,9 @@ class Servers:
         ]
         if not chat:
             command += ["--credentials", str(self.config.credentials), self.config.log_level]
-            token = os.environ.get("RASA_API_TOKEN")
-            if token:
+            if self.config.rasa_api_token:
                 # The HTTP API is only ever exposed behind a token.
-                command += ["--enable-api", "--auth-token", token]
+                command += ["--enable-api", "--auth-token", self.config.rasa_api_token]
         process = subprocess.Popen(
             _tied_to_us(command),
             cwd=PROJECT_ROOT,
@@ -228,13 +242,10 @@ class Servers:
 
 def serve(shell: bool = False) -> int:
     """``make run`` / ``make shell``: run until Ctrl-C, then stop both servers cleanly."""
-    config = ServerConfig(
-        rasa_port=int(os.environ.get("RASA_PORT", "5005")),
-        actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
-        web_port=int(os.environ.get("WEB_PORT", "8000")),
-        # One web front: it is the designated editing front, unless told otherwise.
-        extra_env={"AGGLO_CONTENT_EDITOR": os.environ.get("AGGLO_CONTENT_EDITOR", "1")},
-    )
+    settings = load_settings()
+    # One web front: it is the designated editing front, unless told otherwise.
+    editor = settings.content_editor if "content_editor" in settings.__fields_set__ else True
+    config = ServerConfig.from_settings(settings, extra_env={"AGGLO_CONTENT_EDITOR": "1" if editor else "0"})
     if not config.model.exists():
         print(f"error: no trained model at {config.model}: run `make train`", file=sys.stderr)
         return 2

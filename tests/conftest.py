@@ -12,9 +12,24 @@ import pytest
 
 from bot.core.services import Services
 from bot.kb.build import build
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.settings import PROJECT_ROOT, Settings, default_settings, load_settings
 from bot.stores.agents import AgentStore
+from bot.stores.privacy import masker
 from ops.dev import ServerConfig, Servers, free_port
+from tests.postgres import Postgres
+
+# The throw-away PostgreSQL cluster's fixtures (postgres, fresh_postgres).
+pytest_plugins = ["tests.postgres"]
+
+
+def mask(text: str) -> str:
+    """The real content's masking (kb/privacy.yml), as the servers apply it."""
+    return masker(PROJECT_ROOT / "kb").mask(text)
+
+
+def prod_settings(prod_dir: Path) -> Settings:
+    """The production profile's defaults in ``prod_dir``, with placeholder secrets."""
+    return default_settings(prod_dir=prod_dir, db_owner_password="x", db_app_password="x", redis_password="x")  # noqa: S106
 
 
 def make_settings(tmp_dir: Path, kb_dir: Path = PROJECT_ROOT / "kb") -> Settings:
@@ -46,48 +61,13 @@ def kb_copy(tmp_path: Path) -> Iterator[Path]:
     yield target
 
 
-POSTGRESQL_URL_ENV = "AGGLO_TEST_POSTGRESQL_URL"
-
-
-@pytest.fixture()
-def postgresql_url() -> Iterator[str]:
-    """A throwaway PostgreSQL database (``AGGLO_TEST_POSTGRESQL_URL``), emptied before and after.
-
-    For example: ``postgresql://agglo_test:agglo_test@127.0.0.1:5432/agglo_test`` (any role that
-    owns the database). Skipped, with the reason, when unset or unreachable.
-    """
-    import os
-
-    import sqlalchemy as sa
-
-    url = os.environ.get(POSTGRESQL_URL_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRESQL_URL_ENV} (a throwaway database's URL)")
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        pytest.skip(f"PostgreSQL at {POSTGRESQL_URL_ENV} is unreachable: {error}")
-
-    def empty() -> None:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("DROP TABLE IF EXISTS events, feedback CASCADE")
-
-    empty()
-    try:
-        yield url
-    finally:
-        empty()
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.prod)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The same test on an SQLite file and on PostgreSQL (skipped when none is configured)."""
+    """The same test on an SQLite file and on PostgreSQL (the ``prod`` case, in ``make test-prod``)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    return str(request.getfixturevalue("postgresql_url"))
+    postgres: Postgres = request.getfixturevalue("fresh_postgres")
+    return postgres.owner_url
 
 
 def servers_on_free_ports(var_dir: Path, endpoints: Path | None = None, **extra_env: str) -> Servers:
@@ -103,7 +83,7 @@ def servers_on_free_ports(var_dir: Path, endpoints: Path | None = None, **extra_
         web_port=free_port(),
         var_dir=var_dir,
         endpoints=endpoints or ServerConfig.endpoints,
-        extra_env={"DATABASE_URL": settings.database_url, **extra_env},
+        extra_env={"AGGLO_DATABASE_URL": settings.database_url, **extra_env},
     )
     return Servers(config)
 
@@ -131,10 +111,10 @@ def editing_servers(var_dir: Path, editor: str, password: str, timeout: float) -
     AgentStore(agents_file).add(editor, password, role="editor")
     servers = servers_on_free_ports(
         var_dir,
-        DATABASE_URL=settings.database_url,
+        AGGLO_DATABASE_URL=settings.database_url,
         AGGLO_KB_DIR=str(settings.kb_dir),
         AGGLO_VAR_DIR=str(var_dir),
-        FEEDBACK_DATABASE_URL=f"sqlite:///{var_dir / 'feedback.sqlite3'}",
+        AGGLO_FEEDBACK_DATABASE_URL=f"sqlite:///{var_dir / 'feedback.sqlite3'}",
         AGGLO_AGENTS_FILE=str(agents_file),
         AGGLO_CONTENT_EDITOR="1",
     )

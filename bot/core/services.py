@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from functools import cached_property
 
 from bot.core.matching import CommuneMatcher, OrientationFinder, TopicDetector
 from bot.kb.queries import KnowledgeBase
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 
 
 def _commune_matcher(kb: KnowledgeBase) -> CommuneMatcher:
@@ -47,23 +46,3 @@ class Services:
     @property
     def orientation(self) -> OrientationFinder:
         return self.kb.derived("orientation", _orientation_finder)
-
-
-_lock = threading.Lock()
-_services: Services | None = None
-
-
-def get_services() -> Services:
-    """The process-wide services, created from the environment on first call."""
-    global _services
-    with _lock:
-        if _services is None:
-            _services = Services(load_settings())
-        return _services
-
-
-def reset_services() -> None:
-    """Forget the process-wide services (tests; a rebuild is picked up without this)."""
-    global _services
-    with _lock:
-        _services = None

@@ -8,20 +8,12 @@ the caller decides the date, and tests fix it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.kb.content import RESIDENT_CONFIDENCES
-from bot.settings import days_setting
 
-# A resident-facing fact of a headline aid must have had its source checked within this many
-# days. 90: these four aids are about money and deadlines residents act on, and the Agglo's
-# council can change a scheme at any of its meetings (several a year, plus the yearly budget);
-# checking every quarter bounds how long a changed amount or condition can stay wrong.
-HEADLINE_MAX_AGE_DAYS = 90
-HEADLINE_MAX_AGE_ENV = "AGGLO_HEADLINE_MAX_AGE_DAYS"
 HEADLINE_FAMILY = "headline_aid"
 
 
@@ -58,11 +50,6 @@ class EndedFact:
     topic: str
     fact_id: str
     valid_until: dt.date
-
-
-def headline_max_age_days(environ: Mapping[str, str] = os.environ) -> int:
-    """The limit for headline aids: ``AGGLO_HEADLINE_MAX_AGE_DAYS``, else the default."""
-    return days_setting(HEADLINE_MAX_AGE_ENV, HEADLINE_MAX_AGE_DAYS, environ)
 
 
 def stale_facts(

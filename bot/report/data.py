@@ -4,7 +4,7 @@ Both are read through SQLAlchemy Core with bound parameters, so SQLite and Postg
 alike. Only the ``user`` and ``bot`` events of the period are fetched, in one pass in id order:
 a resident's message is about the topic of the payload of the bot's next answer in the same
 conversation (``{"topic": <slug>, ...}``, see bot/core/answers.py). Every resident text is masked
-(:func:`bot.stores.privacy.mask`, the same masking as the tracker store's) as soon as it is read.
+(``mask_text``: the tracker store's own masking, bot/stores/privacy.py) as soon as it is read.
 """
 
 from __future__ import annotations
@@ -13,28 +13,22 @@ import bisect
 import contextlib
 import datetime as dt
 import json
-import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, inspect, select
+from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import Engine
 
 from bot.core.topics import NOT_UNDERSTOOD, QUESTION_FIELDS
 from bot.kb.queries import KnowledgeBase, TopicView
 from bot.report.grouping import Grouping, group_questions
-from bot.settings import Settings
+from bot.stores.events import EVENTS
 from bot.stores.feedback import Feedback
-from bot.stores.privacy import mask
-from bot.stores.retention import tracker_database_url
 
-FEEDBACK_ENV = "FEEDBACK_DATABASE_URL"
-CONSOLE_ENV = "AGGLO_CONSOLE_URL"
-DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
 OUT_OF_SCOPE = "hors_sujet"
 # The web front prefixes the console's agent-mode conversations so (bot/web/app.py): the report
 # is about residents, so they are left out.
@@ -43,33 +37,9 @@ AGENT_SENDER_PREFIX = "agent-"
 LOCAL_TIME = ZoneInfo("Europe/Paris")
 _ROWS_PER_FETCH = 10_000
 
-# Rasa's SQLTrackerStore table (rasa/core/tracker_store.py), declared here so that reading it
-# needs no Rasa import.
-EVENTS = Table(
-    "events",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255), nullable=False, index=True),
-    Column("type_name", String(255), nullable=False),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
-
 
 class ReportError(RuntimeError):
     """A database the report needs is missing or unreadable."""
-
-
-def default_tracker_url(settings: Settings) -> str:
-    """The tracker store's database, found as the purge finds it (:func:`bot.stores.retention.tracker_database_url`)."""
-    return tracker_database_url(settings.var_dir)
-
-
-def default_feedback_url(settings: Settings) -> str:
-    """``FEEDBACK_DATABASE_URL``, else the web front's default (bot/web/settings.py)."""
-    return os.environ.get(FEEDBACK_ENV, f"sqlite:///{settings.var_dir / 'feedback.sqlite3'}")
 
 
 @dataclass(frozen=True)
@@ -154,6 +124,7 @@ class _Tally:
     """Counts gathered in the one pass over the events."""
 
     day_starts: list[float]
+    mask: Callable[[str], str]
     messages_per_day: Counter[int] = field(default_factory=Counter)
     senders_per_day: dict[int, set[str]] = field(default_factory=dict)
     senders: set[str] = field(default_factory=set)
@@ -172,7 +143,7 @@ class _Tally:
         self.messages_per_topic[topic] += 1
         self.senders_per_topic.setdefault(topic, set()).add(sender)
         if topic in (NOT_UNDERSTOOD, OUT_OF_SCOPE):
-            self.unanswered[mask(text)] += 1
+            self.unanswered[self.mask(text)] += 1
         field_name = QUESTION_FIELDS.get(intent or "")
         if field_name is not None:
             self.asks[(topic, field_name)] += 1
@@ -212,8 +183,8 @@ def _bot_topic(data: str | None) -> str | None:
     return topic if isinstance(topic, str) and topic else None
 
 
-def _tally(engine: Engine, period: Period) -> _Tally:
-    tally = _Tally(day_starts=period.day_starts())
+def _tally(engine: Engine, period: Period, mask_text: Callable[[str], str]) -> _Tally:
+    tally = _Tally(day_starts=period.day_starts(), mask=mask_text)
     # Per conversation, the resident's message still waiting for the bot's answer.
     waiting: dict[str, tuple[str, str | None]] = {}
     for sender, type_name, timestamp, intent, data in _events(engine, period):
@@ -257,7 +228,7 @@ def _label(topics: dict[str, TopicView], slug: str | None) -> str:
 _Feedbacks = tuple[list[TopicFeedback], list[FeedbackComment]]
 
 
-def _feedback(url: str, period: Period, topics: dict[str, TopicView]) -> _Feedbacks:
+def _feedback(url: str, period: Period, topics: dict[str, TopicView], mask_text: Callable[[str], str]) -> _Feedbacks:
     table = Feedback.__table__
     # Stored in UTC without a zone (bot/stores/feedback.py).
     start, end = (
@@ -282,7 +253,7 @@ def _feedback(url: str, period: Period, topics: dict[str, TopicView]) -> _Feedba
         ratings.setdefault(topic, Counter())[rating] += 1
         if rating == "down" and comment:
             local_day = created_at.replace(tzinfo=dt.timezone.utc).astimezone(LOCAL_TIME).date()
-            comments.append(FeedbackComment(local_day, _label(topics, topic), mask(comment)))
+            comments.append(FeedbackComment(local_day, _label(topics, topic), mask_text(comment)))
     feedback = [
         TopicFeedback(topic or "", _label(topics, topic), counts["up"], counts["down"])
         for topic, counts in ratings.items()
@@ -297,7 +268,8 @@ def collect(
     *,
     tracker_url: str,
     feedback_url: str | None,
-    console_url: str = DEFAULT_CONSOLE_URL,
+    mask_text: Callable[[str], str],
+    console_url: str,
     today: dt.date | None = None,
 ) -> ReportData:
     """Everything the report shows for ``period``; ``feedback_url`` None leaves feedback out."""
@@ -306,7 +278,7 @@ def collect(
         tracker_url, "tracker store", hint=" (`make run` stores the conversations there; or give --tracker-db)"
     )
     try:
-        tally = _tally(engine, period)
+        tally = _tally(engine, period, mask_text)
     finally:
         engine.dispose()
     headings: dict[str, str] = kb.message("agent_headings")
@@ -334,7 +306,7 @@ def collect(
     # No feedback database yet (no rating given): the report says so.
     with contextlib.suppress(ReportError):
         if feedback_url is not None:
-            feedback, feedback_available = _feedback(feedback_url, period, topics), True
+            feedback, feedback_available = _feedback(feedback_url, period, topics, mask_text), True
     days = range(len(period.days))
     return ReportData(
         period=period,

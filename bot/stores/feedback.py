@@ -1,7 +1,7 @@
 """Residents' 👍 / 👎 on answers, in their own database.
 
 The knowledge-base file is rebuilt from scratch on every ``make kb``, so feedback lives
-elsewhere (``FEEDBACK_DATABASE_URL``). A row holds the rating, the optional comment, the
+elsewhere (``AGGLO_FEEDBACK_DATABASE_URL``). A row holds the rating, the optional comment, the
 topic, the question and the answer, and nothing about the person: no sender id, no address.
 What the resident typed (the question and the comment) is masked first (bot/stores/privacy.py): phone
 numbers, e-mail addresses, postal addresses, NIRs and IBANs never reach the table.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,8 +20,6 @@ from sqlalchemy import Column, DateTime, Integer, String, Text, create_engine, s
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, registry
 from sqlalchemy.orm.decl_api import DeclarativeMeta
-
-from bot.stores.privacy import mask
 
 RATINGS = ("up", "down")
 # Bot answers are stored whole up to this length (agent fiches are the longest).
@@ -67,8 +66,10 @@ class FeedbackView:
 class FeedbackStore:
     """Writes and reads feedback; the engine and the table are created on first use."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, mask_text: Callable[[str], str]) -> None:
+        """``mask_text`` masks what the resident typed before it is written (bot/stores/privacy.py)."""
         self.database_url = database_url
+        self._mask = mask_text
         self._lock = threading.Lock()
         self._ready = False
 
@@ -92,9 +93,9 @@ class FeedbackStore:
         row = Feedback(
             created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
             rating=rating,
-            comment=mask(comment) if comment else None,
+            comment=self._mask(comment) if comment else None,
             topic=topic or None,
-            message=mask(message),
+            message=self._mask(message),
             answer=answer[:MAX_ANSWER_CHARS],
         )
         with Session(self._engine) as session, session.begin():

@@ -1,7 +1,7 @@
 """Database migrations (Alembic): ``python -m bot db upgrade|current|history``.
 
 Migrations run with the migration role, which owns the tables
-(``AGGLO_MIGRATION_DATABASE_URL``, else ``DATABASE_URL``); the servers use the application
+(``AGGLO_MIGRATION_DATABASE_URL``, else ``AGGLO_DATABASE_URL``); the servers use the application
 role, which can only read and write rows. The default SQLite profile needs no migration: its
 files are created on first use.
 
@@ -12,8 +12,6 @@ To change a table: edit the model, then
 
 from __future__ import annotations
 
-import os
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -21,7 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine
 
 from bot.kb.models import Base
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.settings import PROJECT_ROOT
 from bot.stores.feedback import FeedbackBase
 from bot.stores.sessions import SessionsBase
 
@@ -30,28 +28,24 @@ ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 PROJECT_METADATA: list[MetaData] = [Base.metadata, FeedbackBase.metadata, SessionsBase.metadata]
 
 
-def migration_database_url() -> str:
-    return os.environ.get("AGGLO_MIGRATION_DATABASE_URL") or load_settings().database_url
-
-
-def alembic_config(database_url: str | None = None) -> Config:
+def alembic_config(database_url: str) -> Config:
     config = Config(str(ALEMBIC_INI))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     # ConfigParser interpolation: a "%" in a password must be doubled.
-    config.set_main_option("sqlalchemy.url", (database_url or migration_database_url()).replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 
-def upgrade(database_url: str | None = None, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def downgrade(database_url: str | None, revision: str) -> None:
+def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-def current_revision(database_url: str | None = None) -> str | None:
-    engine = create_engine(database_url or migration_database_url(), future=True)
+def current_revision(database_url: str) -> str | None:
+    engine = create_engine(database_url, future=True)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

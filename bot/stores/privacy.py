@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 import yaml
 
 from bot.french.text import fold
-from bot.settings import load_settings
 
 PLACEHOLDER_KINDS = ("phone", "email", "address", "nir", "iban")
 
@@ -348,14 +347,11 @@ def _masker_for(kb_dir: Path) -> Masker:
     return Masker(load_vocabulary(kb_dir), at_words)
 
 
-def masker(kb_dir: Path | None = None) -> Masker:
-    """The masker for ``kb_dir`` (``AGGLO_KB_DIR``, ``kb/`` by default), built once per directory."""
-    return _masker_for((kb_dir or load_settings().kb_dir).resolve())
-
-
-def mask(text: str) -> str:
-    """``text`` with its phone numbers, e-mails, addresses, NIRs and IBANs replaced by placeholders."""
-    return masker().mask(text)
+def masker(kb_dir: Path) -> Masker:
+    """The masker for the content in ``kb_dir`` (its privacy.yml and communes), built once per
+    directory. ``masker(kb_dir).mask(text)`` replaces the phone numbers, e-mails, addresses,
+    NIRs and IBANs of ``text`` by placeholders."""
+    return _masker_for(kb_dir.resolve())
 
 
 # Fields of Rasa's events that are never typed by the resident: kept exactly as Rasa wrote them
@@ -398,11 +394,11 @@ def _mask_resident_value(value: Any, mask_text: Callable[[str], str]) -> Any:
     return value
 
 
-def mask_event(data: Mapping[str, Any], mask_text: Callable[[str], str] | None = None) -> dict[str, Any]:
+def mask_event(data: Mapping[str, Any], mask_text: Callable[[str], str]) -> dict[str, Any]:
     """A copy of a Rasa event's ``as_dict()`` with what the resident typed masked: the text, the
     parse data's text and entity values, the metadata, slot values. The assistant's own events
     (bot utterances, actions) are copied as they are."""
     if data.get("event") not in RESIDENT_EVENT_TYPES:
         return dict(data)
-    masked: dict[str, Any] = _mask_resident_value(dict(data), mask_text or mask)
+    masked: dict[str, Any] = _mask_resident_value(dict(data), mask_text)
     return masked

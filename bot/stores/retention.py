@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,27 +24,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.settings import days_setting, load_settings
+from bot.stores.events import EVENTS, EVENTS_TIMESTAMP, EVENTS_TIMESTAMP_INDEX
 from bot.stores.feedback import Feedback
 
 logger = logging.getLogger(__name__)
 
-RETENTION_ENV = "AGGLO_RETENTION_DAYS"
-# Long enough to read a quarter's feedback and conversations; nothing is kept beyond it.
-DEFAULT_RETENTION_DAYS = 90
 DEFAULT_BATCH_SIZE = 2000
-TRACKER_URL_ENV = "AGGLO_TRACKER_DATABASE_URL"
-EVENTS_TIMESTAMP_INDEX = "ix_events_timestamp"
-
-# Only the columns the purge reads, of the table Rasa's SQLTrackerStore creates.
-_tracker_metadata = sa.MetaData()
-EVENTS = sa.Table(
-    "events",
-    _tracker_metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("timestamp", sa.Float),
-)
-_EVENTS_TIMESTAMP = sa.Index(EVENTS_TIMESTAMP_INDEX, EVENTS.c.timestamp)
 
 
 class DatabaseMissing(LookupError):
@@ -59,26 +43,10 @@ class PurgeResult:
     batches: int
 
 
-def retention_days() -> int:
-    """``AGGLO_RETENTION_DAYS``, or the default retention."""
-    return days_setting(RETENTION_ENV, DEFAULT_RETENTION_DAYS)
-
-
-def tracker_database_url(var_dir: Path | None = None) -> str:
-    """The tracker store's database: ``AGGLO_TRACKER_DATABASE_URL``, else the SQLite file of
-    ``AGGLO_TRACKER_DB`` (what ``python -m ops.dev`` gives Rasa), else ``tracker.sqlite3`` in
-    ``var_dir`` (default ``var/``). The purge and the report read the same one."""
-    url = os.environ.get(TRACKER_URL_ENV)
-    if url:
-        return url
-    path = os.environ.get("AGGLO_TRACKER_DB") or str((var_dir or load_settings().var_dir) / "tracker.sqlite3")
-    return f"sqlite:///{path}"
-
-
 def ensure_events_timestamp_index(engine: Engine) -> None:
     """Create ``ix_events_timestamp`` if it is missing (a role without DDL rights only logs)."""
     try:
-        _EVENTS_TIMESTAMP.create(engine, checkfirst=True)
+        EVENTS_TIMESTAMP.create(engine, checkfirst=True)
     except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
         logger.warning("could not create index %s: %s", EVENTS_TIMESTAMP_INDEX, error)
 

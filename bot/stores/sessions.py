@@ -1,4 +1,4 @@
-"""Agents' console sessions, in a database shared by every web front (``SESSIONS_DATABASE_URL``).
+"""Agents' console sessions, in a database shared by every web front (``AGGLO_SESSIONS_DATABASE_URL``).
 
 A session survives a restart of the web front and is seen by all of them behind nginx. Only a
 SHA-256 hash of the session token is stored: reading the table does not give a usable cookie.

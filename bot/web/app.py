@@ -15,6 +15,7 @@ Routes
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -22,16 +23,21 @@ from aiohttp import web
 
 from bot.core.services import Services
 from bot.kb.queries import KnowledgeBaseUnavailable
+from bot.settings import Settings, normalise_origin, own_origins
 from bot.stores.agents import AgentStore
 from bot.stores.feedback import FeedbackStore
+from bot.stores.privacy import masker
 from bot.stores.sessions import SessionStore
 from bot.web import console, editor
 from bot.web.chat import chat
 from bot.web.common import (
     AGENTS,
+    BUTTON_KEY,
     FEEDBACK,
     HTTP,
+    ORIGINS,
     SERVICES,
+    SESSION_SECONDS,
     SESSIONS,
     SETTINGS,
     TEMPLATES,
@@ -42,7 +48,6 @@ from bot.web.common import (
 )
 from bot.web.feedback_api import feedback
 from bot.web.rendering import STATIC_DIR, make_environment
-from bot.web.settings import WebSettings, normalise_origin
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +83,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 def _origin_allowed(request: web.Request, origin: str) -> bool:
     origin = normalise_origin(origin)
     # A page of this server is not a cross-origin caller.
-    return origin in request.app[SETTINGS].allowed_origins or origin == f"{request.scheme}://{request.host}".lower()
+    return origin in request.app[ORIGINS] or origin == f"{request.scheme}://{request.host}".lower()
 
 
 @web.middleware
@@ -140,8 +145,14 @@ async def _prepare(app: web.Application) -> None:
         logger.error("%s", error)
 
 
+def web_url(settings: Settings) -> str:
+    """Where this web front answers (loopback when it listens on every address)."""
+    host = "127.0.0.1" if settings.bind_host in ("0.0.0.0", "::", "") else settings.bind_host  # noqa: S104
+    return f"http://{host}:{settings.web_port}"
+
+
 def create_app(
-    settings: WebSettings,
+    settings: Settings,
     services: Services,
     *,
     agents: AgentStore | None = None,
@@ -149,11 +160,13 @@ def create_app(
 ) -> web.Application:
     app = web.Application(middlewares=[_cors], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[ORIGINS] = settings.origins or own_origins(settings.bind_host, settings.web_port)
+    app[BUTTON_KEY] = settings.button_key or secrets.token_bytes(32)
     app[SERVICES] = services
     app[TEMPLATES] = make_environment()
-    app[SESSIONS] = SessionStore(settings.session_seconds, settings.sessions_database_url)
+    app[SESSIONS] = SessionStore(SESSION_SECONDS, settings.sessions_database_url)
     app[AGENTS] = agents or AgentStore(settings.agents_file)
-    app[FEEDBACK] = feedback_store or FeedbackStore(settings.feedback_database_url)
+    app[FEEDBACK] = feedback_store or FeedbackStore(settings.feedback_database_url, masker(settings.kb_dir).mask)
     app.cleanup_ctx.append(_http_client)
     # aiohttp 3.9's signal annotations predate the installed aiosignal 1.4's generics.
     app.on_startup.append(_prepare)  # type: ignore[arg-type]
@@ -170,15 +183,16 @@ def create_app(
     return app
 
 
-def run(settings: WebSettings, services: Services) -> None:
+def run(settings: Settings, services: Services) -> None:
     """Serve until interrupted (``python -m bot web``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    print(f"Web front on {settings.url}/ (console: {settings.url}/console)", flush=True)
+    url = web_url(settings)
+    print(f"Web front on {url}/ (console: {url}/console)", flush=True)
     # No access log: it would keep the residents' IP addresses.
     web.run_app(
         create_app(settings, services),
-        host=settings.host,
-        port=settings.port,
+        host=settings.bind_host,
+        port=settings.web_port,
         print=None,
         access_log=None,
         handle_signals=True,

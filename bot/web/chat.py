@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.core.payloads import CHANNEL_SECRET_HEADER, as_plain_text, button_signature, is_intent_payload, offered_button
 from bot.french.text import well_formed
-from bot.web.common import HTTP, SETTINGS, json_error, json_object
+from bot.web.common import BUTTON_KEY, HTTP, MAX_MESSAGE_CHARS, RASA_TIMEOUT_SECONDS, SETTINGS, json_error, json_object
 from bot.web.console import is_agent_request
 
 logger = logging.getLogger(__name__)
@@ -45,14 +45,14 @@ async def chat(request: web.Request) -> web.StreamResponse:
         return json_error(400, "invalid_sender")
     if not isinstance(message, str) or not message.strip():
         return json_error(400, "empty_message")
-    if len(message) > settings.max_message_chars:
-        return json_error(413, "message_too_long", limit=settings.max_message_chars)
+    if len(message) > MAX_MESSAGE_CHARS:
+        return json_error(413, "message_too_long", limit=MAX_MESSAGE_CHARS)
     agent = is_agent_request(request)
     # Separate conversations: a resident's sender id never continues an agent's.
     conversation = f"{'agent' if agent else 'web'}-{sender}"
     text = well_formed(message).strip()
     if is_intent_payload(text) and not offered_button(
-        settings.button_key, conversation, text, data.get("button_signature")
+        request.app[BUTTON_KEY], conversation, text, data.get("button_signature")
     ):
         text = as_plain_text(text)
         if not text:
@@ -64,7 +64,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
             f"{settings.rasa_url}/webhooks/rest/webhook",
             json=body,
             headers=headers,
-            timeout=aiohttp.ClientTimeout(total=settings.rasa_timeout_seconds),
+            timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT_SECONDS),
         ) as response:
             if response.status != 200:
                 logger.error("Rasa answered HTTP %s", response.status)
@@ -77,5 +77,5 @@ async def chat(request: web.Request) -> web.StreamResponse:
         return json_error(502, "rasa_error")
     if not isinstance(replies, list):
         return json_error(502, "rasa_error")
-    sign_buttons(replies, settings.button_key, conversation)
+    sign_buttons(replies, request.app[BUTTON_KEY], conversation)
     return web.json_response(replies)

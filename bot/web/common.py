@@ -13,15 +13,27 @@ import jinja2
 from aiohttp import web
 
 from bot.core.services import Services
+from bot.settings import Settings
 from bot.stores.agents import AgentStore
 from bot.stores.feedback import FeedbackStore
 from bot.stores.sessions import SessionStore
 from bot.web.rendering import render
-from bot.web.settings import WebSettings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-SETTINGS = web.AppKey("settings", WebSettings)
+# Longer messages are refused politely: the assistant answers short questions.
+MAX_MESSAGE_CHARS = 500
+MAX_COMMENT_CHARS = 1000
+SESSION_SECONDS = 8 * 3600
+# Rasa answers in a few seconds, but the first turn after startup can be slow on 2 cores.
+RASA_TIMEOUT_SECONDS = 90
+
+SETTINGS = web.AppKey("settings", Settings)
+# The origins whose pages may call the API (the configured ones, else the front's own).
+ORIGINS = web.AppKey("origins", frozenset)
+# Signs the buttons offered to a conversation (bot/core/payloads.py): derived from the channel
+# secret, so that every web front shares it, else this process's own.
+BUTTON_KEY = web.AppKey("button_key", bytes)
 SERVICES = web.AppKey("services", Services)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SESSIONS = web.AppKey("sessions", SessionStore)

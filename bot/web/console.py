@@ -13,12 +13,24 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.kb.freshness import headline_max_age_days
+from bot.core.services import Services
 from bot.kb.queries import KnowledgeBaseUnavailable
+from bot.settings import Settings
 from bot.stores.agents import EDITOR, AgentError, normalise_name
 from bot.stores.sessions import AgentSession, same_token
 from bot.web import views
-from bot.web.common import AGENTS, SERVICES, SESSIONS, SETTINGS, Handler, json_error, off_loop, page, redirect
+from bot.web.common import (
+    AGENTS,
+    SERVICES,
+    SESSION_SECONDS,
+    SESSIONS,
+    SETTINGS,
+    Handler,
+    json_error,
+    off_loop,
+    page,
+    redirect,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +178,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         httponly=True,
         samesite="Strict",
         secure=request.app[SETTINGS].secure_cookies,
-        max_age=int(request.app[SETTINGS].session_seconds),
+        max_age=SESSION_SECONDS,
     )
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
     return response
@@ -190,7 +202,8 @@ async def home(request: web.Request, session: AgentSession) -> web.StreamRespons
     kb = request.app[SERVICES].kb
     topics = views.listed_topics(kb)
     # Editors see what to check again: the same list as `python -m bot kb check --stale`.
-    freshness = views.freshness(kb, dt.date.today(), headline_max_age_days()) if is_editor(request) else None
+    max_age = request.app[SETTINGS].headline_max_age_days
+    freshness = views.freshness(kb, dt.date.today(), max_age) if is_editor(request) else None
     return page(request, "console_home.html", **console_context(session, topics=topics, freshness=freshness))
 
 
@@ -202,7 +215,7 @@ async def report(request: web.Request, session: AgentSession) -> web.StreamRespo
     from bot.report.data import ReportError  # imported here, like the report itself
 
     try:
-        html = await off_loop(_report_page, request.app[SERVICES])
+        html = await off_loop(_report_page, request.app[SERVICES], request.app[SETTINGS])
     except ReportError as error:
         return page(request, "report_unavailable.html", status=503, **console_context(session, reason=str(error)))
     response = web.Response(text=html, content_type="text/html", charset="utf-8")
@@ -211,18 +224,20 @@ async def report(request: web.Request, session: AgentSession) -> web.StreamRespo
     return response
 
 
-def _report_page(services: Any) -> str:
+def _report_page(services: Services, settings: Settings) -> str:
     # Imported here: matplotlib and the report's modules are only needed for a report.
     from bot.report import data as report_data
     from bot.report.render import draw_plots, render_html
+    from bot.stores.privacy import masker
 
     until = dt.date.today()
     period = report_data.Period(since=until - dt.timedelta(days=REPORT_DAYS - 1), until=until)
     data = report_data.collect(
         services.kb,
         period,
-        tracker_url=report_data.default_tracker_url(services.settings),
-        feedback_url=report_data.default_feedback_url(services.settings),
+        tracker_url=settings.tracker_database_url,
+        feedback_url=settings.feedback_database_url,
+        mask_text=masker(settings.kb_dir).mask,
         console_url="",
     )
     return render_html(data, draw_plots(data))

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from bot.french.text import well_formed
 from bot.stores.feedback import RATINGS
-from bot.web.common import FEEDBACK, SETTINGS, json_error, json_object, off_loop
+from bot.web.common import FEEDBACK, MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, json_error, json_object, off_loop
 
 TOPIC_SLUG = re.compile(r"[a-z0-9_]{1,64}")
 
@@ -17,7 +17,6 @@ async def feedback(request: web.Request) -> web.StreamResponse:
     data = await json_object(request)
     if isinstance(data, web.Response):
         return data
-    settings = request.app[SETTINGS]
     rating, message, answer = data.get("rating"), data.get("message"), data.get("answer")
     comment, topic = data.get("comment"), data.get("topic")
     if rating not in RATINGS:
@@ -26,12 +25,12 @@ async def feedback(request: web.Request) -> web.StreamResponse:
         return json_error(400, "invalid_feedback")
     if comment is not None and not isinstance(comment, str):
         return json_error(400, "invalid_feedback")
-    if comment is not None and len(comment) > settings.max_comment_chars:
-        return json_error(413, "comment_too_long", limit=settings.max_comment_chars)
+    if comment is not None and len(comment) > MAX_COMMENT_CHARS:
+        return json_error(413, "comment_too_long", limit=MAX_COMMENT_CHARS)
     await off_loop(
         request.app[FEEDBACK].add,
         rating=str(rating),
-        message=well_formed(message[: settings.max_message_chars]),
+        message=well_formed(message[:MAX_MESSAGE_CHARS]),
         answer=well_formed(answer),
         topic=topic if isinstance(topic, str) and TOPIC_SLUG.fullmatch(topic) else None,
         comment=well_formed(comment.strip()) if comment else None,

@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ops.prod.settings import ENV_FILE, create_env_file, load_prod_settings
+from bot.settings import SettingsError
+from ops.prod.env_file import ENV_FILE, create_env_file, production_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     from ops.prod.run import run, stop  # imported here: only needed to run
 
     try:
-        settings = load_prod_settings()
-    except ValueError as error:
+        settings = production_settings()
+    except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return run(settings) if args.command == "run" else stop(settings)

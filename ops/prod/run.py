@@ -27,10 +27,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings, child_environment
 from ops.dev import free_port
+from ops.prod.env_file import binary, pg_data, pg_sockets, postgres_url, secrets_environment
 from ops.prod.render import Ports, write_configuration
-from ops.prod.settings import ProdSettings, binary, secrets_environment
 
 SERVICES = PROJECT_ROOT / "deploy" / "services.sh"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -51,7 +51,7 @@ def launch_supervisord(conf: Path, env: dict[str, str]) -> subprocess.Popen[byte
     )
 
 
-def choose_ports(settings: ProdSettings) -> Ports:
+def choose_ports(settings: Settings) -> Ports:
     def pick(configured: int) -> int:
         return configured or free_port()
 
@@ -84,7 +84,7 @@ def _port_open(port: int) -> bool:
 class ProdStack:
     """The whole production topology, as one supervisord and its programs."""
 
-    settings: ProdSettings
+    settings: Settings
     ports: Ports = field(init=False)
     supervisord: subprocess.Popen[bytes] | None = None
     conf: Path = field(init=False)
@@ -92,7 +92,7 @@ class ProdStack:
 
     def __post_init__(self) -> None:
         self.ports = choose_ports(self.settings)
-        self.conf = self.settings.var_dir / "supervisord.conf"
+        self.conf = self.settings.prod_dir / "supervisord.conf"
 
     @property
     def as_root(self) -> bool:
@@ -106,12 +106,12 @@ class ProdStack:
     @property
     def owner_url(self) -> str:
         s = self.settings
-        return s.database_url(s.db_owner, s.db_owner_password, self.ports.postgres)
+        return postgres_url(s, s.db_owner, s.db_owner_password, self.ports.postgres)
 
     @property
     def app_url(self) -> str:
         s = self.settings
-        return s.database_url(s.db_app, s.db_app_password, self.ports.postgres)
+        return postgres_url(s, s.db_app, s.db_app_password, self.ports.postgres)
 
     # Lifecycle ---------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -121,12 +121,12 @@ class ProdStack:
         binary("setpriv")
         if not self.settings.model.exists():
             raise FileNotFoundError(f"no trained model at {self.settings.model}: run `make train`")
-        var = self.settings.var_dir
+        var = self.settings.prod_dir
         var.mkdir(parents=True, exist_ok=True)
-        self.settings.pg_data.parent.mkdir(parents=True, exist_ok=True)
-        self._own(self.settings.pg_data.parent)
-        subprocess.run([str(SERVICES), "initdb", str(self.settings.pg_data)], check=True)
-        self.settings.pg_sockets.mkdir(exist_ok=True)
+        pg_data(self.settings).parent.mkdir(parents=True, exist_ok=True)
+        self._own(pg_data(self.settings).parent)
+        subprocess.run([str(SERVICES), "initdb", str(pg_data(self.settings))], check=True)
+        pg_sockets(self.settings).mkdir(exist_ok=True)
         write_configuration(self.settings, self.ports, self.as_root, self.python_user())
         for directory in ("postgres", "redis", "app", "home", "nginx"):
             self._own(var / directory)
@@ -157,8 +157,8 @@ class ProdStack:
                 shutil.chown(Path(root) / name, user, user)
 
     def _supervisor_env(self) -> dict[str, str]:
-        env = {**os.environ, **secrets_environment(self.settings), **self.extra_env}
-        token = env.get("RASA_API_TOKEN", "")
+        env = child_environment({**secrets_environment(self.settings), **self.extra_env})
+        token = self.settings.rasa_api_token
         env["RASA_API_ARGS"] = f"--enable-api --auth-token {token}" if token else ""
         return env
 
@@ -168,16 +168,17 @@ class ProdStack:
         self.supervisord = launch_supervisord(self.conf, self._supervisor_env())
         try:
             self._wait(lambda: self._pg_ready(), 60, "PostgreSQL")
-            env = {
-                **os.environ,
-                "AGGLO_DB_OWNER_PASSWORD": self.settings.db_owner_password,
-                "AGGLO_DB_APP_PASSWORD": self.settings.db_app_password,
-                "AGGLO_DB_NAME": self.settings.db_name,
-                "AGGLO_DB_OWNER": self.settings.db_owner,
-                "AGGLO_DB_APP": self.settings.db_app,
-            }
+            env = child_environment(
+                {
+                    "AGGLO_DB_OWNER_PASSWORD": self.settings.db_owner_password,
+                    "AGGLO_DB_APP_PASSWORD": self.settings.db_app_password,
+                    "AGGLO_DB_NAME": self.settings.db_name,
+                    "AGGLO_DB_OWNER": self.settings.db_owner,
+                    "AGGLO_DB_APP": self.settings.db_app,
+                }
+            )
             subprocess.run(
-                [str(SERVICES), "roles", str(self.settings.pg_sockets), str(self.ports.postgres)], check=True, env=env
+                [str(SERVICES), "roles", str(pg_sockets(self.settings)), str(self.ports.postgres)], check=True, env=env
             )
             self.migrate()
             log("starting the action servers, the Rasa servers and the web fronts")
@@ -191,7 +192,7 @@ class ProdStack:
 
     def migrate(self) -> None:
         """Migrations and the knowledge-base build, with the owner role."""
-        env = {**os.environ, "AGGLO_MIGRATION_DATABASE_URL": self.owner_url, "DATABASE_URL": self.owner_url}
+        env = child_environment({"AGGLO_MIGRATION_DATABASE_URL": self.owner_url, "AGGLO_DATABASE_URL": self.owner_url})
         python = [sys.executable, "-m", "bot"]
         subprocess.run([*python, "db", "upgrade"], check=True, env=env, cwd=PROJECT_ROOT)
         subprocess.run([*python, "kb", "build"], check=True, env=env, cwd=PROJECT_ROOT)
@@ -219,11 +220,11 @@ class ProdStack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.supervisord is not None and self.supervisord.poll() is not None:
-                raise RuntimeError(f"supervisord exited (see {self.settings.var_dir / 'log'})")
+                raise RuntimeError(f"supervisord exited (see {self.settings.prod_dir / 'log'})")
             if ready():
                 return
             time.sleep(0.5)
-        raise TimeoutError(f"{what} not ready after {timeout:.0f} s (logs: {self.settings.var_dir / 'log'})")
+        raise TimeoutError(f"{what} not ready after {timeout:.0f} s (logs: {self.settings.prod_dir / 'log'})")
 
     def supervisorctl(self, *args: str) -> str:
         completed = subprocess.run(
@@ -256,11 +257,11 @@ class ProdStack:
         return (
             f"  Widget (demo page): {self.public_url}/\n"
             f"  Agents' console:    {self.public_url}/console"
-            f" (add an agent: AGGLO_VAR_DIR={self.settings.var_dir / 'app'} python -m bot agents add NAME)\n"
+            f" (add an agent: AGGLO_VAR_DIR={self.settings.prod_dir / 'app'} python -m bot agents add NAME)\n"
             f"  nginx listens on {self.settings.public_host}:{p.public} (internal 127.0.0.1:{p.internal});"
             f" PostgreSQL 127.0.0.1:{p.postgres}, Redis 127.0.0.1:{p.redis}\n"
             f"  Rasa {list(p.rasa)}, actions {list(p.actions)}, web {list(p.web)} (all 127.0.0.1)\n"
-            f"  Status: supervisorctl -c {self.conf} status; logs in {self.settings.var_dir / 'log'}"
+            f"  Status: supervisorctl -c {self.conf} status; logs in {self.settings.prod_dir / 'log'}"
         )
 
 
@@ -276,7 +277,7 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run(settings: ProdSettings) -> int:
+def run(settings: Settings) -> int:
     stack = ProdStack(settings)
 
     def _stop(signum: int, frame: object) -> None:
@@ -305,9 +306,9 @@ def run(settings: ProdSettings) -> int:
         stack.stop()
 
 
-def stop(settings: ProdSettings) -> int:
-    conf = settings.var_dir / "supervisord.conf"
-    if not (settings.var_dir / "supervisor.sock").exists():
+def stop(settings: Settings) -> int:
+    conf = settings.prod_dir / "supervisord.conf"
+    if not (settings.prod_dir / "supervisor.sock").exists():
         print("The production profile is not running.")
         return 0
     subprocess.run([binary("supervisorctl"), "-c", str(conf), "shutdown"], check=False)

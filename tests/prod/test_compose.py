@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from bot.settings import PROJECT_ROOT
+from ops.prod.env_file import GENERATED_SECRETS
 from ops.prod.render import Ports, compose_files, compose_settings, local_layout, nginx_conf, write_configuration
-from ops.prod.settings import GENERATED_SECRETS, load_prod_settings
+from tests.conftest import prod_settings
 
 
 def test_the_committed_compose_nginx_files_are_current() -> None:
@@ -49,8 +50,7 @@ def test_compose_file_is_valid(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not Path("/usr/sbin/nginx").exists(), reason="nginx missing (deploy/services.sh install)")
 def test_the_generated_nginx_configuration_is_accepted_by_nginx(tmp_path: Path) -> None:
-    env = {name: "secret" for name in GENERATED_SECRETS} | {"AGGLO_PROD_DIR": str(tmp_path)}
-    settings = load_prod_settings(env, env_file=None)
+    settings = prod_settings(tmp_path)
     ports = Ports(postgres=1, redis=2, public=8080, internal=8081, rasa=(5005, 5006), actions=(5055,), web=(8000,))
     write_configuration(settings, ports, as_root=False, python_user=None)
     conf = tmp_path / "nginx" / "nginx.conf"

@@ -19,7 +19,7 @@ import pytest
 
 from ops.dev import free_port
 from ops.prod.render import program, supervisord_header
-from ops.prod.settings import GENERATED_SECRETS, load_prod_settings
+from tests.conftest import prod_settings
 
 pytestmark = [
     pytest.mark.prod,
@@ -52,7 +52,7 @@ def _wait(condition: object, timeout: float) -> bool:
 
 
 def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
-    settings = load_prod_settings({name: "x" for name in GENERATED_SECRETS} | {"AGGLO_PROD_DIR": str(tmp_path)}, None)
+    settings = prod_settings(tmp_path)
     (tmp_path / "log").mkdir(exist_ok=True)
     ports = [free_port(), free_port()]
     servers = [

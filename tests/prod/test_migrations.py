@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from bot.stores import migrations
-from tests.prod.conftest import Postgres
+from tests.postgres import Postgres
 
 
 def _fill_revision_0001(url: str) -> None:

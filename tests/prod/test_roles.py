@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from bot.stores import migrations
 from bot.stores.feedback import FeedbackStore
 from bot.stores.sessions import SessionStore
-from tests.prod.conftest import Postgres
+from tests.conftest import mask
+from tests.postgres import Postgres
 
 pytestmark = pytest.mark.prod
 
@@ -29,7 +30,7 @@ def _execute(url: str, sql: str) -> None:
 
 
 def test_the_application_role_reads_and_writes_rows(migrated: Postgres) -> None:
-    feedback = FeedbackStore(migrated.app_url)
+    feedback = FeedbackStore(migrated.app_url, mask)
     row = feedback.add(rating="up", message="une question", answer="une réponse", topic="mutuelle", comment=None)
     assert [entry.id for entry in feedback.all()] == [row]
     sessions = SessionStore(60, migrated.app_url)

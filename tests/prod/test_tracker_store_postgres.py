@@ -12,7 +12,7 @@ from rasa.utils.endpoints import read_endpoint_config
 from bot.settings import PROJECT_ROOT
 from bot.stores import migrations
 from channels.tracker_store import AggloTrackerStore
-from tests.prod.conftest import Postgres
+from tests.postgres import Postgres
 
 pytestmark = pytest.mark.prod
 

@@ -1,0 +1,32 @@
+"""No training example is a (near-)copy of an external evaluation line (../shared/eval/external).
+
+Those lines measure how the assistant does on language it never saw (bench/external.py): a
+training example too close to one of them would inflate the figure. Unit speed: no model.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rapidfuzz import fuzz, process
+
+from bench.external import find_directory, load_external
+from bot.french.text import fold
+from bot.settings import PROJECT_ROOT
+from tests.integration.rasa.test_held_out_split import MAX_SIMILARITY, _examples
+
+EXTERNAL_DIR, MISSING_REASON = find_directory()
+
+
+@pytest.mark.skipif(EXTERNAL_DIR is None, reason=f"external evaluation files absent: {MISSING_REASON}")
+def test_no_training_example_is_close_to_an_external_line() -> None:
+    assert EXTERNAL_DIR is not None
+    external = load_external(EXTERNAL_DIR)
+    lines = [fold(line) for line in [*external.oos, *external.in_domain]]
+    assert len(lines) > 1000
+    close = []
+    for intent, text in _examples(PROJECT_ROOT / "data" / "nlu"):
+        best = process.extractOne(text, lines, scorer=fuzz.ratio, score_cutoff=MAX_SIMILARITY)
+        if best is not None:
+            # The example only, never the external line: the test output must not show it.
+            close.append((intent, text, round(best[1])))
+    assert close == []

@@ -1,0 +1,513 @@
+"""The console's content editor, through the web application, on a temporary git repository
+holding a copy of kb/ (never the project's own repository)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient
+
+from bot.core.answers import resident_answer
+from bot.core.services import Services
+from bot.kb.build import build
+from bot.settings import Settings
+from bot.stores.agents import AgentStore
+from tests.conftest import content_repository, make_settings
+from tests.unit.web.conftest import log_in
+
+EDITOR, AGENT, PASSWORD = "claire.editrice", "marc.agent", "un mot de passe assez long"
+SLUG, FACT = "aide_velo", "velo_plan_pass_mobil"
+TOPIC_FILE = f"topics/{SLUG}.yml"
+OLD_TEXT = "Le projet de territoire prévoit le Pass'Mobil'Agglo"
+NEW_TEXT = (
+    "Le Pass'Mobil'Agglo est ouvert depuis le 1er mars 2026 aux habitants de l'Agglo qui achètent un vélo "
+    "neuf chez un commerçant du territoire."
+)
+_VERSION = re.compile(r'name="version" value="([0-9a-f]{40})"')
+
+
+@dataclass
+class Content:
+    """A copy of kb/ in its own git repository, and the knowledge base built from it."""
+
+    settings: Settings
+    services: Services
+
+    @property
+    def kb_dir(self) -> Path:
+        return self.settings.kb_dir
+
+    def git(self, *arguments: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(self.kb_dir), *arguments], check=True, capture_output=True, text=True
+        ).stdout
+
+    def commits(self) -> list[str]:
+        return self.git("log", "--format=%H %an <%ae> | %cn | %s", "--", TOPIC_FILE).splitlines()
+
+    def file_text(self) -> str:
+        return (self.kb_dir / TOPIC_FILE).read_text(encoding="utf-8")
+
+    def resident(self, field_name: str | None = None) -> str:
+        return resident_answer(self.services.kb, SLUG, field_name=field_name).text
+
+
+@pytest.fixture(scope="module")
+def built_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kb/ and its database, built once; each test gets a copy."""
+    directory = tmp_path_factory.mktemp("built")
+    build(make_settings(directory, content_repository(directory / "content", with_git=False)))
+    return directory
+
+
+def _content(built_kb: Path, tmp_path: Path, *, with_git: bool = True) -> Content:
+    shutil.copy(built_kb / "kb.sqlite3", tmp_path / "kb.sqlite3")
+    settings = make_settings(tmp_path, content_repository(tmp_path / "content", with_git=with_git))
+    return Content(settings, Services(settings))
+
+
+@pytest.fixture()
+def content(built_kb: Path, tmp_path: Path) -> Content:
+    return _content(built_kb, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def editor_agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("editor-agents") / "agents.yml"
+    store = AgentStore(path)
+    store.add(EDITOR, PASSWORD, role="editor")
+    store.add(AGENT, PASSWORD)
+    return path
+
+
+@pytest.fixture()
+def editor_settings(web_settings: Settings, editor_agents_file: Path) -> Settings:
+    return web_settings.copy(update=dict(agents_file=editor_agents_file, content_editor=True))
+
+
+@pytest.fixture()
+async def editor_client(
+    make_client: Callable[..., Any], editor_settings: Settings, content: Content
+) -> tuple[TestClient, str]:
+    client = await make_client(editor_settings, content.services)
+    return client, await log_in(client, EDITOR, PASSWORD)
+
+
+def edit_form(csrf: str, version: str, **fields: str) -> dict[str, str]:
+    form = {
+        "csrf": csrf,
+        "kind": "edit",
+        "fact_id": FACT,
+        "version": version,
+        "text": NEW_TEXT,
+        "applies_to": "depuis le 1er mars 2026",
+        "confidence": "high",
+        "source_title": "Le Pass'Mobil'Agglo – site de l'Agglo",
+        "source_url": "https://www.bethunebruay.fr/pass-mobil-agglo",
+        "verified_on": "2026-11-30",
+        "valid_from": "",
+        "valid_until": "",
+        "note": "Ouverture du Pass'Mobil'Agglo",
+    }
+    form.update(fields)
+    return form
+
+
+async def current_version(client: TestClient, fact: str = FACT) -> str:
+    response = await client.get(f"/console/edit/{SLUG}/fact/{fact}")
+    assert response.status == 200, await response.text()
+    match = _VERSION.search(await response.text())
+    assert match
+    return match.group(1)
+
+
+def fact_block(lines: list[str], fact_id: str = FACT) -> list[str]:
+    start = lines.index(f"  - id: {fact_id}")
+    end = next(index for index in range(start + 1, len(lines)) if lines[index].startswith(("  - id:", "unknown:")))
+    return lines[start:end]
+
+
+async def publish(client: TestClient, form: dict[str, str]) -> Any:
+    return await client.post(f"/console/edit/{SLUG}/publish", data=form, allow_redirects=False)
+
+
+# The edit flow --------------------------------------------------------------------------------
+async def test_a_valid_edit_is_previewed_published_committed_and_answered(
+    editor_client: tuple[TestClient, str], content: Content
+) -> None:
+    client, csrf = editor_client
+    fiche = await (await client.get(f"/console/topic/{SLUG}")).text()
+    assert f'href="/console/edit/{SLUG}/fact/{FACT}"' in fiche
+    assert f'href="/console/edit/{SLUG}/history"' in fiche
+    assert OLD_TEXT in content.resident()
+
+    form_page = await (await client.get(f"/console/edit/{SLUG}/fact/{FACT}")).text()
+    assert "Le projet de territoire prévoit le Pass&#39;Mobil&#39;Agglo" in form_page  # pre-filled, escaped
+    version = _VERSION.search(form_page).group(1)  # type: ignore[union-attr]
+
+    preview = await client.post(f"/console/edit/{SLUG}/preview", data=edit_form(csrf, version))
+    preview_page = await preview.text()
+    assert preview.status == 200, preview_page
+    assert "Aperçu" in preview_page and 'action="/console/edit/aide_velo/publish"' in preview_page
+    # The resident answer and the agent fiche as they will be, and the file's diff.
+    assert preview_page.count("Le Pass&#39;Mobil&#39;Agglo est ouvert depuis le 1er mars 2026") >= 3
+    assert "FICHE AGENT" in preview_page
+    assert '<del class="diff__line diff__line--removed">-      Le projet de territoire' in preview_page
+    # Nothing is written by a preview.
+    assert OLD_TEXT in " ".join(content.file_text().split()) and len(content.commits()) == 1
+
+    response = await publish(client, edit_form(csrf, version))
+    assert response.status == 303, await response.text()
+    assert response.headers["Location"].startswith(f"/console/edit/{SLUG}/history?publie=")
+    commits = content.commits()
+    assert len(commits) == 2
+    assert commits[0].endswith(f"{EDITOR} <{EDITOR}@console.invalid> | {EDITOR} | Ouverture du Pass'Mobil'Agglo"), (
+        commits[0]
+    )
+    assert content.git("status", "--porcelain") == ""
+    # The web front's knowledge base answers with the new text at once.
+    assert "ouvert depuis le 1er mars 2026" in content.resident()
+    assert OLD_TEXT not in content.resident()
+    fiche = await (await client.get(f"/console/topic/{SLUG}")).text()
+    assert "ouvert depuis le 1er mars 2026" in fiche
+    # The rebuilt database on disk (which the other servers read) has it too.
+    assert "ouvert depuis le 1er mars 2026" in resident_answer(Services(content.settings).kb, SLUG).text
+    history = await client.get(response.headers["Location"])
+    history_page = await history.text()
+    assert history.status == 200
+    assert "Votre modification est publiée" in history_page
+    assert "Ouverture du Pass&#39;Mobil&#39;Agglo" in history_page and EDITOR in history_page
+    assert '<ins class="diff__line diff__line--added">+' in history_page
+
+
+async def test_the_yaml_keeps_its_comments_order_and_untouched_lines(
+    editor_client: tuple[TestClient, str], content: Content
+) -> None:
+    client, csrf = editor_client
+    path = content.kb_dir / TOPIC_FILE
+    original = "# Relu par le service mobilité.\n" + path.read_text(encoding="utf-8").replace(
+        "facts:\n", "facts:  # du plus général au plus précis\n"
+    )
+    path.write_text(original, encoding="utf-8")
+    content.git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qam", "commentaires")
+    form = edit_form(csrf, await current_version(client), valid_from="2026-03-01", valid_until="2026-12-31")
+    assert (await publish(client, form)).status == 303
+    written = content.file_text()
+    assert written.startswith("# Relu par le service mobilité.\n")
+    assert "facts:  # du plus général au plus précis\n" in written
+    old_lines, new_lines = original.splitlines(), written.splitlines()
+    removed = [line for line in old_lines if line not in new_lines]
+    added = [line for line in new_lines if line not in old_lines]
+    # Only the fact's own lines changed.
+    assert set(removed) <= set(fact_block(old_lines)) and set(added) <= set(fact_block(new_lines)), (removed, added)
+    assert "    valid_from: 2026-03-01" in added and "    valid_until: 2026-12-31" in added
+    data = yaml.safe_load(written)
+    fact = next(item for item in data["facts"] if item["id"] == FACT)
+    assert list(fact) == ["id", "field", "text", "applies_to", "valid_from", "valid_until", "confidence", "source"]
+    assert fact["text"] == NEW_TEXT
+    assert data["facts"][0]["id"] == FACT  # order kept
+
+
+async def test_an_invalid_edit_is_refused_with_the_reason_and_the_old_answer_kept(
+    editor_client: tuple[TestClient, str], content: Content
+) -> None:
+    client, csrf = editor_client
+    before_file, before_answer = content.file_text(), content.resident()
+    version = await current_version(client)
+    for bad in ({"source_url": "javascript:alert(1)"}, {"source_title": "  "}):
+        preview = await client.post(f"/console/edit/{SLUG}/preview", data=edit_form(csrf, version, **bad))
+        assert preview.status == 422
+        response = await publish(client, edit_form(csrf, version, **bad))
+        page = await response.text()
+        assert response.status == 422
+        assert "ne respecte pas les règles de la base" in page
+        assert "kb/topics/aide_velo.yml: fact velo_plan_pass_mobil: source needs a" in page
+        assert 'action="/console/edit/aide_velo/publish"' not in page  # no publish button
+    assert content.file_text() == before_file
+    assert len(content.commits()) == 1
+    assert content.resident() == before_answer
+    bad_dates = await publish(client, edit_form(csrf, version, valid_from="2026-12-31", valid_until="2026-01-01"))
+    assert bad_dates.status == 422 and "Dates de validité incorrectes" in await bad_dates.text()
+    no_note = await publish(client, edit_form(csrf, version, note=" "))
+    assert no_note.status == 422 and "Note manquante" in await no_note.text()
+    assert content.file_text() == before_file
+
+
+async def test_a_rollback_restores_the_old_text_as_a_new_commit(
+    editor_client: tuple[TestClient, str], content: Content
+) -> None:
+    client, csrf = editor_client
+    original_file = content.file_text()
+    first_commit = content.git("rev-parse", "HEAD").strip()
+    assert (await publish(client, edit_form(csrf, await current_version(client)))).status == 303
+    assert "ouvert depuis le 1er mars 2026" in content.resident()
+
+    history = await (await client.get(f"/console/edit/{SLUG}/history")).text()
+    assert history.count(f'action="/console/edit/{SLUG}/restore"') == 1  # not on the current version
+    version = _VERSION.search(history).group(1)  # type: ignore[union-attr]
+    restore = {"csrf": csrf, "version": version, "commit": first_commit, "note": "Retour à la version initiale"}
+    response = await client.post(f"/console/edit/{SLUG}/restore", data=restore, allow_redirects=False)
+    assert response.status == 303, await response.text()
+    assert "restaure=" in response.headers["Location"]
+    assert content.file_text() == original_file
+    assert OLD_TEXT in content.resident() and "ouvert depuis le 1er mars 2026" not in content.resident()
+    assert len(content.commits()) == 3
+    assert content.commits()[0].endswith(f"| {EDITOR} | Retour à la version initiale")
+    assert f"Restored-from: {first_commit}" in content.git("log", "-1", "--format=%B")
+    # A commit that is not in the topic's history cannot be restored.
+    unknown = {**restore, "version": await current_version(client), "commit": "0" * 40}
+    refused = await client.post(f"/console/edit/{SLUG}/restore", data=unknown, allow_redirects=False)
+    assert refused.status == 409
+    assert len(content.commits()) == 3
+
+
+async def test_a_concurrent_edit_is_refused_and_nothing_overwritten(
+    make_client: Callable[..., Any], editor_settings: Settings, content: Content, editor_agents_file: Path
+) -> None:
+    AgentStore(editor_agents_file).add("paul.editeur", PASSWORD, role="editor", replace=True)
+    first, second = (
+        await make_client(editor_settings, content.services),
+        await make_client(editor_settings, content.services),
+    )
+    first_csrf, second_csrf = await log_in(first, EDITOR, PASSWORD), await log_in(second, "paul.editeur", PASSWORD)
+    # Both open the same fact's form, on the same version of the file.
+    first_version, second_version = await current_version(first), await current_version(second)
+    assert first_version == second_version
+    assert (await publish(first, edit_form(first_csrf, first_version))).status == 303
+    late = edit_form(second_csrf, second_version, text="Un autre texte, écrit en même temps.", note="Autre")
+    preview = await second.post(f"/console/edit/{SLUG}/preview", data=late)
+    assert preview.status == 409
+    response = await publish(second, late)
+    page = await response.text()
+    assert response.status == 409
+    assert f"modifié entre-temps par {EDITOR}" in page
+    assert "ouvert depuis le 1er mars 2026" in " ".join(content.file_text().split())
+    assert "Un autre texte" not in content.file_text()
+    assert len(content.commits()) == 2
+
+
+# Who may edit ---------------------------------------------------------------------------------
+async def test_agents_see_no_edit_button_and_get_403(
+    make_client: Callable[..., Any], editor_settings: Settings, content: Content
+) -> None:
+    client = await make_client(editor_settings, content.services)
+    csrf = await log_in(client, AGENT, PASSWORD)
+    fiche = await (await client.get(f"/console/topic/{SLUG}")).text()
+    assert "Le projet de territoire prévoit" in fiche
+    assert "/console/edit/" not in fiche
+    for path in (f"/console/edit/{SLUG}/fact/{FACT}", f"/console/edit/{SLUG}/history", f"/console/edit/{SLUG}/add"):
+        response = await client.get(path)
+        assert response.status == 403, path
+        assert "Réservé aux éditeurs" in await response.text()
+    version = content.git("hash-object", TOPIC_FILE).strip()
+    for action in ("preview", "publish", "restore"):
+        response = await client.post(f"/console/edit/{SLUG}/{action}", data=edit_form(csrf, version))
+        assert response.status == 403, action
+    assert len(content.commits()) == 1 and OLD_TEXT in " ".join(content.file_text().split())
+
+
+async def test_anonymous_visitors_get_the_login_wall(
+    make_client: Callable[..., Any], editor_settings: Settings, content: Content
+) -> None:
+    client = await make_client(editor_settings, content.services)
+    response = await client.get(f"/console/edit/{SLUG}/fact/{FACT}", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"].startswith("/console/login?next=%2Fconsole%2Fedit%2F")
+    version = content.git("hash-object", TOPIC_FILE).strip()
+    refused = await client.post(f"/console/edit/{SLUG}/publish", data=edit_form("x", version))
+    assert refused.status == 401
+    assert len(content.commits()) == 1
+
+
+async def test_a_role_change_applies_at_once(
+    make_client: Callable[..., Any], editor_settings: Settings, content: Content, tmp_path: Path
+) -> None:
+    agents_file = tmp_path / "agents.yml"
+    AgentStore(agents_file).add("lea", PASSWORD, role="editor")
+    client = await make_client(editor_settings.copy(update=dict(agents_file=agents_file)), content.services)
+    await log_in(client, "lea", PASSWORD)
+    assert (await client.get(f"/console/edit/{SLUG}/history")).status == 200
+    AgentStore(agents_file).add("lea", PASSWORD, role="agent", replace=True)
+    assert (await client.get(f"/console/edit/{SLUG}/history")).status == 403
+
+
+async def test_every_action_needs_the_sessions_csrf_token(
+    editor_client: tuple[TestClient, str], content: Content
+) -> None:
+    client, csrf = editor_client
+    version = await current_version(client)
+    first_commit = content.git("rev-parse", "HEAD").strip()
+    for token in ("", "not-the-token", csrf[:-1]):
+        for action, form in (
+            ("preview", edit_form(token, version)),
+            ("publish", edit_form(token, version)),
+            ("restore", {"csrf": token, "version": version, "commit": first_commit, "note": "x"}),
+        ):
+            if not token:
+                form.pop("csrf")
+            response = await client.post(f"/console/edit/{SLUG}/{action}", data=form, allow_redirects=False)
+            assert response.status == 403, (action, token)
+            assert await response.json() == {"error": "bad_csrf_token"}
+    assert len(content.commits()) == 1
+    # The forms carry the token.
+    form_page = await (await client.get(f"/console/edit/{SLUG}/fact/{FACT}")).text()
+    assert f'name="csrf" value="{csrf}"' in form_page
+
+
+# Where editing is possible --------------------------------------------------------------------
+async def test_kb_outside_a_git_work_tree_is_refused_with_a_message(
+    make_client: Callable[..., Any], editor_settings: Settings, built_kb: Path, tmp_path: Path
+) -> None:
+    content = _content(built_kb, tmp_path, with_git=False)
+    client = await make_client(editor_settings, content.services)
+    csrf = await log_in(client, EDITOR, PASSWORD)
+    page = await client.get(f"/console/edit/{SLUG}/fact/{FACT}")
+    assert page.status == 200
+    assert "n'est pas suivi par git" in await page.text()
+    before = content.file_text()
+    response = await publish(client, edit_form(csrf, "0" * 40))
+    assert response.status == 409
+    assert "n'est pas suivi par git" in await response.text()
+    assert content.file_text() == before
+
+
+async def test_other_fronts_say_editing_happens_on_the_designated_one(
+    make_client: Callable[..., Any], editor_settings: Settings, content: Content
+) -> None:
+    client = await make_client(editor_settings.copy(update=dict(content_editor=False)), content.services)
+    csrf = await log_in(client, EDITOR, PASSWORD)
+    fiche = await (await client.get(f"/console/topic/{SLUG}")).text()
+    assert f"/console/edit/{SLUG}/fact/{FACT}" in fiche  # nginx sends the link to the designated front
+    for path in (f"/console/edit/{SLUG}/fact/{FACT}", f"/console/edit/{SLUG}/history"):
+        response = await client.get(path)
+        assert response.status == 200
+        assert "serveur désigné pour l" in await response.text()
+    version = content.git("hash-object", TOPIC_FILE).strip()
+    response = await publish(client, edit_form(csrf, version))
+    assert response.status == 409
+    assert len(content.commits()) == 1
+
+
+# Adding and retiring facts --------------------------------------------------------------------
+async def test_a_fact_is_added_to_an_unknown_field_then_retired(
+    editor_client: tuple[TestClient, str], content: Content
+) -> None:
+    client, csrf = editor_client
+    fiche = await (await client.get(f"/console/topic/{SLUG}")).text()
+    assert f'href="/console/edit/{SLUG}/add?field=amount"' in fiche
+    assert "n'a pas été publié" in content.resident("amount")
+    form_page = await (await client.get(f"/console/edit/{SLUG}/add?field=amount")).text()
+    version = _VERSION.search(form_page).group(1)  # type: ignore[union-attr]
+    amount = "L'aide de l'Agglo est de 100 € pour un vélo neuf."
+    form = edit_form(csrf, version, kind="add", fact_id="", field="amount", text=amount, replace_unknown="1")
+    assert (await publish(client, form)).status == 303
+    answer = content.resident("amount")
+    assert amount in answer and "n'a pas été publié" not in answer
+    data = yaml.safe_load(content.file_text())
+    added = next(item for item in data["facts"] if item["text"] == amount)
+    assert added["id"] == "aide_velo_amount_1" and added["field"] == "amount"
+    assert all(entry["field"] != "amount" for entry in data["unknown"])
+
+    version = await current_version(client, "aide_velo_amount_1")
+    retire = {
+        "csrf": csrf,
+        "kind": "retire",
+        "fact_id": "aide_velo_amount_1",
+        "version": version,
+        "unknown_text": "Le montant de l'aide n'est pas encore connu.",
+        "note": "Montant retiré en attendant la délibération",
+    }
+    retire_page = await (await client.get(f"/console/edit/{SLUG}/retire/aide_velo_amount_1")).text()
+    assert "Information retirée" in retire_page and "100 €" in retire_page
+    assert (await publish(client, retire)).status == 303
+    answer = content.resident("amount")
+    assert amount not in answer and "pas encore connu" in answer
+    assert len(content.commits()) == 3
+
+
+async def test_retiring_the_last_fact_of_a_headline_field_needs_an_unknown_entry(
+    editor_client: tuple[TestClient, str], content: Content
+) -> None:
+    client, csrf = editor_client
+    version = await current_version(client)
+    retire = {"csrf": csrf, "kind": "retire", "fact_id": FACT, "version": version, "note": "Retrait"}
+    response = await publish(client, retire)
+    assert response.status == 422
+    assert "field what: headline aid needs a verified fact or an &#39;unknown&#39; entry" in await response.text()
+    assert len(content.commits()) == 1
+
+
+async def test_everything_shown_is_escaped(editor_client: tuple[TestClient, str], content: Content) -> None:
+    client, csrf = editor_client
+    xss = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 1">'
+    preview = await client.post(
+        f"/console/edit/{SLUG}/preview", data=edit_form(csrf, await current_version(client), text=xss, note=xss)
+    )
+    page = await preview.text()
+    assert preview.status == 200
+    assert "<script>window" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in page
+    assert (await publish(client, edit_form(csrf, await current_version(client), text=xss, note=xss))).status == 303
+    for path in (f"/console/topic/{SLUG}", f"/console/edit/{SLUG}/history"):
+        shown = await (await client.get(path)).text()
+        assert "<script>window" not in shown and "<img src=x" not in shown
+        assert "&lt;script&gt;" in shown
+
+
+async def test_unknown_topics_and_facts_are_404(editor_client: tuple[TestClient, str]) -> None:
+    client, _ = editor_client
+    for path in (
+        "/console/edit/nope/history",
+        "/console/edit/..%2F..%2Fetc/history",
+        f"/console/edit/{SLUG}/fact/nope",
+        f"/console/edit/{SLUG}/fact/..%2Fx",
+        f"/console/edit/{SLUG}/add?field=nope",
+        f"/console/edit/{SLUG}/retire/nope",
+    ):
+        assert (await client.get(path)).status == 404, path
+
+
+# The editors' home page and report -----------------------------------------------------------
+async def test_editors_see_what_to_check_again_and_agents_do_not(
+    make_client: Callable[..., Any], editor_settings: Settings, content: Content
+) -> None:
+    client = await make_client(editor_settings, content.services)
+    await log_in(client, EDITOR, PASSWORD)
+    home = await (await client.get("/console")).text()
+    assert "À revérifier" in home and "/console/report" in home
+    # The Divion bike aid's period ended on 31/12/2024: listed with its edit link.
+    assert "Période terminée" in home and "/console/edit/aide_velo/fact/" in home
+    agent = await make_client(editor_settings, content.services)
+    await log_in(agent, AGENT, PASSWORD)
+    assert "À revérifier" not in await (await agent.get("/console")).text()
+    assert (await agent.get("/console/report")).status == 403
+
+
+async def test_the_report_is_a_console_page_for_editors(
+    make_client: Callable[..., Any], editor_settings: Settings, content: Content
+) -> None:
+    client = await make_client(editor_settings, content.services)
+    assert (await client.get("/console/report", allow_redirects=False)).status == 303, "the login wall"
+    await log_in(client, EDITOR, PASSWORD)
+    # No conversation stored yet: a page that says so, not a server error.
+    missing = await client.get("/console/report")
+    assert missing.status == 503 and "Rapport indisponible" in await missing.text()
+    from rasa.shared.core.domain import Domain
+
+    from channels.tracker_store import AggloTrackerStore
+
+    tracker_db = content.services.settings.var_dir / "tracker.sqlite3"
+    AggloTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tracker_db)).engine.dispose()
+    response = await client.get("/console/report")
+    assert response.status == 200
+    page = await response.text()
+    assert "data:image/png;base64," in page and "<script" not in page
+    assert "script-src" not in response.headers["Content-Security-Policy"]
