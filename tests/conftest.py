@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,7 +17,9 @@ from bot.settings import PROJECT_ROOT, Settings, default_settings, load_settings
 from bot.stores.agents import AgentStore
 from bot.stores.privacy import masker
 from ops.dev import ServerConfig, Servers, free_port
-from tests.postgres import Postgres
+
+if TYPE_CHECKING:
+    from tests.postgres import Postgres
 
 # The throw-away PostgreSQL cluster's fixtures (postgres, fresh_postgres).
 pytest_plugins = ["tests.postgres"]
