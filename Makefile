@@ -79,10 +79,11 @@ test-prod: install train services ## Production profile: roles, migrations, life
 shell: install train ## Chat with the assistant in the terminal
 	$(PY) -m ops.dev --shell
 
-lint: $(INSTALLED) ## ruff and mypy
+lint: $(INSTALLED) ## ruff, mypy and the import contracts of pyproject.toml (the layers of bot/)
 	$(PY) -m ruff check bot actions channels components ops tests bench migrations
 	$(PY) -m ruff format --check bot actions channels components ops tests bench migrations
 	$(PY) -m mypy
+	$(BIN)/lint-imports --no-cache
 
 unit: install ## pytest only (offline, fast)
 	$(PY) -m pytest -m "not rasa and not e2e and not browser"

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.kb.content import AID_FIELDS
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
 
 # What an overview (no specific question) shows for residents, by field.
@@ -26,7 +27,6 @@ _OVERVIEW_FIELDS = ("what", "eligibility", "how_to_apply", "figures", "actions")
 _MAX_FACTS = 2
 # An overview's facts together stay within this many characters (a phone screen).
 _OVERVIEW_BUDGET_CHARS = 720
-_HEADLINE_FIELDS = ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
 # Quick replies to a topic's other fields, in this order; each sends the question intent of
 # its field (bot.core.topics.QUESTION_FIELDS) with the topic as `dispositif`, so it carries the context.
 _FOLLOW_UP_FIELDS = ("eligibility", "how_to_apply", "documents", "contact")
@@ -86,16 +86,10 @@ class _Composer:
         if fact.source not in self.sources:
             self.sources.append(fact.source)
 
-    def blank(self) -> None:
-        # Paragraphs are separated by a single line break: Rasa splits a text on blank lines
-        # into separate messages, and an answer should stay one message with its payload.
-        return
-
     def source_block(self, template: str = "source_line", heading: str = "sources_heading") -> None:
         """Every source with its address (agent fiches)."""
         if not self.sources:
             return
-        self.blank()
         self.say(heading)
         for source in self.sources:
             self.say(template, title=source.title, url=source.url, verified_on=_french_date(source.verified_on))
@@ -109,6 +103,8 @@ class _Composer:
         self.say(template, title=first.title, verified_on=_french_date(first.verified_on))
 
     def text(self) -> str:
+        # Paragraphs are separated by a single line break: Rasa splits a text on blank lines
+        # into separate messages, and an answer should stay one message with its payload.
         return "\n".join(line for line in self.lines if line)
 
 
@@ -156,7 +152,6 @@ def _contacts(composer: _Composer, topic: TopicView, *, every: bool = True) -> N
     find out more."""
     if not topic.contacts:
         return
-    composer.blank()
     composer.say("contact_intro")
     for fact in topic.contacts if every else topic.contacts[:1]:
         composer.fact(fact)
@@ -295,7 +290,7 @@ def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *,
         composer.fact(fact)
     if topic.family == "headline_aid":
         labels: dict[str, str] = composer.kb.message("field_labels")
-        missing = [labels[name] for name in _HEADLINE_FIELDS if not topic.facts_for(name, residents=True)]
+        missing = [labels[name] for name in AID_FIELDS if not topic.facts_for(name, residents=True)]
         if missing:
             composer.say("unknown_fields_list", labels=", ".join(missing))
             composer.needs_contact = True
@@ -365,7 +360,6 @@ def agent_fiche(
         unknowns = topic.unknowns_for(name)
         if not facts and not unknowns:
             continue
-        composer.blank()
         composer.lines.append(heading)
         for fact in facts:
             flags = []
@@ -391,7 +385,6 @@ def agent_fiche(
     if rules:
         statuses: dict[str, str] = kb.message("rule_statuses")
         perimeters: dict[str, str] = kb.message("perimeters")
-        composer.blank()
         composer.say("agent_rules_heading")
         for rule in rules:
             composer.say(
@@ -408,7 +401,6 @@ def agent_fiche(
         if commune is not None and commune.is_member:
             _commune_rules(composer, topic, commune)
     if topic.contacts:
-        composer.blank()
         composer.say("agent_contacts_heading")
         for fact in topic.contacts:
             composer.fact(fact)

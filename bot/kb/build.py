@@ -23,9 +23,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.french.lexicon import french_words, stop_words
-from bot.kb.content import RESIDENT_CONFIDENCES, Content, load_content
+from bot.kb.content import Content, load_content
 from bot.kb.models import (
-    Aid,
     Base,
     Commune,
     CommuneAlias,
@@ -168,26 +167,9 @@ def write_content(
                             fact_id=rule.fact,
                         )
                     )
-            if topic.aid is not None:
-                by_field: dict[str, list[str]] = {}
-                for fact in topic.facts:
-                    if fact.confidence in RESIDENT_CONFIDENCES and fact.commune is None:
-                        by_field.setdefault(fact.field, []).append(fact.text)
-                session.add(
-                    Aid(
-                        topic_slug=topic.slug,
-                        name=topic.aid.name,
-                        amount_min_eur=topic.aid.amount_min_eur,
-                        amount_max_eur=topic.aid.amount_max_eur,
-                        **{name: "\n".join(texts) for name, texts in by_field.items() if name in _AID_COLUMNS},
-                    )
-                )
         built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
         session.add(KbVersion(id=1, version=version, words_version=words_version(words, stop_words), built_at=built_at))
     return version
-
-
-_AID_COLUMNS = ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
 
 
 def build(settings: Settings) -> BuildReport:

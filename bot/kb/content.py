@@ -89,13 +89,6 @@ class RuleRecord:
     fact: str
 
 
-@dataclass(frozen=True)
-class AidRecord:
-    name: str
-    amount_min_eur: int | None
-    amount_max_eur: int | None
-
-
 @dataclass
 class TopicRecord:
     slug: str
@@ -107,7 +100,6 @@ class TopicRecord:
     intro: str | None = None
     keywords: tuple[str, ...] = ()
     contacts: tuple[str, ...] = ()
-    aid: AidRecord | None = None
     facts: list[FactRecord] = field(default_factory=list)
     unknowns: list[UnknownRecord] = field(default_factory=list)
     rules: list[RuleRecord] = field(default_factory=list)
@@ -390,13 +382,6 @@ def _load_topic_file(
         problems.add(path, "intro", "must not contain figures: put them in a sourced fact")
     topic.keywords = tuple(str(word) for word in data.get("keywords") or [])
     topic.contacts = tuple(str(fact_id) for fact_id in data.get("contacts") or [])
-    aid = data.get("aid")
-    if aid is not None:
-        topic.aid = AidRecord(
-            name=str(aid.get("name") or topic.label),
-            amount_min_eur=aid.get("amount_min_eur"),
-            amount_max_eur=aid.get("amount_max_eur"),
-        )
     topic.facts.extend(_load_facts(data.get("facts") or [], path, slug, communes, fact_ids, problems))
     for index, raw in enumerate(data.get("unknown") or []):
         entry = f"unknown #{index + 1}"

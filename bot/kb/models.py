@@ -110,25 +110,6 @@ class TopicContact(Base):
     position: Mapped[int] = Column(Integer, nullable=False)
 
 
-class Aid(Base):
-    """A headline aid with structured fields; NULL means "no verified information"."""
-
-    __tablename__ = "aids"
-
-    topic_slug: Mapped[str] = Column(ForeignKey("topics.slug"), primary_key=True)
-    name: Mapped[str] = Column(String(200), nullable=False)
-    # Whole euros; NULL while no sourced fact gives the amount.
-    amount_min_eur: Mapped[int | None] = Column(Integer)
-    amount_max_eur: Mapped[int | None] = Column(Integer)
-    what: Mapped[str | None] = Column(Text)
-    eligibility: Mapped[str | None] = Column(Text)
-    amount: Mapped[str | None] = Column(Text)
-    how_to_apply: Mapped[str | None] = Column(Text)
-    documents: Mapped[str | None] = Column(Text)
-    contact: Mapped[str | None] = Column(Text)
-    period: Mapped[str | None] = Column(Text)
-
-
 class Commune(Base):
     """A commune of the Pas-de-Calais or the Nord; ``is_member`` for the Agglo's 100."""
 

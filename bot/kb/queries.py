@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 from bot.french.text import fold
 from bot.kb.content import RESIDENT_CONFIDENCES
 from bot.kb.models import (
-    Aid,
     Commune,
     CommuneAlias,
     CommuneRule,
@@ -102,14 +101,6 @@ class UnknownView:
 
 
 @dataclass(frozen=True)
-class AidView:
-    name: str
-    amount_min_eur: int | None
-    amount_max_eur: int | None
-    fields: dict[str, str | None]
-
-
-@dataclass(frozen=True)
 class CommuneView:
     insee: str
     name: str
@@ -129,7 +120,6 @@ class TopicView:
     facts: tuple[FactView, ...]
     unknowns: tuple[UnknownView, ...]
     contacts: tuple[FactView, ...]
-    aid: AidView | None
 
     def facts_for(self, field: str | None = None, *, residents: bool, commune: str | None = None) -> list[FactView]:
         """Facts of a field (all fields when None). For residents: only high/medium facts, and a
@@ -249,10 +239,8 @@ class _Snapshot:
             select(TopicContact).order_by(TopicContact.topic_slug, TopicContact.position)
         ).scalars():
             contacts.setdefault(link.topic_slug, []).append(facts[link.fact_id])
-        aids = {aid.topic_slug: aid for aid in session.execute(select(Aid)).scalars()}
         self.topics: dict[str, TopicView] = {}
         for topic in session.execute(select(Topic).order_by(Topic.position)).scalars():
-            aid = aids.get(topic.slug)
             self.topics[topic.slug] = TopicView(
                 slug=topic.slug,
                 family=topic.family,
@@ -263,17 +251,6 @@ class _Snapshot:
                 facts=tuple(fact for fact in facts.values() if fact.topic == topic.slug),
                 unknowns=tuple(unknowns.get(topic.slug, [])),
                 contacts=tuple(contacts.get(topic.slug, [])),
-                aid=None
-                if aid is None
-                else AidView(
-                    name=aid.name,
-                    amount_min_eur=aid.amount_min_eur,
-                    amount_max_eur=aid.amount_max_eur,
-                    fields={
-                        name: getattr(aid, name)
-                        for name in ("what", "eligibility", "amount", "how_to_apply", "documents", "contact", "period")
-                    },
-                ),
             )
         self.rules_by_commune: dict[str, list[RuleView]] = {}
         self.rules_by_topic: dict[str, list[RuleView]] = {}

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
+from bot.rendering import french_date, make_environment
 from bot.report.data import ReportData
-from bot.web.rendering import french_date, make_environment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LABELS_FILE = Path(__file__).resolve().parent / "labels.yml"

@@ -17,12 +17,14 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 
 from bot.core.services import Services
 from bot.kb.queries import KnowledgeBaseUnavailable
+from bot.rendering import make_environment
 from bot.settings import Settings, normalise_origin, own_origins
 from bot.stores.agents import AgentStore
 from bot.stores.feedback import FeedbackStore
@@ -47,11 +49,12 @@ from bot.web.common import (
     page,
 )
 from bot.web.feedback_api import feedback
-from bot.web.rendering import STATIC_DIR, make_environment
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # Everything the pages load comes from this server: no inline script or style, no framing.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -163,7 +166,7 @@ def create_app(
     app[ORIGINS] = settings.origins or own_origins(settings.bind_host, settings.web_port)
     app[BUTTON_KEY] = settings.button_key or secrets.token_bytes(32)
     app[SERVICES] = services
-    app[TEMPLATES] = make_environment()
+    app[TEMPLATES] = make_environment(TEMPLATES_DIR)
     app[SESSIONS] = SessionStore(SESSION_SECONDS, settings.sessions_database_url)
     app[AGENTS] = agents or AgentStore(settings.agents_file)
     app[FEEDBACK] = feedback_store or FeedbackStore(settings.feedback_database_url, masker(settings.kb_dir).mask)

@@ -17,8 +17,8 @@ from aiohttp import web
 
 from bot.core.payloads import CHANNEL_SECRET_HEADER, as_plain_text, button_signature, is_intent_payload, offered_button
 from bot.french.text import well_formed
+from bot.web.auth import is_agent_request
 from bot.web.common import BUTTON_KEY, HTTP, MAX_MESSAGE_CHARS, RASA_TIMEOUT_SECONDS, SETTINGS, json_error, json_object
-from bot.web.console import is_agent_request
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ import jinja2
 from aiohttp import web
 
 from bot.core.services import Services
+from bot.rendering import render
 from bot.settings import Settings
 from bot.stores.agents import AgentStore
 from bot.stores.feedback import FeedbackStore
 from bot.stores.sessions import SessionStore
-from bot.web.rendering import render
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -28,24 +28,16 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bot.editing.service import (
-    COMMIT,
-    DATE_FIELDS,
-    FACT_ID,
-    MAX_NOTE_CHARS,
-    MAX_TEXT_CHARS,
-    Change,
-    ContentEditor,
-    EditError,
-    FactFields,
-    fact_fields,
-    find_fact,
-)
+from bot.editing.document import DATE_FIELDS, FACT_ID, MAX_TEXT_CHARS, Change, FactFields, fact_fields, find_fact
+from bot.editing.errors import EditError
+from bot.editing.history import COMMIT
+from bot.editing.service import MAX_NOTE_CHARS, ContentEditor
 from bot.kb.content import CONFIDENCES, FIELDS
 from bot.kb.queries import KnowledgeBaseUnavailable, TopicView
 from bot.stores.sessions import AgentSession, same_token
+from bot.web.auth import console_context, current_session, form_text, is_editor, login_wall
 from bot.web.common import SERVICES, SETTINGS, json_error, off_loop, page, redirect
-from bot.web.console import TOPIC_SLUG, console_context, current_session, form_text, is_editor, login_wall
+from bot.web.console import TOPIC_SLUG
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +96,7 @@ def editor_page(handler: EditHandler) -> Callable[[web.Request], Awaitable[web.S
         if not request.app[SETTINGS].content_editor:
             return _unavailable(request, session, "not_designated", refused_status)
         editor = request.app[CONTENT_EDITOR]
-        if not await off_loop(editor.in_git):
+        if not await off_loop(editor.git.in_git):
             return _unavailable(request, session, "not_in_git", refused_status)
         slug = request.match_info["slug"]
         try:

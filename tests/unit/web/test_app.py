@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, inspect
 from bot.core.services import Services
 from bot.kb.build import build
 from bot.settings import PROJECT_ROOT, Settings
+from bot.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from bot.web.common import MAX_MESSAGE_CHARS
-from bot.web.console import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from tests.conftest import make_settings
 from tests.unit.web.conftest import (
     AGENT,

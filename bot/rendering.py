@@ -1,4 +1,4 @@
-"""HTML pages from ``bot/web/templates``, every value escaped (Jinja2 with autoescape on)."""
+"""HTML pages from Jinja2 templates, every value escaped: the web front's pages and the staff report."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 
 import jinja2
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 _HTTP_URL = re.compile(r"https?://[^\s]+\Z", re.IGNORECASE)
 
 
@@ -27,7 +25,7 @@ def http_url(value: str) -> str:
     return value if _HTTP_URL.match(value) else "#"
 
 
-def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+def make_environment(templates_dir: Path) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         # Escape everything, whatever the file name: pages show knowledge-base and user text.
