@@ -22,7 +22,7 @@ from ops.prod.env_file import pg_data, pg_sockets, postgres_url
 
 STATIC_DIR = PROJECT_ROOT / "bot" / "web" / "static"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-PROD_ENDPOINTS = PROJECT_ROOT / "deploy" / "endpoints.prod.yml"
+PROD_ENDPOINTS = PROJECT_ROOT / "ops" / "endpoints.prod.yml"
 NGINX = "/usr/sbin/nginx"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -257,7 +257,7 @@ def local_layout(settings: Settings, ports: Ports, as_root: bool) -> NginxLayout
     )
 
 
-COMPOSE_DIR = PROJECT_ROOT / "deploy" / "compose"
+COMPOSE_DIR = PROJECT_ROOT / "ops" / "compose"
 
 
 def compose_layout() -> NginxLayout:
@@ -285,7 +285,7 @@ def compose_settings() -> Settings:
 
 
 def compose_files(settings: Settings) -> dict[Path, str]:
-    """deploy/compose/nginx.conf and the error bodies, as committed (a test keeps them current)."""
+    """ops/compose/nginx.conf and the error bodies, as committed (a test keeps them current)."""
     files = {COMPOSE_DIR / "nginx.conf": nginx_conf(settings, compose_layout())}
     files |= {COMPOSE_DIR / "errors" / f"{name}.json": body for name, body in error_bodies().items()}
     return files

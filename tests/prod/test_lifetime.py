@@ -25,7 +25,7 @@ pytestmark = [
     pytest.mark.prod,
     pytest.mark.skipif(
         shutil.which("supervisord") is None or shutil.which("setpriv") is None,
-        reason="supervisor missing (deploy/services.sh install)",
+        reason="supervisor missing (ops/services.sh install)",
     ),
 ]
 
