@@ -61,7 +61,7 @@ run: install train ## Start the assistant (Rasa REST on :5005, actions, web fron
 	$(PY) -m ops.dev
 
 services: ## Install Debian's PostgreSQL 15, Redis, nginx, supervisor and docker-compose (as root), else say how
-	deploy/services.sh install
+	ops/services.sh install
 	@command -v docker-compose >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose; } || \
 	  echo "warning: docker-compose is missing: compose.yml will not be validated (apt-get install -y docker-compose)." >&2
 

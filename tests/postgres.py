@@ -1,5 +1,5 @@
 """The one PostgreSQL of the tests: a throw-away PostgreSQL 15 cluster on loopback, set up by
-deploy/services.sh like production (owner and application roles), started once per test session.
+ops/services.sh like production (owner and application roles), started once per test session.
 
 Every test that needs PostgreSQL uses it (``fresh_postgres``, or the ``postgresql`` case of
 ``database_url``) and is marked ``prod``: ``make test-prod`` installs PostgreSQL and runs them;
@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
 from ops.dev import free_port
+from ops.prod.run import SERVICES
 
-SERVICES = PROJECT_ROOT / "deploy" / "services.sh"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 OWNER, APP, DATABASE = "agglo_owner", "agglo_app", "agglo"
 
@@ -54,7 +53,7 @@ def _as_service_user(command: list[str]) -> list[str]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     if not (PG_BIN / "postgres").exists():
-        pytest.skip("PostgreSQL 15 is not installed (deploy/services.sh install)")
+        pytest.skip("PostgreSQL 15 is not installed (ops/services.sh install)")
     if os.geteuid() == 0:
         subprocess.run([str(SERVICES), "account"], check=True, stdout=subprocess.DEVNULL)
     # Not pytest's tmp_path: the service user must be able to reach the directory.

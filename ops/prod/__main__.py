@@ -1,6 +1,6 @@
 """``python -m ops.prod run|stop|env|compose-nginx``: the production profile (ops/prod/run.py).
 
-``compose-nginx`` rewrites deploy/compose/ (nginx's configuration for compose.yml) with the
+``compose-nginx`` rewrites ops/compose/ (nginx's configuration for compose.yml) with the
 default limits; ``env`` creates ``.env`` with fresh secrets."""
 
 from __future__ import annotations

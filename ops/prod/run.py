@@ -30,10 +30,9 @@ from pathlib import Path
 from bot.settings import PROJECT_ROOT, Settings, child_environment
 from ops.dev import free_port
 from ops.prod.env_file import binary, pg_data, pg_sockets, postgres_url, secrets_environment
-from ops.prod.render import Ports, write_configuration
+from ops.prod.render import PG_BIN, Ports, write_configuration
 
-SERVICES = PROJECT_ROOT / "deploy" / "services.sh"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+SERVICES = PROJECT_ROOT / "ops" / "services.sh"
 
 
 def log(message: str) -> None:
@@ -116,8 +115,8 @@ class ProdStack:
     # Lifecycle ---------------------------------------------------------------------------
     def prepare(self) -> None:
         """Packages, the service user, the PostgreSQL cluster and the generated files."""
-        subprocess.run([str(SERVICES), "install"], check=True)
-        subprocess.run([str(SERVICES), "account"], check=True, stdout=subprocess.DEVNULL)
+        self._services("install")
+        self._services("account", quiet=True)
         binary("setpriv")
         if not self.settings.model.exists():
             raise FileNotFoundError(f"no trained model at {self.settings.model}: run `make train`")
@@ -125,11 +124,17 @@ class ProdStack:
         var.mkdir(parents=True, exist_ok=True)
         pg_data(self.settings).parent.mkdir(parents=True, exist_ok=True)
         self._own(pg_data(self.settings).parent)
-        subprocess.run([str(SERVICES), "initdb", str(pg_data(self.settings))], check=True)
+        self._services("initdb", str(pg_data(self.settings)))
         pg_sockets(self.settings).mkdir(exist_ok=True)
         write_configuration(self.settings, self.ports, self.as_root, self.python_user())
         for directory in ("postgres", "redis", "app", "home", "nginx"):
             self._own(var / directory)
+
+    def _services(self, *args: str, extra_env: dict[str, str] | None = None, quiet: bool = False) -> None:
+        """ops/services.sh, told the settings' service user: it may come from .env, which the
+        script does not read."""
+        env = child_environment({"AGGLO_SERVICE_USER": self.settings.service_user, **(extra_env or {})})
+        subprocess.run([str(SERVICES), *args], check=True, env=env, stdout=subprocess.DEVNULL if quiet else None)
 
     def python_user(self) -> str | None:
         """The service user, if it can run this interpreter; else None (root runs the Python
@@ -168,18 +173,14 @@ class ProdStack:
         self.supervisord = launch_supervisord(self.conf, self._supervisor_env())
         try:
             self._wait(lambda: self._pg_ready(), 60, "PostgreSQL")
-            env = child_environment(
-                {
-                    "AGGLO_DB_OWNER_PASSWORD": self.settings.db_owner_password,
-                    "AGGLO_DB_APP_PASSWORD": self.settings.db_app_password,
-                    "AGGLO_DB_NAME": self.settings.db_name,
-                    "AGGLO_DB_OWNER": self.settings.db_owner,
-                    "AGGLO_DB_APP": self.settings.db_app,
-                }
-            )
-            subprocess.run(
-                [str(SERVICES), "roles", str(pg_sockets(self.settings)), str(self.ports.postgres)], check=True, env=env
-            )
+            roles = {
+                "AGGLO_DB_OWNER_PASSWORD": self.settings.db_owner_password,
+                "AGGLO_DB_APP_PASSWORD": self.settings.db_app_password,
+                "AGGLO_DB_NAME": self.settings.db_name,
+                "AGGLO_DB_OWNER": self.settings.db_owner,
+                "AGGLO_DB_APP": self.settings.db_app,
+            }
+            self._services("roles", str(pg_sockets(self.settings)), str(self.ports.postgres), extra_env=roles)
             self.migrate()
             log("starting the action servers, the Rasa servers and the web fronts")
             self.supervisorctl("start", "app:*")

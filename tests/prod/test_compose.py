@@ -48,7 +48,7 @@ def test_compose_file_is_valid(tmp_path: Path) -> None:
     assert missing.returncode != 0 and "AGGLO_DB_APP_PASSWORD" in missing.stderr
 
 
-@pytest.mark.skipif(not Path("/usr/sbin/nginx").exists(), reason="nginx missing (deploy/services.sh install)")
+@pytest.mark.skipif(not Path("/usr/sbin/nginx").exists(), reason="nginx missing (ops/services.sh install)")
 def test_the_generated_nginx_configuration_is_accepted_by_nginx(tmp_path: Path) -> None:
     settings = prod_settings(tmp_path)
     ports = Ports(postgres=1, redis=2, public=8080, internal=8081, rasa=(5005, 5006), actions=(5055,), web=(8000,))

@@ -25,7 +25,7 @@ pytestmark = [
     pytest.mark.prod,
     pytest.mark.skipif(
         shutil.which("supervisord") is None or shutil.which("setpriv") is None,
-        reason="supervisor missing (deploy/services.sh install)",
+        reason="supervisor missing (ops/services.sh install)",
     ),
 ]
 
@@ -60,7 +60,7 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
         for index, port in enumerate(ports)
     ]
     conf = tmp_path / "supervisord.conf"
-    conf.write_text(supervisord_header(tmp_path) + "\n" + "\n\n".join(servers) + "\n")
+    conf.write_text(supervisord_header(tmp_path) + "\n" + "\n".join(servers))
     starter = subprocess.Popen([sys.executable, "-c", STARTER, str(conf)], cwd=Path(__file__).parents[2])
     assert _wait(lambda: all(_listening(port) for port in ports), 30), "the servers did not start"
     return starter, ports

@@ -1,4 +1,4 @@
-"""The tracker store class of deploy/endpoints.prod.yml on PostgreSQL, with the application role."""
+"""The tracker store class of ops/endpoints.prod.yml on PostgreSQL, with the application role."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from bot.settings import PROJECT_ROOT
 from bot.stores import migrations
 from channels.tracker_store import AggloTrackerStore
+from ops.prod.render import PROD_ENDPOINTS
 from tests.postgres import Postgres
 
 pytestmark = pytest.mark.prod
@@ -28,7 +28,7 @@ async def test_production_endpoints_store_conversations_in_postgresql(
     monkeypatch.setenv("AGGLO_TRACKER_DATABASE_URL", fresh_postgres.app_url)
     for name in ("AGGLO_ACTIONS_URL", "AGGLO_REDIS_HOST", "AGGLO_REDIS_PORT", "AGGLO_REDIS_PASSWORD"):
         monkeypatch.setenv(name, "1")
-    config = read_endpoint_config(str(PROJECT_ROOT / "deploy" / "endpoints.prod.yml"), "tracker_store")
+    config = read_endpoint_config(str(PROD_ENDPOINTS), "tracker_store")
     domain = Domain.empty()
     store = _unwrap(create_tracker_store(config, domain))
     assert isinstance(store, AggloTrackerStore)

@@ -1,6 +1,6 @@
 -- The database, its owner role (migrations) and the application role (rows only).
 -- Run by psql as the cluster's superuser with the variables db, owner, app, owner_password and
--- app_password (deploy/services.sh roles; deploy/compose/initdb.sh in the postgres container).
+-- app_password (ops/services.sh roles; ops/compose/initdb.sh in the postgres container).
 -- Idempotent: running it again only resets the passwords and the grants.
 SELECT format('CREATE ROLE %I LOGIN', :'owner') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner') \gexec
 SELECT format('CREATE ROLE %I LOGIN', :'app') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app') \gexec

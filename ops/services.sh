@@ -2,10 +2,10 @@
 # The production services from Debian's packages, run on loopback as an unprivileged user.
 # Used by `make run-prod` and `make test-prod` (through ops/prod), and by .ci/run.
 #
-#   deploy/services.sh install            # apt-get install what is missing (as root), else say how
-#   deploy/services.sh account            # create the unprivileged system user; print its name
-#   deploy/services.sh initdb DATA_DIR    # a PostgreSQL 15 cluster of our own, owned by that user
-#   deploy/services.sh roles SOCKET_DIR PORT
+#   ops/services.sh install            # apt-get install what is missing (as root), else say how
+#   ops/services.sh account            # create the unprivileged system user; print its name
+#   ops/services.sh initdb DATA_DIR    # a PostgreSQL 15 cluster of our own, owned by that user
+#   ops/services.sh roles SOCKET_DIR PORT
 #       # the database, its owner role (migrations) and the application role (data only);
 #       # names and passwords from AGGLO_DB_NAME, AGGLO_DB_OWNER(_PASSWORD), AGGLO_DB_APP(_PASSWORD)
 set -euo pipefail
