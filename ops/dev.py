@@ -43,6 +43,8 @@ class ServerConfig:
     channel_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # Rasa's HTTP API is only ever exposed behind a token; none, no API.
     rasa_api_token: str = ""
+    # Rasa's tracker store; empty: tracker.sqlite3 in var_dir.
+    tracker_database_url: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings, **fields: object) -> ServerConfig:
@@ -55,6 +57,7 @@ class ServerConfig:
             "var_dir": settings.var_dir,
             "host": settings.bind_host,
             "rasa_api_token": settings.rasa_api_token,
+            "tracker_database_url": settings.tracker_database_url,
         }
         if settings.channel_secret:
             configured["channel_secret"] = settings.channel_secret
@@ -99,7 +102,8 @@ def _environment(config: ServerConfig) -> dict[str, str]:
         {
             # Read by endpoints.yml (Rasa's own substitution) and by the servers' settings.
             "AGGLO_ACTIONS_URL": f"{config.actions_url}/webhook",
-            "AGGLO_TRACKER_DATABASE_URL": f"sqlite:///{config.var_dir / 'tracker.sqlite3'}",
+            "AGGLO_TRACKER_DATABASE_URL": config.tracker_database_url
+            or f"sqlite:///{config.var_dir / 'tracker.sqlite3'}",
             "SANIC_WORKERS": str(config.sanic_workers),
             # rasa_sdk's action server reads its address from SANIC_HOST (default 0.0.0.0).
             "SANIC_HOST": config.host,

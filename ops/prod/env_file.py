@@ -3,8 +3,10 @@
 Every setting is a field of :class:`bot.settings.Settings` (``AGGLO_*``), listed with its default
 in ``.env.example`` and in docs/operations.md. ``make run-prod`` reads ``.env`` (the environment
 wins) and creates it on the first run with fresh random secrets. Secrets (database and Redis
-passwords, Rasa's API token, the channel secret) are never written into the generated
-configuration files: supervisord passes its own environment on.
+passwords, Rasa's API token, the channel secret) reach the servers through supervisord's
+environment; the generated files that must hold one (redis.conf's
+``requirepass``, supervisord.conf's database URL of the application role) are created readable by
+their owner only (0600).
 """
 
 from __future__ import annotations

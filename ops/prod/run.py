@@ -286,9 +286,10 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    die_with_parent()
     started = time.monotonic()
     try:
+        # Inside the try: a parent already gone stops us at once, with the same clean message.
+        die_with_parent()
         log("starting PostgreSQL, Redis, then the servers behind nginx (about a minute)")
         stack.start()
         log(f"Agglo Assistant (production profile) is ready in {time.monotonic() - started:.0f} s.")
