@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bench.live_kb import main
+from bench.live_kb.run import main
 
 
 def test_live_kb_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.report_speed import main
+from bench.report_speed.run import main
 from bot.settings import Settings
 
 

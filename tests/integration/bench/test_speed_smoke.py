@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bench.load import load_conversations, percentile, run_load
-from bench.speed import evaluate_targets, markdown, memory_of, process_tree, rss_mb, table_rows
+from bench.speed.load import load_conversations, percentile, run_load
+from bench.speed.run import evaluate_targets, markdown, memory_of, process_tree, rss_mb, table_rows
 
 DELAY_S = 0.02
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from rapidfuzz import fuzz, process
 
-from bench.external import find_directory, load_external
+from bench.quality.external import find_directory, load_external
 from bot.french.text import fold
 from bot.settings import PROJECT_ROOT
 from tests.integration.rasa.test_held_out_split import MAX_SIMILARITY, _examples

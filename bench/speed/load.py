@@ -5,7 +5,7 @@ own sender id, waiting for each answer before typing the next message, then star
 conversation with a new sender id. The first ``warmup`` messages of every resident are sent
 before the clock starts and are not measured.
 
-Runs in its own process (``python -m bench.load --url … --conversations 10``, JSON on
+Runs in its own process (``python -m bench.speed.load --url … --conversations 10``, JSON on
 stdout), so the client's CPU is not charged to the servers; ``bench/speed.py`` drives it.
 """
 
@@ -251,7 +251,7 @@ def _cpu_seconds() -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.speed.load", description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:5005", help="Rasa server (REST channel)")
     parser.add_argument("--conversations", type=int, default=1)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of measurement")

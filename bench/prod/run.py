@@ -46,7 +46,7 @@ import aiohttp
 import sqlalchemy as sa
 import yaml
 
-from bench.speed import (
+from bench.speed.run import (
     BASELINE_DIR,
     BASELINE_MODEL,
     RESULTS_DIR,
@@ -81,7 +81,7 @@ def log(message: str) -> None:
 def run_load(
     url: str, conversations: int, duration: float, path: str, record: Path | None = None, warmup: int = 1
 ) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.load", "--url", url, "--conversations", str(conversations)]
+    command = [sys.executable, "-m", "bench.speed.load", "--url", url, "--conversations", str(conversations)]
     command += ["--duration", str(duration), "--warmup", str(warmup), "--path", path, "--timeout", "90"]
     if record is not None:
         command += ["--record", str(record)]

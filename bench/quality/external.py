@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.systems import NluSystem
+from bench.quality.systems import NluSystem
 from bot.core.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD
 from bot.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
-    from bench.quality import Progress, Topics
+    from bench.quality.run import Progress, Topics
 
 # Where the files live: ``shared/eval/external`` beside the project root or one of its
 # ancestors (../shared for the main checkout, ../../shared for a worktree under wt/), unless
@@ -151,7 +151,7 @@ def evaluate_nlu(system: NluSystem, external: ExternalSet, topics: Topics) -> di
 
 def evaluate_end_to_end(external: ExternalSet, model: Path, progress: Progress, work: Path) -> dict[str, Any]:
     """Every line through the REST channel of the real servers, one fresh conversation each."""
-    from bench.quality import payload_topic, running_servers, say
+    from bench.quality.run import payload_topic, running_servers, say
 
     texts = [*external.oos, *external.in_domain]
     found: list[str] = []
@@ -170,7 +170,7 @@ def evaluate_end_to_end(external: ExternalSet, model: Path, progress: Progress, 
 def targets(section: dict[str, Any]) -> list[dict[str, Any]]:
     """Issue 9's targets on the external lines: end to end when it was run, else the NLU view;
     against the baselines, like for like (NLU view)."""
-    from bench.report import SYSTEM_LABELS, pct
+    from bench.quality.report import SYSTEM_LABELS, pct
 
     found: list[dict[str, Any]] = []
     nlu = section.get("nlu") or {}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import external, report
+from bench.quality import external, report
 
 
 @pytest.fixture()

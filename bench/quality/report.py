@@ -251,7 +251,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "end: the real action and Rasa servers, spoken to through the REST channel, the topic read from the payload.",
         "- **required facts**: share of end-to-end answers containing every `must_contain` string; **no invented "
         "figures**: share of answers whose every number is in the knowledge base (facts, contacts, commune rules, "
-        "cited sources) of the payload's topic (`bench.figures`).",
+        "cited sources) of the payload's topic (`bench.quality.figures`).",
         "- **Out-of-scope recall**: share of out-of-scope (`hors_sujet`) messages answered as out of scope.",
         "- **NLU ms/msg**: mean time to parse one message (one at a time), on a shared 2-core machine.",
         "",

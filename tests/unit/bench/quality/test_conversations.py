@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.conversations import (
+from bench.quality.conversations import (
     Case,
     Turn,
     contains,
@@ -20,8 +20,8 @@ from bench.conversations import (
     training_overlap,
     turns,
 )
-from bench.quality import _check_turn, next_context, scores
-from bench.systems import DEFAULT_CONFIG, load_nlu_data
+from bench.quality.run import _check_turn, next_context, scores
+from bench.quality.systems import DEFAULT_CONFIG, load_nlu_data
 from bot.core.answers import agent_fiche, resident_answer
 from bot.core.services import Services
 from bot.core.topics import turn_topic

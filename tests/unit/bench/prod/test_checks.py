@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bench.prod import APOLOGY, compare_turns, seen_by_resident
+from bench.prod.run import APOLOGY, compare_turns, seen_by_resident
 
 ANSWER = json.dumps([{"text": "Une réponse."}])
 

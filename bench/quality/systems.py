@@ -26,7 +26,7 @@ from bot.settings import PROJECT_ROOT
 
 NLU_DATA = PROJECT_ROOT / "data" / "nlu"
 PROJECT_CONFIG = PROJECT_ROOT / "config.yml"
-DEFAULT_CONFIG = PROJECT_ROOT / "bench" / "config_rasa_default.yml"
+DEFAULT_CONFIG = PROJECT_ROOT / "bench" / "quality" / "config_rasa_default.yml"
 # Components whose `epochs` the smoke mode shrinks.
 _EPOCH_COMPONENTS = ("DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy")
 

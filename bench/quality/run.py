@@ -33,10 +33,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import answers, external, report
-from bench.conversations import Case, contains, load_cases, turns
-from bench.figures import unsourced_numbers
-from bench.systems import (
+from bench.quality import answers, external, report
+from bench.quality.conversations import Case, contains, load_cases, turns
+from bench.quality.figures import unsourced_numbers
+from bench.quality.systems import (
     DEFAULT_CONFIG,
     PROJECT_CONFIG,
     Example,
@@ -811,7 +811,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    # Before Rasa and TensorFlow are imported (lazily, by bench.systems): Rasa's epoch bars and
+    # Before Rasa and TensorFlow are imported (lazily, by bench.quality.systems): Rasa's epoch bars and
     # TensorFlow's notices would drown the one progress line per step.
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

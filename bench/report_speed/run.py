@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
-from bench import tracker_events as ev
+from bench.common import tracker_events as ev
 from bot.kb.queries import KnowledgeBase
 from bot.report.data import LOCAL_TIME, Period, collect
 from bot.report.render import write_report

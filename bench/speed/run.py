@@ -43,12 +43,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.load import percentile
+from bench.speed.load import percentile
 from bot.settings import PROJECT_ROOT, load_settings
 from ops.dev import DEFAULT_MODEL, ServerConfig, Servers, free_port, wait_until_up
 
 BENCH_DIR = Path(__file__).resolve().parent
-RESULTS_DIR = BENCH_DIR / "results"
+RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 TMP_DIR = RESULTS_DIR / "tmp"
 BASELINE_DIR = BENCH_DIR / "baseline"
 BASELINE_MODEL = TMP_DIR / "baseline.tar.gz"
@@ -268,7 +268,7 @@ def _distribution(values: list[float]) -> dict[str, float]:
 
 
 def _messages() -> list[list[str]]:
-    from bench.load import load_conversations
+    from bench.speed.load import load_conversations
 
     return load_conversations()
 
@@ -320,7 +320,7 @@ def profiles(model: Path) -> dict[str, Profile]:
 
 def run_load_process(url: str, conversations: int, args: argparse.Namespace) -> dict[str, Any]:
     """bench/load.py in its own process; its JSON summary."""
-    command = [sys.executable, "-m", "bench.load", "--url", url, "--conversations", str(conversations)]
+    command = [sys.executable, "-m", "bench.speed.load", "--url", url, "--conversations", str(conversations)]
     command += ["--duration", str(args.duration), "--warmup", str(args.warmup), "--seed", str(args.seed)]
     if args.max_messages:
         command += ["--max-messages", str(args.max_messages)]
