@@ -57,7 +57,7 @@ def user(sender: str, timestamp: float, text: str, intent: str) -> dict[str, Any
 
 
 def bot(sender: str, timestamp: float, text: str, topic: str | None) -> dict[str, Any]:
-    custom = None if topic is None else {"topic": topic, "sources": [], "commune": None}
+    custom: dict[str, Any] | None = None if topic is None else {"topic": topic, "sources": [], "commune": None}
     data = {"elements": None, "quick_replies": None, "buttons": None, "attachment": None, "image": None}
     return _row(sender, "bot", timestamp, {"text": text, "data": {**data, "custom": custom}})
 

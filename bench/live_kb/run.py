@@ -1,9 +1,7 @@
-"""How soon a running process serves a new knowledge-base build.
-
-``python -m bench.live_kb`` builds a copy of ``kb/`` into a scratch directory, reads it through
-:class:`bot.core.services.Services` as a server does, then changes one fact's text and rebuilds, a
-few times, printing how long after each build ended the new text was served (target: 5 s).
-"""
+"""How soon a running process serves a new knowledge-base build: a copy of ``kb/`` built into a
+scratch directory and read through :class:`bot.core.services.Services` as a server does, then one
+fact's text changed and rebuilt, a few times, each time timing how long after the build ended
+the new text was served (target: 5 s)."""
 
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ import yaml
 
 from bot.core.services import Services
 from bot.kb.build import build
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.settings import PROJECT_ROOT, Settings
 
 TARGET_SECONDS = 5.0
 TOPIC, FACT_ID = "permis_de_louer", "pdl_delai"
@@ -29,14 +27,18 @@ def _fact_text(services: Services) -> str:
     return next(fact.text for fact in topic.facts if fact.id == FACT_ID)
 
 
-def main(rounds: int = 4) -> int:
+def measure(settings: Settings, rounds: int = 4) -> int:
+    """Print the delays; 0 if every one is within the target, else 1. ``settings`` give
+    everything but the content and the database, which are scratch copies."""
     with tempfile.TemporaryDirectory(prefix="live-kb-") as scratch:
         directory = Path(scratch)
         kb_dir = directory / "kb"
         shutil.copytree(PROJECT_ROOT / "kb", kb_dir)
-        settings = load_settings(kb_dir=kb_dir, var_dir=directory, database_url=f"sqlite:///{directory / 'kb.sqlite3'}")
-        build(settings)
-        services = Services(settings)
+        scratch_settings = settings.copy(
+            update={"kb_dir": kb_dir, "var_dir": directory, "database_url": f"sqlite:///{directory / 'kb.sqlite3'}"}
+        )
+        build(scratch_settings)
+        services = Services(scratch_settings)
         _fact_text(services)
         delays = []
         for number in range(rounds):
@@ -45,7 +47,7 @@ def main(rounds: int = 4) -> int:
             new_text = f"Texte publié numéro {number}."
             next(fact for fact in data["facts"] if fact["id"] == FACT_ID)["text"] = new_text
             path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-            build(settings)
+            build(scratch_settings)
             built = time.monotonic()
             while _fact_text(services) != new_text:  # a server answering a message every 20 ms
                 time.sleep(0.02)
@@ -57,7 +59,3 @@ def main(rounds: int = 4) -> int:
         + ("met" if max(delays) < TARGET_SECONDS else "MISSED")
     )
     return 0 if max(delays) < TARGET_SECONDS else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -2,7 +2,7 @@
 readability score (textstat's Flesch formula with Kandel and Moles's French constants).
 
 Targets (issue 9): median resident text ≤ 450 characters before the source line, 90th
-percentile ≤ 800, every expected fact still present (the end-to-end checks of bench/quality.py).
+percentile ≤ 800, every expected fact still present (the end-to-end checks of bench/quality/end_to_end.py).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import re
 import statistics
 from collections.abc import Sequence
 from typing import Any
+
+from bench.common.stats import nearest_rank_percentile
 
 TARGET_MEDIAN_CHARS = 450
 TARGET_P90_CHARS = 800
@@ -34,12 +36,6 @@ def readability(text: str) -> float:
     return float(textstat.flesch_reading_ease(text))
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return float(ordered[index])
-
-
 def measure(text: str) -> dict[str, Any]:
     """The figures of one resident answer."""
     body = before_source_line(text)
@@ -58,7 +54,7 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         return {}
     chars = [figures["chars"] for figures in measured]
     scores = [figures["readability"] for figures in measured if figures["readability"] is not None]
-    median, p90 = statistics.median(chars), percentile(chars, 0.9)
+    median, p90 = statistics.median(chars), nearest_rank_percentile(chars, 0.9)
     return {
         "answers": len(measured),
         "median_chars": median,

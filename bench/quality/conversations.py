@@ -1,4 +1,5 @@
-"""The conversation evaluation set (bench/eval/conversations.yml): loading and validity checks.
+"""The conversation evaluation set (bench/eval/conversations.yml): loading, validity checks, and
+step 2 of the quality benchmark, the set in each NLU system's view.
 
 The checks keep the set honest as the knowledge base and the training data change: every
 expected topic is a slug of kb/topics.yml, every required string is something the current
@@ -9,7 +10,7 @@ training example.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,9 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
+from bench.quality.scores import scores
+from bench.quality.systems import NluSystem, Parse
+from bench.quality.topics import Topics, next_context
 from bot.core.answers import agent_fiche, commune_answer, contact_answer, resident_answer
 from bot.core.matching import CommuneMatcher
 from bot.french.text import fold
@@ -209,3 +213,31 @@ def coverage_problems(cases: list[Case], topic_slugs: Iterable[str]) -> list[str
     if multi < MIN_MULTI_TURN:
         problems.append(f"{multi} multi-turn cases, at least {MIN_MULTI_TURN} expected")
     return problems
+
+
+def evaluate_set_nlu(system: NluSystem, cases: Sequence[Case], topics: Topics) -> dict[str, Any]:
+    """Turn by turn; each system's own previous topic is the context of the next turn."""
+    texts = [turn.text for _, _, turn in turns(cases)]
+    parses = iter(system.parse_all(texts))
+    gold, predicted, seconds, misses = [], [], [], []
+    for case in cases:
+        current: str | None = None
+        for index, turn in enumerate(case.turns):
+            parse: Parse = next(parses)
+            topic = topics.of(parse.intent, parse.dispositif, turn.text, current)
+            current = next_context(current, topic)
+            gold.append(turn.expected_topic)
+            predicted.append(topic)
+            seconds.append(parse.seconds)
+            if topic != turn.expected_topic:
+                misses.append(
+                    {
+                        "case": case.id,
+                        "turn": index,
+                        "text": turn.text,
+                        "intent": parse.intent,
+                        "topic": topic,
+                        "expected_topic": turn.expected_topic,
+                    }
+                )
+    return {**scores(gold, predicted, seconds), "misses": misses}

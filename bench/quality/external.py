@@ -15,25 +15,25 @@ view sends them to the real servers through the REST channel and reads the paylo
 from __future__ import annotations
 
 import csv
-import os
 import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bench.common.progress import Progress
+from bench.quality.end_to_end import payload_topic, running_servers, say
+from bench.quality.report import SYSTEM_LABELS, pct
 from bench.quality.systems import NluSystem
+from bench.quality.topics import Topics
 from bot.core.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD
-from bot.settings import PROJECT_ROOT
-
-if TYPE_CHECKING:
-    from bench.quality.run import Progress, Topics
+from bot.settings import PROJECT_ROOT, Settings
 
 # Where the files live: ``shared/eval/external`` beside the project root or one of its
 # ancestors (../shared for the main checkout, ../../shared for a worktree under wt/), unless
-# AGGLO_EXTERNAL_EVAL names the folder.
+# the settings name the folder (AGGLO_EXTERNAL_EVAL).
 EXTERNAL_PARTS = ("shared", "eval", "external")
 OOS_FILE = "oos_fr.txt"
 PROVENANCE_FILE = "oos_fr_provenance.tsv"
@@ -71,14 +71,18 @@ class ExternalSet:
         )
 
 
-def find_directory() -> tuple[Path | None, str]:
-    """The folder of the external files, or None and why it is not there."""
-    named = os.environ.get("AGGLO_EXTERNAL_EVAL")
-    candidates = [Path(named)] if named else [base.joinpath(*EXTERNAL_PARTS) for base in PROJECT_ROOT.parents]
+def find_directory(named: Path | None) -> tuple[Path | None, str]:
+    """The folder of the external files (``named``, else looked for beside the project), or
+    None and why it is not there."""
+    candidates = [named] if named is not None else [base.joinpath(*EXTERNAL_PARTS) for base in PROJECT_ROOT.parents]
     for candidate in candidates:
         if (candidate / OOS_FILE).is_file() and (candidate / IN_DOMAIN_FILE).is_file():
             return candidate, ""
-    where = named or f"{Path(*EXTERNAL_PARTS)} beside {PROJECT_ROOT} or one of its parent folders"
+    where = (
+        str(named)
+        if named is not None
+        else f"{Path(*EXTERNAL_PARTS)} beside {PROJECT_ROOT} or one of its parent folders"
+    )
     return None, f"no {OOS_FILE} and {IN_DOMAIN_FILE} in {where}"
 
 
@@ -149,15 +153,17 @@ def evaluate_nlu(system: NluSystem, external: ExternalSet, topics: Topics) -> di
     return result
 
 
-def evaluate_end_to_end(external: ExternalSet, model: Path, progress: Progress, work: Path) -> dict[str, Any]:
+def evaluate_end_to_end(
+    external: ExternalSet, settings: Settings, model: Path, progress: Progress, work: Path
+) -> dict[str, Any]:
     """Every line through the REST channel of the real servers, one fresh conversation each."""
-    from bench.quality.run import payload_topic, running_servers, say
-
     texts = [*external.oos, *external.in_domain]
     found: list[str] = []
     run_id = f"{time.time():.0f}"
     started = time.perf_counter()
-    with running_servers(model, progress, work, f"external: {len(texts)} lines, one conversation each") as config:
+    with running_servers(
+        settings, model, progress, work, f"external: {len(texts)} lines, one conversation each"
+    ) as config:
         for number, text in enumerate(texts, start=1):
             found.append(payload_topic(say(config, f"external-{run_id}-{number}", text, {})))
             if number % 500 == 0 or number == len(texts):
@@ -170,8 +176,6 @@ def evaluate_end_to_end(external: ExternalSet, model: Path, progress: Progress, 
 def targets(section: dict[str, Any]) -> list[dict[str, Any]]:
     """Issue 9's targets on the external lines: end to end when it was run, else the NLU view;
     against the baselines, like for like (NLU view)."""
-    from bench.quality.report import SYSTEM_LABELS, pct
-
     found: list[dict[str, Any]] = []
     nlu = section.get("nlu") or {}
     ours = section.get("end_to_end") or nlu.get("project")

@@ -1,7 +1,7 @@
 """The three NLU systems the quality benchmark compares, behind one small interface.
 
 1. the project's pipeline (config.yml), 2. Rasa 3.6's default pipeline
-(bench/config_rasa_default.yml), both trained with Rasa's own training API; 3. a lexical
+(bench/quality/config_rasa_default.yml), both trained with Rasa's own training API; 3. a lexical
 baseline: TF-IDF (words and character n-grams) with a linear SVM, from scikit-learn.
 
 Every system turns a message into an intent and, when it extracts one, the `dispositif`
@@ -27,6 +27,8 @@ from bot.settings import PROJECT_ROOT
 NLU_DATA = PROJECT_ROOT / "data" / "nlu"
 PROJECT_CONFIG = PROJECT_ROOT / "config.yml"
 DEFAULT_CONFIG = PROJECT_ROOT / "bench" / "quality" / "config_rasa_default.yml"
+# The compared systems, in the report's order.
+SYSTEMS = ("project", "rasa_default", "tfidf")
 # Components whose `epochs` the smoke mode shrinks.
 _EPOCH_COMPONENTS = ("DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy")
 

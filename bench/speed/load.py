@@ -1,12 +1,13 @@
 """Load generator for Rasa's REST channel: N concurrent conversations, bounded in time and count.
 
-Each simulated resident replays one of the conversations of ``bench/messages.yml`` under its
+Each simulated resident replays one of the conversations of ``bench/speed/messages.yml`` under its
 own sender id, waiting for each answer before typing the next message, then starts a new
 conversation with a new sender id. The first ``warmup`` messages of every resident are sent
 before the clock starts and are not measured.
 
 Runs in its own process (``python -m bench.speed.load --url … --conversations 10``, JSON on
-stdout), so the client's CPU is not charged to the servers; ``bench/speed.py`` drives it.
+stdout), so the client's CPU is not charged to the servers; :func:`run_in_child` starts it, for
+the speed and the production benchmarks.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import random
 import resource
+import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,30 +28,20 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bench.common.stats import percentile
+from bot.settings import PROJECT_ROOT
+
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
 WEBHOOK_PATH = "/webhooks/rest/webhook"
 
 
 def load_conversations(path: Path = MESSAGES_FILE) -> list[list[str]]:
-    """The conversations of ``bench/messages.yml``: lists of messages typed in a row."""
+    """The conversations of ``bench/speed/messages.yml``: lists of messages typed in a row."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     conversations = [[str(message) for message in conversation] for conversation in data["conversations"]]
     if not conversations or not all(conversations):
         raise ValueError(f"{path}: every conversation needs at least one message")
     return conversations
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100), linearly interpolated between closest ranks (numpy's default)."""
-    if not values:
-        return math.nan
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile out of range: {q}")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = math.floor(rank)
-    high = math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 @dataclass
@@ -242,6 +232,34 @@ async def run_load(
 
         await asyncio.gather(*(measure(resident) for resident in residents))
         result.elapsed_s = last_answer - started
+    return result
+
+
+def run_in_child(
+    url: str,
+    conversations: int,
+    duration: float,
+    *,
+    warmup: int,
+    seed: int | None = None,
+    max_messages: int | None = None,
+    path: str | None = None,
+    timeout: float | None = None,
+    record: Path | None = None,
+) -> dict[str, Any]:
+    """One load level from a separate process (``python -m bench.speed.load``), so that the
+    client's CPU is not charged to the servers; its JSON summary. An option left None keeps the
+    generator's default."""
+    command = [sys.executable, "-m", "bench.speed.load", "--url", url, "--conversations", str(conversations)]
+    command += ["--duration", str(duration), "--warmup", str(warmup)]
+    options = {"--seed": seed, "--max-messages": max_messages, "--path": path, "--timeout": timeout, "--record": record}
+    for option, value in options.items():
+        if value is not None:
+            command += [option, str(value)]
+    completed = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"load generator failed: {completed.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
 
 

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bench.speed.load import load_conversations, percentile, run_load
-from bench.speed.run import evaluate_targets, markdown, memory_of, process_tree, rss_mb, table_rows
+from bench.common.processes import memory_of, process_tree, rss_mb
+from bench.common.stats import percentile
+from bench.speed.load import load_conversations, run_load
+from bench.speed.report import evaluate_targets, markdown, table_rows
 
 DELAY_S = 0.02
 

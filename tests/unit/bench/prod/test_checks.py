@@ -1,11 +1,11 @@
-"""The checks of `make test-prod` (bench/prod.py) catch what they are meant to catch."""
+"""The checks of `make test-prod` (bench/prod/) catch what they are meant to catch."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bench.prod.run import APOLOGY, compare_turns, seen_by_resident
+from bench.prod.checks import APOLOGY, compare_turns, seen_by_resident
 
 ANSWER = json.dumps([{"text": "Une réponse."}])
 

@@ -20,8 +20,10 @@ from bench.quality.conversations import (
     training_overlap,
     turns,
 )
-from bench.quality.run import _check_turn, next_context, scores
+from bench.quality.end_to_end import check_turn
+from bench.quality.scores import scores
 from bench.quality.systems import DEFAULT_CONFIG, load_nlu_data
+from bench.quality.topics import next_context
 from bot.core.answers import agent_fiche, resident_answer
 from bot.core.services import Services
 from bot.core.topics import turn_topic
@@ -132,15 +134,15 @@ def test_an_end_to_end_turn_is_checked_for_facts_and_invented_figures(services: 
     turn = Turn("combien pour l'aide vélo ?", "aide_velo", ("03 21 61 50 00",), ("€",))
     case = Case("t", (turn,))
     good = resident_answer(kb, "aide_velo", field_name="amount")
-    row = _check_turn(kb, case, 0, _reply(good.text, good.payload()), 0.1)
+    row = check_turn(kb, case, 0, _reply(good.text, good.payload()), 0.1)
     assert row["passed"] and row["invented"] == []
 
     invented = good.text + "\nL'aide est de 150 € par vélo."
-    row = _check_turn(kb, case, 0, _reply(invented, good.payload()), 0.1)
+    row = check_turn(kb, case, 0, _reply(invented, good.payload()), 0.1)
     assert not row["passed"]
     assert row["forbidden"] == ["€"] and row["invented"] == ["150"]
 
-    row = _check_turn(kb, case, 0, [{"recipient_id": "x", "text": "Désolé"}], 0.1)
+    row = check_turn(kb, case, 0, [{"recipient_id": "x", "text": "Désolé"}], 0.1)
     assert row["topic"] == "(no payload)" and not row["facts_ok"] and not row["figures_ok"]
 
 
@@ -149,7 +151,7 @@ def test_agents_may_see_low_confidence_figures_residents_may_not(services: Servi
     fiche = agent_fiche(kb, "aide_recuperateur_eau")
     assert contains(fiche.text, "70 €")
     agent_turn = Case("a", (Turn("fiche récupérateur", "aide_recuperateur_eau", metadata={"agent": True}),))
-    assert _check_turn(kb, agent_turn, 0, _reply(fiche.text, fiche.payload()), 0.1)["figures_ok"]
+    assert check_turn(kb, agent_turn, 0, _reply(fiche.text, fiche.payload()), 0.1)["figures_ok"]
     resident_turn = Case("r", (Turn("récupérateur", "aide_recuperateur_eau"),))
-    row = _check_turn(kb, resident_turn, 0, _reply(fiche.text, fiche.payload()), 0.1)
+    row = check_turn(kb, resident_turn, 0, _reply(fiche.text, fiche.payload()), 0.1)
     assert "70" in row["invented"]

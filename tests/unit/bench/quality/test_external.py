@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.quality import external, report
+from bot.settings import load_settings
 
 
 @pytest.fixture()
@@ -27,11 +28,10 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_files_are_found_through_the_environment(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_files_are_found_through_the_setting(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGGLO_EXTERNAL_EVAL", str(folder))
-    assert external.find_directory() == (folder, "")
-    monkeypatch.setenv("AGGLO_EXTERNAL_EVAL", str(folder / "absent"))
-    found, reason = external.find_directory()
+    assert external.find_directory(load_settings().external_eval) == (folder, "")
+    found, reason = external.find_directory(folder / "absent")
     assert found is None and external.OOS_FILE in reason
 
 
