@@ -1,60 +1,38 @@
 """CPU time and resident memory of a server and its descendants (Sanic's workers,
-multiprocessing helpers), read while the benchmark runs."""
+multiprocessing helpers), read with psutil while the benchmark runs."""
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 from typing import Any
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces or parentheses: the fields follow the last ")".
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    return children
+import psutil
 
 
 def process_tree(pid: int) -> list[int]:
     """``pid`` and all its descendants (Sanic's workers, multiprocessing helpers)."""
-    children = _proc_children()
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(children.get(current, []))
-    return tree
+    try:
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:  # gone already: nothing below it either
+        descendants = []
+    return [pid, *(child.pid for child in descendants)]
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of one process (VmRSS), in MB; 0 if it is gone."""
+    """Resident memory of one process, in MB; 0 if it is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+        return float(psutil.Process(pid).memory_info().rss) / 1024 / 1024
+    except psutil.Error:
+        return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process so far; 0 if it is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return float(times.user + times.system)
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -62,6 +40,7 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def memory_of(pid: int) -> dict[str, Any]:
+    """Resident memory of ``pid`` and its descendants: each process's, the largest, the total."""
     processes = [{"pid": child, "rss_mb": round(rss_mb(child), 1)} for child in process_tree(pid)]
     processes = [process for process in processes if process["rss_mb"] > 0]
     return {

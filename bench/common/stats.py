@@ -1,25 +1,22 @@
-"""Percentiles of the benchmarks' samples (latencies, answer lengths)."""
+"""Percentiles of the benchmarks' samples (latencies, answer lengths), by numpy."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal
+
+import numpy
+
+# "linear" interpolates between the two closest ranks (numpy's default, Hyndman and Fan's type 7):
+# the latencies. "nearest" takes the sample at the closest rank, a tie going to the even rank: the
+# answers' lengths, so that the figure is the length of an answer really sent.
+PercentileMethod = Literal["linear", "nearest"]
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100), linearly interpolated between closest ranks (numpy's default)."""
+def percentile(values: Sequence[float], q: float, method: PercentileMethod = "linear") -> float:
+    """The q-th percentile (0-100) of ``values``; NaN when there are none, ValueError when ``q`` is
+    out of range."""
     if not values:
         return math.nan
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile out of range: {q}")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = math.floor(rank)
-    high = math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def nearest_rank_percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return float(ordered[index])
+    return float(numpy.percentile(values, q, method=method))

@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from bench.common.stats import nearest_rank_percentile
+from bench.common.stats import percentile
 
 TARGET_MEDIAN_CHARS = 450
 TARGET_P90_CHARS = 800
@@ -54,7 +54,7 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         return {}
     chars = [figures["chars"] for figures in measured]
     scores = [figures["readability"] for figures in measured if figures["readability"] is not None]
-    median, p90 = statistics.median(chars), nearest_rank_percentile(chars, 0.9)
+    median, p90 = statistics.median(chars), percentile(chars, 90, method="nearest")
     return {
         "answers": len(measured),
         "median_chars": median,
