@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from bench import tracker_events as ev
+from bench.common import tracker_events as ev
 from bot.core.services import Services
 from bot.kb.build import build
 from bot.kb.content import ContentError

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import SUMMARY_COLUMNS, SYSTEM_LABELS
+from bench.quality.report import SUMMARY_COLUMNS, SYSTEM_LABELS
 from bot.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.rasa

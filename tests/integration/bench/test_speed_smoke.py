@@ -1,14 +1,13 @@
 """The speed benchmark's load generator and report, against a tiny in-process aiohttp server.
 
 No Rasa here: `make bench-speed` runs the real servers. These check that what it computes
-(percentiles, throughput, the time and count bounds, warm-up, errors, ratios) is right.
+(latency, throughput, the time and count bounds, warm-up, errors, ratios) is right; the
+percentiles and the process figures are tested in tests/unit/bench/common/.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bench.load import load_conversations, percentile, run_load
-from bench.speed import evaluate_targets, markdown, memory_of, process_tree, rss_mb, table_rows
+from bench.speed.load import load_conversations, run_load
+from bench.speed.report import evaluate_targets, markdown, table_rows
 
 DELAY_S = 0.02
 
@@ -53,18 +52,6 @@ async def fake_rasa() -> AsyncIterator[FakeRasa]:
     fake.url = f"http://127.0.0.1:{port}"
     yield fake
     await runner.cleanup()
-
-
-def test_percentiles_interpolate_between_ranks() -> None:
-    values = [float(value) for value in range(1, 101)]
-    assert percentile(values, 50) == pytest.approx(50.5)
-    assert percentile(values, 95) == pytest.approx(95.05)
-    assert percentile(values, 99) == pytest.approx(99.01)
-    assert percentile(list(reversed(values)), 0) == 1.0
-    assert percentile([7.0], 95) == 7.0
-    assert math.isnan(percentile([], 50))
-    with pytest.raises(ValueError):
-        percentile(values, 101)
 
 
 def test_the_benchmark_messages_are_realistic_conversations() -> None:
@@ -122,13 +109,6 @@ async def test_a_server_that_is_down_gives_errors_not_a_crash() -> None:
     result = await run_load("http://127.0.0.1:9", conversations=2, duration=30.0, max_messages=4, warmup=0)
     assert result.messages == 0 and result.errors == 4
     assert result.summary()["p95_ms"] is None and result.throughput == 0
-
-
-def test_memory_of_a_process_tree() -> None:
-    assert os.getpid() in process_tree(os.getpid())
-    assert rss_mb(os.getpid()) > 10
-    memory = memory_of(os.getpid())
-    assert memory["max_mb"] > 10 and memory["total_mb"] >= memory["max_mb"]
 
 
 def _report(default_at_10: float, workers_at_10: float, base_at_10: float) -> dict[str, Any]:

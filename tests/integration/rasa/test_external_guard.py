@@ -1,6 +1,6 @@
 """No training example is a (near-)copy of an external evaluation line (../shared/eval/external).
 
-Those lines measure how the assistant does on language it never saw (bench/external.py): a
+Those lines measure how the assistant does on language it never saw (bench/quality/external.py): a
 training example too close to one of them would inflate the figure. Unit speed: no model.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 from rapidfuzz import fuzz, process
 
-from bench.external import find_directory, load_external
+from bench.quality.external import find_directory, load_external
 from bot.french.text import fold
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, load_settings
 from tests.integration.rasa.test_held_out_split import MAX_SIMILARITY, _examples
 
-EXTERNAL_DIR, MISSING_REASON = find_directory()
+EXTERNAL_DIR, MISSING_REASON = find_directory(load_settings().external_eval)
 
 
 @pytest.mark.skipif(EXTERNAL_DIR is None, reason=f"external evaluation files absent: {MISSING_REASON}")

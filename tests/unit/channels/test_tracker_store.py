@@ -33,7 +33,7 @@ def _unwrap(store: TrackerStore) -> TrackerStore:
     return store._tracker_store if isinstance(store, AwaitableTrackerStore) else store
 
 
-@pytest.mark.parametrize("endpoints", ["endpoints.yml", "bench/endpoints-redis.yml"])
+@pytest.mark.parametrize("endpoints", ["endpoints.yml", "bench/speed/endpoints-redis.yml"])
 def test_endpoints_use_it(endpoints: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGGLO_TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'tracker.sqlite3'}")
     for name in ("AGGLO_ACTIONS_URL", "AGGLO_REDIS_HOST", "AGGLO_REDIS_PORT"):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bench.figures import NUMBER, unsourced_numbers
+from bench.quality.figures import NUMBER, unsourced_numbers
 from bot.core.answers import agent_fiche, commune_answer, orientation_answer, resident_answer
 from bot.core.services import Services
 from bot.kb.content import FIELDS

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bench import tracker_events as ev
+from bench.common import tracker_events as ev
 from bot.core.services import Services
 from bot.report.data import Period, ReportData, collect
 from bot.report.grouping import group_questions

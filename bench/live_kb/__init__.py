@@ -1,0 +1,1 @@
+"""The rebuild-to-served benchmark (``python -m bench.live_kb``)."""

@@ -1,0 +1,181 @@
+"""Step 3 of the quality benchmark: the evaluation set through the real servers
+(models/agglo.tar.gz) and the REST channel, each answer checked for its payload's topic, the
+required and forbidden strings, and invented figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import time
+import urllib.request
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.common.progress import Progress
+from bench.common.servers import config_on_free_ports, start_rasa_and_actions, stop_servers
+from bench.quality import answers
+from bench.quality.conversations import Case, contains
+from bench.quality.figures import unsourced_numbers
+from bench.quality.report import pct
+from bench.quality.scores import scores
+from bot.core.payloads import CHANNEL_SECRET_HEADER
+from bot.core.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD
+from bot.kb.queries import KnowledgeBase
+from bot.settings import Settings
+from ops.dev import ServerConfig, Servers
+
+# Answers composed from the knowledge base's facts (not small talk or a rephrase request):
+# the ones whose length and readability the bench reports.
+NOT_KNOWLEDGE_TOPICS = (*CONVERSATION_INTENTS, NOT_UNDERSTOOD, "contact")
+# The servers load TensorFlow and the model: minutes on a busy 2-core machine.
+SERVER_TIMEOUT = 600
+
+
+def say(config: ServerConfig, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """One turn at the REST channel. A turn with metadata (the evaluation set's agent turns) is
+    sent as the web front sends a console session's, with the channel secret, so that
+    ``metadata.agent`` counts; any other turn as a resident's."""
+    body: dict[str, Any] = {"sender": sender, "message": text}
+    if metadata:
+        body["metadata"] = metadata
+    headers = {"Content-Type": "application/json"}
+    if metadata:
+        headers[CHANNEL_SECRET_HEADER] = config.channel_secret
+    request = urllib.request.Request(
+        f"{config.rasa_url}/webhooks/rest/webhook", data=json.dumps(body).encode(), headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        messages: list[dict[str, Any]] = json.load(response)
+    return messages
+
+
+def first_payload(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    payloads = [message["custom"] for message in messages if isinstance(message.get("custom"), dict)]
+    return payloads[0] if payloads else {}
+
+
+def payload_topic(messages: list[dict[str, Any]]) -> str:
+    return str(first_payload(messages).get("topic") or "(no payload)")
+
+
+@contextmanager
+def running_servers(
+    settings: Settings, model: Path, progress: Progress, work: Path, what: str
+) -> Iterator[ServerConfig]:
+    """The action and Rasa servers on free ports, for the duration; yields their configuration.
+    Only the two servers the REST channel needs (not the web front)."""
+    var_dir = work / f"e2e-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    servers = Servers(config_on_free_ports(settings, model, var_dir))
+    progress.step(f"end to end: starting the action and Rasa servers ({model.name}), then {what}")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    log_file = var_dir / "servers.log"
+    try:
+        start_rasa_and_actions(servers, SERVER_TIMEOUT, output=log_file)
+        progress.note(f"servers are up (their output: {log_file})")
+        yield servers.config
+    finally:
+        stop_servers(servers)
+
+
+def rates(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Share of the checked turns that passed each check."""
+    count = len(rows)
+
+    def share(key: str) -> float:
+        return sum(1 for row in rows if row[key]) / count if count else 0.0
+
+    return {
+        "messages": count,
+        "topic_accuracy": share("topic_ok"),
+        "must_contain_rate": share("facts_ok"),
+        "must_not_contain_rate": share("forbidden_ok"),
+        "no_invented_figures_rate": share("figures_ok"),
+        "all_checks_rate": share("passed"),
+    }
+
+
+def evaluate_end_to_end(
+    cases: Sequence[Case], kb: KnowledgeBase, settings: Settings, model: Path, progress: Progress, work: Path
+) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
+    run_id = f"{time.time():.0f}"
+    with running_servers(settings, model, progress, work, f"{len(cases)} conversations") as config:
+        for number, case in enumerate(cases, start=1):
+            sender = f"bench-{run_id}-{case.id}"
+            for index, turn in enumerate(case.turns):
+                started = time.perf_counter()
+                messages = say(config, sender, turn.text, turn.metadata)
+                elapsed = time.perf_counter() - started
+                rows.append(check_turn(kb, case, index, messages, elapsed))
+            if number % 25 == 0 or number == len(cases):
+                done = rates(rows)
+                progress.note(
+                    f"{number}/{len(cases)} conversations: topic {pct(done['topic_accuracy'])}, "
+                    f"required facts {pct(done['must_contain_rate'])}"
+                )
+    gold = [row["expected_topic"] for row in rows]
+    predicted = [row["topic"] for row in rows]
+    by_tag: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_tag["all"].append(row)
+        for tag in row["tags"]:
+            by_tag[tag].append(row)
+        by_tag["multi_turn" if row["multi_turn"] else "single_turn"].append(row)
+    return {
+        **rates(rows),
+        **{key: value for key, value in scores(gold, predicted).items() if key in ("topic_macro_f1", "oos_recall")},
+        "seconds_per_turn": statistics.fmean(row["seconds"] for row in rows) if rows else 0.0,
+        "by_tag": {tag: rates(tag_rows) for tag, tag_rows in sorted(by_tag.items())},
+        "answers": answers.summary(rows),
+        "turns": rows,
+    }
+
+
+def check_turn(
+    kb: KnowledgeBase, case: Case, index: int, messages: list[dict[str, Any]], seconds: float
+) -> dict[str, Any]:
+    """One answer against the turn's expectations: topic, required and forbidden strings, and
+    numbers found nowhere in the knowledge base."""
+    turn = case.turns[index]
+    text = "\n".join(str(message.get("text") or "") for message in messages)
+    payload = first_payload(messages)
+    topic = payload_topic(messages)
+    missing = [needle for needle in turn.must_contain if not contains(text, needle)]
+    forbidden = [needle for needle in turn.must_not_contain if contains(text, needle)]
+    invented = (
+        unsourced_numbers(
+            kb, topic, text, payload.get("sources") or [], agent=turn.agent, commune_insee=payload.get("commune")
+        )
+        if payload
+        else ["(no payload)"]
+    )
+    row = {
+        "case": case.id,
+        "turn": index,
+        "tags": list(case.tags),
+        "multi_turn": len(case.turns) > 1,
+        "text": turn.text,
+        "expected_topic": turn.expected_topic,
+        "topic": topic,
+        "commune": payload.get("commune"),
+        "topic_ok": topic == turn.expected_topic,
+        "facts_ok": not missing,
+        "forbidden_ok": not forbidden,
+        "figures_ok": not invented,
+        "missing": missing,
+        "forbidden": forbidden,
+        "invented": invented,
+        "seconds": seconds,
+        "answer": text,
+    }
+    if not turn.agent and topic not in NOT_KNOWLEDGE_TOPICS and payload:
+        row["answer_figures"] = answers.measure(text)
+    row["passed"] = all(row[key] for key in ("topic_ok", "facts_ok", "forbidden_ok", "figures_ok"))
+    if row["passed"]:
+        # Only failing answers are kept in quality.json: they are the ones to read.
+        del row["answer"]
+    return row

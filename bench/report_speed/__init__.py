@@ -1,0 +1,1 @@
+"""The staff report's speed benchmark (``python -m bench.report_speed``, ``make bench-report``)."""
