@@ -20,7 +20,7 @@ SIMILARITY = 85
 SPELLING_SIMILARITY = 88
 # Grouping compares each distinct question with the groups found so far: the most frequent
 # distinct questions are grouped, and the rarest beyond this are only counted (measured:
-# bench/report_speed.py).
+# bench/report_speed/).
 MAX_DISTINCT = 5000
 
 

@@ -1,7 +1,7 @@
 """Start the production profile under supervisord, migrate, and stop it all together.
 
 ``python -m ops.prod run`` (``make run-prod``) runs until Ctrl-C or SIGTERM;
-``python -m ops.prod stop`` stops a running one from another terminal. ``bench/prod.py``
+``python -m ops.prod stop`` stops a running one from another terminal. ``bench/prod/``
 (``make test-prod``) starts the same stack with :class:`ProdStack`.
 
 Lifetime: this process asks for SIGTERM when its parent (make) dies. supervisord is its child,
