@@ -67,7 +67,7 @@ def send_response(
     dispatcher.utter_message(
         response=response,
         buttons=buttons or [],
-        json_message={"topic": topic, "sources": [], "commune": commune, "contact": False},
+        json_message={"topic": topic, "sources": [], "commune": commune, "contact": False, "facts": []},
     )
 
 

@@ -49,6 +49,9 @@ class Answer:
     commune: str | None = None
     buttons: list[dict[str, str]] = field(default_factory=list)
     gave_contact: bool = False
+    # The ids of the facts the text shows, in order: which fact answered (the quality bench's
+    # first-fact share, the 👎 reasons per fact in the report).
+    facts: list[str] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class Answer:
             "sources": [source.as_payload() for source in self.sources],
             "commune": self.commune,
             "contact": self.gave_contact,
+            "facts": self.facts,
         }
 
 
@@ -68,6 +72,7 @@ class _Composer:
         self.templates: dict[str, str] = kb.message("templates")
         self.lines: list[str] = []
         self.sources: list[SourceView] = []
+        self.facts: list[str] = []
         # Set when the answer admits something is unknown: the contact is then given.
         self.needs_contact = False
         self.gave_contact = False
@@ -78,6 +83,7 @@ class _Composer:
     def fact(self, fact: FactView) -> None:
         line, ended = _fact_line(self.templates, fact, self.today)
         self.lines.append(line)
+        self.facts.append(fact.id)
         # An ended period sends the reader to the contact for what applies now.
         self.needs_contact = self.needs_contact or ended
         self.cite(fact)
@@ -258,6 +264,7 @@ def resident_answer(
         topic=slug,
         text=composer.text(),
         sources=composer.sources,
+        facts=composer.facts,
         commune=commune_insee,
         buttons=follow_up_buttons(kb, topic, field_name),
         gave_contact=composer.gave_contact,
@@ -405,7 +412,9 @@ def agent_fiche(
         for fact in topic.contacts:
             composer.fact(fact)
     composer.source_block("agent_source_line", "agent_sources_heading")
-    return Answer(topic=slug, text=composer.text(), sources=composer.sources, commune=commune_insee)
+    return Answer(
+        topic=slug, text=composer.text(), sources=composer.sources, facts=composer.facts, commune=commune_insee
+    )
 
 
 def contact_answer(kb: KnowledgeBase, topic_tag: str, *, commune_insee: str | None = None) -> Answer:
@@ -418,7 +427,12 @@ def contact_answer(kb: KnowledgeBase, topic_tag: str, *, commune_insee: str | No
         composer.fact(fact)
     composer.source_summary()
     return Answer(
-        topic=topic_tag, text=composer.text(), sources=composer.sources, commune=commune_insee, gave_contact=True
+        topic=topic_tag,
+        text=composer.text(),
+        sources=composer.sources,
+        facts=composer.facts,
+        commune=commune_insee,
+        gave_contact=True,
     )
 
 
@@ -432,7 +446,13 @@ def orientation_answer(kb: KnowledgeBase, fact_id: str, *, commune_insee: str | 
     composer.say("orientation_intro")
     composer.fact(entry.fact)
     composer.source_summary()
-    return Answer(topic=entry.fact.topic, text=composer.text(), sources=composer.sources, commune=commune_insee)
+    return Answer(
+        topic=entry.fact.topic,
+        text=composer.text(),
+        sources=composer.sources,
+        facts=composer.facts,
+        commune=commune_insee,
+    )
 
 
 def commune_answer(kb: KnowledgeBase, commune_insee: str, *, contact_just_given: bool = False) -> Answer:
@@ -461,6 +481,7 @@ def commune_answer(kb: KnowledgeBase, commune_insee: str, *, contact_just_given:
         topic="communes",
         text=composer.text(),
         sources=composer.sources,
+        facts=composer.facts,
         commune=commune.insee,
         gave_contact=composer.gave_contact,
     )

@@ -154,7 +154,7 @@ def test_first_miss_offers_the_three_likeliest_topics() -> None:
     assert messages == [
         message(
             response="utter_incompris_reformuler",
-            payload={"topic": "incompris", "sources": [], "commune": None, "contact": False},
+            payload={"topic": "incompris", "sources": [], "commune": None, "contact": False, "facts": []},
             buttons=buttons,
         )
     ]
@@ -187,7 +187,7 @@ def test_out_of_scope_has_its_own_topic() -> None:
     assert messages == [
         message(
             response="utter_hors_sujet",
-            payload={"topic": "hors_sujet", "sources": [], "commune": "62617", "contact": False},
+            payload={"topic": "hors_sujet", "sources": [], "commune": "62617", "contact": False, "facts": []},
         )
     ]
 
@@ -265,7 +265,7 @@ def test_non_keeps_the_conversation_open() -> None:
     assert messages == [
         message(
             response="utter_nier",
-            payload={"topic": "permis_de_louer", "sources": [], "commune": "62126", "contact": False},
+            payload={"topic": "permis_de_louer", "sources": [], "commune": "62126", "contact": False, "facts": []},
         )
     ]
 
