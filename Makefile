@@ -101,7 +101,10 @@ browser: ## Install Debian's Chromium for the browser tests (as root), else say 
 
 test: install train browser ## Lint, unit tests, Rasa validation and tests, end-to-end, browser (the fuzz runs in test-prod)
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest --ignore=tests/integration/fuzz
+	$(PY) -m pytest --ignore=tests/integration/fuzz --ignore=tests/integration/browser
+	@# Playwright's sync API keeps an event loop running in the main thread: the browser tests get
+	@# a pytest run of their own, so that no asyncio test runs after them in the same process.
+	$(PY) -m pytest tests/integration/browser
 
 purge: $(INSTALLED) ## Delete conversations and feedback older than AGGLO_RETENTION_DAYS (default 90); schedule it with cron
 	$(PY) -m bot purge
