@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import (
-    KnowledgeBaseUnavailable,
-    apologise,
-    latest_intent,
-    latest_text,
-    send,
-    send_response,
-    services,
-)
+from actions.common import latest_intent, latest_text, send, send_response, services
 from actions.communes import answer_commune, names_only_a_commune
+from actions.turns import ReadingAction
 from bot.core.answers import orientation_answer
 
 # Intent → topic slug of kb/topics.yml (conversation family); each has an utter_<slug>.
@@ -30,21 +23,16 @@ CONVERSATION_TOPICS = {
 }
 
 
-class ActionConversation(Action):
+class ActionConversation(ReadingAction):
     def name(self) -> str:
         return "action_conversation"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def answer_as_chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         topic = CONVERSATION_TOPICS.get(latest_intent(tracker), "hors_sujet")
-        try:
-            if names_only_a_commune(tracker):
-                return answer_commune(dispatcher, tracker, follow_up=True)
-            if topic == "hors_sujet" and answer_orientation(dispatcher, tracker):
-                return []
-        except KnowledgeBaseUnavailable as error:
-            return apologise(dispatcher, tracker, error)
+        if names_only_a_commune(tracker):
+            return answer_commune(dispatcher, tracker, follow_up=True)
+        if topic == "hors_sujet" and answer_orientation(dispatcher, tracker):
+            return []
         send_response(dispatcher, f"utter_{topic}", topic=topic, commune=tracker.get_slot("commune"))
         return []
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KnowledgeBaseUnavailable, apologise, find_commune, latest_text, send_response, services
+from actions.answering import HEADLINE_AID_BUTTONS, answer_topic
+from actions.common import find_commune, latest_text, send_response, services
 from actions.communes import answer_commune, names_only_a_commune
 from actions.conversation import answer_orientation
-from actions.topics import HEADLINE_AID_BUTTONS, answer_topic
+from actions.turns import ReadingAction
 from bot.core.answers import contact_answer
 from bot.core.topics import FALLBACK_INTENT, named_topic
 
@@ -36,41 +37,38 @@ def consecutive_misses(tracker: Tracker) -> int:
     return misses
 
 
-class ActionNotUnderstood(Action):
+class ActionNotUnderstood(ReadingAction):
     def name(self) -> str:
         return "action_incompris"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def answer_as_chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         commune = tracker.get_slot("commune")
-        try:
-            kb = services().kb
-            topic_named = named_topic(latest_text(tracker), kb, services().topics)
-            if topic_named is not None:
-                return answer_topic(dispatcher, tracker, topic_named, None)
-            if answer_orientation(dispatcher, tracker):
-                return []
-            if find_commune(tracker) is not None:
-                # "Isbergue c'est bien dans l'agglo ?": the commune is the one thing understood.
-                return answer_commune(dispatcher, tracker, follow_up=names_only_a_commune(tracker))
-            if consecutive_misses(tracker) >= 2:
-                answer = contact_answer(kb, "incompris", commune_insee=commune)
-                dispatcher.utter_message(response="utter_incompris_contact")
-                dispatcher.utter_message(text=answer.text, json_message=answer.payload())
-                return []
-            # The likeliest topics; when nothing in the message was recognised (every
-            # confidence 0: no known word), the most asked aids instead.
-            ranking = tracker.latest_message.get("intent_ranking") or []
-            likeliest = [str(item.get("name")) for item in ranking if float(item.get("confidence") or 0) > 0]
-            buttons = []
-            for slug in dict.fromkeys([*likeliest, *HEADLINE_AID_BUTTONS]):
-                topic = kb.topic(slug)
-                if topic is not None and topic.family != "conversation":
-                    buttons.append({"title": topic.title, "payload": f"/{topic.slug}"})
-                if len(buttons) == SUGGESTIONS:
-                    break
-        except KnowledgeBaseUnavailable as error:
-            return apologise(dispatcher, tracker, error)
-        send_response(dispatcher, "utter_incompris_reformuler", topic="incompris", commune=commune, buttons=buttons)
+        kb = services().kb
+        topic_named = named_topic(latest_text(tracker), kb, services().topics)
+        if topic_named is not None:
+            return answer_topic(dispatcher, tracker, topic_named, None)
+        if answer_orientation(dispatcher, tracker):
+            return []
+        if find_commune(tracker) is not None:
+            # "Isbergue c'est bien dans l'agglo ?": the commune is the one thing understood.
+            return answer_commune(dispatcher, tracker, follow_up=names_only_a_commune(tracker))
+        if consecutive_misses(tracker) >= 2:
+            answer = contact_answer(kb, "incompris", commune_insee=commune)
+            dispatcher.utter_message(response="utter_incompris_contact")
+            dispatcher.utter_message(text=answer.text, json_message=answer.payload())
+            return []
+        # The likeliest topics; when nothing in the message was recognised (every
+        # confidence 0: no known word), the most asked aids instead.
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        likeliest = [str(item.get("name")) for item in ranking if float(item.get("confidence") or 0) > 0]
+        buttons = []
+        for slug in dict.fromkeys([*likeliest, *HEADLINE_AID_BUTTONS]):
+            topic = kb.topic(slug)
+            if topic is not None and topic.family != "conversation":
+                buttons.append({"title": topic.title, "payload": f"/{topic.slug}"})
+            if len(buttons) == SUGGESTIONS:
+                break
+        send_response(
+            dispatcher, "utter_incompris_reformuler", topic="incompris", commune=commune, buttons=buttons, asks=True
+        )
         return []

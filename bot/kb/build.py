@@ -142,6 +142,7 @@ def write_content(
                         valid_from=fact.valid_from,
                         valid_until=fact.valid_until,
                         position=position,
+                        questions="\n".join(fact.questions) or None,
                     )
                 )
             for position, unknown in enumerate(topic.unknowns):

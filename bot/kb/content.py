@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.french.text import key
+from bot.kb.question_words import check_lexicon, lexicon_path
 
 FIELDS = (
     "what",
@@ -71,6 +72,9 @@ class FactRecord:
     commune: str | None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
+    # Questions residents ask that this fact answers, in their words: the assistant chooses
+    # the fact for a question like them (editable in the console; no retraining).
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -336,6 +340,8 @@ def _load_facts(
             valid = False
         period = _load_period(raw, path, entry, problems)
         valid = valid and period is not None
+        questions = _load_questions(raw.get("questions"), path, entry, problems)
+        valid = valid and questions is not None
         if valid and period is not None and source is not None and text is not None and applies_to is not None:
             fact_ids.add(str(fact_id))
             facts.append(
@@ -350,9 +356,20 @@ def _load_facts(
                     commune=str(commune) if commune is not None else None,
                     valid_from=period[0],
                     valid_until=period[1],
+                    questions=questions or (),
                 )
             )
     return facts
+
+
+def _load_questions(raw: Any, path: Path, entry: str, problems: _Problems) -> tuple[str, ...] | None:
+    """A fact's ``questions``: a list of non-empty texts, or nothing."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, str) and item.strip() for item in raw):
+        problems.add(path, entry, "questions must be a list of non-empty texts")
+        return None
+    return tuple(" ".join(item.split()) for item in raw)
 
 
 def _load_topic_file(
@@ -507,6 +524,13 @@ def load_content(kb_dir: Path, french_communes_file: Path) -> Content:
         _load_topic_file(path, topics, communes, fact_ids, problems)
     orientations = load_orientation(kb_dir, topics, communes, fact_ids, problems)
     messages = _read_yaml(kb_dir / "messages.yml", problems) or {}
+    lexicon_file = lexicon_path(kb_dir)
+    lexicon = _read_yaml(lexicon_file, problems)
+    if lexicon is not None:
+        # Stored with the messages: the running assistant reads new words with a new build.
+        messages["lexicon"] = check_lexicon(
+            lexicon, FIELDS, lambda entry, text: problems.add(lexicon_file, entry, text)
+        )
     content = Content(topics=topics, communes=communes, aliases=aliases, messages=messages, orientations=orientations)
     _check_references(content, kb_dir, problems)
     if problems.items:

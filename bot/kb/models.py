@@ -83,6 +83,8 @@ class Fact(Base):
     valid_from: Mapped[dt.date | None] = Column(Date)
     valid_until: Mapped[dt.date | None] = Column(Date)
     position: Mapped[int] = Column(Integer, nullable=False)
+    # The questions the fact answers, in residents' words, one per line (kb/README.md).
+    questions: Mapped[str | None] = Column(Text)
 
     topic = relationship("Topic", back_populates="facts")
     source = relationship("Source")

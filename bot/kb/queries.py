@@ -79,6 +79,8 @@ class FactView:
     commune_insee: str | None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
+    # The questions it answers, in residents' words (kb/README.md).
+    questions: tuple[str, ...] = ()
 
     @property
     def for_residents(self) -> bool:
@@ -179,7 +181,13 @@ def _fact_view(fact: Fact) -> FactView:
         commune_insee=fact.commune_insee,
         valid_from=fact.valid_from,
         valid_until=fact.valid_until,
+        questions=tuple(line for line in (fact.questions or "").split("\n") if line),
     )
+
+
+def searchable_text(fact: FactView) -> str:
+    """What a question is compared with: the fact's text and the questions it answers."""
+    return " ".join((fact.text, *fact.questions))
 
 
 def _commune_view(commune: Commune) -> CommuneView:
@@ -273,7 +281,7 @@ class _Snapshot:
             OrientationView(fact=facts[row.fact_id], keywords=tuple(word for word in row.keywords.split("\n") if word))
             for row in session.execute(select(Orientation).order_by(Orientation.position)).scalars()
         ]
-        self.fact_ranker = FactRanker((fact.text for fact in facts.values()), self.stop_words)
+        self.fact_ranker = FactRanker((searchable_text(fact) for fact in facts.values()), self.stop_words)
         # A topic's name, which every one of its facts is about (its keywords, which name its
         # aspects, do tell facts apart: "topo-guide", "prix de l'eau").
         self.topic_stems = {
@@ -478,9 +486,18 @@ class KnowledgeBase:
         name the topic itself are left out, since every fact of the topic is about it."""
         data = self._data()
         ranked = data.fact_ranker.relevant(
-            question, [fact.text for fact in facts], ignore=data.topic_stems.get(topic.slug, frozenset())
+            question, [searchable_text(fact) for fact in facts], ignore=data.topic_stems.get(topic.slug, frozenset())
         )
         return [facts[index] for index in ranked]
+
+    def fact_scores(self, question: str, topic_slug: str | None, facts: Sequence[FactView]) -> list[float]:
+        """How much each fact shares with the question: the idf weights of the word stems they
+        have in common (the words naming the topic itself left out)."""
+        data = self._data()
+        ranker = data.fact_ranker
+        ignore = data.topic_stems.get(topic_slug or "", frozenset())
+        stems = ranker.stems(question) - ignore
+        return [ranker.score(stems, searchable_text(fact)) if stems else 0.0 for fact in facts]
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Keyword search for agents across topics and facts, tolerant of accents and typos.

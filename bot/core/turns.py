@@ -1,0 +1,193 @@
+"""What to answer in a turn: the topics and questions a message asks, read on every axis
+(bot/core/reading.py), weighed against the NLU's single intent and the conversation so far.
+
+The NLU is good at a message's topic on phrasings like its training data; the reading knows the
+kind of question, corrections, references to what was said, two questions at once and English,
+from kb/ (editable, no retraining). The plan says which topics to answer, each with its question,
+or that the action the NLU chose should answer as usual (``Plan.defer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from bot.core.answers import question_words_of
+from bot.core.reading import Question, Reading, read
+from bot.core.selection import Scored, score_facts
+from bot.core.topics import CONVERSATION_INTENTS, FALLBACK_INTENT, QUESTION_FIELDS
+from bot.kb.queries import FactView, TopicView
+
+# Intents whose turn the reading may take over when it finds what the message asks about.
+_SHORT_REPLIES = ("affirmer", "nier", "choisir_option")
+_COMMUNE_INTENTS = ("informer_commune", "communes")
+# A question whose topic nothing names is looked up among all the facts: the best one must
+# answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
+_GLOBAL_MIN_SCORE = 6.0
+
+
+class _Knowledge(Protocol):
+    def topic(self, slug: str) -> TopicView | None: ...
+
+    def topics(self) -> list[TopicView]: ...
+
+    def message(self, name: str) -> Any: ...
+
+    def derived(self, name: str, build: Any) -> Any: ...
+
+    def fact_scores(self, question: str, topic_slug: str | None, facts: Sequence[FactView]) -> list[float]: ...
+
+
+class _FindsTopics(Protocol):
+    def find(self, text: str, ignore: frozenset[str] = ...) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    """The conversation so far, as the actions read it from the tracker."""
+
+    topic: str | None = None
+    # The kind of question the assistant's latest answer answered (its payload's `kind`).
+    kind: str | None = None
+    # The assistant's latest message asked the resident something (which scheme, which commune).
+    asked: bool = False
+
+
+@dataclass(frozen=True)
+class Part:
+    """One topic to answer, and the question asked about it."""
+
+    topic: str
+    question: Question
+
+
+@dataclass(frozen=True)
+class Plan:
+    parts: tuple[Part, ...] = ()
+    english: bool = False
+    # Nothing for the reading to add: the action the NLU chose answers as usual.
+    defer: bool = True
+    reading: Reading | None = None
+
+
+def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
+    topic = kb.topic(slug) if slug else None
+    return topic is not None and topic.family != "conversation"
+
+
+def topic_by_facts(kb: _Knowledge, question: Question) -> str | None:
+    """The topic of the fact that best answers a question no word names the topic of (« combien
+    d'habitants dans l'agglo ? »), when one stands out."""
+    if not question.kind or question.kind == "what" or not question.content:
+        # « c'est quel tarif ? » says nothing of what it is about: no fact can tell its topic.
+        return None
+    best = _best_fact_anywhere(kb, question)
+    return best.fact.topic if best is not None and best.score >= _GLOBAL_MIN_SCORE else None
+
+
+def _best_fact_anywhere(kb: _Knowledge, question: Question) -> Scored | None:
+    lexicon = question_words_of(kb)  # type: ignore[arg-type]
+    facts = [
+        fact
+        for topic in kb.topics()
+        if topic.family != "conversation"
+        for fact in topic.facts_for(None, residents=True)
+        if not fact.commune_insee
+    ]
+    scored = score_facts(kb, None, facts, question, lexicon)
+    return next((item for item in scored if item.answers_kind), None)
+
+
+def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
+    """A « combien de … » whose topic has no number of what it counts, while another topic's
+    fact has (« quel pourcentage des habitants galère avec internet ? » names the habitants of
+    the communes topic, the figure is in another): that topic."""
+    if question.kind != "figure" or not question.counted:
+        return topic
+    best = _best_fact_anywhere(kb, question)
+    if best is None or best.fact.topic == topic or not best.counts:
+        return topic
+    lexicon = question_words_of(kb)  # type: ignore[arg-type]
+    view = kb.topic(topic)
+    own = [fact for fact in view.facts_for(None, residents=True)] if view is not None else []
+    if any(item.counts for item in score_facts(kb, topic, own, question, lexicon)):
+        return topic
+    return best.fact.topic
+
+
+def plan_turn(
+    text: str,
+    intent: str,
+    dispositif: str | None,
+    context: Context,
+    kb: _Knowledge,
+    detector: _FindsTopics,
+    *,
+    names_orientation: bool = False,
+    only_a_commune: bool = False,
+) -> Plan:
+    """What to answer: see the module's docstring. ``names_orientation``: the message names a
+    question for another body (kb/orientation.yml), which its own answer handles;
+    ``only_a_commune``: the message only names a commune (« et à Gosnay ? »), which answers the
+    current topic for it, unless the last question had a kind (« et celle de Lillers ? »)."""
+    in_conversation = _is_topic(kb, context.topic)
+    reading = read(text, kb, detector, in_conversation=in_conversation)
+    if names_orientation and not reading.english:
+        return Plan(reading=reading)
+    if only_a_commune:
+        if in_conversation and context.kind and context.kind != "what" and context.topic is not None:
+            return Plan(parts=(Part(context.topic, replace(reading.first, kinds=(context.kind,))),), defer=False)
+        return Plan(reading=reading)
+    questions = list(reading.questions)
+    # What the conversation was about, unless the message says it is not about that.
+    current = context.topic if in_conversation and context.topic not in reading.rejected_topics else None
+    # « communes » is the commune action's; the other topic intents name their topic.
+    nlu_topic = intent if _is_topic(kb, intent) and intent not in _COMMUNE_INTENTS else None
+    # « non, c'est le vélo qui m'intéresse » corrects; « non merci » does not.
+    named = any(_is_topic(kb, question.topic) or question.kinds for question in questions)
+    corrects = reading.correction or (reading.negation and named)
+    refers_back = corrects or reading.same_question or reading.back_to
+    parts: list[Part] = []
+    for index, question in enumerate(questions):
+        topic = (
+            question.topic if _is_topic(kb, question.topic) and question.topic not in reading.rejected_topics else None
+        )
+        if topic is None and index == 0:
+            topic = dispositif if _is_topic(kb, dispositif) else nlu_topic
+        if topic is None and index > 0:
+            # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic.
+            topic = topic_by_facts(kb, question) or (parts[0].topic if parts else None)
+        if topic is None and (question.kinds or refers_back):
+            topic = current
+        if topic is None and question.kinds:
+            topic = topic_by_facts(kb, question)
+        if topic is not None:
+            topic = _topic_for_figure(kb, topic, question)
+        if question.kind is None and (reading.same_question or (corrects and topic != context.topic)):
+            # « même question pour … », « non, le vélo » : the last question, about what is named now.
+            question = replace(question, kinds=(context.kind,) if context.kind else ())
+        if topic is not None:
+            parts.append(Part(topic=topic, question=question))
+    plan = Plan(parts=tuple(parts), english=reading.english, defer=False, reading=reading)
+    if reading.english:
+        return plan
+    if not parts:
+        return Plan(reading=reading)
+    if len(parts) > 1 or refers_back:
+        return plan
+    if intent in QUESTION_FIELDS or nlu_topic is not None:
+        # The topic action would answer the same, unless the reading found the kind of question.
+        return plan if parts[0].question.kinds else Plan(reading=reading)
+    if intent in _SHORT_REPLIES:
+        # « non » answers the assistant's own question; otherwise « non, … » corrects the topic.
+        return Plan(reading=reading) if context.asked or not reading.first.words[1:] else plan
+    if intent in (FALLBACK_INTENT, *CONVERSATION_INTENTS):
+        # A message the NLU put out of scope, but whose words ask a question about a topic of the
+        # knowledge base (« réponds par oui ou non : le bus est gratuit ? »).
+        asks = bool(parts[0].question.kinds) or reading.wrapped
+        named = reading.first.topic is not None
+        return plan if named and asks else Plan(reading=reading)
+    if intent in _COMMUNE_INTENTS:
+        return plan if reading.first.kinds and reading.first.topic is not None else Plan(reading=reading)
+    return Plan(reading=reading)
