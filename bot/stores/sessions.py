@@ -14,22 +14,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
-from sqlalchemy import Column, Float, String, create_engine, delete, select
+from sqlalchemy import Column, Float, String, delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, registry
 from sqlalchemy.orm.decl_api import DeclarativeMeta
-from sqlalchemy.pool import StaticPool
 
-# One in-memory database for the whole process (tests that build WebSettings by hand).
-IN_MEMORY_URL = "sqlite://"
+from bot.stores.database import IN_MEMORY_URL, create_missing, make_engine
 
 sessions_registry = registry()
 
 
 class SessionsBase(metaclass=DeclarativeMeta):  # type: ignore[metaclass]  # SQLAlchemy 1.4 ships no types
-    """Declarative base of the sessions table (never dropped by a knowledge-base build)."""
+    """Declarative base of the console's tables: the sessions and the maintenance switch
+    (bot/stores/maintenance.py); never dropped by a knowledge-base build."""
 
     __abstract__ = True
     registry = sessions_registry
@@ -76,20 +74,12 @@ class SessionStore:
 
     @cached_property
     def _engine(self) -> Engine:
-        if self.database_url == IN_MEMORY_URL:
-            return create_engine(
-                IN_MEMORY_URL, future=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        prefix = "sqlite:///"
-        if self.database_url.startswith(prefix):
-            Path(self.database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
-        # pre_ping: a restarted database server costs one reconnection, not a failed login.
-        return create_engine(self.database_url, future=True, pool_pre_ping=True)
+        return make_engine(self.database_url)
 
     def _session(self) -> Session:
         with self._schema_lock:
             if not self._ready:
-                SessionsBase.metadata.create_all(self._engine)
+                create_missing(self._engine, SessionsBase.metadata)
                 self._ready = True
         return Session(self._engine)
 
