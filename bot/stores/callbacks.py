@@ -33,6 +33,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, dele
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.stores.database import create_missing, make_engine
@@ -384,6 +385,8 @@ class CallbackStore:
                 event = apply(row, now)
                 event.request_id, event.created_at, event.agent, event.change_id = row.id, now, agent, change_id
                 row.updated_by, row.updated_at = agent, now
+                # Even a note by the same agent in the same second changes the version.
+                flag_modified(row, "updated_at")
                 session.add(event)
                 session.flush()  # the UPDATE checks the version read: a concurrent change fails here
                 return _view(row, self._events(session, row))

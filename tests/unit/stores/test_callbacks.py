@@ -65,14 +65,18 @@ def test_an_agent_takes_notes_and_closes_a_request_who_and_when_kept(store: Call
     assert (taken.status, taken.taken_by, taken.version) == (IN_PROGRESS, "paul", 2)
     assert taken.taken_at is not None
     noted = store.add_note(reference, "  Rappelée, message laissé.  ", agent="marie", version=2)
+    again = store.add_note(reference, "Rappelée.", agent="marie", version=3)  # same agent, same second
+    assert (noted.version, again.version) == (3, 4)
+    noted = again
     done = store.set_status(reference, DONE, agent="marie", version=noted.version)
-    assert (done.status, done.taken_by, done.done_by, done.version) == (DONE, "paul", "marie", 4)
+    assert (done.status, done.taken_by, done.done_by, done.version) == (DONE, "paul", "marie", 5)
     assert [(event.kind, event.agent, event.status, event.text) for event in done.events] == [
         ("status", "paul", IN_PROGRESS, None),
         ("note", "marie", None, "Rappelée, message laissé."),
+        ("note", "marie", None, "Rappelée."),
         ("status", "marie", DONE, None),
     ]
-    reopened = store.set_status(reference, IN_PROGRESS, agent="paul", version=4)
+    reopened = store.set_status(reference, IN_PROGRESS, agent="paul", version=5)
     assert (reopened.done_by, reopened.done_at, reopened.taken_by) == (None, None, "paul")
 
 
