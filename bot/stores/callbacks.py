@@ -23,20 +23,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, ClassVar
 
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, delete, func, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.stores.database import create_missing, make_engine
+from bot.stores.database import Store
 from bot.stores.feedback import FeedbackBase
 
 NEW, IN_PROGRESS, DONE = "new", "in_progress", "done"
@@ -231,27 +228,16 @@ def _view(row: CallbackRequest, events: list[CallbackEvent] | None = None) -> Ca
     )
 
 
-class CallbackStore:
+class CallbackStore(Store):
     """Stores requests and the agents' changes; the tables are created on first use when
     missing (production creates them with a migration)."""
 
+    metadata = FeedbackBase.metadata
+
     def __init__(self, database_url: str, mask_text: Callable[[str], str]) -> None:
         """``mask_text`` masks the question before it is written (bot/stores/privacy.py)."""
-        self.database_url = database_url
+        super().__init__(database_url)
         self._mask = mask_text
-        self._lock = threading.Lock()
-        self._ready = False
-
-    @cached_property
-    def _engine(self) -> Engine:
-        return make_engine(self.database_url)
-
-    def _session(self) -> Session:
-        with self._lock:
-            if not self._ready:
-                create_missing(self._engine, FeedbackBase.metadata)
-                self._ready = True
-        return Session(self._engine)
 
     # Residents ------------------------------------------------------------------------------
     def add(

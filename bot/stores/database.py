@@ -9,12 +9,15 @@ gets that column here, so that an existing ``var/`` keeps working after an updat
 
 from __future__ import annotations
 
+import threading
+from functools import cached_property
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 # One in-memory database for the whole process (tests that build the stores by hand).
@@ -50,3 +53,30 @@ def create_missing(engine: Engine, metadata: sa.MetaData) -> None:
             operations = Operations(MigrationContext.configure(connection))
             for column in missing:
                 operations.add_column(table.name, sa.Column(column.name, column.type, nullable=True))
+
+
+class Store:
+    """A store on one database: its engine is made, and its tables checked, on first use (the
+    web front starts without waiting for the database; production's tables come from the
+    migrations and are only checked)."""
+
+    metadata: sa.MetaData
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self._schema_lock = threading.Lock()
+        self._ready = False
+
+    @cached_property
+    def _engine(self) -> Engine:
+        return make_engine(self.database_url)
+
+    def ensure_schema(self) -> None:
+        with self._schema_lock:
+            if not self._ready:
+                create_missing(self._engine, self.metadata)
+                self._ready = True
+
+    def _session(self) -> Session:
+        self.ensure_schema()
+        return Session(self._engine)

@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Integer, String, Text, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, Session, registry
+from sqlalchemy.orm import Mapped, registry
 from sqlalchemy.orm.decl_api import DeclarativeMeta
 
-from bot.stores.database import create_missing, make_engine
+from bot.stores.database import Store
 
 RATINGS = ("up", "down")
 # What was wrong with an answer, as the widget's 👎 offers it (labels: bot/report/labels.yml).
@@ -89,25 +86,15 @@ def clean_facts(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str) and FACT_ID.fullmatch(item)][:MAX_FACTS]
 
 
-class FeedbackStore:
+class FeedbackStore(Store):
     """Writes and reads feedback; the engine and the table are created on first use."""
+
+    metadata = FeedbackBase.metadata
 
     def __init__(self, database_url: str, mask_text: Callable[[str], str]) -> None:
         """``mask_text`` masks what the resident typed before it is written (bot/stores/privacy.py)."""
-        self.database_url = database_url
+        super().__init__(database_url)
         self._mask = mask_text
-        self._lock = threading.Lock()
-        self._ready = False
-
-    @cached_property
-    def _engine(self) -> Engine:
-        return make_engine(self.database_url)
-
-    def ensure_schema(self) -> None:
-        with self._lock:
-            if not self._ready:
-                create_missing(self._engine, FeedbackBase.metadata)
-                self._ready = True
 
     def add(
         self,
@@ -124,7 +111,6 @@ class FeedbackStore:
             raise ValueError(f"rating must be one of {RATINGS}")
         if reason is not None and (rating != "down" or reason not in REASONS):
             raise ValueError(f"a reason is given with a 👎 only, one of {REASONS}")
-        self.ensure_schema()
         row = Feedback(
             created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
             rating=rating,
@@ -135,15 +121,14 @@ class FeedbackStore:
             reason=reason,
             facts=clean_facts(list(facts)) or None,
         )
-        with Session(self._engine) as session, session.begin():
+        with self._session() as session, session.begin():
             session.add(row)
             session.flush()
             return int(row.id)
 
     def all(self) -> list[FeedbackView]:
         """Every row, oldest first (for reports and tests)."""
-        self.ensure_schema()
-        with Session(self._engine) as session:
+        with self._session() as session:
             rows = session.execute(select(Feedback).order_by(Feedback.id)).scalars()
             return [
                 FeedbackView(

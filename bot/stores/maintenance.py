@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session
+from sqlalchemy.orm import Mapped
 
-from bot.stores.database import IN_MEMORY_URL, create_missing, make_engine
+from bot.stores.database import IN_MEMORY_URL, Store
 from bot.stores.sessions import SessionsBase
 
 logger = logging.getLogger(__name__)
@@ -66,8 +63,10 @@ def _state(row: MaintenanceSwitch | None) -> MaintenanceState:
     return MaintenanceState(row.on, row.switched_at, row.switched_by, row.source, row.reason)
 
 
-class MaintenanceStore:
+class MaintenanceStore(Store):
     """Reads the switch (cached for ``cache_seconds``) and records switches."""
+
+    metadata = SessionsBase.metadata
 
     def __init__(
         self,
@@ -76,23 +75,10 @@ class MaintenanceStore:
         cache_seconds: float = CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.database_url = database_url
+        super().__init__(database_url)
         self.cache_seconds = cache_seconds
         self._clock = clock
-        self._lock = threading.Lock()
-        self._ready = False
         self._cached: tuple[float, MaintenanceState] | None = None
-
-    @cached_property
-    def _engine(self) -> Engine:
-        return make_engine(self.database_url)
-
-    def _session(self) -> Session:
-        with self._lock:
-            if not self._ready:
-                create_missing(self._engine, SessionsBase.metadata)
-                self._ready = True
-        return Session(self._engine)
 
     def read(self) -> MaintenanceState:
         """The state in the database now (no cache)."""

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 from sqlalchemy import Column, Float, String, delete, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, Session, registry
+from sqlalchemy.orm import Mapped, registry
 from sqlalchemy.orm.decl_api import DeclarativeMeta
 
-from bot.stores.database import IN_MEMORY_URL, create_missing, make_engine
+from bot.stores.database import IN_MEMORY_URL, Store
 
 sessions_registry = registry()
 
@@ -59,29 +56,18 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class SessionStore:
+class SessionStore(Store):
     """Create, find and end sessions; the table is created on first use if it is missing
     (production creates it with a migration, and its application role cannot create tables)."""
+
+    metadata = SessionsBase.metadata
 
     def __init__(
         self, lifetime_seconds: float, database_url: str = IN_MEMORY_URL, clock: Callable[[], float] = time.time
     ) -> None:
+        super().__init__(database_url)
         self.lifetime_seconds = lifetime_seconds
-        self.database_url = database_url
         self._clock = clock
-        self._ready = False
-        self._schema_lock = threading.Lock()
-
-    @cached_property
-    def _engine(self) -> Engine:
-        return make_engine(self.database_url)
-
-    def _session(self) -> Session:
-        with self._schema_lock:
-            if not self._ready:
-                create_missing(self._engine, SessionsBase.metadata)
-                self._ready = True
-        return Session(self._engine)
 
     def create(self, agent: str) -> AgentSession:
         now = self._clock()

@@ -99,21 +99,26 @@ def _reference(request: web.Request) -> str:
     return request.match_info["ref"]
 
 
-@agent_page
-async def detail_page(request: web.Request, session: AgentSession) -> web.StreamResponse:
+async def _found(request: web.Request, session: AgentSession) -> CallbackView | web.Response:
+    """The request of the route's reference, or the « not found » page."""
     try:
-        view = await off_loop(request.app[CALLBACKS].get, _reference(request))
+        view: CallbackView = await off_loop(request.app[CALLBACKS].get, _reference(request))
+        return view
     except CallbackNotFound:
         return page(request, "not_found.html", status=404, **console_context(session))
-    return await _detail(request, session, view)
+
+
+@agent_page
+async def detail_page(request: web.Request, session: AgentSession) -> web.StreamResponse:
+    view = await _found(request, session)
+    return view if isinstance(view, web.Response) else await _detail(request, session, view)
 
 
 @agent_page
 async def conversation_page(request: web.Request, session: AgentSession) -> web.StreamResponse:
-    try:
-        view = await off_loop(request.app[CALLBACKS].get, _reference(request))
-    except CallbackNotFound:
-        return page(request, "not_found.html", status=404, **console_context(session))
+    view = await _found(request, session)
+    if isinstance(view, web.Response):
+        return view
     settings = request.app[SETTINGS]
     turns = []
     if view.conversation:

@@ -176,6 +176,20 @@
     return node;
   }
 
+  function formActions(sendLabel, cancelLabel) {
+    // A form's send and cancel buttons, and its error line (role alert).
+    var actions = el("div", "agglo-chat__comment-actions");
+    var submit = el("button", "agglo-chat__comment-send", sendLabel);
+    submit.type = "submit";
+    var cancel = el("button", "agglo-chat__comment-cancel", cancelLabel);
+    cancel.type = "button";
+    actions.appendChild(submit);
+    actions.appendChild(cancel);
+    var error = el("p", "agglo-chat__feedback-error");
+    error.setAttribute("role", "alert");
+    return { actions: actions, submit: submit, cancel: cancel, error: error };
+  }
+
   function srOnly(text) {
     return el("span", "agglo-chat__sr-only", text);
   }
@@ -483,15 +497,10 @@
     comment.setAttribute("aria-describedby", id + "-privacy");
     var privacy = el("p", "agglo-chat__hint", TEXT.feedbackPrivacy);
     privacy.id = id + "-privacy";
-    var actions = el("div", "agglo-chat__comment-actions");
-    var submit = el("button", "agglo-chat__comment-send", TEXT.feedbackSend);
-    submit.type = "submit";
-    var cancel = el("button", "agglo-chat__comment-cancel", TEXT.feedbackCancel);
-    cancel.type = "button";
-    actions.appendChild(submit);
-    actions.appendChild(cancel);
-    var error = el("p", "agglo-chat__feedback-error");
-    error.setAttribute("role", "alert");
+    var buttons = formActions(TEXT.feedbackSend, TEXT.feedbackCancel);
+    var actions = buttons.actions;
+    var cancel = buttons.cancel;
+    var error = buttons.error;
     feedbackForm.appendChild(commentLabel);
     feedbackForm.appendChild(comment);
     feedbackForm.appendChild(privacy);
@@ -698,16 +707,11 @@
     consentWrapper.appendChild(consentError);
     callbackForm.appendChild(consentWrapper);
     fields.consent = { control: consent, error: consentError };
-    var summary = el("p", "agglo-chat__feedback-error");
-    summary.setAttribute("role", "alert");
-    var actions = el("div", "agglo-chat__comment-actions");
-    var submit = el("button", "agglo-chat__comment-send", TEXT.callbackSend);
-    submit.type = "submit";
-    var cancel = el("button", "agglo-chat__comment-cancel", TEXT.callbackCancel);
-    cancel.type = "button";
-    actions.appendChild(submit);
-    actions.appendChild(cancel);
-    callbackForm.appendChild(actions);
+    var buttons = formActions(TEXT.callbackSend, TEXT.callbackCancel);
+    var summary = buttons.error;
+    var submit = buttons.submit;
+    var cancel = buttons.cancel;
+    callbackForm.appendChild(buttons.actions);
     callbackForm.appendChild(summary);
     container.appendChild(callbackForm);
     name.focus();
