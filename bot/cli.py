@@ -1,6 +1,7 @@
 """Command line: ``python -m bot kb build|check|show``, ``python -m bot commune TEXT``,
 ``python -m bot web``, ``python -m bot report``, ``python -m bot agents add|list|remove``,
-``python -m bot purge [--older-than DAYS]`` and ``python -m bot db upgrade|current``.
+``python -m bot purge [--older-than DAYS | --callback REF]``, ``python -m bot maintenance
+on|off|status`` and ``python -m bot db upgrade|current``.
 
 Errors go to stderr with exit code 2.
 """
@@ -114,15 +115,32 @@ def _parser() -> argparse.ArgumentParser:
     remove = agents_commands.add_parser("remove", help="remove an agent (their sessions end at once)")
     remove.add_argument("name")
     purge = commands.add_parser(
-        "purge", help="delete stored conversations (tracker events) and feedback older than the retention"
+        "purge",
+        help="delete stored conversations (tracker events), feedback and callback requests older than the retention",
     )
-    purge.add_argument(
+    purge_what = purge.add_mutually_exclusive_group()
+    purge_what.add_argument(
         "--older-than",
         type=_days,
         metavar="DAYS",
         help="retention in days (default $AGGLO_RETENTION_DAYS, or 90)",
     )
+    purge_what.add_argument(
+        "--callback",
+        metavar="REF",
+        help="instead, delete the callback request REF (a resident's request), its notes and its conversation",
+    )
     purge.add_argument("--batch-size", type=_positive, default=2000, help="rows deleted per transaction (default 2000)")
+    maintenance = commands.add_parser(
+        "maintenance",
+        help="pause the residents' assistant (the widget shows the contact and the callback form) or resume it",
+    )
+    maintenance_commands = maintenance.add_subparsers(dest="maintenance_command", required=True, parser_class=_Parser)
+    switch_on = maintenance_commands.add_parser("on", help="pause the assistant; the web fronts follow within seconds")
+    switch_on.add_argument("--reason", required=True, help="why (recorded with who and when; not shown to residents)")
+    switch_off = maintenance_commands.add_parser("off", help="resume the assistant")
+    switch_off.add_argument("--reason", help="why (optional)")
+    maintenance_commands.add_parser("status", help="the current state and the latest switches")
     return parser
 
 
@@ -151,6 +169,7 @@ def _purge(settings: Settings, older_than: int | None, batch_size: int) -> int:
     databases = (
         ("tracker events", settings.tracker_database_url, "events", retention.purge_events),
         ("feedback", settings.feedback_database_url, "feedback", retention.purge_feedback),
+        ("callback requests", settings.feedback_database_url, "callback_requests", retention.purge_callbacks),
     )
     failed = False
     for label, url, table, purge in databases:
@@ -158,6 +177,9 @@ def _purge(settings: Settings, older_than: int | None, batch_size: int) -> int:
         try:
             engine = retention.open_database(url, table)
         except retention.DatabaseMissing as error:
+            if table == "callback_requests":  # no request made yet: a database from before callbacks
+                print(f"{label}: none stored yet ({error})")
+                continue
             print(f"error: {label}: {error}; nothing purged there", file=sys.stderr)
             failed = True
             continue
@@ -178,6 +200,63 @@ def _purge(settings: Settings, older_than: int | None, batch_size: int) -> int:
             f"in {result.batches} batch(es) of at most {batch_size}"
         )
     return EXIT_ERROR if failed else 0
+
+
+def _purge_callback(settings: Settings, reference: str) -> int:
+    """A resident's request to erase their callback request: it, its notes, its conversation."""
+    import sqlalchemy as sa
+
+    from bot.stores import retention
+    from bot.stores.callbacks import CallbackNotFound, CallbackStore
+    from bot.stores.privacy import masker
+
+    try:
+        retention.open_database(settings.feedback_database_url, "callback_requests").dispose()
+        deleted = CallbackStore(settings.feedback_database_url, masker(settings.kb_dir).mask).delete(reference)
+    except (retention.DatabaseMissing, CallbackNotFound):
+        print(f"error: no callback request {reference!r}; nothing deleted", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"Callback request {deleted.reference} and its notes deleted.")
+    if deleted.conversation is None:
+        return 0
+    try:
+        engine = retention.open_database(settings.tracker_database_url, "events")
+    except retention.DatabaseMissing as error:
+        print(f"Its conversation: {error}; nothing more to delete.")
+        return 0
+    try:
+        events = retention.purge_conversation(engine, deleted.conversation)
+    except sa.exc.SQLAlchemyError as error:
+        print(f"error: its conversation could not be deleted: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        engine.dispose()
+    print(f"Its conversation: {events} tracker event(s) deleted.")
+    return 0
+
+
+def _maintenance(settings: Settings, command: str, reason: str | None) -> int:
+    from bot.stores.maintenance import COMMAND_LINE, MaintenanceState, MaintenanceStore
+
+    store = MaintenanceStore(settings.sessions_database_url)
+
+    def line(state: MaintenanceState) -> str:
+        if state.switched_at is None:
+            return "off (never switched)"
+        words = f"{'on' if state.on else 'off'} since {state.switched_at:%Y-%m-%d %H:%M} UTC, by {state.switched_by}"
+        return words + f" ({state.source})" + (f": {state.reason}" if state.reason else "")
+
+    if command == "status":
+        print(f"Maintenance: {line(store.read())}")
+        history = store.history(limit=10)
+        if history:
+            print("Latest switches:")
+            for state in history:
+                print(f"  {line(state)}")
+        return 0
+    state = store.switch(command == "on", by=getpass.getuser(), source=COMMAND_LINE, reason=reason)
+    print(f"Maintenance: {line(state)}. Every web front follows within a few seconds.")
+    return 0
 
 
 def _build(settings: Settings) -> int:
@@ -383,7 +462,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "web":
             return _web(settings, args.host, args.port, args.rasa_url)
         if args.command == "purge":
+            if args.callback is not None:
+                return _purge_callback(settings, args.callback)
             return _purge(settings, args.older_than, args.batch_size)
+        if args.command == "maintenance":
+            return _maintenance(settings, args.maintenance_command, getattr(args, "reason", None))
         if args.command == "report":
             return _report(settings, args)
         if args.command == "db":

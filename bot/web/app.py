@@ -6,8 +6,11 @@ Routes
   GET  /                      demo page: an Agglo-like page with the widget on it
   GET  /widget.js, /widget.css the widget (embed: ``<script src="…/widget.js" defer></script>``)
   POST /api/chat              proxy to Rasa's REST channel (length cap, agent mode for agents only)
-  POST /api/feedback          👍 / 👎 on an answer
-  GET  /console…              the agents' console, behind a login
+  POST /api/feedback          👍 / 👎 on an answer, a 👎 with its reason
+  POST /api/callback          a resident asks to be called back (callbacks_api.py); GET /api/communes
+  GET  /api/status            whether the assistant is paused (maintenance.py)
+  GET  /console…              the agents' console, behind a login; the callback queue (queue.py)
+  …    /console/maintenance   the maintenance switch (administrators)
   …    /console/edit/…        the content editor (editors only; served by the AGGLO_CONTENT_EDITOR front)
   GET  /healthz               readiness
 """
@@ -27,16 +30,20 @@ from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.rendering import make_environment
 from bot.settings import Settings, normalise_origin, own_origins
 from bot.stores.agents import AgentStore
+from bot.stores.callbacks import CallbackStore
 from bot.stores.feedback import FeedbackStore
+from bot.stores.maintenance import MaintenanceStore
 from bot.stores.privacy import masker
 from bot.stores.sessions import SessionStore
-from bot.web import console, editor
+from bot.web import callbacks_api, console, editor, maintenance, queue
 from bot.web.chat import chat
 from bot.web.common import (
     AGENTS,
     BUTTON_KEY,
+    CALLBACKS,
     FEEDBACK,
     HTTP,
+    MAINTENANCE,
     ORIGINS,
     SERVICES,
     SESSION_SECONDS,
@@ -169,7 +176,10 @@ def create_app(
     app[TEMPLATES] = make_environment(TEMPLATES_DIR)
     app[SESSIONS] = SessionStore(SESSION_SECONDS, settings.sessions_database_url)
     app[AGENTS] = agents or AgentStore(settings.agents_file)
-    app[FEEDBACK] = feedback_store or FeedbackStore(settings.feedback_database_url, masker(settings.kb_dir).mask)
+    mask = masker(settings.kb_dir).mask
+    app[FEEDBACK] = feedback_store or FeedbackStore(settings.feedback_database_url, mask)
+    app[CALLBACKS] = CallbackStore(settings.feedback_database_url, mask)
+    app[MAINTENANCE] = MaintenanceStore(settings.sessions_database_url)
     app.cleanup_ctx.append(_http_client)
     # aiohttp 3.9's signal annotations predate the installed aiosignal 1.4's generics.
     app.on_startup.append(_prepare)  # type: ignore[arg-type]
@@ -180,7 +190,10 @@ def create_app(
     app.router.add_get("/widget.css", _static_file("widget.css", "text/css; charset=utf-8"))
     app.router.add_post("/api/chat", chat)
     app.router.add_post("/api/feedback", feedback)
+    callbacks_api.setup(app)
+    maintenance.setup(app)
     console.add_routes(app.router)
+    queue.setup(app)
     editor.setup(app)
     app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

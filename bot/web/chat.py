@@ -2,7 +2,9 @@
 
 The proxy validates the request, decides agent mode from the console session alone, lets an
 ``/intent`` payload through only when the assistant offered it as a button in this
-conversation (bot/core/payloads.py), and signs the buttons of the replies it returns.
+conversation (bot/core/payloads.py), and signs the buttons of the replies it returns. While the
+assistant is paused (bot/web/maintenance.py), residents get the maintenance message and Rasa
+is not called; the console's agent mode keeps working.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.core.payloads import CHANNEL_SECRET_HEADER, as_plain_text, button_signa
 from bot.french.text import well_formed
 from bot.web.auth import is_agent_request
 from bot.web.common import BUTTON_KEY, HTTP, MAX_MESSAGE_CHARS, RASA_TIMEOUT_SECONDS, SETTINGS, json_error, json_object
+from bot.web.maintenance import maintenance_replies
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,10 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if len(message) > MAX_MESSAGE_CHARS:
         return json_error(413, "message_too_long", limit=MAX_MESSAGE_CHARS)
     agent = is_agent_request(request)
+    if not agent:
+        paused = await maintenance_replies(request)
+        if paused is not None:
+            return web.json_response(paused)
     # Separate conversations: a resident's sender id never continues an agent's.
     conversation = f"{'agent' if agent else 'web'}-{sender}"
     text = well_formed(message).strip()

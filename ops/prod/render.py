@@ -208,13 +208,16 @@ def redis_conf(settings: Settings, ports: Ports) -> str:
 
 def error_bodies() -> dict[str, str]:
     """The JSON bodies nginx answers with on the chat endpoints, in the content's French."""
-    messages = yaml.safe_load((PROJECT_ROOT / "kb" / "messages.yml").read_text(encoding="utf-8"))["proxy"]
+    content = yaml.safe_load((PROJECT_ROOT / "kb" / "messages.yml").read_text(encoding="utf-8"))
+    messages = content["proxy"]
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     apology = domain["responses"]["utter_erreur_technique"][0]["text"]
     bodies = {
         "rate_limited": {"error": "rate_limited", "message": messages["rate_limited"]},
         "body_too_large": {"error": "body_too_large", "message": messages["body_too_large"]},
         "unavailable": {"error": "unavailable", "message": apology},
+        # The callback form's own limit (bot/web/callbacks_api.py says the same).
+        "callback_rate_limited": {"error": "too_many_callbacks", "message": content["callback"]["errors"]["too_many"]},
     }
     return {name: json.dumps(body, ensure_ascii=False) + "\n" for name, body in bodies.items()}
 

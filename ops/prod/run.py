@@ -258,7 +258,11 @@ class ProdStack:
         return (
             f"  Widget (demo page): {self.public_url}/\n"
             f"  Agents' console:    {self.public_url}/console"
-            f" (add an agent: AGGLO_VAR_DIR={self.settings.prod_dir / 'app'} python -m bot agents add NAME)\n"
+            f" (add an agent: AGGLO_VAR_DIR={self.settings.prod_dir / 'app'} python -m bot agents add NAME"
+            " [--role admin])\n"
+            f"  Maintenance switch: the console's « Maintenance » page (admin role), or\n"
+            f"    AGGLO_SESSIONS_DATABASE_URL=postgresql://{self.settings.db_app}:$AGGLO_DB_APP_PASSWORD@127.0.0.1:"
+            f'{p.postgres}/{self.settings.db_name} python -m bot maintenance on --reason "…"\n'
             f"  nginx listens on {self.settings.public_host}:{p.public} (internal 127.0.0.1:{p.internal});"
             f" PostgreSQL 127.0.0.1:{p.postgres}, Redis 127.0.0.1:{p.redis}\n"
             f"  Rasa {list(p.rasa)}, actions {list(p.actions)}, web {list(p.web)} (all 127.0.0.1)\n"

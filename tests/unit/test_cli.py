@@ -75,3 +75,16 @@ def test_unbuilt_database_gives_a_helpful_message(tmp_path: Path) -> None:
     result = bot("kb", "show", "zfe", env={"AGGLO_DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite3'}"})
     assert result.returncode == 2
     assert "make kb" in result.stderr
+
+
+def test_maintenance_on_off_status_are_recorded(tmp_path: Path) -> None:
+    env = {"AGGLO_SESSIONS_DATABASE_URL": f"sqlite:///{tmp_path / 'sessions.sqlite3'}"}
+    refused = bot("maintenance", "on", env=env)
+    assert refused.returncode == 2 and "--reason" in refused.stderr
+    on = bot("maintenance", "on", "--reason", "Mise à jour des tarifs", env=env)
+    assert on.returncode == 0, on.stderr
+    assert "Maintenance: on since" in on.stdout and "Mise à jour des tarifs" in on.stdout
+    assert bot("maintenance", "off", env=env).returncode == 0
+    status = bot("maintenance", "status", env=env)
+    assert status.stdout.startswith("Maintenance: off since")
+    assert status.stdout.count("(command_line)") == 3  # the state and the two switches

@@ -322,6 +322,8 @@ async def test_feedback_is_stored_with_nothing_about_the_person(client: TestClie
             "topic": "aide_velo",
             "message": "combien pour un vélo ?",
             "answer": "Je n'ai pas d'information vérifiée sur le montant.",
+            "reason": "incomplet",
+            "facts": ["velo_principe", "<script>", 3],
             # Sent by a client on purpose: none of it may be stored.
             "sender": SENDER,
             "email": "jean@example.org",
@@ -333,13 +335,14 @@ async def test_feedback_is_stored_with_nothing_about_the_person(client: TestClie
     assert len(rows) == 1
     row = rows[0]
     assert (row.rating, row.comment, row.topic) == ("down", "Il manquait le montant.", "aide_velo")
+    assert (row.reason, row.facts) == ("incomplet", ["velo_principe"])
     assert (row.message, row.answer) == (
         "combien pour un vélo ?",
         "Je n'ai pas d'information vérifiée sur le montant.",
     )
     engine = create_engine(web_settings.feedback_database_url)
     columns = {column["name"] for column in inspect(engine).get_columns("feedback")}
-    assert columns == {"id", "created_at", "rating", "comment", "topic", "message", "answer"}
+    assert columns == {"id", "created_at", "rating", "comment", "topic", "message", "answer", "reason", "facts"}
     stored = " ".join(str(value) for value in row.__dict__.values())
     for personal in (SENDER, "jean@example.org", "203.0.113.7", "127.0.0.1", "Test/1.0"):
         assert personal not in stored
@@ -352,6 +355,8 @@ async def test_feedback_is_stored_with_nothing_about_the_person(client: TestClie
         ({"rating": "up", "message": "m"}, 400),
         ({"rating": "down", "message": "m", "answer": "a", "comment": "x" * 1001}, 413),
         ({"rating": "down", "message": "m", "answer": "a", "comment": 12}, 400),
+        ({"rating": "down", "message": "m", "answer": "a", "reason": "nul"}, 400),
+        ({"rating": "up", "message": "m", "answer": "a", "reason": "inexact"}, 400),
     ],
 )
 async def test_bad_feedback_is_refused(
