@@ -41,7 +41,14 @@ def plan_of(tracker: Tracker) -> Plan:
         services().topics,
         names_orientation=services().orientation.find(text) is not None,
         only_a_commune=services().communes.names_only_a_commune(text),
+        outside_only=_names_outside_only(text),
     )
+
+
+def _names_outside_only(text: str) -> bool:
+    """The message names communes, none of them a member of the Agglo."""
+    matches = services().communes.find_all(text)
+    return bool(matches) and not any(match.is_member for match in matches)
 
 
 def answer_plan(dispatcher: CollectingDispatcher, tracker: Tracker, plan: Plan) -> list[dict[str, Any]]:

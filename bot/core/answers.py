@@ -35,8 +35,10 @@ _OVERVIEW_BUDGET_CHARS = 720
 # Quick replies to a topic's other fields, in this order; each sends the question intent of
 # its field (bot.core.topics.QUESTION_FIELDS) with the topic as `dispositif`, so it carries the context.
 _FOLLOW_UP_FIELDS = ("eligibility", "how_to_apply", "documents", "contact")
-# An agent asking one question gets the facts that answer it, every confidence, up to this many.
+# An agent asking one question gets the facts that answer it, every confidence, up to this many;
+# what a topic is and where it stands get the complete fiche.
 _MAX_AGENT_FACTS = 4
+_FICHE_KINDS = (None, "what", "actions")
 # A second fact is shown only when it answers nearly as well as the first.
 _SECOND_FACT_SHARE = 0.6
 # The kind of question of kb/lexicon.yml a field of the facts answers (the others share their name).
@@ -465,7 +467,8 @@ def agent_answer(
     agent-only details of its field (every confidence, the unknowns, the history); a topic
     named alone gets the complete fiche."""
     asked = asked or asked_kind(kb, question, field_name)
-    if asked.kind is None or asked.kind == "what":
+    if asked.kind in _FICHE_KINDS:
+        # « c'est quoi … », « où en est … »: the whole fiche says where it stands.
         return agent_fiche(kb, slug, commune_insee=commune_insee, today=today)
     topic = kb.topic(slug)
     if topic is None:

@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bot.core.answers import question_words_of
+from bot.core.matching import keyword_key
 from bot.core.reading import Question, Reading, read
 from bot.core.selection import Scored, score_facts
 from bot.core.topics import CONVERSATION_INTENTS, FALLBACK_INTENT, QUESTION_FIELDS
-from bot.kb.queries import FactView, TopicView
+from bot.kb.queries import FactView, TopicView, searchable_text
 
 # Intents whose turn the reading may take over when it finds what the message asks about.
 _SHORT_REPLIES = ("affirmer", "nier", "choisir_option")
@@ -25,6 +26,7 @@ _COMMUNE_INTENTS = ("informer_commune", "communes")
 # A question whose topic nothing names is looked up among all the facts: the best one must
 # answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
 _GLOBAL_MIN_SCORE = 6.0
+_STEM = 6
 
 
 class _Knowledge(Protocol):
@@ -38,9 +40,13 @@ class _Knowledge(Protocol):
 
     def fact_scores(self, question: str, topic_slug: str | None, facts: Sequence[FactView]) -> list[float]: ...
 
+    def french_words(self) -> frozenset[str]: ...
+
 
 class _FindsTopics(Protocol):
     def find(self, text: str, ignore: frozenset[str] = ...) -> str | None: ...
+
+    def find_keyword(self, text: str, ignore: frozenset[str] = ...) -> tuple[str, str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,17 @@ class Plan:
     reading: Reading | None = None
 
 
+def _distinctive(kb: _Knowledge, keyword: str | None) -> bool:
+    """A keyword that names a topic of the knowledge base for sure: several words (« permis de
+    louer ») or a word of no everyday French (« déchetterie », « Tadao »). An everyday word
+    (« emploi », « téléphone ») is not enough to overrule the NLU's « out of scope »."""
+    if not keyword:
+        return False
+    words = keyword.split()
+    everyday = kb.french_words()
+    return len(words) > 1 or not (words[0] in everyday or f"{words[0]}s" in everyday)
+
+
 def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
     topic = kb.topic(slug) if slug else None
     return topic is not None and topic.family != "conversation"
@@ -79,11 +96,21 @@ def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
 def topic_by_facts(kb: _Knowledge, question: Question) -> str | None:
     """The topic of the fact that best answers a question no word names the topic of (« combien
     d'habitants dans l'agglo ? »), when one stands out."""
-    if not question.kind or question.kind == "what" or not question.content:
-        # « c'est quel tarif ? » says nothing of what it is about: no fact can tell its topic.
+    if question.kind != "figure" or not question.content:
+        # A figure asked in everyday words (« combien d'habitants dans l'agglo ? ») has a number
+        # in one fact; « c'est quel tarif ? » says nothing of what it is about.
         return None
     best = _best_fact_anywhere(kb, question)
-    return best.fact.topic if best is not None and best.score >= _GLOBAL_MIN_SCORE else None
+    if best is None or best.score < _GLOBAL_MIN_SCORE or not _shares_content(question, best.fact):
+        # « comment faire une demande de RSA ? »: a fact about how to apply for something else.
+        return None
+    return best.fact.topic
+
+
+def _shares_content(question: Question, fact: FactView) -> bool:
+    """The fact names something the question is about, not only how it asks."""
+    stems = {word[:_STEM] for word in keyword_key(searchable_text(fact))}
+    return any(word[:_STEM] in stems for word in question.content)
 
 
 def _best_fact_anywhere(kb: _Knowledge, question: Question) -> Scored | None:
@@ -126,11 +153,14 @@ def plan_turn(
     *,
     names_orientation: bool = False,
     only_a_commune: bool = False,
+    outside_only: bool = False,
 ) -> Plan:
     """What to answer: see the module's docstring. ``names_orientation``: the message names a
     question for another body (kb/orientation.yml), which its own answer handles;
     ``only_a_commune``: the message only names a commune (« et à Gosnay ? »), which answers the
-    current topic for it, unless the last question had a kind (« et celle de Lillers ? »)."""
+    current topic for it, unless the last question had a kind (« et celle de Lillers ? »);
+    ``outside_only``: the only commune it names is outside the Agglo (« le musée du
+    Louvre-Lens »), which keeps a message the NLU put out of scope there."""
     in_conversation = _is_topic(kb, context.topic)
     reading = read(text, kb, detector, in_conversation=in_conversation)
     if names_orientation and not reading.english:
@@ -146,8 +176,10 @@ def plan_turn(
     nlu_topic = intent if _is_topic(kb, intent) and intent not in _COMMUNE_INTENTS else None
     # « non, c'est le vélo qui m'intéresse » corrects; « non merci » does not.
     named = any(_is_topic(kb, question.topic) or question.kinds for question in questions)
-    corrects = reading.correction or (reading.negation and named)
-    refers_back = corrects or reading.same_question or reading.back_to
+    # A correction or a reference to what was said needs something said before: out of a
+    # conversation, « ce n'est pas … » or « et pour … » are ordinary words.
+    corrects = in_conversation and (reading.correction or (reading.negation and named))
+    refers_back = corrects or (in_conversation and reading.same_question) or reading.back_to
     parts: list[Part] = []
     for index, question in enumerate(questions):
         topic = (
@@ -164,7 +196,9 @@ def plan_turn(
             topic = topic_by_facts(kb, question)
         if topic is not None:
             topic = _topic_for_figure(kb, topic, question)
-        if question.kind is None and (reading.same_question or (corrects and topic != context.topic)):
+        if question.kind is None and (
+            (in_conversation and reading.same_question) or (corrects and topic != context.topic)
+        ):
             # « même question pour … », « non, le vélo » : the last question, about what is named now.
             question = replace(question, kinds=(context.kind,) if context.kind else ())
         if topic is not None:
@@ -186,8 +220,8 @@ def plan_turn(
         # A message the NLU put out of scope, but whose words ask a question about a topic of the
         # knowledge base (« réponds par oui ou non : le bus est gratuit ? »).
         asks = bool(parts[0].question.kinds) or reading.wrapped
-        named = reading.first.topic is not None
-        return plan if named and asks else Plan(reading=reading)
+        named = _distinctive(kb, reading.first.topic_keyword)
+        return plan if named and asks and not outside_only else Plan(reading=reading)
     if intent in _COMMUNE_INTENTS:
         return plan if reading.first.kinds and reading.first.topic is not None else Plan(reading=reading)
     return Plan(reading=reading)
