@@ -132,6 +132,8 @@ class QuestionWords:
     interrogatives: KeywordFinder
     # Words that say nothing of what is counted (« combien de petits … » keeps « petit »).
     small_words: frozenset[str]
+    # Everyday words that are also topic keywords: alone, they name no topic for sure.
+    generic_words: frozenset[str]
     english: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
@@ -164,6 +166,7 @@ class QuestionWords:
             joiners=KeywordFinder([("joiner", lexicon["question_joiners"])]),
             interrogatives=KeywordFinder([("interrogative", lexicon["interrogatives"])]),
             small_words=frozenset(word for phrase in lexicon["small_words"] for word in keyword_key(phrase)),
+            generic_words=frozenset(" ".join(keyword_key(phrase)) for phrase in lexicon["generic_words"]),
             english=frozenset(word for phrase in lexicon["english_words"] for word in keyword_key(phrase)),
         )
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from bot.core.answers import question_words_of
 from bot.core.matching import keyword_key
-from bot.core.reading import Question, Reading, read
+from bot.core.reading import Question, QuestionWords, Reading, read
 from bot.core.selection import Scored, score_facts
 from bot.core.topics import CONVERSATION_INTENTS, FALLBACK_INTENT, QUESTION_FIELDS
 from bot.kb.queries import FactView, TopicView, searchable_text
@@ -39,8 +39,6 @@ class _Knowledge(Protocol):
     def derived(self, name: str, build: Any) -> Any: ...
 
     def fact_scores(self, question: str, topic_slug: str | None, facts: Sequence[FactView]) -> list[float]: ...
-
-    def french_words(self) -> frozenset[str]: ...
 
 
 class _FindsTopics(Protocol):
@@ -77,15 +75,13 @@ class Plan:
     reading: Reading | None = None
 
 
-def _distinctive(kb: _Knowledge, keyword: str | None) -> bool:
+def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
     """A keyword that names a topic of the knowledge base for sure: several words (« permis de
-    louer ») or a word of no everyday French (« déchetterie », « Tadao »). An everyday word
-    (« emploi », « téléphone ») is not enough to overrule the NLU's « out of scope »."""
+    louer ») or a word that is not an everyday one too (kb/lexicon.yml, ``generic_words``:
+    « emploi », « numéro »). An everyday word alone does not overrule the NLU's out of scope."""
     if not keyword:
         return False
-    words = keyword.split()
-    everyday = kb.french_words()
-    return len(words) > 1 or not (words[0] in everyday or f"{words[0]}s" in everyday)
+    return len(keyword.split()) > 1 or keyword not in lexicon.generic_words
 
 
 def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
@@ -220,7 +216,7 @@ def plan_turn(
         # A message the NLU put out of scope, but whose words ask a question about a topic of the
         # knowledge base (« réponds par oui ou non : le bus est gratuit ? »).
         asks = bool(parts[0].question.kinds) or reading.wrapped
-        named = _distinctive(kb, reading.first.topic_keyword)
+        named = _distinctive(question_words_of(kb), reading.first.topic_keyword)  # type: ignore[arg-type]
         return plan if named and asks and not outside_only else Plan(reading=reading)
     if intent in _COMMUNE_INTENTS:
         return plan if reading.first.kinds and reading.first.topic is not None else Plan(reading=reading)
