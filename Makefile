@@ -80,8 +80,8 @@ shell: install train ## Chat with the assistant in the terminal
 	$(PY) -m ops.dev --shell
 
 lint: $(INSTALLED) ## ruff, mypy and the import contracts of pyproject.toml (the layers of bot/)
-	$(PY) -m ruff check bot actions channels components ops tests bench migrations
-	$(PY) -m ruff format --check bot actions channels components ops tests bench migrations
+	$(PY) -m ruff check bot actions channels components rasa_sdk_plugins ops tests bench migrations
+	$(PY) -m ruff format --check bot actions channels components rasa_sdk_plugins ops tests bench migrations
 	$(PY) -m mypy
 	$(BIN)/lint-imports --no-cache
 

@@ -38,6 +38,8 @@ from bot.web.common import (
     FEEDBACK,
     HTTP,
     ORIGINS,
+    RASA,
+    RASA_HTTP,
     SERVICES,
     SESSION_SECONDS,
     SESSIONS,
@@ -49,6 +51,7 @@ from bot.web.common import (
     page,
 )
 from bot.web.feedback_api import feedback
+from bot.web.routing import RasaInstances, rasa_session
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +142,12 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _rasa_client(app: web.Application) -> AsyncIterator[None]:
+    async with rasa_session(app[RASA]) as session:
+        app[RASA_HTTP] = session
+        yield
+
+
 async def _prepare(app: web.Application) -> None:
     await off_loop(app[FEEDBACK].ensure_schema)
     try:
@@ -171,6 +180,8 @@ def create_app(
     app[AGENTS] = agents or AgentStore(settings.agents_file)
     app[FEEDBACK] = feedback_store or FeedbackStore(settings.feedback_database_url, masker(settings.kb_dir).mask)
     app.cleanup_ctx.append(_http_client)
+    app[RASA] = RasaInstances(settings.rasa_instances)
+    app.cleanup_ctx.append(_rasa_client)
     # aiohttp 3.9's signal annotations predate the installed aiosignal 1.4's generics.
     app.on_startup.append(_prepare)  # type: ignore[arg-type]
     app.on_response_prepare.append(_security_headers)  # type: ignore[arg-type]

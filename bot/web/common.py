@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.stores.agents import AgentStore
 from bot.stores.feedback import FeedbackStore
 from bot.stores.sessions import SessionStore
+from bot.web.routing import RasaInstances
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,6 +41,9 @@ SESSIONS = web.AppKey("sessions", SessionStore)
 AGENTS = web.AppKey("agents", AgentStore)
 FEEDBACK = web.AppKey("feedback", FeedbackStore)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
+# The Rasa instances (routing.py) and the HTTP session to them.
+RASA = web.AppKey("rasa", RasaInstances)
+RASA_HTTP = web.AppKey("rasa_http", aiohttp.ClientSession)
 
 
 def json_error(status: int, code: str, **extra: Any) -> web.Response:

@@ -167,11 +167,14 @@ def supervisord_programs(
             " %(ENV_RASA_API_ARGS)s"
         )
         programs.append(Program(f"rasa-{index}", command, priority=30, autostart=False, user=app_user, environment=env))
+    # The web fronts reach the Rasa servers directly, each conversation pinned to one of them
+    # (bot/web/routing.py), skipping one that is not ready.
+    rasa_urls = ",".join(f"http://127.0.0.1:{port}" for port in ports.rasa)
     for index, port in enumerate(ports.web):
-        command = f"{python} -m bot web --host 127.0.0.1 --port {port} --rasa-url http://127.0.0.1:{ports.internal}"
+        command = f"{python} -m bot web --host 127.0.0.1 --port {port}"
         # The first web front owns the content repository and serves the console's editor
         # (nginx sends /console/edit/ there); the others read the published database.
-        front_env = {**env, "AGGLO_CONTENT_EDITOR": "1" if index == 0 else "0"}
+        front_env = {**env, "AGGLO_CONTENT_EDITOR": "1" if index == 0 else "0", "AGGLO_RASA_URLS": rasa_urls}
         programs.append(
             Program(f"web-{index}", command, priority=40, autostart=False, user=app_user, environment=front_env)
         )
@@ -246,7 +249,8 @@ def local_layout(settings: Settings, ports: Ports, as_root: bool) -> NginxLayout
         internal_listen=f"127.0.0.1:{ports.internal}",
         web=tuple(f"127.0.0.1:{port}" for port in ports.web),
         editor=f"127.0.0.1:{ports.web[0]}",
-        rasa=tuple(f"127.0.0.1:{port}" for port in ports.rasa),
+        # None: the web fronts choose the Rasa server of each conversation themselves.
+        rasa=(),
         actions=tuple(f"127.0.0.1:{port}" for port in ports.actions),
         static_dir=STATIC_DIR,
         errors_root=var,
@@ -297,10 +301,14 @@ def nginx_conf(settings: Settings, layout: NginxLayout) -> str:
         layout=layout,
         # nginx's upstream blocks, in the file's order.
         upstreams={
-            "web": layout.web,
-            "editor": (layout.editor,),
-            "rasa": layout.rasa,
-            "actions": layout.actions,
+            name: addresses
+            for name, addresses in (
+                ("web", layout.web),
+                ("editor", (layout.editor,)),
+                ("rasa", layout.rasa),
+                ("actions", layout.actions),
+            )
+            if addresses
         },
         rate_limit_exemptions=settings.rate_limit_exemptions,
         chat_rate=settings.chat_rate,
