@@ -283,14 +283,39 @@ def compose_layout() -> NginxLayout:
     )
 
 
+K8S_NGINX = PROJECT_ROOT / "ops" / "k8s" / "base" / "nginx.conf"
+
+
+def k8s_layout() -> NginxLayout:
+    """Kubernetes (ops/k8s/): nginx is the public side only. The web fronts reach the Rasa pods
+    themselves (a headless Service, each conversation pinned to one pod), and Rasa the action
+    servers through their Service, which only lists ready pods; nginx runs as a non-root user
+    with a read-only root filesystem, writing under /tmp only."""
+    return NginxLayout(
+        public_listen="8080",
+        internal_listen="",
+        web=("web:8000",),
+        editor="editor:8000",
+        rasa=(),
+        actions=(),
+        static_dir=Path("/srv/static"),
+        errors_root=Path("/srv/nginx"),
+        temp_dir=Path("/tmp/nginx"),  # noqa: S108 - an emptyDir volume of the pod
+        pid_file=Path("/tmp/nginx.pid"),  # noqa: S108 - an emptyDir volume of the pod
+        error_log="/dev/stderr warn",
+    )
+
+
 def compose_settings() -> Settings:
     """The default limits, whatever this machine's .env says (the file is committed)."""
     return default_settings()
 
 
 def compose_files(settings: Settings) -> dict[Path, str]:
-    """ops/compose/nginx.conf and the error bodies, as committed (a test keeps them current)."""
+    """ops/compose/nginx.conf, ops/k8s/base/nginx.conf and the error bodies, as committed (a test
+    keeps them current)."""
     files = {COMPOSE_DIR / "nginx.conf": nginx_conf(settings, compose_layout())}
+    files[K8S_NGINX] = nginx_conf(settings, k8s_layout())
     files |= {COMPOSE_DIR / "errors" / f"{name}.json": body for name, body in error_bodies().items()}
     return files
 
