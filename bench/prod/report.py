@@ -47,11 +47,16 @@ def evaluate(report: dict[str, Any]) -> list[dict[str, Any]]:
                 server_errors(level),
                 server_errors(level) == 0,
             )
-        errors = [abs(row["level"]["throughput_msg_s"] / row["predicted_msg_s"] - 1) for row in sizing["scaling"]]
+        # One server alone calibrates the model; the others check it.
+        errors = [
+            abs(row["level"]["throughput_msg_s"] / row["predicted_msg_s"] - 1)
+            for row in sizing["scaling"]
+            if row["rasa"] > 1
+        ]
         if errors:
             worst = max(errors)
             check(
-                f"model within {MAX_MODEL_ERROR:.0%} of the throughput with 1-3 Rasa servers",
+                f"model within {MAX_MODEL_ERROR:.0%} of the throughput with 2-3 Rasa servers",
                 f"{worst:.0%}",
                 worst <= MAX_MODEL_ERROR,
             )
@@ -132,7 +137,8 @@ def sizing_markdown(sizing: dict[str, Any]) -> list[str]:
         "",
         "Scaling on this machine (saturated: "
         f"{sizing['scaling'][0]['level']['conversations'] if sizing['scaling'] else '?'} conversations without pause), "
-        "against the model (each Rasa server one thread; the whole stack and the load generator share the cores):",
+        "against the model: each Rasa server answers at most what one answered alone (it waits for PostgreSQL "
+        "and Redis inside its one event loop), and the whole stack and the load generator share the cores:",
         "",
         markdown_table(
             ("Rasa servers", "msg/s measured", "msg/s model", "measured ÷ model", "p95 ms"),
@@ -150,7 +156,8 @@ def sizing_markdown(sizing: dict[str, Any]) -> list[str]:
         ),
         "",
         f"Sizing (each component at {UTILISATION:.0%} of its vCPUs; web fronts, Rasa and action servers one "
-        f"single-threaded server per pod, at least {MIN_REPLICAS}):",
+        f"single-threaded server per pod, at least {MIN_REPLICAS}; a Rasa pod also at {UTILISATION:.0%} of the "
+        f"{sizing.get('rasa_per_instance_msg_s', '?')} msg/s one answered alone here):",
         "",
         markdown_table(
             ("msg/s", *COMPONENTS, "total vCPU", "PostgreSQL commits/s, rows/s, WAL MB/s", "first limit"),

@@ -106,13 +106,14 @@ def _sizing(
     costs["bare_rasa"] = {"cpu_ms_per_message": round(bare_cpu, 2), "memory_mb": bare_memory, "level": bare_level}
     log(f"bare Rasa @{args.cost_conversations}: {bare_cpu:.1f} ms/msg")
     report["costs"] = costs
-    report["table"] = sizing(costs)
     log(f"peak: {PEAK.messages_per_second} msg/s for {args.peak_duration:.0f} s")
     report["peak"]["level"] = recorded(
         "peak", conversations=1, duration=args.peak_duration, warmup=0, rate=PEAK.messages_per_second
     )
     log(level_line("peak", report["peak"]["level"]))
     report["scaling"] = _scaling(args, stack, costs, recorded)
+    report["rasa_per_instance_msg_s"] = report["scaling"][0]["level"]["throughput_msg_s"]
+    report["table"] = sizing(costs, rasa_per_instance=report["rasa_per_instance_msg_s"])
     return report, records
 
 
@@ -120,9 +121,10 @@ def _scaling(
     args: argparse.Namespace, stack: ProdStack, costs: dict[str, Any], recorded: Callable[..., dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Saturated throughput with 3, then 2, then 1 Rasa servers (the others stopped: those left
-    are warm, as they would be in service), against the model's prediction for this machine."""
+    are warm, as they would be in service). The model, calibrated on one server alone (what one
+    answers at most), predicts the others."""
     names = [f"rasa-{index}" for index in range(len(stack.ports.rasa))]
-    rows = []
+    rows: list[dict[str, Any]] = []
     try:
         for count in range(len(names), 0, -1):
             if count < len(names):
@@ -131,15 +133,20 @@ def _scaling(
             level = recorded(
                 f"scaling-{count}", conversations=args.scaling_conversations, duration=args.scaling_duration, warmup=1
             )
-            client_ms = level["client_cpu_s"] * 1000 / max(answered(level), 1)
-            predicted = predicted_throughput(costs, count, psutil.cpu_count() or 1, client_ms)
-            rows.append({"rasa": count, "level": level, "predicted_msg_s": predicted})
-            log(f"scaling: {level_line(f'{count} Rasa', level)} (model: {predicted} msg/s)")
+            level["client_ms_per_message"] = level["client_cpu_s"] * 1000 / max(answered(level), 1)
+            rows.append({"rasa": count, "level": level})
+            log(f"scaling: {level_line(f'{count} Rasa', level)}")
     finally:
         for name in names:
             stack.supervisorctl("start", f"app:{name}")
         stack.wait_healthy(180)
-    return sorted(rows, key=lambda row: int(row["rasa"]))
+    rows.sort(key=lambda row: int(row["rasa"]))
+    alone = rows[0]["level"]["throughput_msg_s"]
+    for row in rows:
+        row["predicted_msg_s"] = predicted_throughput(
+            costs, row["rasa"], psutil.cpu_count() or 1, row["level"]["client_ms_per_message"], per_instance=alone
+        )
+    return rows
 
 
 def run(args: argparse.Namespace, settings: Settings, production: Settings) -> dict[str, Any]:

@@ -122,16 +122,22 @@ def measure_costs(stack: ProdStack, engine: sa.engine.Engine) -> Iterator[dict[s
     measured["memory_mb"] = {name: [memory_of(pid)["total_mb"] for pid in pids] for name, pids in roots.items()}
 
 
-def sizing(costs: dict[str, Any], rates: tuple[int, ...] = RATES) -> list[dict[str, Any]]:
+def sizing(
+    costs: dict[str, Any], rates: tuple[int, ...] = RATES, rasa_per_instance: float | None = None
+) -> list[dict[str, Any]]:
     """Replicas and vCPU of each component for each rate (messages per second), from the
-    measured CPU per message, and what limits first."""
+    measured CPU per message, and what limits first. ``rasa_per_instance``: the most one Rasa
+    server answered alone (it waits for PostgreSQL and Redis inside its one event loop, so it
+    can top out below one core's worth); Rasa's replicas then cover the rate at that pace too."""
     cpu_ms = costs["cpu_ms_per_message"]
     rows = []
     for rate in rates:
         row: dict[str, Any] = {"rate": rate, "components": {}}
         for name in COMPONENTS:
             vcpu = rate * cpu_ms[name] / 1000 / UTILISATION
-            if name in REPLICATED:
+            if name == "rasa" and rasa_per_instance:
+                replicas = max(MIN_REPLICAS, math.ceil(vcpu), math.ceil(rate / (rasa_per_instance * UTILISATION)))
+            elif name in REPLICATED:
                 replicas = max(MIN_REPLICAS, math.ceil(vcpu))
             elif name == "nginx":
                 replicas = max(MIN_REPLICAS, math.ceil(vcpu / 2))
@@ -163,11 +169,14 @@ def first_limit(cpu_ms: dict[str, float], rate: float) -> str:
     return f"{name} at ~{limit:,.0f} msg/s ({state})"
 
 
-def predicted_throughput(costs: dict[str, Any], instances: int, cores: int, client_ms: float) -> float:
+def predicted_throughput(
+    costs: dict[str, Any], instances: int, cores: int, client_ms: float, per_instance: float | None = None
+) -> float:
     """What this machine should answer with ``instances`` Rasa processes, by the model: each
-    Rasa process is one thread (at most one core's worth), and every process of the stack and
-    the load generator share the cores."""
-    rasa_bound = instances * 1000 / float(costs["cpu_ms_per_message"]["rasa"])
+    answers at most ``per_instance`` messages a second (measured with one alone; else one core's
+    worth, 1000 / its CPU ms), and every process of the stack and the load generator share the
+    cores."""
+    rasa_bound = instances * (per_instance or 1000 / float(costs["cpu_ms_per_message"]["rasa"]))
     machine_bound = cores * 1000 / (float(costs["stack_cpu_ms_per_message"]) + client_ms)
     return round(min(rasa_bound, machine_bound), 1)
 
