@@ -346,36 +346,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=None, help="open loop: messages per second (Poisson arrivals)")
     args = parser.parse_args(argv)
     cpu_before = _cpu_seconds()
-    scripts = load_conversations(args.messages)
+    common: dict[str, Any] = {
+        "duration": args.duration,
+        "messages": load_conversations(args.messages),
+        "seed": args.seed,
+        "timeout": args.timeout,
+        "path": args.path,
+        "record": args.record is not None,
+    }
     if args.rate is not None:
-        result = asyncio.run(
-            run_paced(
-                args.url,
-                rate=args.rate,
-                duration=args.duration,
-                messages=scripts,
-                seed=args.seed,
-                timeout=args.timeout,
-                path=args.path,
-                record=args.record is not None,
-            )
-        )
+        result = asyncio.run(run_paced(args.url, rate=args.rate, **common))
     else:
-        result = asyncio.run(
-            run_load(
-                args.url,
-                conversations=args.conversations,
-                duration=args.duration,
-                max_messages=args.max_messages,
-                warmup=args.warmup,
-                messages=scripts,
-                seed=args.seed,
-                timeout=args.timeout,
-                keep_alive=args.keep_alive,
-                path=args.path,
-                record=args.record is not None,
-            )
-        )
+        closed = {"conversations": args.conversations, "max_messages": args.max_messages, "warmup": args.warmup}
+        result = asyncio.run(run_load(args.url, keep_alive=args.keep_alive, **closed, **common))
     if args.record is not None and result.record is not None:
         args.record.write_text(json.dumps(result.record, ensure_ascii=False))
     summary = result.summary()
