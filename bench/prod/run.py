@@ -28,7 +28,7 @@ from bench.prod.growth import fill_events
 from bench.prod.pinning import pinning_run
 from bench.prod.rate_limit import check_rate_limit
 from bench.prod.report import evaluate
-from bench.prod.sizing import PEAK, answered, measure_costs, predicted_throughput, sizing
+from bench.prod.sizing import PEAK, answered, measure_costs, predicted_throughput
 from bench.speed.load import WEBHOOK_PATH, run_in_child
 from bench.speed.profiles import profiles, start_profile
 from bench.speed.training import BASELINE_MODEL, train_baseline
@@ -112,8 +112,6 @@ def _sizing(
     )
     log(level_line("peak", report["peak"]["level"]))
     report["scaling"] = _scaling(args, stack, costs, recorded)
-    report["rasa_per_instance_msg_s"] = report["scaling"][0]["level"]["throughput_msg_s"]
-    report["table"] = sizing(costs, rasa_per_instance=report["rasa_per_instance_msg_s"])
     return report, records
 
 
@@ -130,8 +128,14 @@ def _scaling(
             if count < len(names):
                 stack.supervisorctl("stop", f"app:{names[count]}")
                 time.sleep(2)  # every web front's readiness check has seen it go
+            pids = [stack.pid(f"app:{name}") for name in names[:count]]
+            before, started = sum(tree_cpu_seconds(pid) for pid in pids), time.monotonic()
             level = recorded(
                 f"scaling-{count}", conversations=args.scaling_conversations, duration=args.scaling_duration, warmup=1
+            )
+            # How much of a core each Rasa server got: on a shared machine, far from all of it.
+            level["rasa_core_share"] = round(
+                (sum(tree_cpu_seconds(pid) for pid in pids) - before) / (time.monotonic() - started) / count, 2
             )
             level["client_ms_per_message"] = level["client_cpu_s"] * 1000 / max(answered(level), 1)
             rows.append({"rasa": count, "level": level})

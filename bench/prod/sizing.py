@@ -122,22 +122,17 @@ def measure_costs(stack: ProdStack, engine: sa.engine.Engine) -> Iterator[dict[s
     measured["memory_mb"] = {name: [memory_of(pid)["total_mb"] for pid in pids] for name, pids in roots.items()}
 
 
-def sizing(
-    costs: dict[str, Any], rates: tuple[int, ...] = RATES, rasa_per_instance: float | None = None
-) -> list[dict[str, Any]]:
+def sizing(costs: dict[str, Any], rates: tuple[int, ...] = RATES) -> list[dict[str, Any]]:
     """Replicas and vCPU of each component for each rate (messages per second), from the
-    measured CPU per message, and what limits first. ``rasa_per_instance``: the most one Rasa
-    server answered alone (it waits for PostgreSQL and Redis inside its one event loop, so it
-    can top out below one core's worth); Rasa's replicas then cover the rate at that pace too."""
+    measured CPU per message, and what limits first. A pod gets the vCPU it requests (a
+    cluster's guarantee, not this shared machine's)."""
     cpu_ms = costs["cpu_ms_per_message"]
     rows = []
     for rate in rates:
         row: dict[str, Any] = {"rate": rate, "components": {}}
         for name in COMPONENTS:
             vcpu = rate * cpu_ms[name] / 1000 / UTILISATION
-            if name == "rasa" and rasa_per_instance:
-                replicas = max(MIN_REPLICAS, math.ceil(vcpu), math.ceil(rate / (rasa_per_instance * UTILISATION)))
-            elif name in REPLICATED:
+            if name in REPLICATED:
                 replicas = max(MIN_REPLICAS, math.ceil(vcpu))
             elif name == "nginx":
                 replicas = max(MIN_REPLICAS, math.ceil(vcpu / 2))

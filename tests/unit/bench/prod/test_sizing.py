@@ -46,12 +46,6 @@ def test_the_predicted_throughput_is_bounded_by_rasa_then_by_the_cores() -> None
     assert predicted_throughput(COSTS, 2, cores=2, client_ms=5.0, per_instance=30.0) == 60.0
 
 
-def test_rasa_replicas_also_cover_the_rate_at_what_one_server_answers() -> None:
-    rows = {row["rate"]: row for row in sizing(COSTS, rasa_per_instance=25.0)}
-    # 100 msg/s at 60 % of 25 msg/s per pod: 7 pods, though 2 vCPU would do.
-    assert rows[100]["components"]["rasa"] == {"replicas": 7, "vcpu": 2.0}
-
-
 def test_the_targets_read_the_sizing() -> None:
     level = {"p95_ms": 180.0, "statuses": {"200": 100}, "throughput_msg_s": 70.0}
     report = {
