@@ -26,6 +26,8 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ SNAPSHOT = AUDIT_DIR / "advisories.json"
 REVIEWED = AUDIT_DIR / "reviewed.yml"
 TOOLS = PROJECT_ROOT / ".venv-tools" / "bin"
 OUTPUT = PROJECT_ROOT / "var" / "audit"
+PYPI_PROBE = "https://pypi.org/pypi/pip/json"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)")
 
 
@@ -94,10 +97,12 @@ def _about(advisory: Mapping[str, Any]) -> dict[str, Any]:
 def pip_audit(lock: Path = LOCK) -> list[dict[str, Any]] | None:
     """pip-audit's findings, or None when its services could not audit the lock (from here:
     every package skipped, or no answer at all)."""
+    if not _reachable(PYPI_PROBE):
+        return None
     command = [str(TOOLS / "pip-audit"), "-r", str(lock), "--no-deps", "--disable-pip", "-f", "json"]
-    command += ["--progress-spinner", "off", "-s", "pypi"]
+    command += ["--progress-spinner", "off", "-s", "pypi", "--timeout", "10"]
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     except subprocess.TimeoutExpired:
         return None
     try:
@@ -113,6 +118,15 @@ def pip_audit(lock: Path = LOCK) -> list[dict[str, Any]] | None:
         for dependency in dependencies
         for vulnerability in dependency.get("vulns", [])
     ]
+
+
+def _reachable(url: str) -> bool:
+    """One quick request first: with no network at all, pip-audit would wait on every package."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - a fixed https URL
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def reviewed(path: Path | None = None) -> dict[str, dict[str, Any]]:

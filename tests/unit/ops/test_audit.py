@@ -62,12 +62,16 @@ def test_pip_audit_skipping_every_package_means_no_service(monkeypatch: pytest.M
         stdout = json.dumps(skipped)
 
     monkeypatch.setattr(audit.subprocess, "run", lambda *args, **kwargs: Completed())
+    monkeypatch.setattr(audit, "_reachable", lambda url: True)
     assert audit.pip_audit() is None
     found: dict[str, Any] = {
         "dependencies": [{"name": "Jinja2", "version": "3.1.2", "vulns": [{"id": "GHSA-x", "aliases": ["CVE-2"]}]}]
     }
     Completed.stdout = json.dumps(found)
     assert [(item["package"], item["id"]) for item in audit.pip_audit() or []] == [("jinja2", "GHSA-x")]
+    # No network at all: pip-audit is not even started.
+    monkeypatch.setattr(audit, "_reachable", lambda url: False)
+    assert audit.pip_audit() is None
 
 
 def test_every_reviewed_advisory_affects_the_lock_and_is_in_the_security_page() -> None:
