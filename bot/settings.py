@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     actions_port: int = 5055
     web_port: int = 8000
     rasa_url: str = ""
+    # Several Rasa instances (comma or space separated URLs): the web fronts send each
+    # conversation to one of them by consistent hashing (bot/web/routing.py); empty: rasa_url.
+    rasa_urls: str = ""
     model: Path = DEFAULT_MODEL
     # Rasa's HTTP API is enabled only with this token.
     rasa_api_token: str = ""
@@ -155,6 +158,11 @@ class Settings(BaseSettings):
     def origins(self) -> frozenset[str]:
         """The configured widget origins, normalised (empty: the web front's own)."""
         return frozenset(normalise_origin(origin) for origin in split_list(self.allowed_origins))
+
+    @property
+    def rasa_instances(self) -> tuple[str, ...]:
+        """The Rasa instances the web front talks to: ``rasa_urls``, else ``rasa_url`` alone."""
+        return tuple(url.rstrip("/") for url in split_list(self.rasa_urls)) or (self.rasa_url,)
 
     @property
     def rate_limit_exemptions(self) -> tuple[str, ...]:
