@@ -381,7 +381,9 @@ def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *,
         fits = sum(len(item.text) for item in shown) + len(fact.text) <= _OVERVIEW_BUDGET_CHARS
         if not shown or (fact.field not in {item.field for item in shown} and fits):
             shown.append(fact)
-    if topic.intro and not related and (not shown or shown[0].field != "what"):
+    # A headline aid starts by saying plainly where it stands (its intro: « annoncée, mais… »),
+    # not with the plan's wording; another topic, when no fact shown says what it is.
+    if topic.intro and not related and (topic.family == "headline_aid" or not shown or shown[0].field != "what"):
         composer.lines.append(topic.intro)
         del shown[1:]
     for fact in shown:
