@@ -158,7 +158,7 @@ def plan_turn(
     ``outside_only``: the only commune it names is outside the Agglo (« le musée du
     Louvre-Lens »), which keeps a message the NLU put out of scope there."""
     in_conversation = _is_topic(kb, context.topic)
-    reading = read(text, kb, detector, in_conversation=in_conversation)
+    reading = read(text, kb, detector, in_conversation=in_conversation, lexicon=question_words_of(kb))  # type: ignore[arg-type]
     if names_orientation and not reading.english:
         return Plan(reading=reading)
     if only_a_commune:
