@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.periods import for_variant, in_time_order, last_period_ended, without_other_variants
 from bot.kb.content import AID_FIELDS
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
 
@@ -76,6 +77,8 @@ class _Composer:
         # Set when the answer admits something is unknown: the contact is then given.
         self.needs_contact = False
         self.gave_contact = False
+        # Set when the topic's last known period (a session) has ended: every contact is given.
+        self.period_ended = False
 
     def say(self, template: str, **values: Any) -> None:
         self.lines.append(self.templates[template].format(**values))
@@ -120,7 +123,13 @@ def _french_date(value: dt.date) -> str:
 
 def _fact_line(templates: dict[str, str], fact: FactView, today: dt.date) -> tuple[str, bool]:
     """A fact as told to a resident, and whether its period has ended: an ended fact is only
-    said to be over (its text is not told as current); one not yet in force says from when."""
+    said to be over (its text is not told as current), or told as past when it is one of a
+    series (``told_when_ended``: a session, a year's amounts); one not yet in force says from when."""
+    if fact.valid_until is not None and fact.expired(today) and fact.told_when_ended:
+        line = templates["fact_period_past"].format(
+            text=fact.text, applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
+        )
+        return line, True
     if fact.valid_until is not None and fact.expired(today):
         line = templates["fact_period_ended"].format(
             applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
@@ -160,7 +169,8 @@ def _contacts(composer: _Composer, topic: TopicView, *, every: bool = True) -> N
         return
     composer.say("contact_intro")
     for fact in topic.contacts if every else topic.contacts[:1]:
-        composer.fact(fact)
+        if fact.id not in composer.facts:
+            composer.fact(fact)
     composer.gave_contact = True
 
 
@@ -235,8 +245,10 @@ def resident_answer(
         composer.say("commune_not_member", commune=commune.name)
         _cite_membership(composer)
     else:
-        # The facts that match the resident's words, most relevant first.
+        # The facts that match the resident's words, most relevant first (none about another
+        # bike type than the one named).
         related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
+        related = without_other_variants(related, bike_type)
         own_schemes = (
             [fact for fact in topic.facts_for(None, residents=True, commune=commune.insee) if fact.commune_insee]
             if commune is not None
@@ -245,6 +257,8 @@ def resident_answer(
         # Only commune-by-commune rules stand on their own; a commune's own scheme always comes
         # after the Agglo's answer, so that it is never mistaken for the Agglo's.
         rules_only = commune_only and commune is not None and bool(kb.rules_for_topic(slug))
+        if not rules_only:
+            _last_period_ended(composer, topic)
         if not rules_only and field_name is None:
             _overview(composer, topic, related, room_for_facts=_MAX_FACTS - min(len(own_schemes), 1))
         elif not rules_only and field_name is not None:
@@ -258,7 +272,7 @@ def resident_answer(
     member_or_none = commune is None or commune.is_member
     wants_contact = composer.needs_contact or not composer.sources or asked_for_contact
     if member_or_none and wants_contact and (asked_for_contact or not contact_just_given):
-        _contacts(composer, topic, every=asked_for_contact)
+        _contacts(composer, topic, every=asked_for_contact or composer.period_ended)
     composer.source_summary()
     return Answer(
         topic=slug,
@@ -269,6 +283,20 @@ def resident_answer(
         buttons=follow_up_buttons(kb, topic, field_name),
         gave_contact=composer.gave_contact,
     )
+
+
+def _last_period_ended(composer: _Composer, topic: TopicView) -> None:
+    """Once the last known period of a scheme run by periods (the bike aid's sessions) has
+    ended, the answer says so first, with what is unknown about the next ones; the facts shown
+    after are told as past, and every contact follows."""
+    ended = last_period_ended(_agglo_facts(topic), composer.today)
+    if ended is None or ended.valid_until is None:
+        return
+    composer.say("last_period_ended", applies_to=ended.applies_to, valid_until=_french_date(ended.valid_until))
+    composer.cite(ended)
+    for unknown in topic.unknowns_for("period")[:1]:
+        composer.lines.append(unknown.text)
+    composer.needs_contact = composer.period_ended = True
 
 
 def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *, room_for_facts: int) -> None:
@@ -321,7 +349,8 @@ def _field_answer(
     facts may still answer it; for the headline aids an unknown amount, delay… is always said in
     so many words."""
     facts = [fact for fact in topic.facts_for(field_name, residents=True) if not fact.commune_insee]
-    extra = [fact for fact in related if fact not in facts]
+    facts = in_time_order(for_variant(facts, related, bike_type), composer.today)
+    extra = [fact for fact in related if fact not in facts and fact.field != field_name]
     if not facts and (not extra or topic.family == "headline_aid"):
         composer.needs_contact = True
         unknowns = topic.unknowns_for(field_name)
