@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.periods import for_variant, in_time_order, last_period_ended, without_other_variants
+from bot.core.periods import asked_first, for_variant, in_time_order, last_period_ended, without_other_variants
 from bot.kb.content import AID_FIELDS
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
 
@@ -349,7 +349,7 @@ def _field_answer(
     facts may still answer it; for the headline aids an unknown amount, delay… is always said in
     so many words."""
     facts = [fact for fact in topic.facts_for(field_name, residents=True) if not fact.commune_insee]
-    facts = in_time_order(for_variant(facts, related, bike_type), composer.today)
+    facts = asked_first(in_time_order(for_variant(facts, related, bike_type), composer.today), related)
     extra = [fact for fact in related if fact not in facts and fact.field != field_name]
     if not facts and (not extra or topic.family == "headline_aid"):
         composer.needs_contact = True

@@ -36,6 +36,14 @@ def for_variant(facts: Sequence[FactView], related: Sequence[FactView], variant:
     return [fact for fact in facts if fact.variant is None]
 
 
+def asked_first(facts: Sequence[FactView], related: Sequence[FactView]) -> list[FactView]:
+    """A field's facts with those the question's words match first, most relevant first (« quelles
+    rues à Vendin ? » gets the Vendin streets before the list of communes), then the others in
+    their order."""
+    matched = [fact for fact in related if fact in facts]
+    return [*matched, *(fact for fact in facts if fact not in matched)]
+
+
 def in_time_order(facts: Sequence[FactView], today: dt.date) -> list[FactView]:
     """What applies today first (and the timeless facts, in their order), then what is to come
     (soonest first), then what has ended (latest first)."""

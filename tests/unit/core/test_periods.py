@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core.periods import for_variant, in_time_order, last_period_ended, without_other_variants
+from bot.core.periods import asked_first, for_variant, in_time_order, last_period_ended, without_other_variants
 from bot.kb.queries import FactView, SourceView
 
 SOURCE = SourceView(title="Source", url="https://example.org", verified_on=dt.date(2026, 4, 14))
@@ -57,3 +57,9 @@ def test_the_last_period_is_over_only_when_every_one_told_as_past_has_ended() ->
     # On a tie, the session (period) is the one named.
     assert last_period_ended([amounts, session, one_off], dt.date(2026, 11, 7)) == session
     assert last_period_ended([one_off], dt.date(2026, 11, 7)) is None
+
+
+def test_the_facts_the_question_matches_come_first() -> None:
+    first, second, third = fact("a"), fact("b"), fact("c")
+    assert asked_first([first, second, third], [third, fact("other field")]) == [third, first, second]
+    assert asked_first([first, second], []) == [first, second]
