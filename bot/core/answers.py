@@ -248,7 +248,7 @@ def resident_answer(
         # The facts that match the resident's words, most relevant first (none about another
         # bike type than the one named).
         related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
-        related = without_other_variants(related, bike_type)
+        related = without_other_variants(related, bike_type, _agglo_facts(topic))
         own_schemes = (
             [fact for fact in topic.facts_for(None, residents=True, commune=commune.insee) if fact.commune_insee]
             if commune is not None

@@ -14,11 +14,27 @@ from collections.abc import Sequence
 from bot.kb.queries import FactView
 
 
-def without_other_variants(facts: Sequence[FactView], variant: str | None) -> list[FactView]:
-    """The facts, minus those specific to another case than ``variant`` when one is named."""
+def without_other_variants(
+    related: Sequence[FactView], variant: str | None, facts: Sequence[FactView] = ()
+) -> list[FactView]:
+    """The facts a question's words matched, for the case named when one is: another case's
+    facts go, and a general fact gives way to the named case's own fact of the same field among
+    ``facts`` (the topic's): « une aide pour un vélo électrique » gets the e-bike's amount, not
+    the list of every amount."""
     if variant is None:
-        return list(facts)
-    return [fact for fact in facts if fact.variant is None or fact.variant == variant]
+        return list(related)
+    own: dict[str, FactView] = {}
+    for fact in facts:
+        if fact.variant == variant:
+            own.setdefault(fact.field, fact)
+    chosen: list[FactView] = []
+    for fact in related:
+        if fact.variant is not None and fact.variant != variant:
+            continue
+        fact = own.get(fact.field, fact) if fact.variant is None else fact
+        if fact not in chosen:
+            chosen.append(fact)
+    return chosen
 
 
 def for_variant(facts: Sequence[FactView], related: Sequence[FactView], variant: str | None) -> list[FactView]:

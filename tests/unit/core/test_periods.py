@@ -28,7 +28,15 @@ LIST, CARGO, PLIANT = fact("list"), fact("cargo", "cargo"), fact("pliant", "plia
 
 
 def test_a_named_case_keeps_its_own_fact_and_the_general_ones() -> None:
-    assert without_other_variants([LIST, CARGO, PLIANT], "cargo") == [LIST, CARGO]
+    everything = [LIST, CARGO, PLIANT]
+    # The list gives way to the named case's own fact of the same field, matched or not;
+    # another field's fact stays; without a named case, nothing changes.
+    assert without_other_variants([LIST, CARGO, PLIANT], "cargo", everything) == [CARGO]
+    assert without_other_variants([LIST, PLIANT], "cargo", everything) == [CARGO]
+    assert without_other_variants([LIST], "adapte", everything) == [LIST]
+    other_field = fact("what", field="what")
+    assert without_other_variants([other_field, LIST], "cargo", everything) == [other_field, CARGO]
+    assert without_other_variants([LIST, CARGO, PLIANT], None, everything) == [LIST, CARGO, PLIANT]
     assert without_other_variants([LIST, CARGO, PLIANT], None) == [LIST, CARGO, PLIANT]
     assert for_variant([LIST, CARGO, PLIANT], [], "cargo") == [CARGO]
     # A case without its own fact gets the general facts.
