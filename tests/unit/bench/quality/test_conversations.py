@@ -56,8 +56,10 @@ def test_no_message_repeats_a_training_example(cases: list[Case]) -> None:
 
 
 def test_an_unknown_amount_is_guarded_against_euro_figures(cases: list[Case]) -> None:
+    # The bike aid's amounts are known since they are imported from Mes Aides Vélo: its answers
+    # are held to the imported rule's amounts instead (tests/unit/core/test_bike_aid.py).
     for _, _, turn in turns(cases):
-        if turn.expected_topic in ("aide_velo", "aide_recuperateur_eau", "mutuelle") and not turn.agent:
+        if turn.expected_topic in ("aide_recuperateur_eau", "mutuelle") and not turn.agent:
             has_own_scheme = "dispositif de la commune, pas de l'Agglo" in turn.must_contain
             assert has_own_scheme or "€" in turn.must_not_contain, turn.text
 
@@ -131,13 +133,13 @@ def _reply(text: str, payload: dict[str, object]) -> list[dict[str, object]]:
 
 def test_an_end_to_end_turn_is_checked_for_facts_and_invented_figures(services: Services) -> None:
     kb = services.kb
-    turn = Turn("combien pour l'aide vélo ?", "aide_velo", ("03 21 61 50 00",), ("€",))
+    turn = Turn("combien coûte la mutuelle pour tous ?", "mutuelle", ("03 21 61 50 00",), ("€",))
     case = Case("t", (turn,))
-    good = resident_answer(kb, "aide_velo", field_name="amount")
+    good = resident_answer(kb, "mutuelle", field_name="amount")
     row = check_turn(kb, case, 0, _reply(good.text, good.payload()), 0.1)
     assert row["passed"] and row["invented"] == []
 
-    invented = good.text + "\nL'aide est de 150 € par vélo."
+    invented = good.text + "\nLa cotisation est de 150 € par mois."
     row = check_turn(kb, case, 0, _reply(invented, good.payload()), 0.1)
     assert not row["passed"]
     assert row["forbidden"] == ["€"] and row["invented"] == ["150"]
