@@ -27,6 +27,7 @@ _FIELD_WEIGHTS = (4.0, 2.5, 1.5, 1.0)
 # Each word telling a fact answers the kind asked, up to a few.
 _CUE_WEIGHT = 1.5
 _MAX_CUES = 3
+_MAX_ASKED_CUES = 2
 # The shared words' idf weights, scaled and capped so that they rank facts of the same field
 # without drowning the field: a handful of rare shared words is worth one field rank.
 _WORDS_SCALE = 0.5
@@ -90,9 +91,25 @@ def _unit_score(fact: FactView, question: Question, lexicon: QuestionWords, kind
     return best
 
 
-def _stems(words: Sequence[str]) -> frozenset[str]:
+def _stems(words: Sequence[str]) -> tuple[str, ...]:
     """Words cut to a short stem, so that « adressez » meets « adresse », « fermées » « fermé »."""
-    return frozenset(word[:_CUE_STEM] for word in words)
+    return tuple(word[:_CUE_STEM] for word in words)
+
+
+def _cues_said(cues: Sequence[tuple[str, ...]], stems: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    """The cues whose words stand in ``stems`` one after the other (« mise en service » is one
+    cue, and its « en » alone none)."""
+    present = set(stems)
+    said = set()
+    for cue in cues:
+        if len(cue) == 1:
+            if cue[0] in present:
+                said.add(cue)
+        elif all(word in present for word in cue) and any(
+            tuple(stems[start : start + len(cue)]) == cue for start in range(len(stems) - len(cue) + 1)
+        ):
+            said.add(cue)
+    return frozenset(said)
 
 
 @lru_cache(maxsize=8192)
@@ -101,7 +118,8 @@ def _fact_words(fact: FactView) -> tuple[str, ...]:
     return tuple(keyword_key(searchable_text(fact)))
 
 
-def _fact_stems(fact: FactView, places: frozenset[str]) -> frozenset[str]:
+@lru_cache(maxsize=8192)
+def _fact_stems(fact: FactView, places: frozenset[str]) -> tuple[str, ...]:
     words = _fact_words(fact)
     extra = []
     # « € » is no word for the tokenizer: the euros a fact states are cues of a price all the same.
@@ -126,14 +144,23 @@ def score_facts(
     first), best first (ties keep the given order)."""
     kind = kind or question.kind
     fields = lexicon.kind_fields.get(kind or "", ())
-    cues = _stems(list(lexicon.kind_cues.get(kind or "", frozenset())))
+    cues = tuple(_stems(cue) for cue in lexicon.kind_cues.get(kind or "", ()))
     needs_cue = kind in lexicon.needs_cue
-    shared = kb.fact_scores(question.search_text, topic_slug, facts)
+    # A word that tells the kind (« réponse » for a delay) is counted once, as a cue, not again
+    # as a word shared with the question.
+    cue_words = {cue[0] for cue in cues if len(cue) == 1}
+    words = [word for word in question.words if word[:_CUE_STEM] not in cue_words]
+    # For a kind answered in so many words, the very words asked (« dimanche ») count again.
+    asked_cues = _cues_said(cues, _stems(question.words)) if needs_cue else frozenset()
+    shared = kb.fact_scores(" ".join(words), topic_slug, facts)
     scored = []
     for fact, words_score in zip(facts, shared, strict=True):
         rank = fields.index(fact.field) if fact.field in fields else None
-        field_score = _FIELD_WEIGHTS[min(rank, len(_FIELD_WEIGHTS) - 1)] if rank is not None else 0.0
-        cue_score = _CUE_WEIGHT * min(len(cues & _fact_stems(fact, places)), _MAX_CUES)
+        # A kind answered only in so many words (opening days) is not ranked by the field.
+        weight = _FIELD_WEIGHTS[0] if needs_cue else _FIELD_WEIGHTS[min(rank or 0, len(_FIELD_WEIGHTS) - 1)]
+        field_score = weight if rank is not None else 0.0
+        said = _cues_said(cues, _fact_stems(fact, places))
+        cue_score = _CUE_WEIGHT * (min(len(said), _MAX_CUES) + min(len(said & asked_cues), _MAX_ASKED_CUES))
         unit_score = _unit_score(fact, question, lexicon, kind)
         total = field_score + cue_score + unit_score + min(_WORDS_SCALE * words_score, _MAX_WORDS_SCORE)
         # Filed under the kind's own field, or saying it in so many words (« fermé le lundi »,
