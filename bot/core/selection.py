@@ -100,7 +100,7 @@ def _cues_said(cues: Sequence[tuple[str, ...]], stems: Sequence[str]) -> frozens
     """The cues whose words stand in ``stems`` one after the other (« mise en service » is one
     cue, and its « en » alone none)."""
     present = set(stems)
-    said = set()
+    said: set[tuple[str, ...]] = set()
     for cue in cues:
         if len(cue) == 1:
             if cue[0] in present:
