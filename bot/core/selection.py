@@ -13,7 +13,8 @@ that « combien coûte … » never gets another fact of the topic presented as 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -45,6 +46,10 @@ PLACE_CUE = "communenommee"
 _NUMBER_REACH = 3
 _REACH_PENALTY = 0.5
 _FIGURE_KINDS = ("figure", "amount")
+# A word of the question names what it is about within the topic when only a few of the topic's
+# facts hold it (« Loisinord », « olympique »), not when many do (« piscine » among the pools).
+_SUBJECT_SHARE = 1 / 3
+_SUBJECT_MIN_LENGTH = 4
 
 
 class _ScoresFacts(Protocol):
@@ -201,3 +206,40 @@ def best_kind(
     if best is None:
         return question.kinds[0], first
     return best[1], best[2]
+
+
+def subject_stems(question: Question, facts: Sequence[FactView], ignore: Iterable[str]) -> frozenset[str]:
+    """What the question is about beyond its topic and its kind: the stems of its content words
+    (minus ``ignore``: the topic's own words, places, cues) that only a few of the topic's
+    ``facts`` hold. Words no fact holds say nothing the knowledge base could answer by."""
+    ignored = set(_stems(list(ignore)))
+    stems = {
+        word[:_CUE_STEM]
+        for word in question.content
+        if len(word) >= _SUBJECT_MIN_LENGTH and not word.isdigit() and word[:_CUE_STEM] not in ignored
+    }
+    if not stems:
+        return frozenset()
+    held = Counter(stem for fact in facts for stem in set(_stems(_fact_words(fact))) & stems)
+    limit = max(1, int(len(facts) * _SUBJECT_SHARE))
+    return frozenset(stem for stem, count in held.items() if count <= limit)
+
+
+def on_subject(fact: FactView, subject: frozenset[str]) -> bool:
+    return bool(subject & set(_stems(_fact_words(fact))))
+
+
+def in_place(fact: FactView, asked_places: frozenset[str], places: frozenset[str]) -> bool:
+    """A fact that names communes is about them: it answers for another commune only if it names
+    the one asked too (« la piscine de Béthune » is not the Lillers pool)."""
+    named = places & set(_fact_words(fact))
+    return not named or bool(named & asked_places)
+
+
+def topics_holding(facts_by_topic: Iterable[Sequence[FactView]]) -> Counter[str]:
+    """How many topics hold each stem: a stem most topics hold (« agglo ») names no subject."""
+    return Counter(stem for facts in facts_by_topic for stem in _held(facts))
+
+
+def _held(facts: Sequence[FactView]) -> set[str]:
+    return {stem for fact in facts for stem in _stems(_fact_words(fact))}
