@@ -136,6 +136,9 @@ class QuestionWords:
     # Everyday words that are also topic keywords: alone, they name no topic for sure.
     generic_words: frozenset[str]
     english: frozenset[str] = field(default_factory=frozenset)
+    # Topics that give way to any other topic the same words name (« le site internet pour le
+    # récupérateur d'eau » asks about the récupérateur).
+    yielding_topics: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def from_lexicon(cls, lexicon: dict[str, Any]) -> QuestionWords:
@@ -174,6 +177,7 @@ class QuestionWords:
             small_words=frozenset(word for phrase in lexicon["small_words"] for word in keyword_key(phrase)),
             generic_words=frozenset(" ".join(keyword_key(phrase)) for phrase in lexicon["generic_words"]),
             english=frozenset(word for phrase in lexicon["english_words"] for word in keyword_key(phrase)),
+            yielding_topics=frozenset(lexicon["yielding_topics"]),
         )
 
 
@@ -277,7 +281,12 @@ def _topic(
     asking = {index for hit in lexicon.kinds.find_all(words) for index in range(hit.start, hit.end)}
     asking |= {index for hit in lexicon.interrogatives.find_all(words) for index in range(hit.start, hit.end)}
     without_asking = [word for index, word in enumerate(words) if index not in asking]
-    return detector.find_keyword(" ".join(without_asking), ignore) or detector.find_keyword(" ".join(words), ignore)
+    found = detector.find_keyword(" ".join(without_asking), ignore) or detector.find_keyword(" ".join(words), ignore)
+    if found and found[0] in lexicon.yielding_topics:
+        other = detector.find_keyword(" ".join(words), ignore | frozenset(found[1].split()))
+        if other and other[0] not in lexicon.yielding_topics:
+            return other
+    return found
 
 
 def _question(

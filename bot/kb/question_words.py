@@ -21,6 +21,7 @@ _WORD_LISTS = (
     "small_words",
     "generic_words",
     "english_words",
+    "yielding_topics",
 )
 _REFERENCE_KINDS = ("not_that", "wrong", "but", "back_to", "same_question")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.services import Services
-from bot.core.turns import Asked, Context, Nlu, answer_questions
+from bot.core.turns import Asked, Context, Nlu, answer_questions, turn_plan
 
 SWITCHBOARD = "03 21 61 50 00"
 
@@ -32,3 +32,15 @@ def test_everyday_words_of_a_question_do_not_make_it_an_unknown(services: Servic
         services, "permis_de_louer", "mettre en location alors que l'agglo a dit non, c'est quelle amende au maximum ?"
     )
     assert facts[0] == "pdl_sanctions"
+
+
+def test_the_contact_topic_gives_way_to_the_topic_the_contact_is_for(services: Services) -> None:
+    plan = turn_plan(
+        services,
+        "c'est quoi le site internet pour demander le récupérateur d'eau ?",
+        Nlu("demander_contact"),
+        Context(),
+    )
+    assert [part.topic for part in plan.parts] == ["aide_recuperateur_eau"]
+    alone = turn_plan(services, "quel est le site internet de l'agglo ?", Nlu("demander_contact"), Context())
+    assert [part.topic for part in alone.parts] in ([], ["contact"])
