@@ -18,6 +18,8 @@ import yaml
 
 from bot.french.text import key
 from bot.kb.question_words import check_lexicon, lexicon_path
+from bot.kb.streets import MESSAGE_KEY as STREETS_KEY
+from bot.kb.streets import check_streets, streets_path
 
 FIELDS = (
     "what",
@@ -530,6 +532,21 @@ def load_content(kb_dir: Path, french_communes_file: Path) -> Content:
         # Stored with the messages: the running assistant reads new words with a new build.
         messages["lexicon"] = check_lexicon(
             lexicon, FIELDS, lambda entry, text: problems.add(lexicon_file, entry, text)
+        )
+    streets_file = streets_path(kb_dir)
+    if streets_file.exists():
+        # Stored with the messages too: a new street list needs no schema change.
+        rules: dict[str, tuple[str, frozenset[str]]] = {}
+        for topic in topics.values():
+            for rule in topic.rules:
+                slug, listed = rules.get(rule.rule, (topic.slug, frozenset()))
+                rules[rule.rule] = (slug, listed | set(rule.communes))
+        messages[STREETS_KEY] = check_streets(
+            _read_yaml(streets_file, problems),
+            rules,
+            (insee for insee, commune in communes.items() if commune.is_member),
+            CONFIDENCES,
+            lambda entry, text: problems.add(streets_file, entry, text),
         )
     content = Content(topics=topics, communes=communes, aliases=aliases, messages=messages, orientations=orientations)
     _check_references(content, kb_dir, problems)
