@@ -20,6 +20,9 @@ from bot.french.text import key
 from bot.kb.question_words import check_lexicon, lexicon_path
 from bot.kb.streets import MESSAGE_KEY as STREETS_KEY
 from bot.kb.streets import check_streets, streets_path
+from bot.kb.values import HTTP_URL as _URL
+from bot.kb.values import as_date as _as_date
+from bot.kb.values import clean_text as _text
 
 FIELDS = (
     "what",
@@ -43,7 +46,6 @@ PERIMETERS = ("whole", "partial", "unknown")
 # The topic an orientation entry (kb/orientation.yml) answers under.
 ORIENTATION_TOPIC = "hors_sujet"
 FAMILIES = {"headline_aids": "headline_aid", "plan_topics": "plan", "conversation": "conversation"}
-_URL = re.compile(r"^https?://\S+$")
 _INSEE = re.compile(r"^\d[0-9AB]\d{3}$")
 
 
@@ -164,25 +166,6 @@ def _read_yaml(path: Path, problems: _Problems) -> Any:
         problems.add(path, "file", "missing")
     except yaml.YAMLError as error:
         problems.add(path, "file", f"not valid YAML ({error})")
-    return None
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return " ".join(value.split())
     return None
 
 

@@ -8,17 +8,16 @@ itself is bot/core/streets.py (and its port for the offline console, static/aggl
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from bot.french.text import fold
+from bot.kb.values import HTTP_URL, as_date, clean_text
 
 STREETS_FILE = "streets.yml"
 MESSAGE_KEY = "streets"
-_URL = re.compile(r"^https?://\S+$")
 _WORD = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
 
 Problem = Callable[[str, str], None]
@@ -26,21 +25,6 @@ Problem = Callable[[str, str], None]
 
 def streets_path(kb_dir: Path) -> Path:
     return kb_dir / STREETS_FILE
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _text(value: Any) -> str | None:
-    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
 
 
 def _folded_words(raw: Any, section: str, problem: Problem) -> list[str]:
@@ -67,20 +51,20 @@ def _abbreviations(raw: Any, problem: Problem) -> dict[str, str]:
 def _street(raw: Any, entry: str, problem: Problem) -> dict[str, Any] | None:
     if isinstance(raw, str):
         raw = {"name": raw}
-    name = _text(raw.get("name")) if isinstance(raw, dict) else None
+    name = clean_text(raw.get("name")) if isinstance(raw, dict) else None
     also = raw.get("also", []) if isinstance(raw, dict) else None
-    if name is None or not isinstance(also, list) or not all(_text(item) for item in also):
+    if name is None or not isinstance(also, list) or not all(clean_text(item) for item in also):
         problem(entry, "a street is a name, or {name: …, also: [other spellings]}")
         return None
-    return {"name": name, "also": [_text(item) for item in also]}
+    return {"name": name, "also": [clean_text(item) for item in also]}
 
 
 def _source(raw: Any, entry: str, problem: Problem) -> dict[str, str] | None:
     if not isinstance(raw, dict):
         problem(entry, "missing source")
         return None
-    url, title, verified_on = _text(raw.get("url")), _text(raw.get("title")), _date(raw.get("verified_on"))
-    if url is None or not _URL.match(url) or title is None or verified_on is None:
+    url, title, verified_on = clean_text(raw.get("url")), clean_text(raw.get("title")), as_date(raw.get("verified_on"))
+    if url is None or not HTTP_URL.match(url) or title is None or verified_on is None:
         problem(entry, "source needs a url (http:// or https://), a title and verified_on (YYYY-MM-DD)")
         return None
     return {"title": title, "url": url, "verified_on": verified_on.isoformat()}
@@ -108,12 +92,12 @@ def _list(
     if commune not in set(member_communes):
         problem(entry, f"commune {commune!r} is not the INSEE code of a member commune")
         valid = False
-    applies_to = _text(raw.get("applies_to"))
+    applies_to = clean_text(raw.get("applies_to"))
     if applies_to is None:
         problem(entry, "needs applies_to (the period the list is for, in plain French)")
         valid = False
     bounds = {name: raw.get(name) for name in ("valid_from", "valid_until")}
-    dates = {name: _date(value) for name, value in bounds.items()}
+    dates = {name: as_date(value) for name, value in bounds.items()}
     for name, value in bounds.items():
         if value is not None and dates[name] is None:
             problem(entry, f"{name} must be a date (YYYY-MM-DD)")
