@@ -271,6 +271,13 @@ class StreetMatcher:
             return None
         return Verdict("not_listed", lists[0]) if lists else Verdict("no_list")
 
+    @property
+    def street_words(self) -> frozenset[str]:
+        """The one-word kinds of street and their abbreviations (« rue », « r », « route »): a
+        commune's name right after one is a street's (« rue d'Hinges »)."""
+        kinds = {kind[0] for kind in self.kinds if len(kind) == 1}
+        return frozenset(kinds | {short for short, word in self.abbreviations.items() if word in kinds})
+
     def as_data(self) -> dict[str, Any]:
         """What the offline console needs to answer the same way (static/agglomobile.js)."""
         return {

@@ -156,3 +156,19 @@ def test_an_agent_gets_the_same_verdict(services: Services) -> None:
         services.kb, RULE, commune_insee=VENDIN, question="qui est concerné rue de Merville par le permis de louer ?"
     )
     assert "« rue de Merville » fait partie des rues" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("message", "insee"),
+    [
+        ("J'ai un logement rue d'Hinges à Vendin-lès-Béthune", VENDIN),
+        ("route de Béthune à Beuvry, suis-je concerné ?", "62126"),
+        ("12 r. de Lillers, Béthune", BETHUNE),
+        ("j'habite à Hinges", "62454"),
+        ("rue d'Hinges", "62454"),  # nothing else named: still a commune
+    ],
+)
+def test_a_commune_in_a_street_name_is_not_where_one_lives(services: Services, message: str, insee: str) -> None:
+    match = services.communes.find(message)
+    assert match is not None and match.commune is not None
+    assert match.commune.insee == insee
