@@ -549,7 +549,47 @@
     },
   };
 
+  function changeId() {
+    if (typeof crypto !== "undefined" && crypto.randomUUID) {
+      return crypto.randomUUID();
+    }
+    return String(Date.now()) + "-" + String(Math.random()).slice(2);
+  }
+
+  /* An action taken without the network, kept to be sent later (console.js sends them): a
+   * change of a callback request waits for the one before it on the same request. */
+  function queueAction(item) {
+    return store.all("outbox").then(function (items) {
+      var earlier = items.filter(function (other) {
+        return other.reference && other.reference === item.reference && other.state !== "sent";
+      });
+      item.after = earlier.length ? earlier[earlier.length - 1].id : null;
+      item.state = "pending";
+      item.created_at = Date.now();
+      return store.put("outbox", item);
+    });
+  }
+
+  /* A callback request's form (status or note) as an action of the queue's JSON API. */
+  function callbackAction(reference, kind, fields, label) {
+    var body = { version: Number(fields.version), change_id: changeId() };
+    if (kind === "note") {
+      body.text = String(fields.text || "").trim();
+    } else {
+      body.status = String(fields.status || "");
+    }
+    return {
+      kind: kind,
+      url: "/console/api/callbacks/" + encodeURIComponent(reference) + (kind === "note" ? "/notes" : "/status"),
+      reference: reference,
+      label: label,
+      body: body,
+    };
+  }
+
   return {
+    queueAction: queueAction,
+    callbackAction: callbackAction,
     fold: fold,
     key: key,
     ratio: ratio,

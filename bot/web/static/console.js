@@ -79,7 +79,10 @@
     });
   }
 
+  var LOGOUT_PENDING = "agglomobile.logoutPending";
   if (!consolePage) {
+    // The login page: no session any more, so no logout left to tell the server.
+    window.localStorage.removeItem(LOGOUT_PENDING);
     return;
   }
 
@@ -212,13 +215,11 @@
         if (active) {
           active.postMessage({ type: "describe" });
         }
-        return A.store.get("meta", "logout").then(function (pending) {
-          if (pending && navigator.onLine && !isCopy) {
-            finishLogout();
-            return;
-          }
-          flush().then(askSync);
-        });
+        if (window.localStorage.getItem(LOGOUT_PENDING) && navigator.onLine && !isCopy) {
+          finishLogout();
+          return;
+        }
+        flush().then(askSync);
       })
       .catch(function () {
         show(syncLine, "Cet appareil ne peut pas garder la console hors ligne.");
@@ -459,20 +460,15 @@
   var outboxItems = $("[data-outbox-items]");
   var outboxLink = $("[data-outbox-link]");
   var STATUS_LABELS = { new: "Nouvelle", in_progress: "En cours", done: "Traitée" };
-
-  function changeId() {
-    if (window.crypto && window.crypto.randomUUID) {
-      return window.crypto.randomUUID();
-    }
-    return String(Date.now()) + "-" + String(Math.random()).slice(2);
-  }
+  // Actions still waiting to be sent (renderOutbox counts them).
+  var waiting = 0;
 
   function describeItem(item) {
     if (item.kind === "note") {
       return "Note sur la demande " + item.reference + " : « " + item.body.text + " »";
     }
     if (item.kind === "status") {
-      return "Demande " + item.reference + " : " + item.label;
+      return "Demande " + item.reference + " : " + (item.label || STATUS_LABELS[item.body.status] || item.body.status);
     }
     return item.label || "Avis sur une réponse de l'assistant";
   }
@@ -542,7 +538,7 @@
         outboxItems.appendChild(line);
       });
       outbox.hidden = !shown.length;
-      var waiting = items.filter(function (item) {
+      waiting = items.filter(function (item) {
         return item.state === "pending";
       }).length;
       var conflicts = items.filter(function (item) {
@@ -733,42 +729,28 @@
     return flushing;
   }
 
-  function queue(item) {
-    return A.store.all("outbox").then(function (items) {
-      var earlier = items.filter(function (other) {
-        return other.reference && other.reference === item.reference && other.state !== "sent";
-      });
-      item.after = earlier.length ? earlier[earlier.length - 1].id : null;
-      item.state = "pending";
-      item.created_at = Date.now();
-      return A.store.put("outbox", item);
-    });
-  }
-
   if (canKeep) {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-queue]"), function (form) {
       form.addEventListener("submit", function (event) {
+        // Online with nothing waiting, the form is posted as usual (the service worker queues it
+        // if the network fails on the way); offline, or behind actions still waiting, it queues.
+        if (navigator.onLine && !waiting) {
+          return;
+        }
         event.preventDefault();
         var kind = form.getAttribute("data-queue");
-        var reference = form.getAttribute("data-reference");
-        var body = { version: Number(form.getAttribute("data-version")), change_id: changeId() };
         var text = form.querySelector("textarea");
-        if (kind === "note") {
-          body.text = text ? text.value.trim() : "";
-          if (!body.text) {
-            return;
-          }
-        } else {
-          body.status = form.querySelector('input[name="status"]').value;
+        var status = form.querySelector('input[name="status"]');
+        var item = A.callbackAction(
+          form.getAttribute("data-reference"),
+          kind,
+          { version: form.getAttribute("data-version"), text: text ? text.value : "", status: status ? status.value : "" },
+          form.getAttribute("data-label")
+        );
+        if (kind === "note" && !item.body.text) {
+          return;
         }
-        var item = {
-          kind: kind,
-          url: "/console/api/callbacks/" + encodeURIComponent(reference) + (kind === "note" ? "/notes" : "/status"),
-          reference: reference,
-          label: form.getAttribute("data-label"),
-          body: body,
-        };
-        queue(item).then(function () {
+        A.queueAction(item).then(function () {
           if (text) {
             text.value = "";
           }
@@ -776,7 +758,7 @@
           notice.setAttribute("data-queued", "");
           notice.setAttribute("role", "status");
           notice.textContent = navigator.onLine
-            ? "Envoi en cours…"
+            ? "Enregistrée : elle partira après les actions en attente."
             : "Enregistrée sur cet appareil : elle partira dès le retour du réseau.";
           form.appendChild(notice);
           return renderOutbox().then(flush);
@@ -791,7 +773,7 @@
         return;
       }
       event.preventDefault();
-      queue({ kind: "feedback", url: detail.url, body: detail.body, label: detail.label, reference: null }).then(
+      A.queueAction({ kind: "feedback", url: detail.url, body: detail.body, label: detail.label, reference: null }).then(
         renderOutbox
       );
     });
@@ -809,6 +791,7 @@
   }
 
   function finishLogout() {
+    window.localStorage.removeItem(LOGOUT_PENDING);
     var form = $(".console-logout");
     dropCopy().then(function () {
       form.submit();
@@ -841,10 +824,9 @@
               logoutForm.submit();
             } else {
               // The server is told at the next console page opened online (the login page,
-              // which means the session is over already, forgets it: sw.js).
-              A.store.put("meta", { at: Date.now() }, "logout").then(function () {
-                window.location.replace("/console/offline");
-              });
+              // which means the session is over already, forgets it).
+              window.localStorage.setItem(LOGOUT_PENDING, "1");
+              window.location.replace("/console/offline");
             }
           });
         });

@@ -358,10 +358,45 @@ function shellAsset(request) {
   });
 }
 
+var CALLBACK_FORM = /^\/console\/callbacks\/([A-Za-z0-9-]+)\/(status|notes)$/;
+
+/* A callback request's form posted while the network fails on the way: kept as an action to
+ * send later (console.js sends them), and the request's page shown again (from the copy). */
+function postOrQueue(request, form) {
+  var copy = request.clone();
+  return fetch(request).catch(function () {
+    return validMeta().then(function (meta) {
+      if (!meta) {
+        return offlinePage();
+      }
+      return copy.formData().then(function (fields) {
+        var reference = form[1].toUpperCase();
+        var item = Agglomobile.callbackAction(reference, form[2] === "notes" ? "note" : "status", {
+          version: fields.get("version"),
+          text: fields.get("text"),
+          status: fields.get("status"),
+        });
+        var kept = item.kind === "note" && !item.body.text ? Promise.resolve() : Agglomobile.queueAction(item);
+        return kept.then(function () {
+          return Response.redirect("/console/callbacks/" + reference, 303);
+        });
+      });
+    });
+  });
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin) {
+  if (url.origin !== self.location.origin) {
+    return;
+  }
+  var form = request.method === "POST" && request.mode === "navigate" ? CALLBACK_FORM.exec(url.pathname) : null;
+  if (form) {
+    event.respondWith(postOrQueue(request, form));
+    return;
+  }
+  if (request.method !== "GET") {
     return;
   }
   if (request.mode === "navigate" && (url.pathname === "/console" || url.pathname.indexOf("/console/") === 0)) {

@@ -29,18 +29,20 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Error, Page, expect
 
+from bench.common.console import console_session, wait_until_served
 from bot.kb.build import build
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stores.agents import AgentStore
 from bot.stores.callbacks import CallbackStore
 from bot.stores.feedback import FeedbackStore
-from ops.dev import ServerConfig, Servers, free_port, wait_until_up
+from ops.dev import start_web_alone
 from tests.conftest import make_settings, mask
 from tests.integration.browser.conftest import (
     AGENT,
     PASSWORD,
     browser_marks,
     log_in,
+    print_fiche,
     serious_accessibility_violations,
 )
 
@@ -82,14 +84,17 @@ class Mobile:
         return CallbackStore(self.feedback_url, mask)
 
     def rebuild(self, replace: tuple[str, str] | None = None) -> None:
-        """Rebuild the knowledge base from its copy of kb/, with ``replace`` = (old, new) text."""
+        """Rebuild the knowledge base from its copy of kb/, with ``replace`` = (old, new) text,
+        and wait until the web front serves it (it looks for a new build every second)."""
         path = self.settings.kb_dir / "topics" / "permis_de_louer.yml"
         original = (PROJECT_ROOT / "kb" / "topics" / "permis_de_louer.yml").read_text(encoding="utf-8")
         if replace:
             assert replace[0] in original
             original = original.replace(*replace)
         path.write_text(original, encoding="utf-8")
-        build(self.settings)
+        version = build(self.settings).version
+        http, _ = console_session(self.url, AGENT, PASSWORD)
+        wait_until_served(http, self.url, version)
 
 
 @pytest.fixture(scope="module")
@@ -104,26 +109,21 @@ def mobile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mobile]:
     feedback_url = f"sqlite:///{var_dir / 'feedback.sqlite3'}"
     rasa = ThreadingHTTPServer(("127.0.0.1", 0), _FakeRasa)
     threading.Thread(target=rasa.serve_forever, daemon=True).start()
-    config = ServerConfig(
-        rasa_port=rasa.server_address[1],
-        actions_port=free_port(),
-        web_port=free_port(),
-        var_dir=var_dir,
-        extra_env={
-            "AGGLO_DATABASE_URL": settings.database_url,
-            "AGGLO_KB_DIR": str(kb_dir),
-            "AGGLO_FEEDBACK_DATABASE_URL": feedback_url,
-            "AGGLO_SESSIONS_DATABASE_URL": f"sqlite:///{var_dir / 'sessions.sqlite3'}",
-            "AGGLO_AGENTS_FILE": str(agents_file),
-        },
-    )
-    servers = Servers(config)
+    servers = None
     try:
-        web = servers.start_web()
-        wait_until_up(f"{config.web_url}/healthz", web, 60)
-        yield Mobile(url=config.web_url, settings=settings, feedback_url=feedback_url)
+        servers = start_web_alone(
+            var_dir,
+            rasa_port=rasa.server_address[1],
+            AGGLO_DATABASE_URL=settings.database_url,
+            AGGLO_KB_DIR=str(kb_dir),
+            AGGLO_FEEDBACK_DATABASE_URL=feedback_url,
+            AGGLO_SESSIONS_DATABASE_URL=f"sqlite:///{var_dir / 'sessions.sqlite3'}",
+            AGGLO_AGENTS_FILE=str(agents_file),
+        )
+        yield Mobile(url=servers.config.web_url, settings=settings, feedback_url=feedback_url)
     finally:
-        servers.stop()
+        if servers is not None:
+            servers.stop()
         rasa.shutdown()
 
 
@@ -215,7 +215,7 @@ def test_an_agent_works_offline_and_the_console_catches_up(
     # Each fiche's best time: what the console takes, the rest is the machine's other load
     # (a fiche over the budget is opened twice more before it counts as slow).
     best = {slug: min(timing["ready"] for timing in runs) for slug, runs in timings.items()}
-    for slug in [slug for slug, time in best.items() if time >= FICHE_BUDGET_MS]:
+    for slug in [slug for slug, ready in best.items() if ready >= FICHE_BUDGET_MS]:
         best[slug] = min([best[slug], *(open_offline(page, slug)["ready"] for _ in range(2))])
     every = [timing["ready"] for runs in timings.values() for timing in runs]
     slowest = max(best, key=lambda slug: best[slug])
@@ -237,12 +237,7 @@ def test_an_agent_works_offline_and_the_console_catches_up(
     page.screenshot(path=artifacts / "agglomobile-fiche-offline.png", full_page=True)
 
     # Print, offline.
-    page.evaluate("window.print = () => { window.printed = true }")
-    page.get_by_role("button", name="Imprimer la fiche").click()
-    assert page.evaluate("window.printed") is True
-    page.emulate_media(media="print")
-    expect(page.locator(".console-header")).to_be_hidden()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    print_fiche(page)
     page.emulate_media(media="screen")
 
     # Search, offline: the server's results, grouped by fiche, the words found marked.
@@ -419,3 +414,37 @@ def test_tablet_and_phone(page: Page, viewport: dict[str, int], mobile: Mobile, 
         expect(page.get_by_role("link", name="Demandes de rappel")).to_be_visible()
         assert serious_accessibility_violations(page) == []
     page.screenshot(path=artifacts / f"agglomobile-{name}.png", full_page=False)
+
+
+def test_logging_out_offline_drops_the_copy_and_tells_the_server_later(page: Page, context: BrowserContext) -> None:
+    ready_offline(page)
+    context.set_offline(True)
+    page.goto("/console/topic/mutuelle")
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hors ligne")
+    page.goto("/console/topic/mutuelle")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hors ligne")
+    # Back online, the first console page opened ends the session on the server too.
+    context.set_offline(False)
+    page.goto("/console")
+    expect(page).to_have_url(re.compile(r"/console/login$"))
+    page.goto("/console")
+    expect(page).to_have_url(re.compile(r"/console/login"))
+
+
+def test_a_form_posted_when_the_network_fails_on_the_way_is_kept(
+    page: Page, context: BrowserContext, mobile: Mobile
+) -> None:
+    reference = new_request(mobile, "Anne Exemple")
+    ready_offline(page)
+    page.goto(f"/console/callbacks/{reference}")
+    # The browser believes it is online, but the note's request never reaches the server.
+    context.route(f"**/console/callbacks/{reference}/notes", lambda route: route.abort())
+    page.get_by_label("Ajouter une note").fill("Note envoyée sur un réseau qui coupe")
+    page.get_by_role("button", name="Enregistrer la note").click()
+    context.unroute(f"**/console/callbacks/{reference}/notes")
+    # Kept by the service worker, then sent through the queue's API: once.
+    expect(page.locator(".callback__history")).to_contain_text("Note envoyée sur un réseau qui coupe", timeout=30_000)
+    expect(page.locator("[data-outbox-items] [data-outbox-state=sent]")).to_contain_text("Note sur la demande")
+    notes = [event.text for event in mobile.callbacks().get(reference).events if event.kind == "note"]
+    assert notes == ["Note envoyée sur un réseau qui coupe"]
