@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.matching import keyword_key
+from bot.core.periods import for_case, in_time_ranks, last_period_ended, without_other_variants
 from bot.core.reading import Question, QuestionWords, question_of, question_words
 from bot.core.selection import best_kind, score_facts
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
@@ -36,10 +37,12 @@ _OVERVIEW_BUDGET_CHARS = 720
 # Quick replies to a topic's other fields, in this order; each sends the question intent of
 # its field (bot.core.topics.QUESTION_FIELDS) with the topic as `dispositif`, so it carries the context.
 _FOLLOW_UP_FIELDS = ("eligibility", "how_to_apply", "documents", "contact")
-# An agent asking one question gets the facts that answer it, every confidence, up to this many.
+# An agent asking one question gets the facts that answer it, every confidence, up to this many;
+# what a topic is and where it stands get the complete fiche.
 _MAX_AGENT_FACTS = 4
 # A commune's street list is given whole in an answer up to this many streets.
 _MAX_STREETS_TOLD = 6
+_FICHE_KINDS = (None, "what", "actions")
 # A second fact is shown only when it answers nearly as well as the first.
 _SECOND_FACT_SHARE = 0.6
 # The kind of question of kb/lexicon.yml a field of the facts answers (the others share their name).
@@ -100,6 +103,8 @@ class _Composer:
         # Set when the answer admits something is unknown: the contact is then given.
         self.needs_contact = False
         self.gave_contact = False
+        # Set when the topic's last known period (a session) has ended: every contact is given.
+        self.period_ended = False
 
     def say(self, template: str, **values: Any) -> None:
         self.lines.append(self.templates[template].format(**values))
@@ -147,7 +152,13 @@ def _french_date(value: dt.date) -> str:
 
 def _fact_line(templates: dict[str, str], fact: FactView, today: dt.date) -> tuple[str, bool]:
     """A fact as told to a resident, and whether its period has ended: an ended fact is only
-    said to be over (its text is not told as current); one not yet in force says from when."""
+    said to be over (its text is not told as current), or told as past when it is one of a
+    series (``told_when_ended``: a session, a year's amounts); one not yet in force says from when."""
+    if fact.valid_until is not None and fact.expired(today) and fact.told_when_ended:
+        line = templates["fact_period_past"].format(
+            text=fact.text, applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
+        )
+        return line, True
     if fact.valid_until is not None and fact.expired(today):
         line = templates["fact_period_ended"].format(
             applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
@@ -199,7 +210,8 @@ def _contacts(composer: _Composer, topic: TopicView, *, every: bool = True, agai
         return
     composer.say("contact_again" if again else "contact_intro")
     for fact in topic.contacts if every else topic.contacts[:1]:
-        composer.fact(fact)
+        if fact.id not in composer.facts:
+            composer.fact(fact)
     composer.gave_contact = True
 
 
@@ -355,6 +367,9 @@ def resident_answer(
             if commune is not None
             else []
         )
+        # Once the last period of a scheme run by periods has ended, that comes first.
+        if not (commune_only and commune is not None and has_rules):
+            _last_period_ended(composer, topic)
         # A message that only names a commune (« et à Gosnay ? ») gets the commune's rules; one
         # that asks something else about the topic gets its answer, the rules after it.
         rules_only = commune_only and commune is not None and has_rules and kind in (None, "eligibility")
@@ -364,6 +379,8 @@ def resident_answer(
             _commune_rules(composer, topic, commune, asked.text)
         if not rules_only and kind is None:
             related = kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
+            # None about another bike type than the one named.
+            related = without_other_variants(related, bike_type, _agglo_facts(topic))
             room = _MAX_FACTS - min(len(own_schemes), 1) - (1 if rules_first else 0)
             _overview(composer, topic, related, room_for_facts=max(room, 1))
         elif not rules_only:
@@ -377,8 +394,8 @@ def resident_answer(
     member_or_none = commune is None or commune.is_member
     if member_or_none and (composer.needs_contact or not composer.sources or asked_for_contact):
         # Never a dead end: what is unknown always comes with whom to ask.
-        again = contact_just_given and not asked_for_contact
-        _contacts(composer, topic, every=asked_for_contact, again=again)
+        again = contact_just_given and not asked_for_contact and not composer.period_ended
+        _contacts(composer, topic, every=asked_for_contact or composer.period_ended, again=again)
     composer.source_summary()
     return Answer(
         topic=slug,
@@ -397,6 +414,20 @@ def _kind_field(kind: str | None, kb: KnowledgeBase) -> str | None:
     """The field that first answers a kind of question (the quick reply not to offer again)."""
     fields = question_words_of(kb).kind_fields.get(kind or "", ())
     return fields[0] if fields else None
+
+
+def _last_period_ended(composer: _Composer, topic: TopicView) -> None:
+    """Once the last known period of a scheme run by periods (the bike aid's sessions) has
+    ended, the answer says so first, with what is unknown about the next ones; the facts shown
+    after are told as past, and every contact follows."""
+    ended = last_period_ended(_agglo_facts(topic), composer.today)
+    if ended is None or ended.valid_until is None:
+        return
+    composer.say("last_period_ended", applies_to=ended.applies_to, valid_until=_french_date(ended.valid_until))
+    composer.cite(ended)
+    for unknown in topic.unknowns_for("period")[:1]:
+        composer.lines.append(unknown.text)
+    composer.needs_contact = composer.period_ended = True
 
 
 def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *, room_for_facts: int) -> None:
@@ -418,7 +449,9 @@ def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *,
         fits = sum(len(item.text) for item in shown) + len(fact.text) <= _OVERVIEW_BUDGET_CHARS
         if not shown or (fact.field not in {item.field for item in shown} and fits):
             shown.append(fact)
-    if topic.intro and not related and (not shown or shown[0].field != "what"):
+    # A headline aid starts by saying plainly where it stands (its intro: « annoncée, mais… »),
+    # not with the plan's wording; another topic, when no fact shown says what it is.
+    if topic.intro and not related and (topic.family == "headline_aid" or not shown or shown[0].field != "what"):
         composer.lines.append(topic.intro)
         del shown[1:]
     for fact in shown:
@@ -460,6 +493,11 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     if topic.family == "headline_aid" and primary is not None:
         # An aid's amount, delay… is said unknown in so many words, never guessed from another fact.
         answering = [item for item in answering if item.fact.field == primary]
+    # The case named (a bike type) or matched by the words; what applies today first.
+    related = composer.kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
+    chosen = for_case([item.fact for item in answering], related, bike_type)
+    ranks = in_time_ranks(chosen, composer.today)
+    answering = sorted((item for item in answering if item.fact in chosen), key=lambda item: ranks[item.fact.id])
     if kind == "contact":
         composer.needs_contact = True
     if not answering:
@@ -504,7 +542,8 @@ def agent_answer(
     agent-only details of its field (every confidence, the unknowns, the history); a topic
     named alone gets the complete fiche."""
     asked = asked or asked_kind(kb, question, field_name)
-    if asked.kind is None or asked.kind == "what":
+    if asked.kind in _FICHE_KINDS:
+        # « c'est quoi … », « où en est … »: the whole fiche says where it stands.
         return agent_fiche(kb, slug, commune_insee=commune_insee, today=today)
     topic = kb.topic(slug)
     if topic is None:

@@ -272,13 +272,18 @@ class KeywordFinder:
     def find(self, text: str, ignore: frozenset[str] = frozenset()) -> str | None:
         """The entry whose keyword is the longest one found in the text, or None; the words of
         ``ignore`` (see :func:`keyword_words`) are left out of the text first."""
-        best: tuple[int, str] | None = None
+        found = self.find_keyword(text, ignore)
+        return None if found is None else found[0]
+
+    def find_keyword(self, text: str, ignore: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+        """The entry, and its keyword (as compared: folded, singular), that :meth:`find` finds."""
+        best: tuple[int, str, str] | None = None
         words = [word for word in keyword_key(text) if word not in ignore]
         for start, end, ngram in _ngrams(words, _MAX_WORDS):
             label = self._keywords.get(ngram)
             if label is not None and (best is None or end - start > best[0]):
-                best = (end - start, label)
-        return None if best is None else best[1]
+                best = (end - start, label, ngram)
+        return None if best is None else (best[1], best[2])
 
     def find_all(self, words: Sequence[str]) -> list[KeywordHit]:
         """Every keyword found in ``words`` (see :func:`keyword_key`), longest first, without

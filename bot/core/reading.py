@@ -33,7 +33,14 @@ _AMOUNT_KIND = "amount"
 _HOW_MANY = "combien"
 # « combien de … », « combien d'… » (the elided « d' » is dropped by the tokenizer).
 _OF = frozenset({"de", "des", "du"})
-_VOWELS = frozenset("aeiouyh")
+# « combien d'habitants »: the tokenizer drops an elided « d' », which tells what is counted.
+_HOW_MANY_OF = re.compile(r"\b(combien|nombre)\s+d['’]\s*", re.IGNORECASE)
+
+
+def keywords_of(text: str) -> list[str]:
+    """The text's words as keywords are compared (bot/core/matching.py), « combien d'… » kept
+    as « combien de … »."""
+    return keyword_key(_HOW_MANY_OF.sub(r"\1 de ", text))
 
 
 class _KnowsWords(Protocol):
@@ -42,6 +49,8 @@ class _KnowsWords(Protocol):
 
 class _FindsTopics(Protocol):
     def find(self, text: str, ignore: frozenset[str] = ...) -> str | None: ...
+
+    def find_keyword(self, text: str, ignore: frozenset[str] = ...) -> tuple[str, str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,8 @@ class Question:
     # Its words apart from those that ask (« combien », « c'est quoi ») and the small ones: what
     # it is about.
     content: tuple[str, ...] = ()
+    # The keyword that names its topic (folded, singular), if any.
+    topic_keyword: str | None = None
 
     @property
     def kind(self) -> str | None:
@@ -121,6 +132,8 @@ class QuestionWords:
     interrogatives: KeywordFinder
     # Words that say nothing of what is counted (« combien de petits … » keeps « petit »).
     small_words: frozenset[str]
+    # Everyday words that are also topic keywords: alone, they name no topic for sure.
+    generic_words: frozenset[str]
     english: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
@@ -153,6 +166,7 @@ class QuestionWords:
             joiners=KeywordFinder([("joiner", lexicon["question_joiners"])]),
             interrogatives=KeywordFinder([("interrogative", lexicon["interrogatives"])]),
             small_words=frozenset(word for phrase in lexicon["small_words"] for word in keyword_key(phrase)),
+            generic_words=frozenset(" ".join(keyword_key(phrase)) for phrase in lexicon["generic_words"]),
             english=frozenset(word for phrase in lexicon["english_words"] for word in keyword_key(phrase)),
         )
 
@@ -194,12 +208,10 @@ def _counted(words: Sequence[str], index: int, lexicon: QuestionWords) -> tuple[
     words left out), with the unit they name (« litres » → « l »): « combien de petits
     commerces » counts « petit », « commerce »."""
     after = list(words[index + 1 : index + 1 + _UNIT_WINDOW + 1])
-    if after and after[0] in _OF:
-        after = after[1:]
-    elif not (after and after[0][0] in _VOWELS and after[0] not in lexicon.small_words):
-        # « combien pour un vélo ? », « combien ça coûte ? »: nothing counted. (« combien
-        # d'habitants »: the tokenizer dropped the elided « d' » before a vowel.)
+    if not after or after[0] not in _OF:
+        # « combien pour un vélo ? », « combien ça coûte ? »: nothing counted.
         return ()
+    after = after[1:]
     counted: list[str] = []
     for word in after:
         if word in _OF or word in lexicon.small_words or word.isdigit():
@@ -249,7 +261,9 @@ def _content(words: list[str], lexicon: QuestionWords) -> tuple[str, ...]:
     )
 
 
-def _topic(words: list[str], lexicon: QuestionWords, detector: _FindsTopics, ignore: frozenset[str]) -> str | None:
+def _topic(
+    words: list[str], lexicon: QuestionWords, detector: _FindsTopics, ignore: frozenset[str]
+) -> tuple[str, str] | None:
     """The topic the words name. A word that asks a kind of question (« horaires », « prix »,
     « combien ») names a topic only when no other word does: « les horaires de la déchetterie »
     is about the déchetterie. The words of ``ignore`` name no topic (audiences, during a
@@ -257,7 +271,7 @@ def _topic(words: list[str], lexicon: QuestionWords, detector: _FindsTopics, ign
     asking = {index for hit in lexicon.kinds.find_all(words) for index in range(hit.start, hit.end)}
     asking |= {index for hit in lexicon.interrogatives.find_all(words) for index in range(hit.start, hit.end)}
     without_asking = [word for index, word in enumerate(words) if index not in asking]
-    return detector.find(" ".join(without_asking), ignore) or detector.find(" ".join(words), ignore)
+    return detector.find_keyword(" ".join(without_asking), ignore) or detector.find_keyword(" ".join(words), ignore)
 
 
 def _question(
@@ -266,14 +280,15 @@ def _question(
     expanded = _with_synonyms(words, lexicon)
     in_place = _in_place(words, lexicon)
     kinds, counted = _kinds(in_place, lexicon)
-    topic = _topic(expanded, lexicon, detector, ignore)
+    named = _topic(expanded, lexicon, detector, ignore)
     return Question(
         text=text,
         words=tuple(expanded),
         kinds=kinds,
         counted=counted,
-        topic=topic,
+        topic=named[0] if named else None,
         content=_content(in_place, lexicon),
+        topic_keyword=named[1] if named else None,
     )
 
 
@@ -288,7 +303,7 @@ def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
     when what follows asks something of its own (a kind of question)."""
     pieces: list[tuple[str, list[str]]] = []
     for sentence in (part for part in _SENTENCE_END.split(text) if part.strip()):
-        words = keyword_key(sentence)
+        words = keywords_of(sentence)
         starts = [0]
         for hit in lexicon.joiners.find_all(words):
             after = words[hit.end :]
@@ -324,7 +339,7 @@ def _merge_statements(pieces: list[tuple[str, list[str]]], lexicon: QuestionWord
 
 def question_of(text: str, lexicon: QuestionWords) -> Question:
     """The question a text asks, topic left aside (the topic is already known)."""
-    words = keyword_key(text)
+    words = keywords_of(text)
     expanded = _with_synonyms(words, lexicon)
     kinds, counted = _kinds(_in_place(words, lexicon), lexicon)
     return Question(text=text, words=tuple(expanded), kinds=kinds, counted=counted)
@@ -341,7 +356,7 @@ def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopi
     kept: list[str] = []
     corrected = False
     for clause in _CLAUSE_END.split(text):
-        words = keyword_key(clause)
+        words = keywords_of(clause)
         hits = lexicon.references.find_all(words)
         wrong = [hit for hit in hits if hit.label in ("not_that", "wrong")]
         if not wrong:
@@ -375,19 +390,19 @@ def read(
     no topic of their own."""
     lexicon = lexicon or question_words(kb)
     ignore = lexicon.audience_words if in_conversation else frozenset()
-    words = keyword_key(text)
+    words = keywords_of(text)
     english = _is_english(words, lexicon.english)
     wrappers = lexicon.wrappers.find_all(words)
     labels = [hit.label for hit in lexicon.references.find_all(words)]
     negation = bool(lexicon.negations.find_all(words[:2]))
     rejected, kept_text, corrected = _without_corrections(text, lexicon, detector)
-    segments = _segments(kept_text, lexicon)[:2] or [(kept_text, keyword_key(kept_text))]
+    segments = _segments(kept_text, lexicon)[:2] or [(kept_text, keywords_of(kept_text))]
     questions = [_question(piece, piece_words, lexicon, detector, ignore) for piece, piece_words in segments]
     if len(questions) == 2:
         first, second = questions
         if (first.topic, first.kind) == (second.topic or first.topic, second.kind):
             # The same question said twice (« c'est quoi … et c'est pour quoi ? »): one answer.
-            questions = [_question(kept_text, keyword_key(kept_text), lexicon, detector, ignore)]
+            questions = [_question(kept_text, keywords_of(kept_text), lexicon, detector, ignore)]
     audiences = lexicon.audiences.find_all(words)
     return Reading(
         questions=tuple(questions),

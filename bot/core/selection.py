@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from bot.core.matching import keyword_key
@@ -77,7 +78,7 @@ def _unit_score(fact: FactView, question: Question, lexicon: QuestionWords, kind
     if not question.counted:
         return _NUMBER_WEIGHT
     counted = _counted_words(question, lexicon)
-    words = keyword_key(fact.text)
+    words = _fact_words(fact)
     best = 0.0
     for index, word in enumerate(words):
         # What is counted, a few words after a number (« 275 327 habitants », « 62 de ses
@@ -94,8 +95,14 @@ def _stems(words: Sequence[str]) -> frozenset[str]:
     return frozenset(word[:_CUE_STEM] for word in words)
 
 
+@lru_cache(maxsize=8192)
+def _fact_words(fact: FactView) -> tuple[str, ...]:
+    """A fact's words, once per fact of a snapshot (facts are immutable views)."""
+    return tuple(keyword_key(searchable_text(fact)))
+
+
 def _fact_stems(fact: FactView, places: frozenset[str]) -> frozenset[str]:
-    words = keyword_key(searchable_text(fact))
+    words = _fact_words(fact)
     extra = []
     # « € » is no word for the tokenizer: the euros a fact states are cues of a price all the same.
     if "€" in fact.text:

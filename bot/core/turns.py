@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from bot.core.answers import question_words_of
-from bot.core.reading import Question, Reading, read
+from bot.core.answers import Answer, agent_answer, asked_kind, english_answer, question_words_of, resident_answer
+from bot.core.matching import keyword_key
+from bot.core.reading import Question, QuestionWords, Reading, read
 from bot.core.selection import Scored, score_facts
-from bot.core.topics import CONVERSATION_INTENTS, FALLBACK_INTENT, QUESTION_FIELDS
-from bot.kb.queries import FactView, TopicView
+from bot.core.services import Services
+from bot.core.topics import CONVERSATION_INTENTS, FALLBACK_INTENT, QUESTION_FIELDS, asked_field, resolve_topic
+from bot.kb.queries import FactView, TopicView, searchable_text
 
 # Intents whose turn the reading may take over when it finds what the message asks about.
 _SHORT_REPLIES = ("affirmer", "nier", "choisir_option")
@@ -25,6 +27,7 @@ _COMMUNE_INTENTS = ("informer_commune", "communes")
 # A question whose topic nothing names is looked up among all the facts: the best one must
 # answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
 _GLOBAL_MIN_SCORE = 6.0
+_STEM = 6
 
 
 class _Knowledge(Protocol):
@@ -41,6 +44,8 @@ class _Knowledge(Protocol):
 
 class _FindsTopics(Protocol):
     def find(self, text: str, ignore: frozenset[str] = ...) -> str | None: ...
+
+    def find_keyword(self, text: str, ignore: frozenset[str] = ...) -> tuple[str, str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,15 @@ class Plan:
     reading: Reading | None = None
 
 
+def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
+    """A keyword that names a topic of the knowledge base for sure: several words (« permis de
+    louer ») or a word that is not an everyday one too (kb/lexicon.yml, ``generic_words``:
+    « emploi », « numéro »). An everyday word alone does not overrule the NLU's out of scope."""
+    if not keyword:
+        return False
+    return len(keyword.split()) > 1 or keyword not in lexicon.generic_words
+
+
 def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
     topic = kb.topic(slug) if slug else None
     return topic is not None and topic.family != "conversation"
@@ -79,11 +93,21 @@ def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
 def topic_by_facts(kb: _Knowledge, question: Question) -> str | None:
     """The topic of the fact that best answers a question no word names the topic of (« combien
     d'habitants dans l'agglo ? »), when one stands out."""
-    if not question.kind or question.kind == "what" or not question.content:
-        # « c'est quel tarif ? » says nothing of what it is about: no fact can tell its topic.
+    if question.kind != "figure" or not question.content:
+        # A figure asked in everyday words (« combien d'habitants dans l'agglo ? ») has a number
+        # in one fact; « c'est quel tarif ? » says nothing of what it is about.
         return None
     best = _best_fact_anywhere(kb, question)
-    return best.fact.topic if best is not None and best.score >= _GLOBAL_MIN_SCORE else None
+    if best is None or best.score < _GLOBAL_MIN_SCORE or not _shares_content(question, best.fact):
+        # « comment faire une demande de RSA ? »: a fact about how to apply for something else.
+        return None
+    return best.fact.topic
+
+
+def _shares_content(question: Question, fact: FactView) -> bool:
+    """The fact names something the question is about, not only how it asks."""
+    stems = {word[:_STEM] for word in keyword_key(searchable_text(fact))}
+    return any(word[:_STEM] in stems for word in question.content)
 
 
 def _best_fact_anywhere(kb: _Knowledge, question: Question) -> Scored | None:
@@ -126,13 +150,16 @@ def plan_turn(
     *,
     names_orientation: bool = False,
     only_a_commune: bool = False,
+    outside_only: bool = False,
 ) -> Plan:
     """What to answer: see the module's docstring. ``names_orientation``: the message names a
     question for another body (kb/orientation.yml), which its own answer handles;
     ``only_a_commune``: the message only names a commune (« et à Gosnay ? »), which answers the
-    current topic for it, unless the last question had a kind (« et celle de Lillers ? »)."""
+    current topic for it, unless the last question had a kind (« et celle de Lillers ? »);
+    ``outside_only``: the only commune it names is outside the Agglo (« le musée du
+    Louvre-Lens »), which keeps a message the NLU put out of scope there."""
     in_conversation = _is_topic(kb, context.topic)
-    reading = read(text, kb, detector, in_conversation=in_conversation)
+    reading = read(text, kb, detector, in_conversation=in_conversation, lexicon=question_words_of(kb))  # type: ignore[arg-type]
     if names_orientation and not reading.english:
         return Plan(reading=reading)
     if only_a_commune:
@@ -146,8 +173,10 @@ def plan_turn(
     nlu_topic = intent if _is_topic(kb, intent) and intent not in _COMMUNE_INTENTS else None
     # « non, c'est le vélo qui m'intéresse » corrects; « non merci » does not.
     named = any(_is_topic(kb, question.topic) or question.kinds for question in questions)
-    corrects = reading.correction or (reading.negation and named)
-    refers_back = corrects or reading.same_question or reading.back_to
+    # A correction or a reference to what was said needs something said before: out of a
+    # conversation, « ce n'est pas … » or « et pour … » are ordinary words.
+    corrects = in_conversation and (reading.correction or (reading.negation and named))
+    refers_back = corrects or (in_conversation and reading.same_question) or reading.back_to
     parts: list[Part] = []
     for index, question in enumerate(questions):
         topic = (
@@ -164,7 +193,9 @@ def plan_turn(
             topic = topic_by_facts(kb, question)
         if topic is not None:
             topic = _topic_for_figure(kb, topic, question)
-        if question.kind is None and (reading.same_question or (corrects and topic != context.topic)):
+        if question.kind is None and (
+            (in_conversation and reading.same_question) or (corrects and topic != context.topic)
+        ):
             # « même question pour … », « non, le vélo » : the last question, about what is named now.
             question = replace(question, kinds=(context.kind,) if context.kind else ())
         if topic is not None:
@@ -186,8 +217,103 @@ def plan_turn(
         # A message the NLU put out of scope, but whose words ask a question about a topic of the
         # knowledge base (« réponds par oui ou non : le bus est gratuit ? »).
         asks = bool(parts[0].question.kinds) or reading.wrapped
-        named = reading.first.topic is not None
-        return plan if named and asks else Plan(reading=reading)
+        named = _distinctive(question_words_of(kb), reading.first.topic_keyword)  # type: ignore[arg-type]
+        return plan if named and asks and not outside_only else Plan(reading=reading)
     if intent in _COMMUNE_INTENTS:
         return plan if reading.first.kinds and reading.first.topic is not None else Plan(reading=reading)
     return Plan(reading=reading)
+
+
+@dataclass(frozen=True)
+class Nlu:
+    """What the NLU made of a message: its one intent, and the entities the answers use."""
+
+    intent: str = ""
+    dispositif: str | None = None
+    bike_type: str | None = None
+
+
+def turn_plan(services: Services, text: str, nlu: Nlu, context: Context) -> Plan:
+    """The plan of a turn (see :func:`plan_turn`), with what the commune and orientation
+    matchers of ``services`` say of the message."""
+    communes = services.communes.find_all(text)
+    return plan_turn(
+        text,
+        nlu.intent,
+        nlu.dispositif,
+        context,
+        services.kb,
+        services.topics,
+        names_orientation=services.orientation.find(text) is not None,
+        only_a_commune=services.communes.names_only_a_commune(text),
+        outside_only=bool(communes) and not any(match.is_member for match in communes),
+    )
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Who asks and where: the turn's commune, agent mode, and what the previous answer gave."""
+
+    commune: str | None = None
+    agent: bool = False
+    contact_just_given: bool = False
+    bike_type: str | None = None
+    # « mon appart à Vermelles est concerné ? »: a message that only names a commune.
+    only_a_commune: bool = False
+    today: Any = None
+
+
+def answer_parts(
+    services: Services, parts: Sequence[tuple[str, Question | None]], text: str, asked: Asked
+) -> list[Answer]:
+    """The answers about each topic, with its question (None: read from ``text``)."""
+    kb = services.kb
+    answers: list[Answer] = []
+    for topic, question in parts:
+        words = text if question is None else ""
+        if asked.agent:
+            answers.append(
+                agent_answer(kb, topic, commune_insee=asked.commune, question=words, asked=question, today=asked.today)
+            )
+            continue
+        answers.append(
+            resident_answer(
+                kb,
+                topic,
+                commune_insee=asked.commune,
+                bike_type=asked.bike_type,
+                commune_only=asked.only_a_commune,
+                question=words,
+                asked=question,
+                contact_just_given=asked.contact_just_given or any(answer.gave_contact for answer in answers),
+                today=asked.today,
+            )
+        )
+    return answers
+
+
+def answer_plan(services: Services, plan: Plan, text: str, asked: Asked) -> list[Answer]:
+    """The plan's answers, in order: in English first when the message was English."""
+    answers: list[Answer] = []
+    if plan.english:
+        tag = plan.parts[0].topic if plan.parts else "incompris"
+        answers.append(english_answer(services.kb, tag, answer_follows=bool(plan.parts)))
+        asked = replace(asked, contact_just_given=True)
+    return answers + answer_parts(services, [(part.topic, part.question) for part in plan.parts], text, asked)
+
+
+def answer_questions(services: Services, text: str, nlu: Nlu, context: Context, asked: Asked) -> list[Answer] | None:
+    """The answers a turn about a topic gets: the reading's plan when it answers, else the topic
+    the intent (or the words, or the conversation) names, for the question the words or the
+    intent ask. None when the turn is not about a topic of the knowledge base. The one path of
+    the actions, the editor's preview and the quality bench, so that they answer alike."""
+    plan = turn_plan(services, text, nlu, context)
+    if not plan.defer:
+        return answer_plan(services, plan, text, asked)
+    kb = services.kb
+    topic = resolve_topic(nlu.intent, nlu.dispositif, text, context.topic, kb, services.topics)
+    if topic is None:
+        return None
+    field_name = asked_field(nlu.intent, text, kb)
+    question = replace(asked_kind(kb, text, field_name), text=text) if field_name else None
+    return answer_parts(services, [(topic, question)], text, asked)

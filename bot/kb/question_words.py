@@ -13,7 +13,15 @@ from typing import Any
 LEXICON_FILE = "lexicon.yml"
 # The sections of kb/lexicon.yml and the shape of each.
 _WORD_MAPS = ("synonyms", "units", "audiences")
-_WORD_LISTS = ("wrappers", "negations", "question_joiners", "interrogatives", "small_words", "english_words")
+_WORD_LISTS = (
+    "wrappers",
+    "negations",
+    "question_joiners",
+    "interrogatives",
+    "small_words",
+    "generic_words",
+    "english_words",
+)
 _REFERENCE_KINDS = ("not_that", "wrong", "but", "back_to", "same_question")
 
 

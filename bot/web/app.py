@@ -46,6 +46,8 @@ from bot.web.common import (
     HTTP,
     MAINTENANCE,
     ORIGINS,
+    RASA,
+    RASA_HTTP,
     SERVICES,
     SESSION_SECONDS,
     SESSIONS,
@@ -57,6 +59,7 @@ from bot.web.common import (
     page,
 )
 from bot.web.feedback_api import feedback
+from bot.web.routing import RasaInstances, rasa_session
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +150,12 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _rasa_client(app: web.Application) -> AsyncIterator[None]:
+    async with rasa_session(app[RASA]) as session:
+        app[RASA_HTTP] = session
+        yield
+
+
 async def _prepare(app: web.Application) -> None:
     await off_loop(app[FEEDBACK].ensure_schema)
     try:
@@ -182,6 +191,8 @@ def create_app(
     app[CALLBACKS] = CallbackStore(settings.feedback_database_url, mask)
     app[MAINTENANCE] = MaintenanceStore(settings.sessions_database_url)
     app.cleanup_ctx.append(_http_client)
+    app[RASA] = RasaInstances(settings.rasa_instances)
+    app.cleanup_ctx.append(_rasa_client)
     # aiohttp 3.9's signal annotations predate the installed aiosignal 1.4's generics.
     app.on_startup.append(_prepare)  # type: ignore[arg-type]
     app.on_response_prepare.append(_security_headers)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from bot.stores.callbacks import CallbackStore
 from bot.stores.feedback import FeedbackStore
 from bot.stores.maintenance import MaintenanceStore
 from bot.stores.sessions import SessionStore
+from bot.web.routing import RasaInstances
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -50,6 +51,9 @@ MAINTENANCE = web.AppKey("maintenance", MaintenanceStore)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 # The role of the request's console agent, read from the agents file on every request (bot/web/auth.py).
 ROLE = "agglo_agent_role"
+# The Rasa instances (routing.py) and the HTTP session to them.
+RASA = web.AppKey("rasa", RasaInstances)
+RASA_HTTP = web.AppKey("rasa_http", aiohttp.ClientSession)
 # Set while the offline console's sync renders pages (bot/web/offline.py): they say they are copies.
 OFFLINE_COPY = "agglo_offline_copy"
 LOCAL_TIME = ZoneInfo("Europe/Paris")

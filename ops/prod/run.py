@@ -199,8 +199,10 @@ class ProdStack:
         subprocess.run([*python, "kb", "build"], check=True, env=env, cwd=PROJECT_ROOT)
 
     def health_urls(self) -> dict[str, str]:
-        urls = {f"actions-{i}": f"http://127.0.0.1:{port}/health" for i, port in enumerate(self.ports.actions)}
-        urls |= {f"rasa-{i}": f"http://127.0.0.1:{port}/" for i, port in enumerate(self.ports.rasa)}
+        """Each server's readiness: the action servers' knowledge base loaded, Rasa's model
+        loaded and parsing (the same checks the web fronts and Kubernetes make)."""
+        urls = {f"actions-{i}": f"http://127.0.0.1:{port}/ready" for i, port in enumerate(self.ports.actions)}
+        urls |= {f"rasa-{i}": f"http://127.0.0.1:{port}/webhooks/rest/ready" for i, port in enumerate(self.ports.rasa)}
         urls |= {f"web-{i}": f"http://127.0.0.1:{port}/healthz" for i, port in enumerate(self.ports.web)}
         return urls
 

@@ -28,6 +28,7 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 AGENT, PASSWORD = "agent.test", "mot de passe de test assez long"
 # Rasa can take a while per turn on a busy two-core machine.
 ANSWER_TIMEOUT_MS = 90_000
+PUBLISH_TIMEOUT_MS = 120_000
 
 browser_marks = [
     pytest.mark.browser,

@@ -95,6 +95,26 @@ async def test_rasa_unreachable_gives_503_json(make_client: Callable[..., Any], 
     assert await response.json() == {"error": "rasa_unreachable"}
 
 
+async def test_an_empty_reply_from_rasa_is_never_passed_on_as_silence(client: TestClient, fake_rasa: FakeRasa) -> None:
+    # A turn cut short inside Rasa (its REST channel answers [] on a cancelled turn): nginx
+    # turns the 502 into the assistant's apology.
+    fake_rasa.reply = []
+    response = await client.post("/api/chat", json=chat_body("bonjour"))
+    assert response.status == 502
+    assert await response.json() == {"error": "rasa_error"}
+
+
+async def test_the_web_front_talks_to_the_rasa_instances_it_is_given(
+    make_client: Callable[..., Any], web_settings: Settings, fake_rasa: FakeRasa
+) -> None:
+    down = f"http://127.0.0.1:{closed_port()}"
+    client = await make_client(web_settings.copy(update={"rasa_urls": f"{down}, {fake_rasa.url}/"}))
+    for index in range(6):  # whichever instance a conversation hashes to, the live one answers
+        response = await client.post("/api/chat", json=chat_body("bonjour", sender=f"resident-{index:04d}"))
+        assert response.status == 200
+    assert len(fake_rasa.received) == 6
+
+
 async def test_a_resident_cannot_ask_for_agent_mode(client: TestClient, fake_rasa: FakeRasa) -> None:
     await client.post("/api/chat", json=chat_body("permis de louer", metadata={"agent": True}))
     assert fake_rasa.received[-1]["metadata"] == {}
