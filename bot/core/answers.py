@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.matching import keyword_key
 from bot.core.periods import for_case, in_time_ranks, last_period_ended, without_other_variants
 from bot.core.reading import Question, QuestionWords, question_of, question_words
-from bot.core.selection import best_kind, score_facts
+from bot.core.selection import Scored, best_kind, in_place, on_subject, score_facts, subject_stems, topics_holding
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
 from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
@@ -32,6 +33,10 @@ from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, Sourc
 _OVERVIEW_FIELDS = ("what", "eligibility", "how_to_apply", "figures", "actions")
 # The fact that answers the question, and at most one more.
 _MAX_FACTS = 2
+# Names held by more topics than this share are the Agglo's own words (« agglo »), no subject.
+_SUBJECT_TOPICS_SHARE = 0.25
+# Words are compared on their first letters (bot/core/selection.py).
+_STEM = 6
 # An overview's facts together stay within this many characters (a phone screen).
 _OVERVIEW_BUDGET_CHARS = 720
 # Quick replies to a topic's other fields, in this order; each sends the question intent of
@@ -487,6 +492,8 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     fields = lexicon.kind_fields.get(kind or "", ())
     primary = fields[0] if fields else None
     answering = [item for item in scored if item.answers_kind and item.fact.id not in composer.rule_facts]
+    answered = bool(answering)
+    answering = _on_what_was_asked(composer.kb, topic, asked, answering, kind)
     if composer.rule_facts and kind == "eligibility":
         # « mon logement à Vermelles est concerné ? »: the commune's rule answered it.
         return
@@ -502,7 +509,8 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         composer.needs_contact = True
     if not answering:
         composer.needs_contact = True
-        unknowns = topic.unknowns_for(primary) if primary else []
+        # Facts answered the kind, but not about what was asked: the topic's unknowns are not it.
+        unknowns = topic.unknowns_for(primary) if primary and not answered else []
         if unknowns:
             composer.lines.append(unknowns[0].text)
         else:
@@ -518,6 +526,43 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     for item in answering[:room]:
         if item.score >= _SECOND_FACT_SHARE * best:
             composer.fact(item.fact)
+
+
+def _on_what_was_asked(
+    kb: KnowledgeBase, topic: TopicView, asked: Question, answering: list[Scored], kind: str | None
+) -> list[Scored]:
+    """The answering facts about the place and the thing the question names: none when the
+    topic's facts speak of them but none of those answering the kind does (« combien coûte le
+    ski à Loisinord ? » is then an unknown, not the pools' prices)."""
+    places = place_words(kb)
+    asked_places = places & frozenset(asked.words)
+    if asked_places:
+        answering = [item for item in answering if in_place(item.fact, asked_places, places)]
+    lexicon = question_words_of(kb)
+    ignore = [
+        *places,
+        *keyword_key(asked.topic_keyword or ""),
+        *(word for cue in lexicon.kind_cues.get(kind or "", ()) for word in cue),
+        *lexicon.generic_words,
+    ]
+    # Only names (« Loisinord », « Tadao »), not everyday words, which paraphrase as often as
+    # they name (« le petit composteur… vous le vendez »).
+    common = kb.derived("stems_topics", _stems_topics)
+    named = [
+        word
+        for word in asked.content
+        # Words are read singular (« alors » → « alor »): the dictionary may hold the plural.
+        if not {word, word + "s", word + "x"} & kb.french_words()
+        and common[word[:_STEM]] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
+    ]
+    subject = subject_stems(replace(asked, content=tuple(named)), _agglo_facts(topic), ignore)
+    if subject:
+        answering = [item for item in answering if on_subject(item.fact, subject)]
+    return answering
+
+
+def _stems_topics(kb: KnowledgeBase) -> Counter[str]:
+    return topics_holding(_agglo_facts(topic) for topic in kb.topics())
 
 
 def _cite_membership(composer: _Composer) -> None:

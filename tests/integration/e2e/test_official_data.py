@@ -33,7 +33,7 @@ CASES = [
         "qui appeler pour le permis de louer ?",
         "permis_de_louer",
         "pdl_contact_service_habitat",
-        ["03 21 61 50 05", "permisdelouer@bethunebruay.fr", "guide pratique de l'Agglo, 2020"],
+        ["03 21 61 50 05", "permisdelouer@bethunebruay.fr", "plaquette de l'Agglo, 2020"],
     ),
 ]
 _SOURCE_LINE = re.compile(r"^Sources? : .+, vérifié le \d{2}/\d{2}/\d{4}")
