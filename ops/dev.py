@@ -244,6 +244,26 @@ class Servers:
         self.stop()
 
 
+def start_web_alone(var_dir: Path, *, rasa_port: int | None = None, timeout: float = 60, **extra_env: str) -> Servers:
+    """The web front alone on a free port (the console needs neither Rasa nor the actions; the
+    agent chat asks ``rasa_port``, nothing there by default), keeping its data in ``var_dir``,
+    with ``extra_env`` (its knowledge base, agents file…). Started; ``stop()`` it."""
+    config = ServerConfig(
+        rasa_port=rasa_port or free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        var_dir=var_dir,
+        extra_env=extra_env,
+    )
+    servers = Servers(config)
+    try:
+        wait_until_up(f"{config.web_url}/healthz", servers.start_web(), timeout)
+    except BaseException:
+        servers.stop()
+        raise
+    return servers
+
+
 def serve(shell: bool = False) -> int:
     """``make run`` / ``make shell``: run until Ctrl-C, then stop both servers cleanly."""
     settings = load_settings()

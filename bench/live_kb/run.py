@@ -5,16 +5,14 @@ the new text was served (target: 5 s)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import yaml
 
+from bench.common.scratch import scratch_knowledge_base
 from bot.core.services import Services
 from bot.kb.build import build
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 
 TARGET_SECONDS = 5.0
 TOPIC, FACT_ID = "permis_de_louer", "pdl_delai"
@@ -30,14 +28,8 @@ def _fact_text(services: Services) -> str:
 def measure(settings: Settings, rounds: int = 4) -> int:
     """Print the delays; 0 if every one is within the target, else 1. ``settings`` give
     everything but the content and the database, which are scratch copies."""
-    with tempfile.TemporaryDirectory(prefix="live-kb-") as scratch:
-        directory = Path(scratch)
-        kb_dir = directory / "kb"
-        shutil.copytree(PROJECT_ROOT / "kb", kb_dir)
-        scratch_settings = settings.copy(
-            update={"kb_dir": kb_dir, "var_dir": directory, "database_url": f"sqlite:///{directory / 'kb.sqlite3'}"}
-        )
-        build(scratch_settings)
+    with scratch_knowledge_base(settings, "live-kb-") as scratch_settings:
+        kb_dir = scratch_settings.kb_dir
         services = Services(scratch_settings)
         _fact_text(services)
         delays = []

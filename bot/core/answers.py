@@ -24,6 +24,7 @@ from bot.core.matching import keyword_key
 from bot.core.periods import for_case, in_time_ranks, last_period_ended, without_other_variants
 from bot.core.reading import Question, QuestionWords, question_of, question_words
 from bot.core.selection import Scored, best_kind, in_place, on_subject, score_facts, subject_stems, topics_holding
+from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
 from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
@@ -44,6 +45,8 @@ _FOLLOW_UP_FIELDS = ("eligibility", "how_to_apply", "documents", "contact")
 # An agent asking one question gets the facts that answer it, every confidence, up to this many;
 # what a topic is and where it stands get the complete fiche.
 _MAX_AGENT_FACTS = 4
+# A commune's street list is given whole in an answer up to this many streets.
+_MAX_STREETS_TOLD = 6
 _FICHE_KINDS = (None, "what", "actions")
 # A second fact is shown only when it answers nearly as well as the first.
 _SECOND_FACT_SHARE = 0.6
@@ -232,8 +235,12 @@ def follow_up_buttons(kb: KnowledgeBase, topic: TopicView, asked: str | None = N
     return buttons
 
 
-def _commune_rules(composer: _Composer, topic: TopicView, commune: CommuneView) -> None:
-    """Say whether a commune-level rule of the topic applies to the commune."""
+def _commune_rules(
+    composer: _Composer, topic: TopicView, commune: CommuneView, question: str = "", *, residents: bool = True
+) -> None:
+    """Say whether a commune-level rule of the topic applies to the commune, and, where its
+    perimeter is street by street, what the street lists say about the street the question
+    names (bot/core/streets.py)."""
     rules = composer.kb.rules_for_topic(topic.slug)
     if not rules:
         return
@@ -246,12 +253,17 @@ def _commune_rules(composer: _Composer, topic: TopicView, commune: CommuneView) 
         # Perimeters are street by street: the resident must check with the Agglo.
         composer.needs_contact = True
         if own is not None and own.status == "applies":
+            streets = _street_verdict(composer, own, question, residents) if own.perimeter != "whole" else None
             template = "commune_rule_applies_whole" if own.perimeter == "whole" else "commune_rule_applies_partial"
+            if streets is not None:
+                template = "commune_rule_applies_streets"
             composer.say(template, commune=commune.name, rule_label=label, applies_to=own.fact.applies_to)
             composer.cite(own.fact)
             composer.rule_facts.add(own.fact.id)
             # The rule line states the fact it comes from, for this commune.
             composer.facts.append(own.fact.id)
+            if streets is not None:
+                _say_streets(composer, streets, commune, label, residents)
         else:
             reference = own or next(r for r in rules if r.rule == rule_name)
             composer.say(
@@ -260,6 +272,33 @@ def _commune_rules(composer: _Composer, topic: TopicView, commune: CommuneView) 
             composer.cite(reference.fact)
             composer.rule_facts.add(reference.fact.id)
             composer.facts.append(reference.fact.id)
+
+
+def _street_verdict(composer: _Composer, rule: RuleView, question: str, residents: bool) -> Verdict | None:
+    """What the street lists say about the street a question names; with no street named, the
+    commune's current list when it is short enough to give (« quelles rues à Vendin ? »)."""
+    matcher = street_matcher(composer.kb)
+    today = composer.today
+    verdict = matcher.in_message(rule.rule, rule.commune.insee, question, residents=residents, today=today)
+    if verdict is not None:
+        return verdict
+    lists = matcher.lists_for(rule.rule, rule.commune.insee, residents=residents, today=today)
+    if lists and lists[0].current(today) and lists[0].complete and len(lists[0].streets) <= _MAX_STREETS_TOLD:
+        return Verdict("all", lists[0])
+    return None
+
+
+def _say_streets(composer: _Composer, verdict: Verdict, commune: CommuneView, label: str, residents: bool) -> None:
+    template = verdict_template(verdict)
+    line = composer.templates[template].format(**verdict_values(verdict, commune.name, label))
+    street_list = verdict.street_list
+    if street_list is not None and not residents and not street_list.for_residents:
+        line += " " + composer.templates["agent_low_confidence"]
+    composer.lines.append(line)
+    if street_list is not None and street_list.source not in composer.sources:
+        composer.sources.append(street_list.source)
+    # No list, a past or partial one, or a street to check: the contact confirms.
+    composer.needs_contact = composer.needs_contact or template not in SETTLED
 
 
 def place_words(kb: KnowledgeBase) -> frozenset[str]:
@@ -342,7 +381,7 @@ def resident_answer(
         # « mon logement à Vermelles est concerné ? »: the commune's rule is the answer.
         rules_first = commune is not None and has_rules and (rules_only or kind == "eligibility")
         if rules_first and commune is not None:
-            _commune_rules(composer, topic, commune)
+            _commune_rules(composer, topic, commune, asked.text)
         if not rules_only and kind is None:
             related = kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
             # None about another bike type than the one named.
@@ -352,7 +391,7 @@ def resident_answer(
         elif not rules_only:
             _kind_answer(composer, topic, asked, bike_type, room=_MAX_FACTS - (1 if rules_first else 0))
         if commune is not None and not rules_first:
-            _commune_rules(composer, topic, commune)
+            _commune_rules(composer, topic, commune, asked.text)
         if commune is not None and own_schemes:
             composer.say("commune_scheme", commune=commune.name)
             composer.fact(own_schemes[0])
@@ -574,7 +613,7 @@ def agent_answer(
     if commune_insee:
         commune = kb.commune(commune_insee)
         if commune is not None and commune.is_member:
-            _commune_rules(composer, topic, commune)
+            _commune_rules(composer, topic, commune, asked.text, residents=False)
     if topic.contacts:
         composer.say("agent_contacts_heading")
         for fact in topic.contacts:
@@ -651,7 +690,7 @@ def agent_fiche(
     if commune_insee:
         commune = kb.commune(commune_insee)
         if commune is not None and commune.is_member:
-            _commune_rules(composer, topic, commune)
+            _commune_rules(composer, topic, commune, residents=False)
     if topic.contacts:
         composer.say("agent_contacts_heading")
         for fact in topic.contacts:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -69,6 +69,8 @@ _FILLER_WORDS = frozenset(
         "vit",
     }
 )
+# Small words between a street's kind and its name (« route de », « rue du »; « d' » is folded away).
+_STREET_PARTICLES = frozenset({"de", "du", "des", "la", "le", "les"})
 # Below this length a spelling must be exact: too many short words are one letter apart.
 _FUZZY_MIN_LENGTH = 6
 
@@ -81,6 +83,8 @@ class CommuneMatch:
     matched_text: str
     method: str  # "exact", "alias", "short_name" or "fuzzy"
     candidates: tuple[CommuneView, ...] = ()
+    # Named after « rue », « route de »…: a street's name (« rue d'Hinges »), not where one lives.
+    in_street: bool = False
 
     @property
     def is_member(self) -> bool:
@@ -111,9 +115,15 @@ class CommuneMatcher:
     """Resolves commune names in free text to member or non-member communes."""
 
     def __init__(
-        self, communes: Iterable[CommuneView], aliases: dict[str, str], french_words: frozenset[str] = frozenset()
+        self,
+        communes: Iterable[CommuneView],
+        aliases: dict[str, str],
+        french_words: frozenset[str] = frozenset(),
+        street_words: frozenset[str] = frozenset(),
     ) -> None:
         self._french_words = french_words
+        # The words before a street's name (kb/streets.yml: « rue », « r », « route »), folded.
+        self._street_words = street_words
         self._by_key: dict[str, list[CommuneView]] = {}
         by_insee: dict[str, CommuneView] = {}
         for commune in communes:
@@ -173,10 +183,18 @@ class CommuneMatcher:
                     method=method,
                     candidates=tuple(choices),
                 )
+                if self._after_street_word(words, start):
+                    match = replace(match, in_street=True)
                 found.append((start, match))
                 for index in range(start, end):
                     taken[index] = True
         return [match for _, match in sorted(found, key=lambda item: item[0])]
+
+    def _after_street_word(self, words: Sequence[str], start: int) -> bool:
+        before = start - 1
+        while before >= 0 and words[before] in _STREET_PARTICLES:
+            before -= 1
+        return before >= 0 and words[before] in self._street_words
 
     def _fuzzy_lookup(self, ngram: str) -> tuple[list[CommuneView], str] | None:
         allowed = _max_edits(ngram)
@@ -207,6 +225,8 @@ class CommuneMatcher:
         matches = self.find_all(text)
         if not matches:
             return None
+        # « rue d'Hinges à Vendin-lès-Béthune » is about Vendin-lès-Béthune.
+        matches = [match for match in matches if not match.in_street] or matches
         for match in matches:
             if match.is_member:
                 return match

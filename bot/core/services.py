@@ -5,12 +5,13 @@ from __future__ import annotations
 from functools import cached_property
 
 from bot.core.matching import CommuneMatcher, OrientationFinder, TopicDetector
+from bot.core.streets import street_matcher
 from bot.kb.queries import KnowledgeBase
 from bot.settings import Settings
 
 
 def _commune_matcher(kb: KnowledgeBase) -> CommuneMatcher:
-    return CommuneMatcher(kb.communes(), kb.aliases(), kb.french_words())
+    return CommuneMatcher(kb.communes(), kb.aliases(), kb.french_words(), street_matcher(kb).street_words)
 
 
 def _topic_detector(kb: KnowledgeBase) -> TopicDetector:

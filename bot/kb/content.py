@@ -19,6 +19,11 @@ import yaml
 from bot.french.text import key
 from bot.kb.question_words import check_lexicon, lexicon_path
 from bot.kb.sources import IMPORTERS, ImportContext, ImportedDataset, Importer, ImportFailed
+from bot.kb.streets import MESSAGE_KEY as STREETS_KEY
+from bot.kb.streets import check_streets, streets_path
+from bot.kb.values import HTTP_URL as _URL
+from bot.kb.values import as_date as _as_date
+from bot.kb.values import clean_text as _text
 
 FIELDS = (
     "what",
@@ -42,7 +47,6 @@ PERIMETERS = ("whole", "partial", "unknown")
 # The topic an orientation entry (kb/orientation.yml) answers under.
 ORIENTATION_TOPIC = "hors_sujet"
 FAMILIES = {"headline_aids": "headline_aid", "plan_topics": "plan", "conversation": "conversation"}
-_URL = re.compile(r"^https?://\S+$")
 _INSEE = re.compile(r"^\d[0-9AB]\d{3}$")
 
 
@@ -172,25 +176,6 @@ def _read_yaml(path: Path, problems: _Problems) -> Any:
         problems.add(path, "file", "missing")
     except yaml.YAMLError as error:
         problems.add(path, "file", f"not valid YAML ({error})")
-    return None
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return " ".join(value.split())
     return None
 
 
@@ -591,6 +576,21 @@ def load_content(
         # Stored with the messages: the running assistant reads new words with a new build.
         messages["lexicon"] = check_lexicon(
             lexicon, FIELDS, lambda entry, text: problems.add(lexicon_file, entry, text)
+        )
+    streets_file = streets_path(kb_dir)
+    if streets_file.exists():
+        # Stored with the messages too: a new street list needs no schema change.
+        rules: dict[str, tuple[str, frozenset[str]]] = {}
+        for topic in topics.values():
+            for rule in topic.rules:
+                slug, listed = rules.get(rule.rule, (topic.slug, frozenset()))
+                rules[rule.rule] = (slug, listed | set(rule.communes))
+        messages[STREETS_KEY] = check_streets(
+            _read_yaml(streets_file, problems),
+            rules,
+            (insee for insee, commune in communes.items() if commune.is_member),
+            CONFIDENCES,
+            lambda entry, text: problems.add(streets_file, entry, text),
         )
     content = Content(
         topics=topics,

@@ -228,9 +228,10 @@ class _Snapshot:
         self, session: Session, identity: tuple[int, ...] | None = None, previous: _Snapshot | None = None
     ) -> None:
         # The version row is read in the same transaction as the content it names.
-        version = session.execute(select(KbVersion.version, KbVersion.words_version)).first()
+        version = session.execute(select(KbVersion.version, KbVersion.words_version, KbVersion.built_at)).first()
         self.version: str | None = version[0] if version else None
         self.words_version: str | None = version[1] if version else None
+        self.built_at: dt.datetime | None = version[2] if version else None
         # SQLite: the database file's identity when it was opened (see KnowledgeBase).
         self.identity = identity
         # Objects built from this snapshot (the matchers of bot/core/services.py), swapped with it.
@@ -441,6 +442,11 @@ class KnowledgeBase:
         """The version of the content being served (SHA-256 of the build)."""
         return self._data().version
 
+    @property
+    def built_at(self) -> dt.datetime | None:
+        """When the content being served was built (UTC, naive)."""
+        return self._data().built_at
+
     def derived(self, name: str, build: Callable[[KnowledgeBase], _Derived]) -> _Derived:
         """An object built from the current snapshot (a matcher), rebuilt with each new snapshot.
 
@@ -534,13 +540,18 @@ class KnowledgeBase:
         stems = ranker.stems(question) - ignore
         return [ranker.score(stems, searchable_text(fact)) if stems else 0.0 for fact in facts]
 
+    def search_entries(self) -> list[tuple[TopicView, FactView | None, str]]:
+        """What :meth:`search` looks through, in its order: each topic (its title, keywords and
+        introduction) and each fact, with its folded text (the offline console's index)."""
+        return list(self._data().search_index)
+
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Keyword search for agents across topics and facts, tolerant of accents and typos.
 
         Each query word scores its best fuzzy match in the entry; ties keep the knowledge-base
         order, so results are deterministic.
         """
-        words = [word for word in fold(query).split() if len(word) > 2] or fold(query).split()
+        words = search_words(query)
         if not words:
             return []
         hits: list[tuple[float, int, SearchHit]] = []
@@ -553,6 +564,12 @@ class KnowledgeBase:
                 hits.append((-score, order, SearchHit(topic=topic, fact=fact, score=round(score, 1))))
         hits.sort(key=lambda item: (item[0], item[1]))
         return [hit for _, _, hit in hits[:limit]]
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a search query that count: folded, those of three letters or more (all of
+    them when none is that long)."""
+    return [word for word in fold(query).split() if len(word) > 2] or fold(query).split()
 
 
 def _watch_builds(knowledge_base: weakref.ref[KnowledgeBase], interval: float) -> None:

@@ -10,6 +10,7 @@ Routes
   POST /api/callback          a resident asks to be called back (callbacks_api.py); GET /api/communes
   GET  /api/status            whether the assistant is paused (maintenance.py)
   GET  /console…              the agents' console, behind a login; the callback queue (queue.py)
+  …    /console/sw.js, /console/api/offline/…  the console offline on a tablet (offline.py)
   …    /console/maintenance   the maintenance switch (administrators)
   …    /console/edit/…        the content editor (editors only; served by the AGGLO_CONTENT_EDITOR front)
   GET  /healthz               readiness
@@ -35,7 +36,7 @@ from bot.stores.feedback import FeedbackStore
 from bot.stores.maintenance import MaintenanceStore
 from bot.stores.privacy import masker
 from bot.stores.sessions import SessionStore
-from bot.web import callbacks_api, console, editor, maintenance, queue
+from bot.web import callbacks_api, console, editor, maintenance, offline, queue
 from bot.web.chat import chat
 from bot.web.common import (
     AGENTS,
@@ -205,6 +206,7 @@ def create_app(
     maintenance.setup(app)
     console.add_routes(app.router)
     queue.setup(app)
+    offline.setup(app)
     editor.setup(app)
     app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

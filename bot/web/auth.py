@@ -188,4 +188,6 @@ async def logout(request: web.Request) -> web.StreamResponse:
         request.app[SESSIONS].drop(session.token)
     response = redirect("/console/login")
     response.del_cookie(SESSION_COOKIE, path="/")
+    # The offline console's copy goes with the session (static/console.js drops it too).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import jinja2
 from aiohttp import web
 
 from bot.core.services import Services
+from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.rendering import render
 from bot.settings import Settings
 from bot.stores.agents import AgentStore, can_administer, can_edit
@@ -50,6 +54,32 @@ ROLE = "agglo_agent_role"
 # The Rasa instances (routing.py) and the HTTP session to them.
 RASA = web.AppKey("rasa", RasaInstances)
 RASA_HTTP = web.AppKey("rasa_http", aiohttp.ClientSession)
+# Set while the offline console's sync renders pages (bot/web/offline.py): they say they are copies.
+OFFLINE_COPY = "agglo_offline_copy"
+LOCAL_TIME = ZoneInfo("Europe/Paris")
+
+
+@dataclass(frozen=True)
+class KbStamp:
+    """The knowledge base a console page was made from: every page carries it, and the offline
+    console compares it with the live one."""
+
+    version: str
+    built_at: dt.datetime  # local time
+
+    @property
+    def label(self) -> str:
+        return self.built_at.strftime("%d/%m/%Y à %H:%M")
+
+
+def kb_stamp(services: Services) -> KbStamp | None:
+    try:
+        version, built_at = services.kb.version, services.kb.built_at
+    except KnowledgeBaseUnavailable:
+        return None
+    if version is None or built_at is None:
+        return None
+    return KbStamp(version, built_at.replace(tzinfo=dt.timezone.utc).astimezone(LOCAL_TIME))
 
 
 def json_error(status: int, code: str, **extra: Any) -> web.Response:
@@ -65,6 +95,11 @@ def page(request: web.Request, template: str, status: int = 200, **context: Any)
     role = request.get(ROLE)
     context.setdefault("can_edit", can_edit(role))
     context.setdefault("can_administer", can_administer(role))
+    context.setdefault("offline_copy", bool(request.get(OFFLINE_COPY)))
+    if "agent" in context:  # a console page
+        # A copy for the offline console is not stamped: the copy as a whole is (its meta, in
+        # the browser), so that a page whose content did not change keeps its hash.
+        context.setdefault("kb_stamp", None if context["offline_copy"] else kb_stamp(request.app[SERVICES]))
     html = render(request.app[TEMPLATES], template, **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 

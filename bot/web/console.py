@@ -38,14 +38,48 @@ def _query(request: web.Request, name: str = "q") -> str:
 
 
 # Pages ----------------------------------------------------------------------------------------
-@agent_page
-async def home(request: web.Request, session: AgentSession) -> web.StreamResponse:
+# Each page is a function of the request, the session and what the page shows, so that the
+# offline console's sync (bot/web/offline.py) renders the very same pages.
+def home_page(request: web.Request, session: AgentSession) -> web.Response:
     kb = request.app[SERVICES].kb
     topics = views.listed_topics(kb)
     # Editors see what to check again: the same list as `python -m bot kb check --stale`.
     max_age = request.app[SETTINGS].headline_max_age_days
     freshness = views.freshness(kb, dt.date.today(), max_age) if is_editor(request) else None
     return page(request, "console_home.html", **console_context(session, topics=topics, freshness=freshness))
+
+
+def search_page(request: web.Request, session: AgentSession, query: str) -> web.Response:
+    groups, count = views.search_groups(request.app[SERVICES].kb, query, SEARCH_RESULTS) if query else ([], 0)
+    return page(request, "search.html", **console_context(session, query=query, groups=groups, count=count))
+
+
+def topic_page(request: web.Request, session: AgentSession, slug: str) -> web.Response:
+    fiche = views.fiche(request.app[SERVICES].kb, slug) if TOPIC_SLUG.fullmatch(slug) else None
+    if fiche is None:
+        return page(request, "not_found.html", status=404, **console_context(session))
+    return page(request, "topic.html", **console_context(session, fiche=fiche, can_edit=is_editor(request)))
+
+
+def commune_page(
+    request: web.Request, session: AgentSession, *, insee: str = "", query: str = "", street: str = ""
+) -> web.Response:
+    services = request.app[SERVICES]
+    found = services.kb.commune(insee) if INSEE.fullmatch(insee) else None
+    candidates: list[Any] = []
+    if found is None and query:
+        match = services.communes.find(query)
+        if match is not None:
+            found = match.commune
+            candidates = list(match.candidates) if found is None else []
+    commune = views.commune_page(services.kb, found, street) if found is not None else None
+    context = console_context(session, commune_query=query, page=commune, candidates=candidates, street=street)
+    return page(request, "commune.html", **context)
+
+
+@agent_page
+async def home(request: web.Request, session: AgentSession) -> web.StreamResponse:
+    return home_page(request, session)
 
 
 @agent_page
@@ -86,36 +120,22 @@ def _report_page(services: Services, settings: Settings) -> str:
 
 @agent_page
 async def search(request: web.Request, session: AgentSession) -> web.StreamResponse:
-    query = _query(request)
-    hits = request.app[SERVICES].kb.search(query, limit=SEARCH_RESULTS) if query else []
-    return page(request, "search.html", **console_context(session, query=query, hits=hits))
+    return search_page(request, session, _query(request))
 
 
 @agent_page
 async def topic(request: web.Request, session: AgentSession) -> web.StreamResponse:
-    slug = request.match_info["slug"]
-    fiche = views.fiche(request.app[SERVICES].kb, slug) if TOPIC_SLUG.fullmatch(slug) else None
-    if fiche is None:
-        return page(request, "not_found.html", status=404, **console_context(session))
-    return page(request, "topic.html", **console_context(session, fiche=fiche, can_edit=is_editor(request)))
+    return topic_page(request, session, request.match_info["slug"])
 
 
 @agent_page
 async def commune(request: web.Request, session: AgentSession) -> web.StreamResponse:
-    services = request.app[SERVICES]
-    query, insee = _query(request), request.query.get("insee", "")
-    found = services.kb.commune(insee) if INSEE.fullmatch(insee) else None
-    candidates: list[Any] = []
-    if found is None and query:
-        match = services.communes.find(query)
-        if match is not None:
-            found = match.commune
-            candidates = list(match.candidates) if found is None else []
-    commune_page = views.commune_page(services.kb, found) if found is not None else None
-    return page(
+    return commune_page(
         request,
-        "commune.html",
-        **console_context(session, commune_query=query, page=commune_page, candidates=candidates),
+        session,
+        insee=request.query.get("insee", ""),
+        query=_query(request),
+        street=_query(request, "rue"),
     )
 
 

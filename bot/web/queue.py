@@ -26,7 +26,6 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -35,7 +34,17 @@ from bot.stores.events import conversation_turns
 from bot.stores.privacy import masker
 from bot.stores.sessions import AgentSession, same_token
 from bot.web.auth import agent_page, console_context, form_text, has_csrf_header
-from bot.web.common import CALLBACKS, SERVICES, SETTINGS, json_error, json_object, off_loop, page, redirect
+from bot.web.common import (
+    CALLBACKS,
+    LOCAL_TIME,
+    SERVICES,
+    SETTINGS,
+    json_error,
+    json_object,
+    off_loop,
+    page,
+    redirect,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +55,6 @@ OPEN = "open"
 FILTERS = (OPEN, *STATUSES, "all")
 INSEE = re.compile(r"[0-9][0-9AB][0-9]{3}")
 CHANGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-LOCAL_TIME = ZoneInfo("Europe/Paris")
 
 
 def local(value: dt.datetime | None) -> dt.datetime | None:
@@ -75,7 +83,11 @@ def _commune_names(request: web.Request) -> dict[str, str]:
 # Pages ----------------------------------------------------------------------------------------
 @agent_page
 async def queue_page(request: web.Request, session: AgentSession) -> web.StreamResponse:
-    status, commune = _filters(request)
+    return await render_queue(request, session, *_filters(request))
+
+
+async def render_queue(request: web.Request, session: AgentSession, status: str, commune: str | None) -> web.Response:
+    """The queue's page (also rendered for the offline console, bot/web/offline.py)."""
     views = await off_loop(_queue, request, status, commune)
     counts = await off_loop(request.app[CALLBACKS].counts)
     names = _commune_names(request)
@@ -112,6 +124,17 @@ async def _found(request: web.Request, session: AgentSession) -> CallbackView | 
 async def detail_page(request: web.Request, session: AgentSession) -> web.StreamResponse:
     view = await _found(request, session)
     return view if isinstance(view, web.Response) else await _detail(request, session, view)
+
+
+async def render_detail(request: web.Request, session: AgentSession, view: CallbackView) -> web.Response:
+    """A request's page (also rendered for the offline console, bot/web/offline.py)."""
+    return await _detail(request, session, view)
+
+
+def open_requests(request: web.Request) -> list[CallbackView]:
+    """The requests still waiting for an agent (new and in progress): what the offline console
+    keeps, and nothing more of the residents' data."""
+    return _queue(request, OPEN, None)
 
 
 @agent_page

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+
+from bot.core.streets import SETTLED as SETTLED_VERDICTS
+from bot.core.streets import StreetList, Verdict, street_matcher, verdict_template, verdict_values
+from bot.french.text import fold
 from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES
 from bot.kb.freshness import ended_facts, stale_facts
-from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView, UnknownView
+from bot.kb.queries import (
+    CommuneView,
+    FactView,
+    KnowledgeBase,
+    RuleView,
+    SourceView,
+    TopicView,
+    UnknownView,
+    search_words,
+)
 
 # The families the console lists on its home page, in this order.
 LISTED_FAMILIES = ("headline_aid", "plan")
+# A fact whose period is only past years (« 2018 », « 2022-2023 », « de 2018 à 2025 »): history.
+_PAST_YEARS = re.compile(r"(?:en |de )?(\d{4})(?:\s*(?:-|–|à|et)\s*(\d{4}))?")
+# A word of a text, for highlighting (apostrophes and hyphens separate words, as fold() does).
+_WORD_RUN = re.compile(r"[^\W_]+")
+# A word of the text is highlighted when it is this close to a word searched (the search's own
+# threshold, bot/kb/queries.py).
+HIGHLIGHT_RATIO = 80
 
 
 @dataclass(frozen=True)
@@ -21,6 +43,10 @@ class FicheSection:
     unknowns: list[UnknownView]
     # A headline aid's field with no fact residents may be told: flagged "à vérifier".
     unverified: bool
+    # What the agent reads out first, and what stays folded below it: history (a period over)
+    # and low-confidence reconstructions.
+    current: list[FactView]
+    folded: list[FactView]
 
 
 @dataclass(frozen=True)
@@ -35,6 +61,27 @@ class Fiche:
     # Ids of the facts whose period has ended, or has not started yet, on the day shown.
     expired: frozenset[str] = frozenset()
     not_yet_valid: frozenset[str] = frozenset()
+    # Facts of a past period (folded under « Historique »).
+    history: frozenset[str] = frozenset()
+    # The communes of the rules whose streets a source lists (the rules table says so).
+    street_lists: dict[str, StreetList] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StreetCheck:
+    """« Ma rue est-elle concernée ? » for a rule that applies street by street: the lists of the
+    commune (current first), and what they say of the street asked, as a sentence of
+    kb/messages.yml."""
+
+    lists: list[StreetList]
+    asked: str
+    verdict: Verdict | None
+    sentence: str
+    # The sentences of every verdict, with the commune and rule filled in: the offline console
+    # words its own verdicts with them (static/agglomobile.js).
+    sentences: dict[str, str]
+    # The verdict needs the contact to confirm it (no list, a past one, a street to check).
+    needs_contact: bool
 
 
 @dataclass(frozen=True)
@@ -43,6 +90,7 @@ class CommuneRuleLine:
     topic: TopicView
     rule: RuleView | None  # None: the commune is not in the rule's list
     reference: FactView
+    streets: StreetCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +137,9 @@ def fiche(kb: KnowledgeBase, slug: str, today: dt.date | None = None) -> Fiche |
             and not any(fact.confidence in RESIDENT_CONFIDENCES for fact in facts)
         )
         if facts or unknowns or unverified:
-            sections.append(FicheSection(name, heading, facts, unknowns, unverified))
+            folded = [fact for fact in facts if not fact.for_residents or is_history(fact, today)]
+            current = [fact for fact in facts if fact not in folded]
+            sections.append(FicheSection(name, heading, facts, unknowns, unverified, current, folded))
         for fact in facts:
             _add_source(sources, fact.source)
     rules = kb.rules_for_topic(slug)
@@ -112,11 +162,30 @@ def fiche(kb: KnowledgeBase, slug: str, today: dt.date | None = None) -> Fiche |
         labels=_labels(kb),
         expired=frozenset(fact.id for fact in topic.facts if fact.expired(today)),
         not_yet_valid=frozenset(fact.id for fact in topic.facts if fact.not_yet_valid(today)),
+        history=frozenset(fact.id for fact in topic.facts if is_history(fact, today)),
+        street_lists={
+            street_list.commune: street_list
+            for rule in rules
+            for street_list in street_matcher(kb).lists_for(
+                rule.rule, rule.commune.insee, residents=False, today=today
+            )[:1]
+        },
     )
 
 
-def commune_page(kb: KnowledgeBase, commune: CommuneView) -> CommunePage:
-    """Every commune-level rule as it applies to ``commune``, and the commune's own schemes."""
+def is_history(fact: FactView, today: dt.date) -> bool:
+    """A fact of the past: its period has ended, or it is only about past years."""
+    if fact.expired(today):
+        return True
+    years = _PAST_YEARS.fullmatch(fact.applies_to.strip())
+    return years is not None and int(years.group(2) or years.group(1)) < today.year
+
+
+def commune_page(
+    kb: KnowledgeBase, commune: CommuneView, street: str = "", today: dt.date | None = None
+) -> CommunePage:
+    """Every commune-level rule as it applies to ``commune``, and the commune's own schemes;
+    for a rule that applies street by street, what the street lists say of ``street``."""
     labels = _labels(kb)
     own = {(rule.topic, rule.rule): rule for rule in kb.rules_for_commune(commune.insee)}
     lines = []
@@ -126,9 +195,98 @@ def commune_page(kb: KnowledgeBase, commune: CommuneView) -> CommunePage:
             rule = own.get((topic.slug, rule_name))
             reference = rule.fact if rule else next(r.fact for r in rules if r.rule == rule_name)
             label = labels["rules"].get(rule_name, topic.title)
-            lines.append(CommuneRuleLine(rule_label=label, topic=topic, rule=rule, reference=reference))
+            streets = None
+            if rule is not None and rule.status == "applies" and rule.perimeter != "whole":
+                streets = street_check(kb, rule, label, street, today)
+            lines.append(
+                CommuneRuleLine(rule_label=label, topic=topic, rule=rule, reference=reference, streets=streets)
+            )
     own_facts = [fact for topic in kb.topics() for fact in topic.facts if fact.commune_insee == commune.insee]
     return CommunePage(commune=commune, rules=lines, own_facts=own_facts, labels=labels)
+
+
+_VERDICT_TEMPLATES = (
+    "street_listed",
+    "street_listed_check",
+    "street_not_listed",
+    "street_not_in_partial_list",
+    "street_listed_past",
+    "street_not_listed_past",
+    "street_no_list",
+)
+
+
+def street_check(
+    kb: KnowledgeBase, rule: RuleView, label: str, street: str, today: dt.date | None = None
+) -> StreetCheck:
+    """What the street lists say, for agents (every confidence), of the street asked."""
+    matcher = street_matcher(kb)
+    insee, name = rule.commune.insee, rule.commune.name
+    lists = matcher.lists_for(rule.rule, insee, residents=False, today=today)
+    templates: dict[str, str] = kb.message("templates")
+    # Filled in now but for the list's own values, which the verdict chooses.
+    fixed = {"commune": name, "rule_label": label}
+    sentences = {key: _fill(templates[key], fixed) for key in _VERDICT_TEMPLATES}
+    verdict = None
+    sentence = ""
+    if street.strip():
+        verdict = matcher.check(rule.rule, insee, street, commune_name=name, residents=False, today=today)
+        sentence = templates[verdict_template(verdict)].format(**verdict_values(verdict, name, label))
+    needs_contact = not lists or (verdict is not None and verdict_template(verdict) not in SETTLED_VERDICTS)
+    return StreetCheck(lists, street.strip(), verdict, sentence, sentences, needs_contact)
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """A template with some of its ``{names}`` filled in, the others left for later."""
+    return re.sub(r"\{(\w+)\}", lambda match: values.get(match.group(1), match.group(0)), template)
+
+
+@dataclass(frozen=True)
+class SearchLine:
+    """One result: a fact (or the topic itself), its text cut into pieces, the words that
+    match the search marked."""
+
+    fact: FactView | None
+    pieces: list[tuple[str, bool]]
+
+
+@dataclass(frozen=True)
+class SearchGroup:
+    topic: TopicView
+    title: list[tuple[str, bool]]
+    lines: list[SearchLine]
+
+
+def search_groups(kb: KnowledgeBase, query: str, limit: int) -> tuple[list[SearchGroup], int]:
+    """The search's results grouped by topic (in the order of each topic's best result), the
+    matched words marked; and how many results in all."""
+    hits = kb.search(query, limit=limit)
+    words = search_words(query)
+    groups: dict[str, SearchGroup] = {}
+    for hit in hits:
+        group = groups.get(hit.topic.slug)
+        if group is None:
+            group = groups[hit.topic.slug] = SearchGroup(hit.topic, highlight(hit.topic.title, words), [])
+        text = hit.fact.text if hit.fact else hit.topic.intro or ""
+        group.lines.append(SearchLine(hit.fact, highlight(text, words)))
+    return list(groups.values()), len(hits)
+
+
+def highlight(text: str, words: list[str]) -> list[tuple[str, bool]]:
+    """``text`` in pieces, ``True`` for the words close to a word searched (accents, case and a
+    typo aside)."""
+    pieces: list[tuple[str, bool]] = []
+    last = 0
+    for run in _WORD_RUN.finditer(text):
+        folded = fold(run.group()).split()
+        if any(fuzz.ratio(word, part) >= HIGHLIGHT_RATIO for part in folded for word in words):
+            if run.start() > last:
+                pieces.append((text[last : run.start()], False))
+            pieces.append((run.group(), True))
+            last = run.end()
+    if last < len(text):
+        pieces.append((text[last:], False))
+    return pieces
 
 
 @dataclass(frozen=True)

@@ -1040,7 +1040,7 @@
 
   function postFeedback(turn, rating, comment, container, error, reason) {
     error.textContent = "";
-    return post("/api/feedback", {
+    var body = {
       rating: rating,
       comment: comment,
       reason: reason || null,
@@ -1048,16 +1048,33 @@
       facts: Array.isArray(turn.facts) ? turn.facts : [],
       message: turn.question || "",
       answer: (turn.texts || []).join("\n"),
-    })
+    };
+    function done() {
+      turn.feedback = rating;
+      save();
+      renderFeedback(turn, container);
+    }
+    return post("/api/feedback", body)
       .then(function (response) {
         if (!response.ok) {
-          throw new Error("HTTP " + response.status);
+          var refused = new Error("HTTP " + response.status);
+          refused.answered = true;
+          throw refused;
         }
-        turn.feedback = rating;
-        save();
-        renderFeedback(turn, container);
+        done();
       })
-      .catch(function () {
+      .catch(function (failure) {
+        // No network, in the agents' console: the console keeps the opinion and sends it later.
+        if (mode === "agent" && !(failure && failure.answered)) {
+          var queued = new CustomEvent("agglo:queue", {
+            cancelable: true,
+            detail: { url: "/api/feedback", body: body, label: (rating === "up" ? "👍" : "👎") + " sur la réponse « " + String(body.answer).slice(0, 80) + " »" },
+          });
+          if (!document.dispatchEvent(queued)) {
+            done();
+            return;
+          }
+        }
         error.textContent = TEXT.feedbackError;
       });
   }

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from bot.settings import PROJECT_ROOT
 from bot.stores.agents import AgentStore
@@ -146,3 +146,14 @@ def log_in(page: Page, name: str = AGENT, password: str = PASSWORD) -> None:
     page.get_by_label("Identifiant").fill(name)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+
+
+def print_fiche(page: Page) -> None:
+    """« Imprimer la fiche » prints (the browser's dialog stubbed), and the print stylesheet keeps
+    the fiche and drops the console around it; the page is left in print media."""
+    page.evaluate("window.print = () => { window.printed = true }")
+    page.get_by_role("button", name="Imprimer la fiche").click()
+    assert page.evaluate("window.printed") is True
+    page.emulate_media(media="print")
+    expect(page.locator(".console-header")).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()

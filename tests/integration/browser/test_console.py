@@ -11,6 +11,7 @@ from tests.integration.browser.conftest import (
     ANSWER_TIMEOUT_MS,
     browser_marks,
     log_in,
+    print_fiche,
     serious_accessibility_violations,
 )
 
@@ -53,13 +54,8 @@ def test_an_agent_searches_opens_and_prints_a_fiche(page: Page, artifacts: Path)
     page.screenshot(path=artifacts / "console-fiche.png", full_page=True)
 
     # The print button prints; the print stylesheet keeps the fiche and drops the rest.
-    page.evaluate("window.print = () => { window.printed = true }")
-    page.get_by_role("button", name="Imprimer la fiche").click()
-    assert page.evaluate("window.printed") is True
-    page.emulate_media(media="print")
-    expect(page.locator(".console-header")).to_be_hidden()
+    print_fiche(page)
     expect(page.get_by_role("button", name="Imprimer la fiche")).to_be_hidden()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(fiche.locator(".fact").first).to_be_visible()
     after = page.eval_on_selector(".fact__source a", "link => getComputedStyle(link, '::after').content")
     assert "http" in after  # link addresses written out on paper

@@ -69,6 +69,15 @@ def test_commune_in_the_question(services: Services) -> None:
     assert "Vermelles fait partie des communes concernées" in expected.text
 
 
+def test_the_street_a_landlord_names_is_checked_against_the_communes_list() -> None:
+    events, messages = run(ActionAnswerTopic(), "permis_rue_vendin.json")
+    assert events == [SlotSet("topic", "permis_de_louer"), SlotSet("commune", "62841")]
+    text = messages[0]["text"]
+    assert "À Vendin-lès-Béthune, « rue d'Hinges » fait partie des rues où le permis de louer s'applique" in text
+    titles = [source["title"] for source in messages[0]["custom"]["sources"]]
+    assert any("Vendin-lès-Béthune – périmètres concernés" in title for title in titles)
+
+
 def test_the_whole_commune_name_wins_over_a_partial_entity() -> None:
     # The NLU extracted only "Béthune" from "Fouquières-lès-Béthune".
     events, messages = run(ActionAnswerTopic(), "permis_fouquieres_entite_partielle.json")

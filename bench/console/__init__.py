@@ -1,0 +1,1 @@
+"""The Agglomobile's offline figures (``python -m bench.console``)."""
