@@ -38,6 +38,7 @@ from bot.kb.models import (
     Topic,
     TopicContact,
     Unknown,
+    lexicon_key,
 )
 from bot.settings import Settings
 
@@ -105,6 +106,8 @@ def write_content(
             session.add(CommuneAlias(insee=insee, alias=alias_key, alias_key=alias_key))
         for name, value in sorted(content.messages.items()):
             session.add(Message(key=name, value=json.dumps(value, ensure_ascii=False)))
+        for name, lexicon in sorted(content.lexicons.items()):
+            session.add(Message(key=lexicon_key(name), value=json.dumps(lexicon, ensure_ascii=False)))
         session.flush()
         for topic in content.topics.values():
             session.add(
