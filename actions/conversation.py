@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
-    KnowledgeBaseUnavailable,
-    apologise,
+    KnowledgeBaseAction,
     latest_intent,
     latest_text,
     send,
@@ -30,21 +29,16 @@ CONVERSATION_TOPICS = {
 }
 
 
-class ActionConversation(Action):
+class ActionConversation(KnowledgeBaseAction):
     def name(self) -> str:
         return "action_conversation"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         topic = CONVERSATION_TOPICS.get(latest_intent(tracker), "hors_sujet")
-        try:
-            if names_only_a_commune(tracker):
-                return answer_commune(dispatcher, tracker, follow_up=True)
-            if topic == "hors_sujet" and answer_orientation(dispatcher, tracker):
-                return []
-        except KnowledgeBaseUnavailable as error:
-            return apologise(dispatcher, tracker, error)
+        if names_only_a_commune(tracker):
+            return answer_commune(dispatcher, tracker, follow_up=True)
+        if topic == "hors_sujet" and answer_orientation(dispatcher, tracker):
+            return []
         send_response(dispatcher, f"utter_{topic}", topic=topic, commune=tracker.get_slot("commune"))
         return []
 

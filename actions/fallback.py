@@ -3,22 +3,22 @@
 A message that names a topic's keyword or a commune is answered about it. Otherwise, first
 miss: ask for a rephrase, with the three most likely topics as buttons (the most asked aids
 when no word of the message was recognised); second miss in a row:
-give the Agglo's contact from the knowledge base.
+give the Agglo's contact from the knowledge base, with the offer of a callback by an agent.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KnowledgeBaseUnavailable, apologise, find_commune, latest_text, send_response, services
+from actions.common import KnowledgeBaseAction, find_commune, latest_text, send_response, services
 from actions.communes import answer_commune, names_only_a_commune
 from actions.conversation import answer_orientation
+from actions.people import offer_a_person
 from actions.topics import HEADLINE_AID_BUTTONS, answer_topic
-from bot.core.answers import contact_answer
-from bot.core.topics import FALLBACK_INTENT, named_topic
+from bot.core.topics import FALLBACK_INTENT, NOT_UNDERSTOOD, named_topic
 
 SUGGESTIONS = 3
 
@@ -36,41 +36,34 @@ def consecutive_misses(tracker: Tracker) -> int:
     return misses
 
 
-class ActionNotUnderstood(Action):
+class ActionNotUnderstood(KnowledgeBaseAction):
     def name(self) -> str:
         return "action_incompris"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         commune = tracker.get_slot("commune")
-        try:
-            kb = services().kb
-            topic_named = named_topic(latest_text(tracker), kb, services().topics)
-            if topic_named is not None:
-                return answer_topic(dispatcher, tracker, topic_named, None)
-            if answer_orientation(dispatcher, tracker):
-                return []
-            if find_commune(tracker) is not None:
-                # "Isbergue c'est bien dans l'agglo ?": the commune is the one thing understood.
-                return answer_commune(dispatcher, tracker, follow_up=names_only_a_commune(tracker))
-            if consecutive_misses(tracker) >= 2:
-                answer = contact_answer(kb, "incompris", commune_insee=commune)
-                dispatcher.utter_message(response="utter_incompris_contact")
-                dispatcher.utter_message(text=answer.text, json_message=answer.payload())
-                return []
-            # The likeliest topics; when nothing in the message was recognised (every
-            # confidence 0: no known word), the most asked aids instead.
-            ranking = tracker.latest_message.get("intent_ranking") or []
-            likeliest = [str(item.get("name")) for item in ranking if float(item.get("confidence") or 0) > 0]
-            buttons = []
-            for slug in dict.fromkeys([*likeliest, *HEADLINE_AID_BUTTONS]):
-                topic = kb.topic(slug)
-                if topic is not None and topic.family != "conversation":
-                    buttons.append({"title": topic.title, "payload": f"/{topic.slug}"})
-                if len(buttons) == SUGGESTIONS:
-                    break
-        except KnowledgeBaseUnavailable as error:
-            return apologise(dispatcher, tracker, error)
-        send_response(dispatcher, "utter_incompris_reformuler", topic="incompris", commune=commune, buttons=buttons)
+        kb = services().kb
+        topic_named = named_topic(latest_text(tracker), kb, services().topics)
+        if topic_named is not None:
+            return answer_topic(dispatcher, tracker, topic_named, None)
+        if answer_orientation(dispatcher, tracker):
+            return []
+        if find_commune(tracker) is not None:
+            # "Isbergue c'est bien dans l'agglo ?": the commune is the one thing understood.
+            return answer_commune(dispatcher, tracker, follow_up=names_only_a_commune(tracker))
+        if consecutive_misses(tracker) >= 2:
+            offer_a_person(dispatcher, commune, response="utter_incompris_contact", topic=NOT_UNDERSTOOD)
+            return []
+        # The likeliest topics; when nothing in the message was recognised (every
+        # confidence 0: no known word), the most asked aids instead.
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        likeliest = [str(item.get("name")) for item in ranking if float(item.get("confidence") or 0) > 0]
+        buttons = []
+        for slug in dict.fromkeys([*likeliest, *HEADLINE_AID_BUTTONS]):
+            topic = kb.topic(slug)
+            if topic is not None and topic.family != "conversation":
+                buttons.append({"title": topic.title, "payload": f"/{topic.slug}"})
+            if len(buttons) == SUGGESTIONS:
+                break
+        send_response(dispatcher, "utter_incompris_reformuler", topic=NOT_UNDERSTOOD, commune=commune, buttons=buttons)
         return []

@@ -1,0 +1,107 @@
+"""Requests for a person and insults are recognised before the topic, on the frozen table of
+bench/eval/people/ and on cases written for this test; ordinary questions are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.quality.people import PeopleCase, load_tables
+from bot.core.people import menu_buttons, with_callback_offer
+from bot.core.services import Services
+from bot.settings import PROJECT_ROOT
+from tests.integration.rasa.test_held_out_split import _examples
+
+CASES = load_tables()
+PEOPLE = [case for case in CASES if case.table == "person"]
+LOOKALIKES = [case for case in CASES if case.table == "lookalikes"]
+
+OWN_PERSON = [
+    "je veux parler à quelqu'un de l'Agglo",
+    "pouvez-vous me rappeler demain ?",
+    "un humain svp",
+    "vous êtes un vrai conseiller ?",
+    "j'aimerais être recontactée par un agent",
+    "c'est une IA qui me répond ?",
+]
+OWN_NOT_PERSON = [
+    "rappelle-moi le montant de l'aide vélo",
+    "qui peut me conseiller pour isoler mes combles ?",
+    "je voudrais un rendez-vous avec un conseiller France Rénov",
+    "où trouver un conseiller numérique près de chez moi ?",
+    "le robot de tonte est autorisé le dimanche ?",
+    "c'est quoi le programme de l'Agglo pour 2032 ?",
+    "la mutuelle couvre les personnes âgées ?",
+]
+OWN_INSULTS = ["t'es vraiment con", "espèce de machine débile", "va te faire voir sale robot", "vous êtes nuls"]
+
+
+@pytest.mark.parametrize("case", PEOPLE, ids=lambda case: f"{case.category}:{case.text[:40]}")
+def test_the_table_of_requests_and_insults(services: Services, case: PeopleCase) -> None:
+    people = services.people
+    assert services.emergencies.detect(case.text) == []
+    asks = people.asks_for_person(case.text)
+    insult = people.insult(case.text)
+    if case.category == "humain":
+        assert asks
+    elif case.category == "insulte":
+        assert not asks and insult is not None and insult.alone
+        assert people.insulting_words(case.text)
+    else:  # an insult around a question: the question is what is left
+        assert not asks and insult is not None and not insult.alone
+
+
+def test_ordinary_look_alikes_are_no_request_and_no_insult(services: Services) -> None:
+    people = services.people
+    fired = [
+        case.text
+        for case in LOOKALIKES
+        if people.asks_for_person(case.text) or ((insult := people.insult(case.text)) is not None and insult.alone)
+    ]
+    assert fired == []
+
+
+@pytest.mark.parametrize("text", OWN_PERSON)
+def test_requests_for_a_person_in_words_of_their_own(services: Services, text: str) -> None:
+    assert services.people.asks_for_person(text)
+
+
+@pytest.mark.parametrize("text", OWN_NOT_PERSON)
+def test_questions_that_only_look_like_requests_for_a_person(services: Services, text: str) -> None:
+    assert not services.people.asks_for_person(text)
+
+
+@pytest.mark.parametrize("text", OWN_INSULTS)
+def test_insults_in_words_of_their_own(services: Services, text: str) -> None:
+    insult = services.people.insult(text)
+    assert insult is not None and insult.alone
+
+
+def test_an_insult_with_a_question_keeps_the_question(services: Services) -> None:
+    insult = services.people.insult("bande de nuls, il y a une aide pour le vélo ?")
+    assert insult is not None and not insult.alone
+    assert "aide pour le velo" in insult.rest and "nuls" not in insult.rest
+
+
+def test_the_callback_offer_and_the_menu(services: Services) -> None:
+    assert with_callback_offer({"topic": "contact"}) == {"topic": "contact", "offer_callback": True}
+    assert [button["payload"] for button in menu_buttons(services.kb)] == [
+        "/aide_recuperateur_eau",
+        "/aide_velo",
+        "/permis_de_louer",
+        "/mutuelle",
+    ]
+
+
+def test_no_everyday_question_of_the_training_data_is_taken_for_an_insult_or_a_request(services: Services) -> None:
+    """The insults' words are no words of the Agglo's subjects (« ordures ménagères », « vieille
+    machine à laver »), and questions about a topic are no requests for a person."""
+    people = services.people
+    may_ask_for_a_person = {"identite_bot", "hors_sujet", "demander_contact", "agglomobile"}
+    examples = [
+        (intent, text)
+        for intent, text in _examples(PROJECT_ROOT / "data" / "nlu")
+        if intent not in may_ask_for_a_person
+    ]
+    assert len(examples) > 1500
+    assert [text for _, text in examples if people.insult(text) is not None] == []
+    assert [text for _, text in examples if people.asks_for_person(text)] == []
