@@ -10,7 +10,7 @@ from bot.kb.freshness import ended_facts, stale_facts
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView, UnknownView
 
 # The families the console lists on its home page, in this order.
-LISTED_FAMILIES = ("headline_aid", "plan")
+LISTED_FAMILIES = ("headline_aid", "plan", "safety")
 
 
 @dataclass(frozen=True)
