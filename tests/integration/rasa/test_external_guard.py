@@ -10,6 +10,7 @@ import pytest
 from rapidfuzz import fuzz, process
 
 from bench.quality.external import find_directory, load_external
+from bench.quality.people import load_tables
 from bot.french.text import fold
 from bot.settings import PROJECT_ROOT, load_settings
 from tests.integration.rasa.test_held_out_split import MAX_SIMILARITY, _examples
@@ -28,5 +29,18 @@ def test_no_training_example_is_close_to_an_external_line() -> None:
         best = process.extractOne(text, lines, scorer=fuzz.ratio, score_cutoff=MAX_SIMILARITY)
         if best is not None:
             # The example only, never the external line: the test output must not show it.
+            close.append((intent, text, round(best[1])))
+    assert close == []
+
+
+def test_no_training_example_is_close_to_a_message_of_the_people_tables() -> None:
+    """Issue 16's frozen tables (bench/eval/people/) measure what the assistant does with words
+    nobody trained it on; no training example may copy one of their messages."""
+    lines = [fold(case.text) for case in load_tables()]
+    assert len(lines) >= 240
+    close = []
+    for intent, text in _examples(PROJECT_ROOT / "data" / "nlu"):
+        best = process.extractOne(text, lines, scorer=fuzz.ratio, score_cutoff=MAX_SIMILARITY)
+        if best is not None:
             close.append((intent, text, round(best[1])))
     assert close == []
