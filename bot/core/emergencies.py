@@ -132,3 +132,10 @@ def emergency_detector(kb: KnowledgeBase) -> EmergencyDetector:
     return EmergencyDetector(
         kb.lexicon(LEXICON), people.get("spellings") or {}, kb.french_words() | kb.stop_words(), facts
     )
+
+
+def answers_showing(detector: EmergencyDetector, fact_id: str | None) -> str:
+    """What residents are told for each kind whose answer shows ``fact_id`` (every kind when
+    None or when no kind shows it), each under its label: the editor's preview."""
+    kinds = [kind for kind in detector.kinds if fact_id in kind.facts] or detector.kinds
+    return "\n\n".join(f"[{kind.label}]\n{detector.answer([kind.name]).answer.text}" for kind in kinds)

@@ -38,6 +38,9 @@ def test_an_emergency_text_is_edited_and_previewed_like_any_fact(editor: Content
     text = "Si vous pensez au suicide, appelez le 3114 : gratuit, 24h/24 et 7j/7, des soignants vous répondent."
     preview = editor.preview("urgence", _edit(text))
     assert any(line.kind == "added" and "3114 : gratuit" in line.text for line in preview.diff)
+    # The preview is what a resident in distress is told, with the new text, not an overview.
+    assert preview.resident_overview.startswith("[Idées suicidaires]\n" + text)
+    assert preview.resident_field == ""
 
 
 def test_an_edit_that_drops_the_number_is_refused_with_the_reason(editor: ContentEditor) -> None:
