@@ -29,6 +29,8 @@ from bot.settings import PROJECT_ROOT, Settings
 
 PEOPLE_DIR = PROJECT_ROOT / "bench" / "eval" / "people"
 TABLES = {"distress": "distress.yml", "lookalikes": "lookalikes.yml", "person": "person_and_abuse.yml"}
+# The topics these tables evaluate (the conversation set of bench/eval/ need not cover them).
+TOPICS = (EMERGENCY_TOPIC, INSULT_TOPIC)
 # Issue 16's targets.
 TARGET_DISTRESS = 1.0
 TARGET_LOOKALIKES = 0.98
