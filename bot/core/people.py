@@ -65,21 +65,28 @@ class PeopleDetector:
         """The message asks for a person, a callback, or whether a person is answering."""
         return any(self.person.matches(sentence) for sentence in self.normaliser.sentences(text))
 
+    def _insults(self, text: str) -> list[tuple[str, list[tuple[int, int]]]]:
+        """Each normalised sentence, with the stretches of it that insult."""
+        return [
+            (sentence, [] if self.insults.vetoed(sentence) else self.insults.spans(sentence))
+            for sentence in self.normaliser.sentences(text)
+        ]
+
     def insulting_words(self, text: str) -> set[str]:
         """The words of the message's insults, normalised (what an answer must never echo)."""
-        words: set[str] = set()
-        for sentence in self.normaliser.sentences(text):
-            if not self.insults.vetoed(sentence):
-                for start, end in self.insults.spans(sentence):
-                    words.update(sentence[start:end].split())
+        words = {
+            word
+            for sentence, spans in self._insults(text)
+            for start, end in spans
+            for word in sentence[start:end].split()
+        }
         return {word for word in words if len(word) > 2 and word not in self.own_filler}
 
     def insult(self, text: str) -> Insult | None:
         """The insult in a message, if there is one."""
         found = False
         rest: list[str] = []
-        for sentence in self.normaliser.sentences(text):
-            spans = [] if self.insults.vetoed(sentence) else self.insults.spans(sentence)
+        for sentence, spans in self._insults(text):
             found = found or bool(spans)
             kept = list(sentence)
             for start, end in spans:
