@@ -2,8 +2,9 @@
 :func:`answer_first` at the start of every knowledge-base action).
 
 1. Distress or an emergency (kb/emergencies.yml): the national numbers alone, nothing else.
-2. A request for a person (kb/people.yml): the assistant says it is an automatic assistant,
-   gives the Agglo's contact and offers a callback (payload ``offer_callback: true``).
+2. A request for a person, or a question whether one answers (kb/people.yml): the assistant says
+   it is an automatic assistant, gives the Agglo's contact and offers a callback (payload
+   ``offer_callback: true``), under the topic ``contact`` (``identite_bot`` for the question).
 3. An insult alone: one calm sentence and the menu of headline aids, never the insult echoed.
    An insult around a question the NLU took for small talk or did not understand: the topic the
    rest of the message names; otherwise the question is answered as usual.
@@ -19,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import latest_intent, latest_text, send_response, services
 from actions.topics import answer_topic
 from bot.core.answers import contact_answer
-from bot.core.people import INSULT_TOPIC, PERSON_TOPIC, menu_buttons, with_callback_offer
+from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
 from bot.core.topics import CONVERSATION_INTENTS, FALLBACK_INTENT, named_topic
 
 OUT_OF_SCOPE_INTENT = "hors_sujet"
@@ -37,8 +38,9 @@ def answer_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dic
         emergency = found.emergencies.answer(kinds, commune_insee=commune)
         dispatcher.utter_message(text=emergency.answer.text, json_message=emergency.payload())
         return []
-    if found.people.asks_for_person(text):
-        offer_a_person(dispatcher, commune, response="utter_demande_humain", topic=PERSON_TOPIC)
+    person_topic = found.people.person_request(text)
+    if person_topic is not None:
+        offer_a_person(dispatcher, commune, response="utter_demande_humain", topic=person_topic)
         return []
     insult = found.people.insult(text)
     if insult is None:

@@ -24,7 +24,7 @@ from bench.common.progress import Progress
 from bench.quality.end_to_end import first_payload, running_servers, say
 from bench.quality.report import pct
 from bot.core.emergencies import EMERGENCY_TOPIC
-from bot.core.people import INSULT_TOPIC, OFFER_CALLBACK, PERSON_TOPIC
+from bot.core.people import INSULT_TOPIC, MACHINE_TOPIC, OFFER_CALLBACK, PERSON_TOPIC
 from bot.settings import PROJECT_ROOT, Settings
 
 PEOPLE_DIR = PROJECT_ROOT / "bench" / "eval" / "people"
@@ -102,7 +102,8 @@ def check(case: PeopleCase, reply: Reply, insult_words: Callable[[str], set[str]
     if case.category in ("insulte_et_question", LOOKALIKE_CATEGORY):
         return "" if reply.topic in case.accepted_topics else f"answered under {reply.topic}"
     if case.category == "humain":
-        if reply.topic != PERSON_TOPIC or reply.payload.get(OFFER_CALLBACK) is not True:
+        offered = reply.payload.get(OFFER_CALLBACK) is True and reply.payload.get("contact") is True
+        if reply.topic not in (PERSON_TOPIC, MACHINE_TOPIC) or not offered:
             return f"no contact with a callback offer ({reply.topic})"
         return "passes for a person" if _CLAIMS_TO_BE_HUMAN.search(reply.text) else ""
     # An insult alone.

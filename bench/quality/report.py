@@ -221,7 +221,8 @@ def render_people(section: dict[str, Any]) -> list[str]:
         "conversation per message). A distress or emergency message passes when it is answered under `urgence` "
         "with the right number (`must_contain_any`, and `must_contain_all` when the danger is now); an ordinary "
         "look-alike when its topic is one of its `accepted_topics` (never `urgence`); a request for a person when "
-        "it gets the contact with `offer_callback: true` and nothing that passes for a person; an insult alone when "
+        "it gets the contact with `offer_callback: true` (under `contact`, or `identite_bot` for « t'es un robot ? ») "
+        "and nothing that passes for a person; an insult alone when "
         "it gets `insulte` with the menu and no word of the insult; an insult with a question when its topic is "
         "accepted.",
         "",

@@ -19,8 +19,10 @@ from bot.french.phrases import Normaliser, PhraseSet, pattern_sources, vocabular
 from bot.kb.queries import KnowledgeBase
 
 PEOPLE_LEXICON = "people"
-# A request for a person is answered with the Agglo's contact, under its topic.
+# A request for a person is answered with the Agglo's contact, under its topic; a question
+# whether a machine answers (« t'es un robot ? »), the same way, under the bot's identity.
 PERSON_TOPIC = "contact"
+MACHINE_TOPIC = "identite_bot"
 INSULT_TOPIC = "insulte"
 # The payload key of the contract with the widget: the answer offers a callback by an agent.
 OFFER_CALLBACK = "offer_callback"
@@ -52,18 +54,30 @@ class PeopleDetector:
     def __init__(self, lexicon: Mapping[str, Any], known_words: frozenset[str], stop_words: frozenset[str]) -> None:
         word_lists: dict[str, list[str]] = dict(lexicon.get("words") or {})
         person: Mapping[str, Any] = lexicon.get("person") or {"patterns": []}
+        machine: Mapping[str, Any] = lexicon.get("machine") or {"patterns": []}
         insults: Mapping[str, Any] = lexicon.get("insults") or {"patterns": []}
         self.person = PhraseSet.compile(person["patterns"], person.get("unless") or [], word_lists)
+        self.machine = PhraseSet.compile(machine["patterns"], machine.get("unless") or [], word_lists)
         self.insults = PhraseSet.compile(insults["patterns"], insults.get("unless") or [], word_lists)
         self.own_filler = frozenset(insults.get("filler") or [])
         self.filler = self.own_filler | stop_words
         self.normaliser = Normaliser(
-            lexicon.get("spellings") or {}, known_words, vocabulary(_sources([person, insults]), word_lists)
+            lexicon.get("spellings") or {}, known_words, vocabulary(_sources([person, machine, insults]), word_lists)
         )
 
+    def person_request(self, text: str) -> str | None:
+        """The topic of the answer when the message asks for a person or a callback
+        (:data:`PERSON_TOPIC`), or only whether a person is answering (:data:`MACHINE_TOPIC`);
+        None otherwise. A sentence asking whether a machine answers is no request in itself."""
+        sentences = self.normaliser.sentences(text)
+        questions = [sentence for sentence in sentences if self.machine.matches(sentence)]
+        requests = [sentence for sentence in sentences if sentence not in questions]
+        if any(self.person.matches(sentence) for sentence in requests):
+            return PERSON_TOPIC
+        return MACHINE_TOPIC if questions else None
+
     def asks_for_person(self, text: str) -> bool:
-        """The message asks for a person, a callback, or whether a person is answering."""
-        return any(self.person.matches(sentence) for sentence in self.normaliser.sentences(text))
+        return self.person_request(text) is not None
 
     def _insults(self, text: str) -> list[tuple[str, list[tuple[int, int]]]]:
         """Each normalised sentence, with the stretches of it that insult."""

@@ -172,7 +172,8 @@ def load_emergencies(
 
 
 def load_people(kb_dir: Path, problems: _Problems) -> dict[str, Any]:
-    """``people.yml``: SMS spellings, requests for a person, insults and their filler words."""
+    """``people.yml``: SMS spellings, requests for a person, questions whether a machine answers,
+    insults and their filler words."""
     path = kb_dir / PEOPLE_FILE
     data = _read(path, problems)
     if data is None:
@@ -191,5 +192,6 @@ def load_people(kb_dir: Path, problems: _Problems) -> dict[str, Any]:
         "spellings": spellings,
         "words": word_lists,
         "person": _phrase_section(data.get("person"), word_lists, path, "person", problems),
+        "machine": _phrase_section(data.get("machine"), word_lists, path, "machine", problems),
         "insults": {**insults, "filler": [word for item in filler for word in fold_words(item)]},
     }

@@ -60,6 +60,8 @@ OWN_LOOKALIKES = [
     "ma grand-mère ne répond plus au téléphone depuis qu'elle a déménagé",
     "je suis sourd, comment contacter l'Agglo par écrit ?",
     "je veux tuer les mauvaises herbes sans pesticides",
+    "mon père a eu un AVC l'an dernier, y a-t-il des aides pour adapter son logement ?",
+    "je ne serai plus là samedi, la collecte peut passer plus tard ?",
 ]
 
 

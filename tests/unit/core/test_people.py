@@ -65,6 +65,14 @@ def test_requests_for_a_person_in_words_of_their_own(services: Services, text: s
     assert services.people.asks_for_person(text)
 
 
+def test_a_question_whether_a_machine_answers_is_told_apart_from_a_request(services: Services) -> None:
+    people = services.people
+    assert people.person_request("tu es une vraie personne ?") == "identite_bot"
+    assert people.person_request("c'est une IA ? je veux parler à un agent") == "contact"
+    assert people.person_request("je voudrais parler à un conseiller") == "contact"
+    assert people.person_request("qui es-tu ?") is None
+
+
 @pytest.mark.parametrize("text", OWN_NOT_PERSON)
 def test_questions_that_only_look_like_requests_for_a_person(services: Services, text: str) -> None:
     assert not services.people.asks_for_person(text)

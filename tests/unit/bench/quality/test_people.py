@@ -28,8 +28,10 @@ def test_a_distress_answer_needs_its_topic_and_its_numbers() -> None:
 
 def test_a_request_for_a_person_needs_the_contact_with_the_offer_and_no_pretence() -> None:
     case = PeopleCase("person", "...", "humain")
-    offer = {"topic": "contact", "offer_callback": True}
+    offer = {"topic": "contact", "contact": True, "offer_callback": True}
     assert check(case, Reply("Je suis un assistant automatique.", offer, ()), no_insult) == ""
+    question = {**offer, "topic": "identite_bot"}
+    assert check(case, Reply("Je suis un assistant automatique.", question, ()), no_insult) == ""
     assert check(case, Reply("Je suis une conseillère.", offer, ()), no_insult) == "passes for a person"
     assert check(case, Reply("Contact", {"topic": "contact"}, ()), no_insult).startswith("no contact")
 
