@@ -9,16 +9,20 @@ PY := $(BIN)/python
 # Tools run as `python -m`, so they always use this checkout's interpreter.
 RASA := $(PY) -m rasa
 INSTALLED := $(VENV)/.installed
+# Supply-chain and manifest tools, apart: they need newer packaging and jsonschema than Rasa 3.6.
+TOOLS_VENV := .venv-tools
+TOOLS_INSTALLED := $(TOOLS_VENV)/.installed
 KB_DB := var/kb.sqlite3
 MODEL_STAMP := models/.trained
 # The training data, the configuration and the custom NLU components it names.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard components/*.py)
-# The content, and the code that turns it into tables (a schema change needs a rebuild).
-KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py) bot/french/lexicon.py
+# The content, the official datasets it imports (bot/kb/sources/, npm packages pinned in
+# package-lock.json) and the code that turns them into tables (a schema change needs a rebuild).
+KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py bot/kb/sources/*.py) bot/french/lexicon.py package-lock.json
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install kb kb-stale report train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed bench-report browser purge fuzz run-prod stop-prod test-prod services
+.PHONY: help install tools audit kb kb-stale report train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed bench-report browser purge fuzz run-prod stop-prod test-prod services
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +43,17 @@ $(INSTALLED): requirements.lock package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
 	  else echo "warning: npm not found: communes outside the Agglo will not be recognised." >&2; fi
 	@touch $@
+
+tools: $(TOOLS_INSTALLED) ## The manifest validator, pip-audit and cyclonedx-py in .venv-tools (ops/tools/requirements.lock)
+
+$(TOOLS_INSTALLED): ops/tools/requirements.lock
+	@test -x $(TOOLS_VENV)/bin/python || python$(PYTHON_VERSION) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r ops/tools/requirements.lock
+	@command -v kubectl >/dev/null 2>&1 || echo "warning: kubectl (1.27 or later, kustomize v5) is missing: the Kubernetes manifests cannot be rendered (docs/deploy.md)." >&2
+	@touch $@
+
+audit: $(INSTALLED) $(TOOLS_INSTALLED) ## Advisories of requirements.lock against the reviewed list (fails on a new one); SBOMs into var/audit/
+	$(PY) -m ops.audit
 
 kb: $(KB_DB) ## Build the knowledge base from kb/; running servers pick it up within seconds, no restart
 
@@ -71,7 +86,7 @@ run-prod: install train services ## Production profile: PostgreSQL, Redis, 2 Ras
 stop-prod: ## Stop a `make run-prod` started from another terminal
 	$(PY) -m ops.prod stop
 
-test-prod: install train services ## Production profile: roles, migrations, lifetime; bad-input fuzz; load (50, 200), growth (1M events) and faults, written to bench/results/prod.md (~15 min)
+test-prod: install train services ## Production profile: roles, migrations, lifetime; bad-input fuzz; sizing, growth (1M events), pinning (1,000 pairs) and faults, written to bench/results/prod.md (~15 min)
 	$(PY) -m pytest -m prod
 	$(PY) -m pytest tests/integration/fuzz -m e2e -s
 	$(PY) -m bench.prod $(ARGS)
@@ -80,8 +95,8 @@ shell: install train ## Chat with the assistant in the terminal
 	$(PY) -m ops.dev --shell
 
 lint: $(INSTALLED) ## ruff, mypy and the import contracts of pyproject.toml (the layers of bot/)
-	$(PY) -m ruff check bot actions channels components ops tests bench migrations
-	$(PY) -m ruff format --check bot actions channels components ops tests bench migrations
+	$(PY) -m ruff check bot actions channels components rasa_sdk_plugins ops tests bench migrations
+	$(PY) -m ruff format --check bot actions channels components rasa_sdk_plugins ops tests bench migrations
 	$(PY) -m mypy
 	$(BIN)/lint-imports --no-cache
 
@@ -99,9 +114,13 @@ browser: ## Install Debian's Chromium for the browser tests (as root), else say 
 	  echo "         Install it with: sudo apt-get install -y chromium fonts-noto-color-emoji (or run 'make browser' as root)." >&2; \
 	fi
 
-test: install train browser ## Lint, unit tests, Rasa validation and tests, end-to-end, browser (the fuzz runs in test-prod)
+test: install tools train browser ## Lint, the supply-chain audit, unit tests, Kubernetes manifests, Rasa validation and tests, end-to-end, browser (the fuzz runs in test-prod)
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest --ignore=tests/integration/fuzz
+	$(MAKE) --no-print-directory audit
+	$(PY) -m pytest --ignore=tests/integration/fuzz --ignore=tests/integration/browser
+	@# Playwright's sync API keeps an event loop running in the main thread: the browser tests get
+	@# a pytest run of their own, so that no asyncio test runs after them in the same process.
+	$(PY) -m pytest tests/integration/browser
 
 purge: $(INSTALLED) ## Delete conversations and feedback older than AGGLO_RETENTION_DAYS (default 90); schedule it with cron
 	$(PY) -m bot purge
@@ -113,7 +132,7 @@ lock: $(INSTALLED) ## Regenerate requirements.lock from requirements.in
 	$(PY) -m uv pip compile requirements.in --python-version $(PYTHON_VERSION) -o requirements.lock
 
 clean: ## Remove the environment, the databases and the models
-	rm -rf $(VENV) node_modules var models results
+	rm -rf $(VENV) $(TOOLS_VENV) node_modules var models results
 
 bench-quality: install train ## Quality: project pipeline vs Rasa default vs TF-IDF (3-fold CV) and the evaluation set end to end (~5 min; 40-60 min with Rasa's training cache empty)
 	$(PY) -m bench.quality

@@ -46,14 +46,18 @@ def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     dispatcher.utter_message(text=answer.text, buttons=answer.buttons, json_message=answer.payload())
 
 
-def contact_just_given(tracker: Tracker) -> bool:
-    """The assistant's previous answer gave the contact: this one does not repeat it."""
-    # Every answer carries a payload: the latest one is the previous answer's.
+def last_payload(tracker: Tracker) -> dict[str, Any]:
+    """The payload of the assistant's latest answer (every answer carries one), or {}."""
     for event in reversed(tracker.events):
         custom = (event.get("data") or {}).get("custom") if event.get("event") == "bot" else None
         if isinstance(custom, dict):
-            return custom.get("contact") is True
-    return False
+            return custom
+    return {}
+
+
+def contact_just_given(tracker: Tracker) -> bool:
+    """The assistant's previous answer gave the contact: this one only reminds it."""
+    return last_payload(tracker).get("contact") is True
 
 
 def send_response(
@@ -62,13 +66,15 @@ def send_response(
     topic: str,
     commune: str | None = None,
     buttons: list[dict[str, str]] | None = None,
+    *,
+    asks: bool = False,
 ) -> None:
-    """A response of domain.yml, with the payload of a turn that cites no source."""
-    dispatcher.utter_message(
-        response=response,
-        buttons=buttons or [],
-        json_message={"topic": topic, "sources": [], "commune": commune, "contact": False, "facts": []},
-    )
+    """A response of domain.yml, with the payload of a turn that cites no source; ``asks``: the
+    response asks the resident to choose (« non » then answers it, not a correction)."""
+    payload: dict[str, Any] = {"topic": topic, "sources": [], "commune": commune, "contact": False, "facts": []}
+    if asks:
+        payload["asks"] = True
+    dispatcher.utter_message(response=response, buttons=buttons or [], json_message=payload)
 
 
 def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error: Exception) -> list[dict[str, Any]]:
@@ -101,7 +107,7 @@ class KnowledgeBaseAction(Action, abc.ABC):
 
 
 def _answer_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
-    # Imported here: actions.people builds on this module and on actions.topics, which does too.
+    # Imported here: actions.people builds on this module and on actions.answering, which does too.
     from actions.people import answer_first
 
     return answer_first(dispatcher, tracker)
@@ -162,6 +168,7 @@ __all__ = [
     "contact_just_given",
     "entity",
     "find_commune",
+    "last_payload",
     "latest_intent",
     "latest_text",
     "send",

@@ -9,7 +9,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
-    KnowledgeBaseAction,
     agent_mode,
     contact_just_given,
     find_commune,
@@ -19,15 +18,16 @@ from actions.common import (
     send_response,
     services,
 )
+from actions.turns import ReadingAction
 from bot.core.answers import agent_fiche, commune_answer, resident_answer
 from bot.core.matching import CommuneMatch
 
 
-class ActionAnswerCommune(KnowledgeBaseAction):
+class ActionAnswerCommune(ReadingAction):
     def name(self) -> str:
         return "action_repondre_commune"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    def answer_as_chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         follow_up = latest_intent(tracker) == "informer_commune" or names_only_a_commune(tracker)
         return answer_commune(dispatcher, tracker, follow_up=follow_up)
 
@@ -51,7 +51,7 @@ def answer_commune(
     current_topic = tracker.get_slot("topic")
     if match is not None and match.ambiguous:
         buttons = [{"title": commune.name, "payload": commune.name} for commune in match.candidates]
-        send_response(dispatcher, "utter_preciser_commune", topic="communes", buttons=buttons)
+        send_response(dispatcher, "utter_preciser_commune", topic="communes", buttons=buttons, asks=True)
         return []
     repeated = contact_just_given(tracker)
     if match is None or match.commune is None:

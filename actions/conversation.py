@@ -8,15 +8,9 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import (
-    KnowledgeBaseAction,
-    latest_intent,
-    latest_text,
-    send,
-    send_response,
-    services,
-)
+from actions.common import latest_intent, latest_text, send, send_response, services
 from actions.communes import answer_commune, names_only_a_commune
+from actions.turns import ReadingAction
 from bot.core.answers import orientation_answer
 
 # Intent → topic slug of kb/topics.yml (conversation family); each has an utter_<slug>.
@@ -29,11 +23,11 @@ CONVERSATION_TOPICS = {
 }
 
 
-class ActionConversation(KnowledgeBaseAction):
+class ActionConversation(ReadingAction):
     def name(self) -> str:
         return "action_conversation"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    def answer_as_chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         topic = CONVERSATION_TOPICS.get(latest_intent(tracker), "hors_sujet")
         if names_only_a_commune(tracker):
             return answer_commune(dispatcher, tracker, follow_up=True)

@@ -13,12 +13,14 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KnowledgeBaseAction, find_commune, latest_text, send_response, services
+from actions.answering import HEADLINE_AID_BUTTONS, answer_topic
+from actions.common import find_commune, latest_text, send_response, services
 from actions.communes import answer_commune, names_only_a_commune
 from actions.conversation import answer_orientation
-from actions.people import offer_a_person
-from actions.topics import HEADLINE_AID_BUTTONS, answer_topic
+from actions.people import send_first
+from actions.turns import ReadingAction
 from bot.core.topics import FALLBACK_INTENT, NOT_UNDERSTOOD, named_topic
+from bot.core.turns import person_answer
 
 SUGGESTIONS = 3
 
@@ -36,11 +38,11 @@ def consecutive_misses(tracker: Tracker) -> int:
     return misses
 
 
-class ActionNotUnderstood(KnowledgeBaseAction):
+class ActionNotUnderstood(ReadingAction):
     def name(self) -> str:
         return "action_incompris"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    def answer_as_chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         commune = tracker.get_slot("commune")
         kb = services().kb
         topic_named = named_topic(latest_text(tracker), kb, services().topics)
@@ -52,8 +54,8 @@ class ActionNotUnderstood(KnowledgeBaseAction):
             # "Isbergue c'est bien dans l'agglo ?": the commune is the one thing understood.
             return answer_commune(dispatcher, tracker, follow_up=names_only_a_commune(tracker))
         if consecutive_misses(tracker) >= 2:
-            offer_a_person(dispatcher, commune, response="utter_incompris_contact", topic=NOT_UNDERSTOOD)
-            return []
+            offer = person_answer(services(), "utter_incompris_contact", NOT_UNDERSTOOD, commune)
+            return send_first(dispatcher, tracker, offer)
         # The likeliest topics; when nothing in the message was recognised (every
         # confidence 0: no known word), the most asked aids instead.
         ranking = tracker.latest_message.get("intent_ranking") or []
@@ -65,5 +67,7 @@ class ActionNotUnderstood(KnowledgeBaseAction):
                 buttons.append({"title": topic.title, "payload": f"/{topic.slug}"})
             if len(buttons) == SUGGESTIONS:
                 break
-        send_response(dispatcher, "utter_incompris_reformuler", topic=NOT_UNDERSTOOD, commune=commune, buttons=buttons)
+        send_response(
+            dispatcher, "utter_incompris_reformuler", topic=NOT_UNDERSTOOD, commune=commune, buttons=buttons, asks=True
+        )
         return []

@@ -7,18 +7,19 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KnowledgeBaseAction, latest_intent, latest_text, send_response, services
+from actions.answering import answer_topic, headline_aid_buttons
+from actions.common import latest_intent, latest_text, send_response, services
 from actions.communes import answer_commune
-from actions.topics import answer_topic, headline_aid_buttons
+from actions.turns import ReadingAction
 from bot.core.followups import chosen_option, offered_buttons, read_payload
 from bot.core.topics import QUESTION_FIELDS, resolve_topic
 
 
-class ActionFollowUp(KnowledgeBaseAction):
+class ActionFollowUp(ReadingAction):
     def name(self) -> str:
         return "action_repondre_suite"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    def answer_as_chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         intent = latest_intent(tracker)
         buttons = offered_buttons(tracker.events)
         commune = tracker.get_slot("commune")
@@ -33,7 +34,7 @@ class ActionFollowUp(KnowledgeBaseAction):
             return follow_button(dispatcher, tracker, buttons[index]["payload"])
         # Nothing to pick from, or « oui » to several options: offer them (again).
         offer = buttons or headline_aid_buttons()
-        send_response(dispatcher, "utter_choisir_option", topic="incompris", commune=commune, buttons=offer)
+        send_response(dispatcher, "utter_choisir_option", topic="incompris", commune=commune, buttons=offer, asks=True)
         return []
 
 
@@ -54,6 +55,8 @@ def follow_button(dispatcher: CollectingDispatcher, tracker: Tracker, payload: s
         services().topics,
     )
     if topic is None:
-        send_response(dispatcher, "utter_preciser_sujet", topic="incompris", commune=tracker.get_slot("commune"))
+        send_response(
+            dispatcher, "utter_preciser_sujet", topic="incompris", commune=tracker.get_slot("commune"), asks=True
+        )
         return []
     return answer_topic(dispatcher, tracker, topic, QUESTION_FIELDS.get(read.intent))

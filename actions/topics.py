@@ -8,42 +8,19 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import (
-    KnowledgeBaseAction,
-    agent_mode,
-    commune_in_context,
-    contact_just_given,
-    entity,
-    latest_intent,
-    latest_text,
-    send,
-    send_response,
-    services,
-)
+from actions.answering import answer_topic, headline_aid_buttons
+from actions.common import commune_in_context, entity, latest_intent, latest_text, send_response, services
 from actions.communes import answer_commune, names_only_a_commune
 from actions.conversation import answer_orientation
-from bot.core.answers import agent_fiche, resident_answer
+from actions.turns import ReadingAction
 from bot.core.topics import asked_field, resolve_topic
 
-HEADLINE_AID_BUTTONS = ("aide_velo", "permis_de_louer", "aide_recuperateur_eau", "mutuelle")
 
-
-def headline_aid_buttons() -> list[dict[str, str]]:
-    """The four headline aids as buttons: what the assistant offers when it cannot tell which
-    scheme is meant."""
-    kb = services().kb
-    return [
-        {"title": view.title, "payload": f"/{slug}"}
-        for slug in HEADLINE_AID_BUTTONS
-        if (view := kb.topic(slug)) is not None
-    ]
-
-
-class ActionAnswerTopic(KnowledgeBaseAction):
+class ActionAnswerTopic(ReadingAction):
     def name(self) -> str:
         return "action_repondre_sujet"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    def answer_as_chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         intent = latest_intent(tracker)
         if names_only_a_commune(tracker):
             return answer_commune(dispatcher, tracker, follow_up=True)
@@ -55,7 +32,12 @@ class ActionAnswerTopic(KnowledgeBaseAction):
                 return []
             commune, _ = commune_in_context(tracker)
             send_response(
-                dispatcher, "utter_preciser_sujet", topic="incompris", commune=commune, buttons=headline_aid_buttons()
+                dispatcher,
+                "utter_preciser_sujet",
+                topic="incompris",
+                commune=commune,
+                buttons=headline_aid_buttons(),
+                asks=True,
             )
             return [SlotSet("commune", commune)]
         return answer_topic(dispatcher, tracker, topic, field_name)
@@ -72,28 +54,3 @@ class ActionAnswerTopic(KnowledgeBaseAction):
             services().kb,
             services().topics,
         )
-
-
-def answer_topic(
-    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str, field_name: str | None
-) -> list[dict[str, Any]]:
-    """The topic (or one field of it) for the commune named now, else the one in context:
-    a short answer for residents, the complete fiche for agents."""
-    kb = services().kb
-    commune, named_now = commune_in_context(tracker)
-    if agent_mode(tracker):
-        answer = agent_fiche(kb, topic, commune_insee=commune)
-    else:
-        answer = resident_answer(
-            kb,
-            topic,
-            field_name=field_name,
-            commune_insee=commune,
-            bike_type=entity(tracker, "type_velo"),
-            # "mon appart à Vermelles est concerné ?": the commune's part of the answer.
-            commune_only=named_now and field_name is None,
-            question=latest_text(tracker),
-            contact_just_given=contact_just_given(tracker),
-        )
-    send(dispatcher, answer)
-    return [SlotSet("topic", topic), SlotSet("commune", commune)]

@@ -1,6 +1,7 @@
 """Command line: ``python -m bot kb build|check|show``, ``python -m bot commune TEXT``,
 ``python -m bot web``, ``python -m bot report``, ``python -m bot agents add|list|remove``,
-``python -m bot purge [--older-than DAYS]`` and ``python -m bot db upgrade|current``.
+``python -m bot purge [--older-than DAYS | --callback REF]``, ``python -m bot maintenance
+on|off|status`` and ``python -m bot db upgrade|current``.
 
 Errors go to stderr with exit code 2.
 """
@@ -17,9 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.answers import agent_fiche, commune_answer, resident_answer
 from bot.core.services import Services
-from bot.kb.build import build
-from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, ContentError, load_content
-from bot.kb.freshness import ended_facts, overdue_headline_facts, stale_facts
+from bot.kb.build import BuildReport, build
+from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, Content, ContentError, load_content
+from bot.kb.freshness import ended_facts, overdue_headline_facts, overdue_imports, stale_facts
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.report.data import ReportError
 from bot.settings import Settings, env_name, load_settings
@@ -114,15 +115,32 @@ def _parser() -> argparse.ArgumentParser:
     remove = agents_commands.add_parser("remove", help="remove an agent (their sessions end at once)")
     remove.add_argument("name")
     purge = commands.add_parser(
-        "purge", help="delete stored conversations (tracker events) and feedback older than the retention"
+        "purge",
+        help="delete stored conversations (tracker events), feedback and callback requests older than the retention",
     )
-    purge.add_argument(
+    purge_what = purge.add_mutually_exclusive_group()
+    purge_what.add_argument(
         "--older-than",
         type=_days,
         metavar="DAYS",
         help="retention in days (default $AGGLO_RETENTION_DAYS, or 90)",
     )
+    purge_what.add_argument(
+        "--callback",
+        metavar="REF",
+        help="instead, delete the callback request REF (a resident's request), its notes and its conversation",
+    )
     purge.add_argument("--batch-size", type=_positive, default=2000, help="rows deleted per transaction (default 2000)")
+    maintenance = commands.add_parser(
+        "maintenance",
+        help="pause the residents' assistant (the widget shows the contact and the callback form) or resume it",
+    )
+    maintenance_commands = maintenance.add_subparsers(dest="maintenance_command", required=True, parser_class=_Parser)
+    switch_on = maintenance_commands.add_parser("on", help="pause the assistant; the web fronts follow within seconds")
+    switch_on.add_argument("--reason", required=True, help="why (recorded with who and when; not shown to residents)")
+    switch_off = maintenance_commands.add_parser("off", help="resume the assistant")
+    switch_off.add_argument("--reason", help="why (optional)")
+    maintenance_commands.add_parser("status", help="the current state and the latest switches")
     return parser
 
 
@@ -151,6 +169,7 @@ def _purge(settings: Settings, older_than: int | None, batch_size: int) -> int:
     databases = (
         ("tracker events", settings.tracker_database_url, "events", retention.purge_events),
         ("feedback", settings.feedback_database_url, "feedback", retention.purge_feedback),
+        ("callback requests", settings.feedback_database_url, "callback_requests", retention.purge_callbacks),
     )
     failed = False
     for label, url, table, purge in databases:
@@ -158,6 +177,9 @@ def _purge(settings: Settings, older_than: int | None, batch_size: int) -> int:
         try:
             engine = retention.open_database(url, table)
         except retention.DatabaseMissing as error:
+            if table == "callback_requests":  # no request made yet: a database from before callbacks
+                print(f"{label}: none stored yet ({error})")
+                continue
             print(f"error: {label}: {error}; nothing purged there", file=sys.stderr)
             failed = True
             continue
@@ -180,6 +202,63 @@ def _purge(settings: Settings, older_than: int | None, batch_size: int) -> int:
     return EXIT_ERROR if failed else 0
 
 
+def _purge_callback(settings: Settings, reference: str) -> int:
+    """A resident's request to erase their callback request: it, its notes, its conversation."""
+    import sqlalchemy as sa
+
+    from bot.stores import retention
+    from bot.stores.callbacks import CallbackNotFound, CallbackStore
+    from bot.stores.privacy import masker
+
+    try:
+        retention.open_database(settings.feedback_database_url, "callback_requests").dispose()
+        deleted = CallbackStore(settings.feedback_database_url, masker(settings.kb_dir).mask).delete(reference)
+    except (retention.DatabaseMissing, CallbackNotFound):
+        print(f"error: no callback request {reference!r}; nothing deleted", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"Callback request {deleted.reference} and its notes deleted.")
+    if deleted.conversation is None:
+        return 0
+    try:
+        engine = retention.open_database(settings.tracker_database_url, "events")
+    except retention.DatabaseMissing as error:
+        print(f"Its conversation: {error}; nothing more to delete.")
+        return 0
+    try:
+        events = retention.purge_conversation(engine, deleted.conversation)
+    except sa.exc.SQLAlchemyError as error:
+        print(f"error: its conversation could not be deleted: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        engine.dispose()
+    print(f"Its conversation: {events} tracker event(s) deleted.")
+    return 0
+
+
+def _maintenance(settings: Settings, command: str, reason: str | None) -> int:
+    from bot.stores.maintenance import COMMAND_LINE, MaintenanceState, MaintenanceStore
+
+    store = MaintenanceStore(settings.sessions_database_url)
+
+    def line(state: MaintenanceState) -> str:
+        if state.switched_at is None:
+            return "off (never switched)"
+        words = f"{'on' if state.on else 'off'} since {state.switched_at:%Y-%m-%d %H:%M} UTC, by {state.switched_by}"
+        return words + f" ({state.source})" + (f": {state.reason}" if state.reason else "")
+
+    if command == "status":
+        print(f"Maintenance: {line(store.read())}")
+        history = store.history(limit=10)
+        if history:
+            print("Latest switches:")
+            for state in history:
+                print(f"  {line(state)}")
+        return 0
+    state = store.switch(command == "on", by=getpass.getuser(), source=COMMAND_LINE, reason=reason)
+    print(f"Maintenance: {line(state)}. Every web front follows within a few seconds.")
+    return 0
+
+
 def _build(settings: Settings) -> int:
     from sqlalchemy.engine import make_url
 
@@ -189,11 +268,28 @@ def _build(settings: Settings) -> int:
         f"Knowledge base written to {where}: {report.topics} topics, {report.facts} facts, "
         f"{report.members} member communes ({report.communes} communes in all), {report.rules} commune rules."
     )
+    _print_imports(report)
     return 0
 
 
+def _print_imports(report: BuildReport) -> None:
+    """Each imported dataset: the copy used and why, and what changed since the previous build."""
+    for imported in report.imports:
+        print(f"Imported {imported.title}: {imported.facts} facts from the {imported.origin}.")
+        for note in imported.notes:
+            print(f"  {note}")
+        if imported.first:
+            print("  First import into this database: nothing to compare.")
+        elif not imported.changes:
+            print("  Unchanged since the previous build.")
+        else:
+            print("  Changed since the previous build (old → new):")
+            for change in imported.changes:
+                print(f"    {change.key}: {change.old or '(none)'} → {change.new or '(none)'}")
+
+
 def _check(settings: Settings) -> int:
-    content = load_content(settings.kb_dir, settings.french_communes_file)
+    content = load_content(settings.kb_dir, settings.french_communes_file, settings.data_packages_dir)
     print("Content is valid.\n")
     print(f"{'topic':<24} {'facts':>5} {'low':>4}  unknown fields")
     for topic in content.topics.values():
@@ -209,12 +305,33 @@ def _check(settings: Settings) -> int:
     print(f"\nConversation topics (answered from domain.yml): {', '.join(conversation)}")
     if not settings.french_communes_file.exists():
         print(f"\nWarning: {settings.french_communes_file} is missing: non-member communes will not be recognised.")
+    _check_imports(content, settings.headline_max_age_days, dt.date.today())
     return 0
+
+
+def _check_imports(content: Content, limit: int, today: dt.date) -> bool:
+    """List the imported datasets with their date of last update; warn (and return False) for
+    those older than the headline limit."""
+    if not content.imports:
+        return True
+    print("\nImported official data (docs/sources-officielles.md):")
+    for dataset in content.imports:
+        age = (today - dataset.last_update).days
+        print(f"  {dataset.title} → {dataset.topic}: {dataset.origin} ({age} days ago)")
+    overdue = overdue_imports(content.imports, max_age_days=limit, today=today)
+    for item in overdue:
+        print(
+            f"warning: {item.title} ({item.topic}): the data was last updated on {item.last_update}, {item.age_days} "
+            f"days before {today}, more than the headline limit of {limit} days: check the official page and "
+            "upgrade the data package (docs/sources-officielles.md)",
+            file=sys.stderr,
+        )
+    return not overdue
 
 
 def _check_stale(settings: Settings, days: int, headline_max_age: int | None, today: dt.date | None) -> int:
     """``kb check --stale DAYS``: what to verify again, and whether a headline aid is overdue."""
-    content = load_content(settings.kb_dir, settings.french_communes_file)
+    content = load_content(settings.kb_dir, settings.french_communes_file, settings.data_packages_dir)
     today = today or dt.date.today()
     limit = headline_max_age if headline_max_age is not None else settings.headline_max_age_days
     facts = list(content.facts.values())
@@ -231,7 +348,10 @@ def _check_stale(settings: Settings, days: int, headline_max_age: int | None, to
         print("\nFacts whose period has ended (residents are told so and sent to the contact):")
         for item in ended:
             print(f"  {item.valid_until}  {item.topic:<24} {item.fact_id}")
+    imports_fresh = _check_imports(content, limit, today)
     overdue = overdue_headline_facts(facts, families, max_age_days=limit, today=today)
+    if not imports_fresh and not overdue:
+        return EXIT_CHECK_FAILED
     if overdue:
         print(
             f"\nerror: {len(overdue)} resident-facing fact(s) of a headline aid verified more than {limit} days ago: "
@@ -383,7 +503,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "web":
             return _web(settings, args.host, args.port, args.rasa_url)
         if args.command == "purge":
+            if args.callback is not None:
+                return _purge_callback(settings, args.callback)
             return _purge(settings, args.older_than, args.batch_size)
+        if args.command == "maintenance":
+            return _maintenance(settings, args.maintenance_command, getattr(args, "reason", None))
         if args.command == "report":
             return _report(settings, args)
         if args.command == "db":

@@ -27,6 +27,9 @@ ENV_PREFIX = "AGGLO_"
 # The official list of French communes (npm package @etalab/decoupage-administratif, installed
 # by `make install`), to recognise communes that are not members.
 FRENCH_COMMUNES_FILE = PROJECT_ROOT / "node_modules/@etalab/decoupage-administratif/data/communes.json"
+# The npm data packages installed by `make install`: the official datasets `kb build` imports
+# (bot/kb/sources/), such as @betagouv/aides-velo.
+DATA_PACKAGES_DIR = PROJECT_ROOT / "node_modules"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "agglo.tar.gz"
 _LIST_SEPARATORS = re.compile(r"[\s,]+")
 _ANY_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names, not a bind
@@ -50,6 +53,7 @@ class Settings(BaseSettings):
     # What `python -m bot db upgrade` migrates, with the role that owns the tables.
     migration_database_url: str = ""
     french_communes_file: Path = FRENCH_COMMUNES_FILE
+    data_packages_dir: Path = DATA_PACKAGES_DIR
     # Long enough to read a quarter's feedback and conversations; nothing is kept beyond it.
     retention_days: int = Field(90, ge=0)
     # Headline aids are about money and deadlines: a quarterly check bounds how long a changed
@@ -63,6 +67,9 @@ class Settings(BaseSettings):
     actions_port: int = 5055
     web_port: int = 8000
     rasa_url: str = ""
+    # Several Rasa instances (comma or space separated URLs): the web fronts send each
+    # conversation to one of them by consistent hashing (bot/web/routing.py); empty: rasa_url.
+    rasa_urls: str = ""
     model: Path = DEFAULT_MODEL
     # Rasa's HTTP API is enabled only with this token.
     rasa_api_token: str = ""
@@ -155,6 +162,11 @@ class Settings(BaseSettings):
     def origins(self) -> frozenset[str]:
         """The configured widget origins, normalised (empty: the web front's own)."""
         return frozenset(normalise_origin(origin) for origin in split_list(self.allowed_origins))
+
+    @property
+    def rasa_instances(self) -> tuple[str, ...]:
+        """The Rasa instances the web front talks to: ``rasa_urls``, else ``rasa_url`` alone."""
+        return tuple(url.rstrip("/") for url in split_list(self.rasa_urls)) or (self.rasa_url,)
 
     @property
     def rate_limit_exemptions(self) -> tuple[str, ...]:

@@ -10,6 +10,10 @@ the agents' full fiches, cannot be asked for) and sends a message starting with 
 text (so no one can type an intent with entities and set slots). A body that is not a JSON
 object with a text ``sender`` and ``message`` gets HTTP 400, not Rasa's 500.
 
+``GET /webhooks/rest/ready`` is the instance's readiness: 200 only once the model is loaded and
+a parse answers, 503 before (:class:`Readiness`). The web fronts skip an instance that is not
+ready (bot/web/routing.py) and so does Kubernetes (its readiness probe, ops/k8s/).
+
 Creating the channel also makes Rasa check the action server's answers with a validator built
 once (channels/action_validation.py), the largest single cost of a turn otherwise; and once the
 server has started (the model loaded), the memory freed while loading goes back to the system
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -41,11 +46,41 @@ logger = logging.getLogger(__name__)
 DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 APOLOGY_RESPONSE = "utter_erreur_technique"
 MAX_SENDER_CHARS = 128
+# What the readiness check parses: any French greeting the model knows.
+READINESS_TEXT = "bonjour"
+# A parse that answered counts for this long: the checks of every web front and of the
+# orchestrator then cost one parse a second at most.
+READINESS_SECONDS = 1.0
 
 
 def _apology_text(domain_file: Path = DOMAIN_FILE) -> str:
     domain = read_yaml_file(domain_file)
     return str(domain["responses"][APOLOGY_RESPONSE][0]["text"])
+
+
+class Readiness:
+    """Ready: Rasa's agent has its model and parses a message (a model that failed to load
+    leaves Rasa running, every turn then unanswered)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.parsed_at: float | None = None
+
+    async def ready(self, agent: Any) -> bool:
+        if agent is None or not agent.is_ready():
+            return False
+        now = self.clock()
+        if self.parsed_at is not None and now - self.parsed_at < READINESS_SECONDS:
+            return True
+        try:
+            parsed = await agent.parse_message(READINESS_TEXT)
+        except Exception:  # a broken model or pipeline: not ready, and said why in the log
+            logger.exception("the readiness parse failed")
+            return False
+        if not (parsed.get("intent") or {}).get("name"):
+            return False
+        self.parsed_at = now
+        return True
 
 
 class AggloRestInput(RestInput):
@@ -56,6 +91,7 @@ class AggloRestInput(RestInput):
         self.apology = _apology_text()
         # No secret configured: nobody is trusted, every request is a resident's.
         self.secret = secret if secret is not None else load_settings().channel_secret
+        self.readiness = Readiness()
         action_validation.install()
 
     def trusted(self, request: Request) -> bool:
@@ -129,7 +165,13 @@ class AggloRestInput(RestInput):
                     return response.json({"error": problem}, status=400)
             return None
 
+        async def ready(request: Request) -> Any:
+            if await self.readiness.ready(getattr(request.app.ctx, "agent", None)):
+                return response.json({"status": "ready"})
+            return response.json({"status": "loading"}, status=503)
+
         blueprint = super().blueprint(guarded)
+        blueprint.add_route(ready, "/ready", methods=["GET"])
         blueprint.middleware(reject_bad_body, "request")
         blueprint.listener(release_memory, "after_server_start")
         return blueprint

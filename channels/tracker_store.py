@@ -64,6 +64,9 @@ from bot.stores.privacy import mask_event, masker
 from bot.stores.retention import ensure_events_timestamp_index
 
 logger = logging.getLogger(__name__)
+# Set on a tracker this store read or saved: how many of its events are stored, so that saving it
+# needs no query to find the new ones (a count per turn was a tenth of Rasa's CPU per message).
+STORED_EVENTS = "_agglo_stored_events"
 
 
 class TurnOutcome:
@@ -166,12 +169,19 @@ class AggloTrackerStore(SQLTrackerStore):
             events = [json.loads(data) for data in session.execute(query).scalars()]
         if self.domain is None or not events:
             return None
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        setattr(tracker, STORED_EVENTS, len(events))
+        return tracker
 
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator[Event]:
-        table = self.SQLEvent.__table__
-        stored = self._latest_session(tracker.sender_id, [table.c.id]).subquery()
-        count = session.execute(sa.select(sa.func.count()).select_from(stored)).scalar_one()
+        """The tracker's events that are not stored yet: those after the ones it was read with
+        or last saved with (one turn of a conversation runs at a time, under the lock store);
+        for a tracker this store did not read, those after the stored latest session's."""
+        count = getattr(tracker, STORED_EVENTS, None)
+        if count is None:
+            table = self.SQLEvent.__table__
+            stored = self._latest_session(tracker.sender_id, [table.c.id]).subquery()
+            count = session.execute(sa.select(sa.func.count()).select_from(stored)).scalar_one()
         return itertools.islice(tracker.events, count, len(tracker.events))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -200,6 +210,7 @@ class AggloTrackerStore(SQLTrackerStore):
             if rows:
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
+        setattr(tracker, STORED_EVENTS, len(tracker.events))
 
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
         """What an event broker receives is masked like what is stored."""

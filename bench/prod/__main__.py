@@ -1,16 +1,20 @@
-"""`make test-prod`: the production profile on loopback under load, growth and faults.
+"""`make test-prod`: the production profile on loopback: sizing, pinning, growth and faults.
 
-Starts the production topology (ops/prod: PostgreSQL, Redis, 2 Rasa servers, 2 action servers,
-2 web fronts behind nginx, under supervisord) in a scratch directory, and beside it the
-single-process default profile (`make run`) and the bare-Rasa baseline of bench/speed/, then:
+Starts the production topology (ops/prod: PostgreSQL, Redis, 3 Rasa servers, 2 action servers,
+2 web fronts behind nginx, under supervisord) in a scratch directory, then:
 
   rate limit  a burst from 127.0.0.2: nginx answers 429 with the French JSON message;
-  load        50 and 200 concurrent conversations for a fixed time on each profile, back to back
-              (the production profile through nginx's public /api/chat, the other two at Rasa's
-              REST channel as in bench/speed/); msg/s, p50/p95/p99, ratios to the baseline;
-              HTTP statuses (429s apart); every stored tracker checked against what was sent;
+  sizing      CPU milliseconds per answered message of each component (web fronts, nginx, Rasa,
+              action servers, PostgreSQL, Redis) under load, against a bare Rasa (bench/speed/)
+              under the same load; memory per process; PostgreSQL's commits, rows and WAL and
+              Redis's commands per message; the p95 at the territory's peak (open loop,
+              bench/prod/sizing.py says why that rate); the throughput with 1, 2, then 3 Rasa
+              servers against the model's prediction; the sizing table for 10, 100 and 1,000
+              messages a second; every stored tracker checked against what was sent;
   growth      p95 at 10 conversations on the empty store, then with ~1,000,000 events of
               ~50,000 synthetic past conversations inserted into PostgreSQL;
+  pinning     1,000 pairs of messages of one conversation sent at the same instant through the
+              two web fronts, kill -9 of a Rasa server on the way: answered, stored in order;
   faults      under load: kill -9 one action server, one Rasa server, one web front; stop and
               restart PostgreSQL, then Redis; what residents saw, and that nothing stored was lost.
 
@@ -18,8 +22,9 @@ The load generator's address, 127.0.0.1, is exempted from the rate limit for thi
 (AGGLO_RATE_LIMIT_EXEMPT), so that nginx's limiter does not distort the figures; the limiter is
 checked from 127.0.0.2, which it does limit.
 
-    python -m bench.prod            # everything (~12 min on 2 cores)
-    python -m bench.prod --quick    # a short check (levels 5 and 10, 20,000 events)
+    python -m bench.prod               # everything (~12 min on 2 cores)
+    python -m bench.prod --quick       # a short check
+    python -m bench.prod --report-only # print the last run's report again (bench/results/prod.md)
 
 Writes bench/results/prod.md and bench/results/prod.json.
 """
@@ -50,6 +55,8 @@ def prod_settings(prod_dir: Path) -> Settings:
         pg_port=0,
         redis_port=0,
         rate_limit_exempt="127.0.0.1/32",
+        # Three, so that the sizing run can go from one to three.
+        rasa_processes=3,
         db_owner_password=secrets.token_hex(16),
         db_app_password=secrets.token_hex(16),
         redis_password=secrets.token_hex(16),
@@ -60,22 +67,29 @@ def prod_settings(prod_dir: Path) -> Settings:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.prod", description=__doc__.splitlines()[0])
-    parser.add_argument("--levels", default="50,200")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per load level")
+    parser.add_argument("--cost-conversations", type=int, default=20, help="load of the CPU-per-message level")
+    parser.add_argument("--peak-duration", type=float, default=30.0, help="seconds at the territory's peak rate")
+    parser.add_argument("--scaling-conversations", type=int, default=30)
+    parser.add_argument("--scaling-duration", type=float, default=15.0)
+    parser.add_argument("--pairs", type=int, default=1000, help="pinning: pairs of simultaneous messages")
+    parser.add_argument("--pairs-in-flight", type=int, default=8)
     parser.add_argument("--growth-conversations", type=int, default=50_000, help="x 20 events each")
     parser.add_argument("--fault-conversations", type=int, default=10)
     parser.add_argument("--fault-duration", type=float, default=30.0)
     parser.add_argument("--fault-at", type=float, default=6.0)
     parser.add_argument("--down", type=float, default=5.0, help="seconds PostgreSQL and Redis stay stopped")
-    parser.add_argument("--skip", default="", help="comma-separated: load, growth, faults")
+    parser.add_argument("--skip", default="", help="comma-separated: sizing, growth, pinning, faults")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR)
-    parser.add_argument("--report-only", action="store_true", help="rewrite prod.md from prod.json, run nothing")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite prod.md from prod.json and print it, run nothing"
+    )
     args = parser.parse_args(argv)
     if args.quick:
-        args.levels, args.duration, args.growth_conversations = "5,10", 5.0, 1000
+        args.duration, args.growth_conversations, args.peak_duration = 5.0, 1000, 8.0
+        args.scaling_duration, args.pairs = 5.0, 100
         args.fault_duration, args.fault_at, args.down = 14.0, 3.0, 3.0
-    args.levels = [int(level) for level in str(args.levels).split(",") if level]
     args.skip = {name for name in str(args.skip).split(",") if name}
     return args
 
@@ -86,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         report = json.loads((args.output / "prod.json").read_text())
         report["targets"] = evaluate(report)
         write_results(args.output, "prod", report, markdown(report))
+        print(markdown(report))
         return 0
     SCRATCH_DIR.mkdir(parents=True, exist_ok=True)
     if not DEFAULT_MODEL.exists():

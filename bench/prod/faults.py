@@ -7,8 +7,11 @@ import argparse
 import json
 import os
 import signal
+import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -50,8 +53,9 @@ def fault_run(
     records = json.loads(record.read_text())
     seen = classify(records)
     failures = seen.pop("failure_times")
-    end = max(entry["answered_at"] for entry in records)
-    # Recovered: the last quarter of the run was answered normally.
+    # Recovered: the messages sent in the last quarter of the run were answered normally (by
+    # when they were sent: one message answered late must not empty the window).
+    end = max(entry["sent_at"] for entry in records)
     tail_start = end - args.fault_duration / 4
     tail = [entry for entry in records if entry["sent_at"] >= tail_start]
     recovered = bool(tail) and all(seen_by_resident(entry) == "answered" for entry in tail)
@@ -77,12 +81,46 @@ def fault_run(
 
 
 def kill_program(stack: ProdStack, program: str) -> Callable[[], str]:
+    """``kill -9`` of a supervised server; then how long until it listened, and until its
+    readiness check answered, again."""
+    name = program.removeprefix("app:")
+    port = dict(zip(stack.health_urls(), [*stack.ports.actions, *stack.ports.rasa, *stack.ports.web], strict=True))[
+        name
+    ]
+
     def inject() -> str:
         pid = stack.pid(program)
         os.kill(pid, signal.SIGKILL)
-        return f"kill -9 {program} (pid {pid}); supervisord restarts it"
+        killed = time.perf_counter()
+        # The killed process's socket may accept for a moment while the kernel tears it down.
+        while _listening(port) and time.perf_counter() - killed < 5:
+            time.sleep(0.05)
+        listening = ready = None
+        while ready is None and time.perf_counter() - killed < 120:
+            time.sleep(0.1)
+            if listening is None and _listening(port):
+                listening = time.perf_counter() - killed
+            if listening is not None and _ready(stack.health_urls()[name]):
+                ready = time.perf_counter() - killed
+        timing = f"listening again after {listening:.1f} s" if listening is not None else "not listening after 120 s"
+        timing += f", ready after {ready:.1f} s" if ready is not None else ""
+        return f"kill -9 {program} (pid {pid}); supervisord restarts it: {timing}"
 
     return inject
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def restart_service(stack: ProdStack, program: str, down_s: float) -> Callable[[], str]:

@@ -29,6 +29,14 @@ from bot.kb.queries import KnowledgeBase
 from bot.settings import PROJECT_ROOT
 
 EVAL_SET = PROJECT_ROOT / "bench" / "eval" / "conversations.yml"
+# The set of issue 15 (« answer the question that was asked »): the same format, plus each case's
+# kind and, per turn, the fact that must come first, figures never to state, and two topics.
+QUESTIONS_SET = PROJECT_ROOT / "bench" / "eval" / "questions.yml"
+# Facts official sources hold, asked before they entered kb/ (issue 19).
+OFFICIAL_DATA_SET = PROJECT_ROOT / "bench" / "eval" / "official_data.yml"
+# The same format as QUESTIONS_SET, 120 new cases written blind (their author never saw the
+# assistant's answers), before the changes they measure; frozen, never used for tuning.
+QUESTIONS_BLIND_SET = PROJECT_ROOT / "bench" / "eval" / "questions_blind.yml"
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 HEADLINE_AIDS = ("aide_recuperateur_eau", "aide_velo", "permis_de_louer", "mutuelle")
 BIKE_TYPES = (None, "electrique", "cargo", "pliant", "classique")
@@ -50,6 +58,12 @@ class Turn:
     must_contain: tuple[str, ...] = ()
     must_not_contain: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Fact ids, any one of which must be the answer's first fact (payload `facts`).
+    first_fact: tuple[str, ...] = ()
+    # Figures never to state (low-confidence or invented amounts and dates).
+    forbidden_figures: tuple[str, ...] = ()
+    # Two questions in one message: both topics answered, in this order.
+    expected_topics: tuple[str, ...] = ()
 
     @property
     def agent(self) -> bool:
@@ -62,6 +76,8 @@ class Case:
     id: str
     turns: tuple[Turn, ...]
     tags: tuple[str, ...] = ()
+    # The kind of conversation (questions.yml): question_kind, correction, two_questions…
+    kind: str = ""
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -98,11 +114,16 @@ def load_cases(path: Path = EVAL_SET) -> list[Case]:
                     must_contain=_strings(turn.get("must_contain"), where),
                     must_not_contain=_strings(turn.get("must_not_contain"), where),
                     metadata=metadata,
+                    first_fact=_strings(turn.get("first_fact"), where),
+                    forbidden_figures=_strings(turn.get("forbidden_figures"), where),
+                    expected_topics=_strings(turn.get("expected_topics"), where),
                 )
             )
         if not turns:
             raise ValueError(f"{case_id}: no turns")
-        cases.append(Case(id=case_id, turns=tuple(turns), tags=tuple(raw.get("tags") or ())))
+        cases.append(
+            Case(id=case_id, turns=tuple(turns), tags=tuple(raw.get("tags") or ()), kind=str(raw.get("kind") or ""))
+        )
     return cases
 
 

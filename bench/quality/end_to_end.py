@@ -65,6 +65,20 @@ def payload_topic(messages: list[dict[str, Any]]) -> str:
     return str(first_payload(messages).get("topic") or "(no payload)")
 
 
+def payload_topics(messages: list[dict[str, Any]]) -> list[str]:
+    """The topic of every answer of the turn, in order (two questions get two answers)."""
+    return [str(message["custom"].get("topic")) for message in messages if isinstance(message.get("custom"), dict)]
+
+
+def first_fact(messages: list[dict[str, Any]]) -> str | None:
+    """The first fact the turn's answers show (payload `facts`), if any."""
+    for message in messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and custom.get("facts"):
+            return str(custom["facts"][0])
+    return None
+
+
 @contextmanager
 def running_servers(
     settings: Settings, model: Path, progress: Progress, work: Path, what: str
@@ -98,6 +112,18 @@ def rates(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "must_not_contain_rate": share("forbidden_ok"),
         "no_invented_figures_rate": share("figures_ok"),
         "all_checks_rate": share("passed"),
+        **_first_fact_rate(rows),
+    }
+
+
+def _first_fact_rate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Share of the turns that name a first fact whose answer shows it first."""
+    judged = [row for row in rows if row.get("first_fact_ok") is not None]
+    if not judged:
+        return {}
+    return {
+        "first_fact_rate": sum(1 for row in judged if row["first_fact_ok"]) / len(judged),
+        "first_fact_messages": len(judged),
     }
 
 
@@ -125,6 +151,8 @@ def evaluate_end_to_end(
     by_tag: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_tag["all"].append(row)
+        if row["kind"]:
+            by_tag[f"kind:{row['kind']}"].append(row)
         for tag in row["tags"]:
             by_tag[tag].append(row)
         by_tag["multi_turn" if row["multi_turn"] else "single_turn"].append(row)
@@ -138,6 +166,29 @@ def evaluate_end_to_end(
     }
 
 
+def _invented_figures(kb: KnowledgeBase, messages: list[dict[str, Any]], *, agent: bool) -> list[str]:
+    """Numbers of the turn's answers that no fact of their topic (or their sources) states: each
+    answer is checked with its own payload (a turn answering two questions has two)."""
+    invented: list[str] = []
+    text_parts: list[str] = []
+    for message in messages:
+        if message.get("text"):
+            text_parts.append(str(message["text"]))
+        custom = message.get("custom")
+        if isinstance(custom, dict):
+            text = "\n".join(text_parts)
+            text_parts = []
+            invented += unsourced_numbers(
+                kb,
+                str(custom.get("topic") or ""),
+                text,
+                custom.get("sources") or [],
+                agent=agent,
+                commune_insee=custom.get("commune"),
+            )
+    return invented
+
+
 def check_turn(
     kb: KnowledgeBase, case: Case, index: int, messages: list[dict[str, Any]], seconds: float
 ) -> dict[str, Any]:
@@ -148,24 +199,30 @@ def check_turn(
     payload = first_payload(messages)
     topic = payload_topic(messages)
     missing = [needle for needle in turn.must_contain if not contains(text, needle)]
-    forbidden = [needle for needle in turn.must_not_contain if contains(text, needle)]
-    invented = (
-        unsourced_numbers(
-            kb, topic, text, payload.get("sources") or [], agent=turn.agent, commune_insee=payload.get("commune")
-        )
-        if payload
-        else ["(no payload)"]
-    )
+    forbidden = [needle for needle in (*turn.must_not_contain, *turn.forbidden_figures) if contains(text, needle)]
+    topics = payload_topics(messages)
+    if turn.expected_topics:
+        # Both questions answered, in order: the expected topics appear in this order among the answers'.
+        remaining = iter(topics)
+        topic_ok = all(any(seen == wanted for seen in remaining) for wanted in turn.expected_topics)
+    else:
+        topic_ok = topic == turn.expected_topic
+    shown_first = first_fact(messages)
+    invented = _invented_figures(kb, messages, agent=turn.agent) if payload else ["(no payload)"]
     row = {
         "case": case.id,
         "turn": index,
         "tags": list(case.tags),
+        "kind": case.kind,
         "multi_turn": len(case.turns) > 1,
         "text": turn.text,
         "expected_topic": turn.expected_topic,
         "topic": topic,
         "commune": payload.get("commune"),
-        "topic_ok": topic == turn.expected_topic,
+        "topics": topics,
+        "topic_ok": topic_ok,
+        "first_fact": shown_first,
+        "first_fact_ok": (shown_first in turn.first_fact) if turn.first_fact else None,
         "facts_ok": not missing,
         "forbidden_ok": not forbidden,
         "figures_ok": not invented,
@@ -177,7 +234,9 @@ def check_turn(
     }
     if not turn.agent and topic not in NOT_KNOWLEDGE_TOPICS and payload:
         row["answer_figures"] = answers.measure(text)
-    row["passed"] = all(row[key] for key in ("topic_ok", "facts_ok", "forbidden_ok", "figures_ok"))
+    row["passed"] = all(row[key] for key in ("topic_ok", "facts_ok", "forbidden_ok", "figures_ok")) and (
+        row["first_fact_ok"] is not False
+    )
     if row["passed"]:
         # Only failing answers are kept in quality.json: they are the ones to read.
         del row["answer"]

@@ -235,6 +235,59 @@ async def run_load(
     return result
 
 
+async def run_paced(
+    base_url: str,
+    *,
+    rate: float,
+    duration: float,
+    messages: list[list[str]] | None = None,
+    seed: int = 2032,
+    timeout: float = 60.0,
+    path: str = WEBHOOK_PATH,
+    record: bool = False,
+) -> LoadResult:
+    """Open loop: messages arrive ``rate`` times a second on average (Poisson arrivals) for
+    ``duration`` seconds, however fast they are answered, as residents' messages do. Each
+    arrival is the next message of a resident who is not waiting for an answer (a new resident
+    when every one is waiting), so a conversation's messages still follow each other. Every
+    message is measured; ``conversations`` in the result counts the residents it took."""
+    if rate <= 0:
+        raise ValueError("a positive rate")
+    scripts = messages if messages is not None else load_conversations()
+    url = base_url.rstrip("/") + path
+    run_id = uuid.uuid4().hex[:8]
+    arrivals = random.Random(seed)
+    residents: list[_Resident] = []
+    idle: list[_Resident] = []
+    result = LoadResult(conversations=0, record=[] if record else None)
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+
+        async def send_next(resident: _Resident) -> None:
+            sender, text = resident.next_message()
+            latency = await _send(session, url, sender, text, result, measured=True)
+            if latency is not None:
+                result.latencies_ms.append(latency)
+            idle.append(resident)
+
+        started = time.perf_counter()
+        deadline, next_at = started + duration, started
+        tasks: list[asyncio.Task[None]] = []
+        while True:
+            next_at += arrivals.expovariate(rate)
+            if next_at > deadline:
+                break
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            if not idle:
+                residents.append(_Resident(len(residents), scripts, run_id, seed))
+                idle.append(residents[-1])
+            tasks.append(asyncio.create_task(send_next(idle.pop())))
+        await asyncio.gather(*tasks)
+        result.elapsed_s = time.perf_counter() - started
+    result.conversations = len(residents)
+    return result
+
+
 def run_in_child(
     url: str,
     conversations: int,
@@ -246,13 +299,22 @@ def run_in_child(
     path: str | None = None,
     timeout: float | None = None,
     record: Path | None = None,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     """One load level from a separate process (``python -m bench.speed.load``), so that the
     client's CPU is not charged to the servers; its JSON summary. An option left None keeps the
-    generator's default."""
+    generator's default; with ``rate``, messages arrive at that rate (:func:`run_paced`) and
+    ``conversations`` and ``warmup`` are not used."""
     command = [sys.executable, "-m", "bench.speed.load", "--url", url, "--conversations", str(conversations)]
     command += ["--duration", str(duration), "--warmup", str(warmup)]
-    options = {"--seed": seed, "--max-messages": max_messages, "--path": path, "--timeout": timeout, "--record": record}
+    options = {
+        "--seed": seed,
+        "--max-messages": max_messages,
+        "--path": path,
+        "--timeout": timeout,
+        "--record": record,
+        "--rate": rate,
+    }
     for option, value in options.items():
         if value is not None:
             command += [option, str(value)]
@@ -281,23 +343,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-alive", action="store_true", help="reuse connections between messages")
     parser.add_argument("--path", default=WEBHOOK_PATH, help="the chat endpoint (the web front's is /api/chat)")
     parser.add_argument("--record", type=Path, default=None, help="write every request and its answer here (JSON)")
+    parser.add_argument("--rate", type=float, default=None, help="open loop: messages per second (Poisson arrivals)")
     args = parser.parse_args(argv)
     cpu_before = _cpu_seconds()
-    result = asyncio.run(
-        run_load(
-            args.url,
-            conversations=args.conversations,
-            duration=args.duration,
-            max_messages=args.max_messages,
-            warmup=args.warmup,
-            messages=load_conversations(args.messages),
-            seed=args.seed,
-            timeout=args.timeout,
-            keep_alive=args.keep_alive,
-            path=args.path,
-            record=args.record is not None,
-        )
-    )
+    common: dict[str, Any] = {
+        "duration": args.duration,
+        "messages": load_conversations(args.messages),
+        "seed": args.seed,
+        "timeout": args.timeout,
+        "path": args.path,
+        "record": args.record is not None,
+    }
+    if args.rate is not None:
+        result = asyncio.run(run_paced(args.url, rate=args.rate, **common))
+    else:
+        closed = {"conversations": args.conversations, "max_messages": args.max_messages, "warmup": args.warmup}
+        result = asyncio.run(run_load(args.url, keep_alive=args.keep_alive, **closed, **common))
     if args.record is not None and result.record is not None:
         args.record.write_text(json.dumps(result.record, ensure_ascii=False))
     summary = result.summary()

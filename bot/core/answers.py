@@ -15,9 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.core.matching import keyword_key
+from bot.core.periods import for_case, in_time_ranks, last_period_ended, without_other_variants
+from bot.core.reading import Question, QuestionWords, question_of, question_words
+from bot.core.selection import best_kind, score_facts
+from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
 
@@ -30,6 +36,14 @@ _OVERVIEW_BUDGET_CHARS = 720
 # Quick replies to a topic's other fields, in this order; each sends the question intent of
 # its field (bot.core.topics.QUESTION_FIELDS) with the topic as `dispositif`, so it carries the context.
 _FOLLOW_UP_FIELDS = ("eligibility", "how_to_apply", "documents", "contact")
+# An agent asking one question gets the facts that answer it, every confidence, up to this many;
+# what a topic is and where it stands get the complete fiche.
+_MAX_AGENT_FACTS = 4
+_FICHE_KINDS = (None, "what", "actions")
+# A second fact is shown only when it answers nearly as well as the first.
+_SECOND_FACT_SHARE = 0.6
+# The kind of question of kb/lexicon.yml a field of the facts answers (the others share their name).
+FIELD_KINDS = {"period": "when", "figures": "figure", "details": "what", "actions": "when"}
 _FIELD_INTENTS = {
     "eligibility": "demander_conditions",
     "how_to_apply": "demander_demarche",
@@ -52,15 +66,23 @@ class Answer:
     # The ids of the facts the text shows, in order: which fact answered (the quality bench's
     # first-fact share, the 👎 reasons per fact in the report).
     facts: list[str] = field(default_factory=list)
+    # The kind of question it answered (kb/lexicon.yml), for « même question pour … ».
+    kind: str | None = None
+    # What else the payload says: ``offer_callback`` (the widget offers a callback by an agent),
+    # ``emergency`` (the kinds of distress or emergency answered: bot/core/emergencies.py).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
-        return {
+        payload: dict[str, Any] = {
             "topic": self.topic,
             "sources": [source.as_payload() for source in self.sources],
             "commune": self.commune,
             "contact": self.gave_contact,
             "facts": self.facts,
         }
+        if self.kind:
+            payload["kind"] = self.kind
+        return {**payload, **self.extra}
 
 
 class _Composer:
@@ -73,14 +95,24 @@ class _Composer:
         self.lines: list[str] = []
         self.sources: list[SourceView] = []
         self.facts: list[str] = []
+        # Facts a commune's rule line already stands for (« Vermelles fait partie des communes
+        # concernées… »): not told again in full.
+        self.rule_facts: set[str] = set()
+        # The kind of question the answer answered, of the kinds asked (bot/core/selection.py).
+        self.kind: str | None = None
         # Set when the answer admits something is unknown: the contact is then given.
         self.needs_contact = False
         self.gave_contact = False
+        # Set when the topic's last known period (a session) has ended: every contact is given.
+        self.period_ended = False
 
     def say(self, template: str, **values: Any) -> None:
         self.lines.append(self.templates[template].format(**values))
 
-    def fact(self, fact: FactView) -> None:
+    def fact(self, fact: FactView, *, repeat: bool = False) -> None:
+        """Show a fact (once: ``repeat`` lists it again, as the agent fiche's contacts do)."""
+        if fact.id in self.facts and not repeat:
+            return
         line, ended = _fact_line(self.templates, fact, self.today)
         self.lines.append(line)
         self.facts.append(fact.id)
@@ -120,7 +152,13 @@ def _french_date(value: dt.date) -> str:
 
 def _fact_line(templates: dict[str, str], fact: FactView, today: dt.date) -> tuple[str, bool]:
     """A fact as told to a resident, and whether its period has ended: an ended fact is only
-    said to be over (its text is not told as current); one not yet in force says from when."""
+    said to be over (its text is not told as current), or told as past when it is one of a
+    series (``told_when_ended``: a session, a year's amounts); one not yet in force says from when."""
+    if fact.valid_until is not None and fact.expired(today) and fact.told_when_ended:
+        line = templates["fact_period_past"].format(
+            text=fact.text, applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
+        )
+        return line, True
     if fact.valid_until is not None and fact.expired(today):
         line = templates["fact_period_ended"].format(
             applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
@@ -131,7 +169,19 @@ def _fact_line(templates: dict[str, str], fact: FactView, today: dt.date) -> tup
             text=fact.text, applies_to=fact.applies_to, valid_from=_french_date(fact.valid_from)
         )
         return line, False
+    if not _period_tells_something(fact):
+        return templates["fact_line_plain"].format(text=fact.text), False
     return templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to), False
+
+
+def _period_tells_something(fact: FactView) -> bool:
+    """Whether « (depuis le 1er janvier 2025) » after the fact tells the resident anything: not
+    after a phone number, nor when the text already says the period."""
+    if fact.field == "contact":
+        return False
+    period, text = fold(fact.applies_to), fold(fact.text)
+    years = re.findall(r"\d{4}", period)
+    return not (period in text or (years and all(year in text for year in years)))
 
 
 def _period_flags(templates: dict[str, str], fact: FactView, today: dt.date) -> list[str]:
@@ -153,14 +203,15 @@ def _commune_name(kb: KnowledgeBase, insee: str | None) -> str:
     return commune.name if commune else ""
 
 
-def _contacts(composer: _Composer, topic: TopicView, *, every: bool = True) -> None:
+def _contacts(composer: _Composer, topic: TopicView, *, every: bool = True, again: bool = False) -> None:
     """The topic's contacts: all of them, or (``every=False``) the first, which is enough to
-    find out more."""
+    find out more; ``again``: the previous answer gave them in full, so a short reminder."""
     if not topic.contacts:
         return
-    composer.say("contact_intro")
+    composer.say("contact_again" if again else "contact_intro")
     for fact in topic.contacts if every else topic.contacts[:1]:
-        composer.fact(fact)
+        if fact.id not in composer.facts:
+            composer.fact(fact)
     composer.gave_contact = True
 
 
@@ -196,12 +247,45 @@ def _commune_rules(composer: _Composer, topic: TopicView, commune: CommuneView) 
             template = "commune_rule_applies_whole" if own.perimeter == "whole" else "commune_rule_applies_partial"
             composer.say(template, commune=commune.name, rule_label=label, applies_to=own.fact.applies_to)
             composer.cite(own.fact)
+            composer.rule_facts.add(own.fact.id)
+            # The rule line states the fact it comes from, for this commune.
+            composer.facts.append(own.fact.id)
         else:
             reference = own or next(r for r in rules if r.rule == rule_name)
             composer.say(
                 "commune_rule_not_listed", commune=commune.name, rule_label=label, applies_to=reference.fact.applies_to
             )
             composer.cite(reference.fact)
+            composer.rule_facts.add(reference.fact.id)
+            composer.facts.append(reference.fact.id)
+
+
+def place_words(kb: KnowledgeBase) -> frozenset[str]:
+    """The distinctive words of the member communes' names, to tell a fact says where."""
+    return kb.derived("place_words", _place_words)
+
+
+def _place_words(kb: KnowledgeBase) -> frozenset[str]:
+    return frozenset(
+        word
+        for commune in kb.communes(members_only=True)
+        for word in keyword_key(commune.name)
+        if len(word) > 3 and word not in kb.french_words()
+    )
+
+
+def question_words_of(kb: KnowledgeBase) -> QuestionWords:
+    """kb/lexicon.yml ready to match, rebuilt with each new build of the knowledge base."""
+    return kb.derived("question_words", question_words)
+
+
+def asked_kind(kb: KnowledgeBase, question: str, field_name: str | None) -> Question:
+    """The question the resident's words ask; when they name no kind, the kind of ``field_name``
+    (a quick reply, or the kind of question the NLU recognised)."""
+    asked = question_of(question, question_words_of(kb)) if question else Question(text="", words=())
+    if asked.kinds or field_name is None:
+        return asked
+    return replace(asked, kinds=(FIELD_KINDS.get(field_name, field_name),))
 
 
 def resident_answer(
@@ -213,52 +297,69 @@ def resident_answer(
     bike_type: str | None = None,
     commune_only: bool = False,
     question: str = "",
+    asked: Question | None = None,
     contact_just_given: bool = False,
     today: dt.date | None = None,
 ) -> Answer:
-    """A short, sourced answer for residents about a topic, or one field of it.
+    """A short, sourced answer for residents about a topic: the fact that answers the question
+    asked first (its kind of question: bot/core/reading.py; the facts: bot/core/selection.py).
 
-    ``commune_only`` keeps just the commune's rules, for "mon appart à Vermelles est concerné ?"
-    or "et à Gosnay ?"; topics without commune rules get the whole answer. ``question``, the
-    resident's words, brings the facts that match them forward ("le prix de l'eau en 2026 ?").
-    ``contact_just_given``: the previous answer gave the contact, so this one does not repeat it
-    (unless the resident asks for the contact).
-    ``today`` (default: the date now) decides which facts' periods have ended.
+    ``question``, the resident's words (or ``asked``, already read), says what is asked; when it
+    names no kind of question, ``field_name`` does (a quick reply). Without either, an overview.
+    A commune adds its rules to the answer, after it; only « est-ce que X est concerné ? » gets
+    the commune's rule first, and ``commune_only`` (a message that only names a commune, « et à
+    Gosnay ? ») gets just the commune's rules for topics that have some.
+    ``contact_just_given``: the previous answer gave the contact in full, so this one only
+    reminds it (unless the resident asks for it). ``today`` (default: the date now) decides which
+    facts' periods have ended.
     """
     topic = kb.topic(slug)
     if topic is None:
         raise KeyError(slug)
+    asked = asked or asked_kind(kb, question, field_name)
+    kind = asked.kind if asked.kind != "what" else None
     commune = kb.commune(commune_insee) if commune_insee else None
     composer = _Composer(kb, today)
+    has_rules = bool(kb.rules_for_topic(slug))
     if commune is not None and not commune.is_member:
         # The service does not concern them: that is the answer, with the source of the list.
         composer.say("commune_not_member", commune=commune.name)
         _cite_membership(composer)
     else:
-        # The facts that match the resident's words, most relevant first.
-        related = kb.relevant_facts(question, topic, _agglo_facts(topic)) if question else []
         own_schemes = (
             [fact for fact in topic.facts_for(None, residents=True, commune=commune.insee) if fact.commune_insee]
             if commune is not None
             else []
         )
-        # Only commune-by-commune rules stand on their own; a commune's own scheme always comes
-        # after the Agglo's answer, so that it is never mistaken for the Agglo's.
-        rules_only = commune_only and commune is not None and bool(kb.rules_for_topic(slug))
-        if not rules_only and field_name is None:
-            _overview(composer, topic, related, room_for_facts=_MAX_FACTS - min(len(own_schemes), 1))
-        elif not rules_only and field_name is not None:
-            _field_answer(composer, topic, field_name, related, bike_type)
-        if commune is not None:
+        # Once the last period of a scheme run by periods has ended, that comes first.
+        if not (commune_only and commune is not None and has_rules):
+            _last_period_ended(composer, topic)
+        # A message that only names a commune (« et à Gosnay ? ») gets the commune's rules; one
+        # that asks something else about the topic gets its answer, the rules after it.
+        rules_only = commune_only and commune is not None and has_rules and kind in (None, "eligibility")
+        # « mon logement à Vermelles est concerné ? »: the commune's rule is the answer.
+        rules_first = commune is not None and has_rules and (rules_only or kind == "eligibility")
+        if rules_first and commune is not None:
             _commune_rules(composer, topic, commune)
-            if own_schemes:
-                composer.say("commune_scheme", commune=commune.name)
-                composer.fact(own_schemes[0])
-    asked_for_contact = field_name == "contact"
+        if not rules_only and kind is None:
+            related = kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
+            # None about another bike type than the one named.
+            related = without_other_variants(related, bike_type, _agglo_facts(topic))
+            room = _MAX_FACTS - min(len(own_schemes), 1) - (1 if rules_first else 0)
+            _overview(composer, topic, related, room_for_facts=max(room, 1))
+        elif not rules_only:
+            _kind_answer(composer, topic, asked, bike_type, room=_MAX_FACTS - (1 if rules_first else 0))
+        if commune is not None and not rules_first:
+            _commune_rules(composer, topic, commune)
+        if commune is not None and own_schemes:
+            composer.say("commune_scheme", commune=commune.name)
+            composer.fact(own_schemes[0])
+    asked_for_contact = kind == "contact"
     member_or_none = commune is None or commune.is_member
-    wants_contact = composer.needs_contact or not composer.sources or asked_for_contact
-    if member_or_none and wants_contact and (asked_for_contact or not contact_just_given):
-        _contacts(composer, topic, every=asked_for_contact)
+    if member_or_none and (composer.needs_contact or not composer.sources or asked_for_contact):
+        # Never a dead end: what is unknown always comes with whom to ask.
+        again = contact_just_given and not asked_for_contact and not composer.period_ended
+        _contacts(composer, topic, every=asked_for_contact or composer.period_ended, again=again)
     composer.source_summary()
     return Answer(
         topic=slug,
@@ -266,9 +367,31 @@ def resident_answer(
         sources=composer.sources,
         facts=composer.facts,
         commune=commune_insee,
-        buttons=follow_up_buttons(kb, topic, field_name),
+        # A resident of a commune outside the Agglo has no demand to make here.
+        buttons=follow_up_buttons(kb, topic, _kind_field(asked.kind, kb)) if member_or_none else [],
         gave_contact=composer.gave_contact,
+        kind=composer.kind or asked.kind,
     )
+
+
+def _kind_field(kind: str | None, kb: KnowledgeBase) -> str | None:
+    """The field that first answers a kind of question (the quick reply not to offer again)."""
+    fields = question_words_of(kb).kind_fields.get(kind or "", ())
+    return fields[0] if fields else None
+
+
+def _last_period_ended(composer: _Composer, topic: TopicView) -> None:
+    """Once the last known period of a scheme run by periods (the bike aid's sessions) has
+    ended, the answer says so first, with what is unknown about the next ones; the facts shown
+    after are told as past, and every contact follows."""
+    ended = last_period_ended(_agglo_facts(topic), composer.today)
+    if ended is None or ended.valid_until is None:
+        return
+    composer.say("last_period_ended", applies_to=ended.applies_to, valid_until=_french_date(ended.valid_until))
+    composer.cite(ended)
+    for unknown in topic.unknowns_for("period")[:1]:
+        composer.lines.append(unknown.text)
+    composer.needs_contact = composer.period_ended = True
 
 
 def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *, room_for_facts: int) -> None:
@@ -276,7 +399,7 @@ def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *,
     the facts that match the question's words when there are some, else the fact that says
     what it is and one more (a step, a key figure, an action). The intro (plain words, no
     figures) comes first when no fact shown says what the topic is. For the headline aids,
-    the fields still unknown are listed."""
+    the fields still unknown are listed (not the contact, which follows)."""
     usual = [
         fact
         for name in _OVERVIEW_FIELDS
@@ -290,14 +413,20 @@ def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *,
         fits = sum(len(item.text) for item in shown) + len(fact.text) <= _OVERVIEW_BUDGET_CHARS
         if not shown or (fact.field not in {item.field for item in shown} and fits):
             shown.append(fact)
-    if topic.intro and not related and (not shown or shown[0].field != "what"):
+    # A headline aid starts by saying plainly where it stands (its intro: « annoncée, mais… »),
+    # not with the plan's wording; another topic, when no fact shown says what it is.
+    if topic.intro and not related and (topic.family == "headline_aid" or not shown or shown[0].field != "what"):
         composer.lines.append(topic.intro)
         del shown[1:]
     for fact in shown:
         composer.fact(fact)
     if topic.family == "headline_aid":
         labels: dict[str, str] = composer.kb.message("field_labels")
-        missing = [labels[name] for name in AID_FIELDS if not topic.facts_for(name, residents=True)]
+        missing = [
+            labels[name]
+            for name in AID_FIELDS
+            if not topic.facts_for(name, residents=True) and not (name == "contact" and topic.contacts)
+        ]
         if missing:
             composer.say("unknown_fields_list", labels=", ".join(missing))
             composer.needs_contact = True
@@ -312,32 +441,47 @@ def _newest_first(facts: list[FactView]) -> list[FactView]:
     return [*dated, *(fact for fact in facts if fact.id not in starts)]
 
 
-def _field_answer(
-    composer: _Composer, topic: TopicView, field_name: str, related: list[FactView], bike_type: str | None
-) -> None:
-    """One field: the facts filed under it, then the one that best matches the question's words
-    when it is filed elsewhere ("valable combien de temps ?" asks about the period). With nothing
-    filed under the field ("combien coûte le topo-guide ?" has no `amount` fact), the matching
-    facts may still answer it; for the headline aids an unknown amount, delay… is always said in
-    so many words."""
-    facts = [fact for fact in topic.facts_for(field_name, residents=True) if not fact.commune_insee]
-    extra = [fact for fact in related if fact not in facts]
-    if not facts and (not extra or topic.family == "headline_aid"):
+def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_type: str | None, *, room: int) -> None:
+    """The facts that answer the kind of question asked, best first, at most ``room``; when none
+    does, the unknown said in so many words (for the headline aids, when no fact is filed under
+    the kind's own field), and the contact after it."""
+    lexicon = question_words_of(composer.kb)
+    kind, scored = best_kind(composer.kb, topic.slug, _agglo_facts(topic), asked, lexicon, place_words(composer.kb))
+    composer.kind = kind
+    fields = lexicon.kind_fields.get(kind or "", ())
+    primary = fields[0] if fields else None
+    answering = [item for item in scored if item.answers_kind and item.fact.id not in composer.rule_facts]
+    if composer.rule_facts and kind == "eligibility":
+        # « mon logement à Vermelles est concerné ? »: the commune's rule answered it.
+        return
+    if topic.family == "headline_aid" and primary is not None:
+        # An aid's amount, delay… is said unknown in so many words, never guessed from another fact.
+        answering = [item for item in answering if item.fact.field == primary]
+    # The case named (a bike type) or matched by the words; what applies today first.
+    related = composer.kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
+    chosen = for_case([item.fact for item in answering], related, bike_type)
+    ranks = in_time_ranks(chosen, composer.today)
+    answering = sorted((item for item in answering if item.fact in chosen), key=lambda item: ranks[item.fact.id])
+    if kind == "contact":
         composer.needs_contact = True
-        unknowns = topic.unknowns_for(field_name)
+    if not answering:
+        composer.needs_contact = True
+        unknowns = topic.unknowns_for(primary) if primary else []
         if unknowns:
             composer.lines.append(unknowns[0].text)
         else:
-            labels: dict[str, str] = composer.kb.message("field_labels")
-            composer.say("unknown_field", label=labels.get(field_name, field_name))
-        if field_name == "amount" and bike_type and topic.slug == "aide_velo":
+            field_labels: dict[str, str] = composer.kb.message("field_labels")
+            kind_labels: dict[str, str] = composer.kb.message("kind_labels")
+            label = kind_labels.get(kind or "") or field_labels.get(primary or "", primary or "")
+            composer.say("unknown_field", label=label)
+        if kind == "amount" and bike_type and topic.slug == "aide_velo":
             bike_types: dict[str, str] = composer.kb.message("bike_types")
             composer.say("bike_type_unknown", bike_type=bike_types.get(bike_type, bike_type))
-    if field_name == "contact":
-        composer.needs_contact = True
-    limit = _MAX_FACTS - 1 if composer.needs_contact and not facts else _MAX_FACTS
-    for fact in [*facts, *extra][:limit]:
-        composer.fact(fact)
+        return
+    best = answering[0].score
+    for item in answering[:room]:
+        if item.score >= _SECOND_FACT_SHARE * best:
+            composer.fact(item.fact)
 
 
 def _cite_membership(composer: _Composer) -> None:
@@ -346,6 +490,81 @@ def _cite_membership(composer: _Composer) -> None:
     membership = communes.facts_for("what", residents=True) if communes else []
     for fact in membership[:1]:
         composer.cite(fact)
+
+
+def agent_answer(
+    kb: KnowledgeBase,
+    slug: str,
+    *,
+    commune_insee: str | None = None,
+    field_name: str | None = None,
+    question: str = "",
+    asked: Question | None = None,
+    today: dt.date | None = None,
+) -> Answer:
+    """For an agent in the console: a question gets the answer to that question with the
+    agent-only details of its field (every confidence, the unknowns, the history); a topic
+    named alone gets the complete fiche."""
+    asked = asked or asked_kind(kb, question, field_name)
+    if asked.kind in _FICHE_KINDS:
+        # « c'est quoi … », « où en est … »: the whole fiche says where it stands.
+        return agent_fiche(kb, slug, commune_insee=commune_insee, today=today)
+    topic = kb.topic(slug)
+    if topic is None:
+        raise KeyError(slug)
+    lexicon = question_words_of(kb)
+    fields = lexicon.kind_fields.get(asked.kind, ())
+    composer = _Composer(kb, today)
+    headings: dict[str, str] = kb.message("agent_headings")
+    composer.say("agent_title", title=topic.title)
+    scored = score_facts(kb, slug, topic.facts_for(None, residents=False), asked, lexicon)
+    shown = [item.fact for item in scored if item.answers_kind][:_MAX_AGENT_FACTS]
+    primary = fields[0] if fields else None
+    if primary is not None:
+        composer.lines.append(headings.get(primary, primary))
+    for fact in shown:
+        _agent_fact_line(composer, kb, fact)
+    for unknown in topic.unknowns_for(primary) if primary else []:
+        composer.say("agent_unknown", text=unknown.text)
+    if not shown and not (primary and topic.unknowns_for(primary)):
+        labels: dict[str, str] = kb.message("field_labels")
+        composer.say("unknown_field", label=labels.get(primary or "", primary or ""))
+    if commune_insee:
+        commune = kb.commune(commune_insee)
+        if commune is not None and commune.is_member:
+            _commune_rules(composer, topic, commune)
+    if topic.contacts:
+        composer.say("agent_contacts_heading")
+        for fact in topic.contacts:
+            composer.fact(fact, repeat=True)
+    composer.source_block("agent_source_line", "agent_sources_heading")
+    return Answer(
+        topic=slug,
+        text=composer.text(),
+        sources=composer.sources,
+        facts=composer.facts,
+        commune=commune_insee,
+        kind=asked.kind,
+    )
+
+
+def _agent_fact_line(composer: _Composer, kb: KnowledgeBase, fact: FactView) -> None:
+    """A fact for agents: its text and period, then its confidence (low: « à vérifier »), a
+    commune's own scheme, and a period ended or to come."""
+    flags = []
+    if not fact.for_residents:
+        flags.append(composer.templates["agent_low_confidence"])
+    else:
+        label = kb.message("confidence_labels").get(fact.confidence, fact.confidence)
+        flags.append(composer.templates["agent_confidence"].format(confidence=label))
+    if fact.commune_insee:
+        flags.append(composer.templates["agent_commune_only"].format(commune=_commune_name(kb, fact.commune_insee)))
+    flags += _period_flags(composer.templates, fact, composer.today)
+    composer.lines.append(
+        composer.templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to) + " " + " ".join(flags)
+    )
+    composer.facts.append(fact.id)
+    composer.cite(fact)
 
 
 def agent_fiche(
@@ -369,23 +588,7 @@ def agent_fiche(
             continue
         composer.lines.append(heading)
         for fact in facts:
-            flags = []
-            if not fact.for_residents:
-                flags.append(composer.templates["agent_low_confidence"])
-            else:
-                label = kb.message("confidence_labels").get(fact.confidence, fact.confidence)
-                flags.append(composer.templates["agent_confidence"].format(confidence=label))
-            if fact.commune_insee:
-                flags.append(
-                    composer.templates["agent_commune_only"].format(commune=_commune_name(kb, fact.commune_insee))
-                )
-            flags += _period_flags(composer.templates, fact, composer.today)
-            composer.lines.append(
-                composer.templates["fact_line"].format(text=fact.text, applies_to=fact.applies_to)
-                + " "
-                + " ".join(flags)
-            )
-            composer.cite(fact)
+            _agent_fact_line(composer, kb, fact)
         for unknown in unknowns:
             composer.say("agent_unknown", text=unknown.text)
     rules = kb.rules_for_topic(slug)
@@ -410,7 +613,7 @@ def agent_fiche(
     if topic.contacts:
         composer.say("agent_contacts_heading")
         for fact in topic.contacts:
-            composer.fact(fact)
+            composer.fact(fact, repeat=True)
     composer.source_block("agent_source_line", "agent_sources_heading")
     return Answer(
         topic=slug, text=composer.text(), sources=composer.sources, facts=composer.facts, commune=commune_insee
@@ -433,6 +636,25 @@ def contact_answer(kb: KnowledgeBase, topic_tag: str, *, commune_insee: str | No
         facts=composer.facts,
         commune=commune_insee,
         gave_contact=True,
+    )
+
+
+def english_answer(kb: KnowledgeBase, topic_tag: str, *, answer_follows: bool) -> Answer:
+    """A message in English: the assistant answers in French, here is the Agglo's contact (its
+    first contact fact), and, with ``answer_follows``, that the French answer comes next."""
+    contact = kb.topic("contact")
+    if contact is None:
+        raise KeyError("contact")
+    wording: dict[str, str] = kb.message("english")
+    composer = _Composer(kb)
+    composer.lines.append(wording["reply"])
+    for fact in contact.contacts[:1]:
+        composer.fact(fact)
+    if answer_follows:
+        composer.lines.append(wording["answer_follows"])
+    composer.source_summary()
+    return Answer(
+        topic=topic_tag, text=composer.text(), sources=composer.sources, facts=composer.facts, gave_contact=True
     )
 
 

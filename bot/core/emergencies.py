@@ -25,6 +25,8 @@ LEXICON = "emergencies"
 # A message naming more kinds gets the first ones, in the order of kb/emergencies.yml.
 MAX_KINDS = 3
 MESSAGE_SCOPE = "message"
+# The payload key that lists the kinds answered (the report counts them as their own category).
+EMERGENCY_KEY = "emergency"
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class EmergencyAnswer:
     kinds: tuple[str, ...]
 
     def payload(self) -> dict[str, Any]:
-        return {**self.answer.payload(), "emergency": list(self.kinds)}
+        return self.answer.payload()
 
 
 class EmergencyDetector:
@@ -121,6 +123,7 @@ class EmergencyDetector:
             sources=sources,
             commune=commune_insee,
             facts=[fact.id for fact in shown],
+            extra={EMERGENCY_KEY: list(kinds)},
         )
         return EmergencyAnswer(answer=answer, kinds=tuple(kinds))
 

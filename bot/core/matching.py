@@ -218,13 +218,23 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
 
 
-def _keyword_key(text: str) -> list[str]:
+def keyword_key(text: str) -> list[str]:
+    """The words of a text as keywords are compared: folded, singular."""
     return [_singular(word) for word in tokens(text)]
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    """A keyword found in a list of words: its entry, and where (``words[start:end]``)."""
+
+    label: str
+    start: int
+    end: int
 
 
 def keyword_words(words: Iterable[str]) -> frozenset[str]:
     """Words as keyword matching compares them (folded, singular), for ``find(ignore=…)``."""
-    return frozenset(key for word in words for key in _keyword_key(word))
+    return frozenset(key for word in words for key in keyword_key(word))
 
 
 class KeywordFinder:
@@ -234,7 +244,7 @@ class KeywordFinder:
         self._keywords: dict[str, str] = {}
         for label, phrases in entries:
             for phrase in phrases:
-                phrase_key = " ".join(_keyword_key(phrase))
+                phrase_key = " ".join(keyword_key(phrase))
                 if phrase_key:
                     # The first entry to claim a keyword keeps it: the files' order is stable.
                     self._keywords.setdefault(phrase_key, label)
@@ -242,13 +252,31 @@ class KeywordFinder:
     def find(self, text: str, ignore: frozenset[str] = frozenset()) -> str | None:
         """The entry whose keyword is the longest one found in the text, or None; the words of
         ``ignore`` (see :func:`keyword_words`) are left out of the text first."""
-        best: tuple[int, str] | None = None
-        words = [word for word in _keyword_key(text) if word not in ignore]
+        found = self.find_keyword(text, ignore)
+        return None if found is None else found[0]
+
+    def find_keyword(self, text: str, ignore: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+        """The entry, and its keyword (as compared: folded, singular), that :meth:`find` finds."""
+        best: tuple[int, str, str] | None = None
+        words = [word for word in keyword_key(text) if word not in ignore]
         for start, end, ngram in _ngrams(words, _MAX_WORDS):
             label = self._keywords.get(ngram)
             if label is not None and (best is None or end - start > best[0]):
-                best = (end - start, label)
-        return None if best is None else best[1]
+                best = (end - start, label, ngram)
+        return None if best is None else (best[1], best[2])
+
+    def find_all(self, words: Sequence[str]) -> list[KeywordHit]:
+        """Every keyword found in ``words`` (see :func:`keyword_key`), longest first, without
+        overlaps, in the order they appear."""
+        taken = [False] * len(words)
+        hits = []
+        for start, end, ngram in _ngrams(words, _MAX_WORDS):
+            label = self._keywords.get(ngram)
+            if label is None or any(taken[start:end]):
+                continue
+            hits.append(KeywordHit(label=label, start=start, end=end))
+            taken[start:end] = [True] * (end - start)
+        return sorted(hits, key=lambda hit: hit.start)
 
 
 class TopicDetector(KeywordFinder):

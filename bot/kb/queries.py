@@ -36,6 +36,7 @@ from bot.kb.models import (
     CommuneRule,
     Fact,
     FrenchWord,
+    ImportedDataset,
     KbVersion,
     Message,
     Orientation,
@@ -80,6 +81,14 @@ class FactView:
     commune_insee: str | None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
+    # Once ended, still told, as past (never as current).
+    told_when_ended: bool = False
+    # The case the fact is specific to (a bike type), when it is.
+    variant: str | None = None
+    # The official dataset it was imported from: read-only in the console's editor.
+    imported_from: str | None = None
+    # The questions it answers, in residents' words (kb/README.md).
+    questions: tuple[str, ...] = ()
 
     @property
     def for_residents(self) -> bool:
@@ -93,6 +102,17 @@ class FactView:
     def not_yet_valid(self, today: dt.date) -> bool:
         """Its period has not started yet: told as what will apply from ``valid_from``."""
         return self.valid_from is not None and self.valid_from > today
+
+
+@dataclass(frozen=True)
+class ImportedDatasetView:
+    """An official dataset imported at the build: which copy, and its date of last update."""
+
+    dataset: str
+    title: str
+    topic: str
+    origin: str
+    last_update: dt.date
 
 
 @dataclass(frozen=True)
@@ -180,7 +200,16 @@ def _fact_view(fact: Fact) -> FactView:
         commune_insee=fact.commune_insee,
         valid_from=fact.valid_from,
         valid_until=fact.valid_until,
+        questions=tuple(line for line in (fact.questions or "").split("\n") if line),
+        told_when_ended=bool(fact.told_when_ended),
+        variant=fact.variant,
+        imported_from=fact.imported_from,
     )
+
+
+def searchable_text(fact: FactView) -> str:
+    """What a question is compared with: the fact's text and the questions it answers."""
+    return " ".join((fact.text, *fact.questions))
 
 
 def _commune_view(commune: Commune) -> CommuneView:
@@ -274,7 +303,17 @@ class _Snapshot:
             OrientationView(fact=facts[row.fact_id], keywords=tuple(word for word in row.keywords.split("\n") if word))
             for row in session.execute(select(Orientation).order_by(Orientation.position)).scalars()
         ]
-        self.fact_ranker = FactRanker((fact.text for fact in facts.values()), self.stop_words)
+        self.imported_datasets = [
+            ImportedDatasetView(
+                dataset=row.dataset,
+                title=row.title,
+                topic=row.topic_slug,
+                origin=row.origin,
+                last_update=row.last_update,
+            )
+            for row in session.execute(select(ImportedDataset).order_by(ImportedDataset.dataset)).scalars()
+        ]
+        self.fact_ranker = FactRanker((searchable_text(fact) for fact in facts.values()), self.stop_words)
         # A topic's name, which every one of its facts is about (its keywords, which name its
         # aspects, do tell facts apart: "topo-guide", "prix de l'eau").
         self.topic_stems = {
@@ -446,6 +485,10 @@ class KnowledgeBase:
         value = self._data().messages.get(lexicon_key(name))
         return value if isinstance(value, dict) else {}
 
+    def imported_datasets(self) -> list[ImportedDatasetView]:
+        """The official datasets the published build imported (bot/kb/sources/)."""
+        return list(self._data().imported_datasets)
+
     def orientations(self) -> list[OrientationView]:
         """The questions for other bodies, in the order of kb/orientation.yml."""
         return list(self._data().orientations)
@@ -485,9 +528,18 @@ class KnowledgeBase:
         name the topic itself are left out, since every fact of the topic is about it."""
         data = self._data()
         ranked = data.fact_ranker.relevant(
-            question, [fact.text for fact in facts], ignore=data.topic_stems.get(topic.slug, frozenset())
+            question, [searchable_text(fact) for fact in facts], ignore=data.topic_stems.get(topic.slug, frozenset())
         )
         return [facts[index] for index in ranked]
+
+    def fact_scores(self, question: str, topic_slug: str | None, facts: Sequence[FactView]) -> list[float]:
+        """How much each fact shares with the question: the idf weights of the word stems they
+        have in common (the words naming the topic itself left out)."""
+        data = self._data()
+        ranker = data.fact_ranker
+        ignore = data.topic_stems.get(topic_slug or "", frozenset())
+        stems = ranker.stems(question) - ignore
+        return [ranker.score(stems, searchable_text(fact)) if stems else 0.0 for fact in facts]
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Keyword search for agents across topics and facts, tolerant of accents and typos.

@@ -21,6 +21,11 @@ _MIN_WORD_LENGTH = 3
 RELEVANT_SCORE = 3.0
 
 
+def _singular(word: str) -> str:
+    """« aides » and « aide » meet (the question may come singular from the reader)."""
+    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+
+
 class FactRanker:
     """Scores texts against a question with weights learnt from all the knowledge base's facts."""
 
@@ -38,7 +43,7 @@ class FactRanker:
     def stems(self, text: str) -> frozenset[str]:
         """Short stems of the text's words, stop words left out; numbers are kept whole."""
         return frozenset(
-            word if word.isdigit() else word[:_STEM_LENGTH]
+            word if word.isdigit() else _singular(word)[:_STEM_LENGTH]
             for word in tokens(text)
             if word.isdigit() or (len(word) >= _MIN_WORD_LENGTH and word not in self._stop_words)
         )

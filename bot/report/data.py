@@ -1,4 +1,5 @@
-"""What the report counts, read from Rasa's tracker store and the feedback table.
+"""What the report counts, read from Rasa's tracker store, the feedback table and the callback
+requests (counts only: nothing that identifies a resident).
 
 Both are read through SQLAlchemy Core with bound parameters, so SQLite and PostgreSQL work
 alike. Only the ``user`` and ``bot`` events of the period are fetched, in one pass in id order:
@@ -25,12 +26,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import Engine
 
-from bot.core.emergencies import EMERGENCY_TOPIC, LEXICON
+from bot.core.emergencies import EMERGENCY_KEY, EMERGENCY_TOPIC, LEXICON
 from bot.core.topics import NOT_UNDERSTOOD, QUESTION_FIELDS
 from bot.kb.queries import KnowledgeBase, TopicView
 from bot.report.grouping import Grouping, group_questions
+from bot.stores.callbacks import STATUSES, CallbackRequest
 from bot.stores.events import EVENTS
-from bot.stores.feedback import Feedback
+from bot.stores.feedback import REASONS, Feedback
 
 OUT_OF_SCOPE = "hors_sujet"
 # The web front prefixes the console's agent-mode conversations so (bot/web/app.py): the report
@@ -113,6 +115,32 @@ class FeedbackComment:
     day: dt.date
     topic_label: str
     comment: str  # masked
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    """The 👎 of one topic or one fact, by reason (bot.stores.feedback.REASONS, then none given)."""
+
+    key: str  # the topic slug or the fact id
+    label: str
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True)
+class CallbackCount:
+    """Callback requests made in the period about one topic, by status (new, in progress, done)."""
+
+    label: str
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
 
 
 @dataclass
@@ -131,6 +159,10 @@ class ReportData:
     comments: list[FeedbackComment] = field(default_factory=list)
     feedback_available: bool = True
     emergencies: list[EmergencyCount] = field(default_factory=list)
+    # The 👎 by reason, per topic and per fact shown (the answer's payload `facts`).
+    reasons_by_topic: list[ReasonCount] = field(default_factory=list)
+    reasons_by_fact: list[ReasonCount] = field(default_factory=list)
+    callbacks: list[CallbackCount] = field(default_factory=list)
 
 
 @dataclass
@@ -224,7 +256,7 @@ def _tally(engine: Engine, period: Period, mask_text: Callable[[str], str]) -> _
                 text, intent = waiting.pop(sender)
                 tally.answered(sender, text, intent, topic)
                 if topic == EMERGENCY_TOPIC:
-                    kinds = payload.get("emergency")
+                    kinds = payload.get(EMERGENCY_KEY)
                     tally.emergency(sender, [str(kind) for kind in kinds] if isinstance(kinds, list) else [])
     return tally
 
@@ -254,41 +286,98 @@ def _label(topics: dict[str, TopicView], slug: str | None) -> str:
     return topic.title if topic is not None else slug
 
 
-_Feedbacks = tuple[list[TopicFeedback], list[FeedbackComment]]
+@dataclass
+class _Feedbacks:
+    feedback: list[TopicFeedback] = field(default_factory=list)
+    comments: list[FeedbackComment] = field(default_factory=list)
+    reasons_by_topic: list[ReasonCount] = field(default_factory=list)
+    reasons_by_fact: list[ReasonCount] = field(default_factory=list)
+    callbacks: list[CallbackCount] = field(default_factory=list)
 
 
-def _feedback(url: str, period: Period, topics: dict[str, TopicView], mask_text: Callable[[str], str]) -> _Feedbacks:
-    table = Feedback.__table__
-    # Stored in UTC without a zone (bot/stores/feedback.py).
+def _utc_bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
+    # Stored in UTC without a zone (bot/stores/feedback.py, bot/stores/callbacks.py).
     start, end = (
         dt.datetime.fromtimestamp(bound, dt.timezone.utc).replace(tzinfo=None)
         for bound in (period.day_starts()[0], period.day_starts()[-1])
     )
+    return start, end
+
+
+def _reason_counts(tallies: dict[str, Counter[str | None]], label: Callable[[str], str]) -> list[ReasonCount]:
+    """Rows by reason (then « none given »), the most 👎 first."""
+    rows = [
+        ReasonCount(key, label(key), tuple(counts[reason] for reason in (*REASONS, None)))
+        for key, counts in tallies.items()
+    ]
+    rows.sort(key=lambda row: (-row.total, row.label))
+    return rows
+
+
+def _feedback(url: str, period: Period, topics: dict[str, TopicView], mask_text: Callable[[str], str]) -> _Feedbacks:
+    table = Feedback.__table__
+    start, end = _utc_bounds(period)
     engine = _engine(url, "feedback database")
+    found = _Feedbacks()
     try:
         with engine.connect() as connection:
-            if not inspect(connection).has_table(table.name):
-                return [], []
+            inspector = inspect(connection)
+            if not inspector.has_table(table.name):
+                return found
+            # A database from before the reasons (the default profile's file is upgraded on first write).
+            has_reasons = "reason" in {column["name"] for column in inspector.get_columns(table.name)}
+            extra = (table.c.reason, table.c.facts) if has_reasons else ()
             rows = connection.execute(
-                select(table.c.created_at, table.c.rating, table.c.comment, table.c.topic)
+                select(table.c.created_at, table.c.rating, table.c.comment, table.c.topic, *extra)
                 .where(table.c.created_at >= start, table.c.created_at < end)
                 .order_by(table.c.created_at, table.c.id)
             ).all()
+            if inspector.has_table(CallbackRequest.__tablename__):
+                found.callbacks = _callbacks(connection, start, end, topics)
     finally:
         engine.dispose()
     ratings: dict[str | None, Counter[str]] = {}
-    comments = []
-    for created_at, rating, comment, topic in rows:
+    by_topic: dict[str, Counter[str | None]] = {}
+    by_fact: dict[str, Counter[str | None]] = {}
+    for row in rows:
+        created_at, rating, comment, topic = row[:4]
+        reason, facts = (row[4], row[5]) if has_reasons else (None, None)
         ratings.setdefault(topic, Counter())[rating] += 1
-        if rating == "down" and comment:
+        if rating != "down":
+            continue
+        by_topic.setdefault(topic or "", Counter())[reason] += 1
+        for fact in facts if isinstance(facts, list) else []:
+            by_fact.setdefault(str(fact), Counter())[reason] += 1
+        if comment:
             local_day = created_at.replace(tzinfo=dt.timezone.utc).astimezone(LOCAL_TIME).date()
-            comments.append(FeedbackComment(local_day, _label(topics, topic), mask_text(comment)))
-    feedback = [
+            found.comments.append(FeedbackComment(local_day, _label(topics, topic), mask_text(comment), reason))
+    found.feedback = [
         TopicFeedback(topic or "", _label(topics, topic), counts["up"], counts["down"])
         for topic, counts in ratings.items()
     ]
-    feedback.sort(key=lambda item: (-item.total, item.label))
-    return feedback, comments
+    found.feedback.sort(key=lambda item: (-item.total, item.label))
+    found.reasons_by_topic = _reason_counts(by_topic, lambda slug: _label(topics, slug or None))
+    found.reasons_by_fact = _reason_counts(by_fact, lambda fact_id: fact_id)
+    return found
+
+
+def _callbacks(
+    connection: Any, start: dt.datetime, end: dt.datetime, topics: dict[str, TopicView]
+) -> list[CallbackCount]:
+    """Callback requests made in the period, per topic and status: counts, never a name."""
+    table = CallbackRequest.__table__
+    rows = connection.execute(
+        select(table.c.topic, table.c.status).where(table.c.created_at >= start, table.c.created_at < end)
+    ).all()
+    tallies: dict[str | None, Counter[str]] = {}
+    for topic, status in rows:
+        tallies.setdefault(topic, Counter())[status] += 1
+    counts = [
+        CallbackCount(_label(topics, topic), tuple(found[status] for status in STATUSES))
+        for topic, found in tallies.items()
+    ]
+    counts.sort(key=lambda row: (-row.total, row.label))
+    return counts
 
 
 def collect(
@@ -330,7 +419,7 @@ def collect(
         for slug, count in tally.messages_per_topic.items()
     ]
     topic_counts.sort(key=lambda item: (-item.messages, item.topic))
-    feedback: _Feedbacks = ([], [])
+    feedback = _Feedbacks()
     feedback_available = False
     # No feedback database yet (no rating given): the report says so.
     with contextlib.suppress(ReportError):
@@ -353,8 +442,11 @@ def collect(
         out_of_scope=tally.messages_per_topic[OUT_OF_SCOPE],
         unanswered=group_questions(tally.unanswered, kb.stop_words()),
         unknown_fields=asks,
-        feedback=feedback[0],
-        comments=feedback[1],
+        feedback=feedback.feedback,
+        comments=feedback.comments,
         feedback_available=feedback_available,
         emergencies=emergencies,
+        reasons_by_topic=feedback.reasons_by_topic,
+        reasons_by_fact=feedback.reasons_by_fact,
+        callbacks=feedback.callbacks,
     )

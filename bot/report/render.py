@@ -17,6 +17,7 @@ import yaml
 
 from bot.rendering import french_date, make_environment
 from bot.report.data import ReportData
+from bot.stores.feedback import REASONS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LABELS_FILE = Path(__file__).resolve().parent / "labels.yml"
@@ -118,6 +119,7 @@ def draw_plots(data: ReportData) -> dict[str, bytes]:
 def render_html(data: ReportData, plots: dict[str, bytes], *, generated: dt.datetime | None = None) -> str:
     environment = make_environment(TEMPLATES_DIR)  # the console's: every value escaped
     generated = generated or dt.datetime.now()
+    labels = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))["reasons"]
     encoded = {name: base64.b64encode(image).decode("ascii") for name, image in plots.items()}
     return environment.get_template("report.html").render(
         data=data,
@@ -133,6 +135,8 @@ def render_html(data: ReportData, plots: dict[str, bytes], *, generated: dt.date
         ],
         percent=_percent,
         max_groups=MAX_GROUPS,
+        reason_labels=[*(labels[reason] for reason in REASONS), labels["none"]],
+        reason_label=lambda reason: labels.get(reason or "none", reason),
     )
 
 

@@ -1,11 +1,12 @@
 """Front-desk agents allowed into the console, in a YAML file the administrator manages.
 
 ``python -m bot agents add|list|remove`` edits the file; passwords are stored as bcrypt
-hashes only. Each agent has a role: ``agent`` (reads the console) or ``editor`` (may also
-change the content). The file is re-read when it changes, so a removed agent is locked out,
-and a changed role applies, at once.
+hashes only. Each agent has a role: ``agent`` (reads the console and handles callback
+requests), ``editor`` (may also change the content) or ``admin`` (may also do what an editor
+does and pause the residents' assistant: the maintenance switch). The file is re-read when it
+changes, so a removed agent is locked out, and a changed role applies, at once.
 
-File format: ``agents: {name: {hash: <bcrypt>, role: agent|editor}}``. The older
+File format: ``agents: {name: {hash: <bcrypt>, role: agent|editor|admin}}``. The older
 ``agents: {name: <bcrypt>}`` is still read, as role ``agent``; the file is written in the new
 format.
 """
@@ -28,9 +29,24 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 MIN_PASSWORD_CHARS = 12
 # bcrypt only reads the first 72 bytes: longer passwords are refused rather than cut.
 MAX_PASSWORD_BYTES = 72
-ROLES = ("agent", "editor")
+ROLES = ("agent", "editor", "admin")
 DEFAULT_ROLE = "agent"
 EDITOR = "editor"
+ADMIN = "admin"
+# Each role may do what the roles before it may: an administrator also edits the content.
+_EDITING_ROLES = frozenset({EDITOR, ADMIN})
+
+
+def can_edit(role: str | None) -> bool:
+    """Whether an agent of ``role`` may change the content (editors and administrators)."""
+    return role in _EDITING_ROLES
+
+
+def can_administer(role: str | None) -> bool:
+    """Whether an agent of ``role`` may pause the residents' assistant (administrators)."""
+    return role == ADMIN
+
+
 _HEADER = "# Console agents: managed with `python -m bot agents add|list|remove NAME`. Never commit this file.\n"
 
 
@@ -122,7 +138,7 @@ class AgentStore:
             )
             if not isinstance(agents, dict) or len(accounts) != len(agents) or None in accounts.values():
                 raise AgentError(
-                    f"{self.path}: expected `agents:` mapping names to {{hash: <bcrypt>, role: agent|editor}}"
+                    f"{self.path}: expected `agents:` mapping names to {{hash: <bcrypt>, role: {'|'.join(ROLES)}}}"
                 )
             self._cache = (mtime, {name: account for name, account in accounts.items() if account is not None})
             return self._cache[1]

@@ -2,26 +2,36 @@
 
 The knowledge-base file is rebuilt from scratch on every ``make kb``, so feedback lives
 elsewhere (``AGGLO_FEEDBACK_DATABASE_URL``). A row holds the rating, the optional comment, the
-topic, the question and the answer, and nothing about the person: no sender id, no address.
+topic, the question and the answer, with a 👎's reason (« pas compris », « incomplet »…) and
+the ids of the facts the answer showed, and nothing about the person: no sender id, no address.
 What the resident typed (the question and the comment) is masked first (bot/stores/privacy.py): phone
 numbers, e-mail addresses, postal addresses, NIRs and IBANs never reach the table.
+
+The same database holds the residents' callback requests (bot/stores/callbacks.py): both are
+what residents send, kept apart from the knowledge base (rebuilt) and purged with the same
+retention.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, String, Text, create_engine, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, Session, registry
+from sqlalchemy import JSON, Column, DateTime, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, registry
 from sqlalchemy.orm.decl_api import DeclarativeMeta
 
+from bot.stores.database import Store
+
 RATINGS = ("up", "down")
+# What was wrong with an answer, as the widget's 👎 offers it (labels: bot/report/labels.yml).
+REASONS = ("pas_compris", "incomplet", "inexact", "pas_a_jour", "autre")
+# A fact id of kb/ (snake_case); an answer shows a handful.
+FACT_ID = re.compile(r"[a-z0-9_]{1,80}")
+MAX_FACTS = 20
 # Bot answers are stored whole up to this length (agent fiches are the longest).
 MAX_ANSWER_CHARS = 20_000
 
@@ -50,6 +60,10 @@ class Feedback(FeedbackBase):
     topic: Mapped[str | None] = Column(String(64), index=True)
     message: Mapped[str] = Column(Text, nullable=False)
     answer: Mapped[str] = Column(Text, nullable=False)
+    # A 👎's reason, one of REASONS (none for a 👍, nor from a widget older than the reasons).
+    reason: Mapped[str | None] = Column(String(16), index=True)
+    # The ids of the facts the answer showed, in order (the answer's payload, `facts`).
+    facts: Mapped[list[str] | None] = Column(JSON)
 
 
 @dataclass(frozen=True)
@@ -61,35 +75,42 @@ class FeedbackView:
     topic: str | None
     message: str
     answer: str
+    reason: str | None = None
+    facts: list[str] = field(default_factory=list)
 
 
-class FeedbackStore:
+def clean_facts(value: Any) -> list[str]:
+    """The fact ids of a payload, as far as they look like fact ids (the rest is dropped)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str) and FACT_ID.fullmatch(item)][:MAX_FACTS]
+
+
+class FeedbackStore(Store):
     """Writes and reads feedback; the engine and the table are created on first use."""
+
+    metadata = FeedbackBase.metadata
 
     def __init__(self, database_url: str, mask_text: Callable[[str], str]) -> None:
         """``mask_text`` masks what the resident typed before it is written (bot/stores/privacy.py)."""
-        self.database_url = database_url
+        super().__init__(database_url)
         self._mask = mask_text
-        self._lock = threading.Lock()
-        self._ready = False
 
-    @cached_property
-    def _engine(self) -> Engine:
-        prefix = "sqlite:///"
-        if self.database_url.startswith(prefix):
-            Path(self.database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
-        return create_engine(self.database_url, future=True)
-
-    def ensure_schema(self) -> None:
-        with self._lock:
-            if not self._ready:
-                FeedbackBase.metadata.create_all(self._engine)
-                self._ready = True
-
-    def add(self, *, rating: str, message: str, answer: str, topic: str | None, comment: str | None) -> int:
+    def add(
+        self,
+        *,
+        rating: str,
+        message: str,
+        answer: str,
+        topic: str | None,
+        comment: str | None,
+        reason: str | None = None,
+        facts: Sequence[str] = (),
+    ) -> int:
         if rating not in RATINGS:
             raise ValueError(f"rating must be one of {RATINGS}")
-        self.ensure_schema()
+        if reason is not None and (rating != "down" or reason not in REASONS):
+            raise ValueError(f"a reason is given with a 👎 only, one of {REASONS}")
         row = Feedback(
             created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
             rating=rating,
@@ -97,16 +118,17 @@ class FeedbackStore:
             topic=topic or None,
             message=self._mask(message),
             answer=answer[:MAX_ANSWER_CHARS],
+            reason=reason,
+            facts=clean_facts(list(facts)) or None,
         )
-        with Session(self._engine) as session, session.begin():
+        with self._session() as session, session.begin():
             session.add(row)
             session.flush()
             return int(row.id)
 
     def all(self) -> list[FeedbackView]:
         """Every row, oldest first (for reports and tests)."""
-        self.ensure_schema()
-        with Session(self._engine) as session:
+        with self._session() as session:
             rows = session.execute(select(Feedback).order_by(Feedback.id)).scalars()
             return [
                 FeedbackView(
@@ -117,6 +139,8 @@ class FeedbackStore:
                     topic=row.topic,
                     message=row.message,
                     answer=row.answer,
+                    reason=row.reason,
+                    facts=list(row.facts or []),
                 )
                 for row in rows
             ]

@@ -20,11 +20,15 @@ from sqlalchemy import MetaData, create_engine
 
 from bot.kb.models import Base
 from bot.settings import PROJECT_ROOT
+from bot.stores.callbacks import CallbackRequest
 from bot.stores.feedback import FeedbackBase
+from bot.stores.maintenance import MaintenanceSwitch
 from bot.stores.sessions import SessionsBase
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 # Every table the project's own models describe, compared by `alembic revision --autogenerate`.
+# The callback and maintenance models are imported so that their tables are in these metadata.
+MODELS_OF_SHARED_METADATA = (CallbackRequest, MaintenanceSwitch)
 PROJECT_METADATA: list[MetaData] = [Base.metadata, FeedbackBase.metadata, SessionsBase.metadata]
 
 

@@ -1,9 +1,10 @@
-"""Retention of stored conversations and feedback: ``python -m bot purge --older-than DAYS``.
+"""Retention of stored conversations, feedback and callback requests: ``python -m bot purge
+--older-than DAYS``, and one callback request on request: ``python -m bot purge --callback REF``.
 
-Deletes the tracker store's events (by their ``timestamp``) and the feedback rows (by their
-``created_at``) older than the limit, a batch of ids at a time, each batch its own short
-transaction in id order: Rasa keeps writing between batches, and SQLite's WAL lets readers
-read throughout. Works on any database SQLAlchemy speaks (SQLite and PostgreSQL are tested).
+Deletes the tracker store's events (by their ``timestamp``), the feedback rows and the callback
+requests with their history (by their ``created_at``) older than the limit, a batch of ids at a
+time, each batch its own short transaction in id order: Rasa keeps writing between batches, and
+SQLite's WAL lets readers read throughout. Works on any database SQLAlchemy speaks (SQLite and PostgreSQL are tested).
 On SQLite, deleted rows are overwritten (``secure_delete``) and the log is checkpointed, so that
 nothing purged stays readable in the file; PostgreSQL's autovacuum reclaims them.
 
@@ -24,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.stores.callbacks import CallbackEvent, CallbackRequest
 from bot.stores.events import EVENTS, EVENTS_TIMESTAMP, EVENTS_TIMESTAMP_INDEX
 from bot.stores.feedback import Feedback
 
@@ -87,9 +89,17 @@ def open_database(url: str, table: str) -> Engine:
     return engine
 
 
-def purge_rows(engine: Engine, table: sa.Table, column: sa.Column, before: object, batch_size: int) -> PurgeResult:
+def purge_rows(
+    engine: Engine,
+    table: sa.Table,
+    column: sa.Column,
+    before: object,
+    batch_size: int,
+    children: tuple[sa.Column, ...] = (),
+) -> PurgeResult:
     """Delete the rows of ``table`` whose ``column`` is older than ``before``, ``batch_size``
-    ids per transaction, lowest ids first."""
+    ids per transaction, lowest ids first; ``children`` are foreign keys to ``table`` whose rows
+    go in the same transaction, first."""
     if batch_size < 1:
         raise ValueError("the batch size must be at least 1")
     deleted = batches = 0
@@ -101,6 +111,8 @@ def purge_rows(engine: Engine, table: sa.Table, column: sa.Column, before: objec
                 .all()
             )
             if ids:
+                for child in children:
+                    connection.execute(sa.delete(child.table).where(child.in_(ids)))
                 connection.execute(sa.delete(table).where(table.c.id.in_(ids)))
         if not ids:
             break
@@ -119,10 +131,31 @@ def purge_events(engine: Engine, older_than_days: float, batch_size: int = DEFAU
     return result
 
 
+def _utc_cutoff(older_than_days: float) -> dt.datetime:
+    # Stored as naive UTC (bot/stores/feedback.py, bot/stores/callbacks.py).
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=older_than_days)
+
+
 def purge_feedback(engine: Engine, older_than_days: float, batch_size: int = DEFAULT_BATCH_SIZE) -> PurgeResult:
     table = Feedback.__table__
-    # Stored as naive UTC (bot/stores/feedback.py).
-    cutoff = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=older_than_days)
-    result = purge_rows(engine, table, table.c.created_at, cutoff, batch_size)
+    result = purge_rows(engine, table, table.c.created_at, _utc_cutoff(older_than_days), batch_size)
     _checkpoint(engine)
     return result
+
+
+def purge_callbacks(engine: Engine, older_than_days: float, batch_size: int = DEFAULT_BATCH_SIZE) -> PurgeResult:
+    """Callback requests made before the limit, whatever their status, with their notes."""
+    table = CallbackRequest.__table__
+    events = CallbackEvent.__table__
+    cutoff = _utc_cutoff(older_than_days)
+    result = purge_rows(engine, table, table.c.created_at, cutoff, batch_size, children=(events.c.request_id,))
+    _checkpoint(engine)
+    return result
+
+
+def purge_conversation(engine: Engine, sender_id: str) -> int:
+    """Every tracker event of one conversation (``purge --callback``: the request's conversation)."""
+    with engine.begin() as connection:
+        deleted = connection.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id == sender_id)).rowcount
+    _checkpoint(engine)
+    return int(deleted or 0)

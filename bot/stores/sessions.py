@@ -9,27 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
 
-from sqlalchemy import Column, Float, String, create_engine, delete, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, Session, registry
+from sqlalchemy import Column, Float, String, delete, select
+from sqlalchemy.orm import Mapped, registry
 from sqlalchemy.orm.decl_api import DeclarativeMeta
-from sqlalchemy.pool import StaticPool
 
-# One in-memory database for the whole process (tests that build WebSettings by hand).
-IN_MEMORY_URL = "sqlite://"
+from bot.stores.database import IN_MEMORY_URL, Store
 
 sessions_registry = registry()
 
 
 class SessionsBase(metaclass=DeclarativeMeta):  # type: ignore[metaclass]  # SQLAlchemy 1.4 ships no types
-    """Declarative base of the sessions table (never dropped by a knowledge-base build)."""
+    """Declarative base of the console's tables: the sessions and the maintenance switch
+    (bot/stores/maintenance.py); never dropped by a knowledge-base build."""
 
     __abstract__ = True
     registry = sessions_registry
@@ -61,37 +56,18 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class SessionStore:
+class SessionStore(Store):
     """Create, find and end sessions; the table is created on first use if it is missing
     (production creates it with a migration, and its application role cannot create tables)."""
+
+    metadata = SessionsBase.metadata
 
     def __init__(
         self, lifetime_seconds: float, database_url: str = IN_MEMORY_URL, clock: Callable[[], float] = time.time
     ) -> None:
+        super().__init__(database_url)
         self.lifetime_seconds = lifetime_seconds
-        self.database_url = database_url
         self._clock = clock
-        self._ready = False
-        self._schema_lock = threading.Lock()
-
-    @cached_property
-    def _engine(self) -> Engine:
-        if self.database_url == IN_MEMORY_URL:
-            return create_engine(
-                IN_MEMORY_URL, future=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        prefix = "sqlite:///"
-        if self.database_url.startswith(prefix):
-            Path(self.database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
-        # pre_ping: a restarted database server costs one reconnection, not a failed login.
-        return create_engine(self.database_url, future=True, pool_pre_ping=True)
-
-    def _session(self) -> Session:
-        with self._schema_lock:
-            if not self._ready:
-                SessionsBase.metadata.create_all(self._engine)
-                self._ready = True
-        return Session(self._engine)
 
     def create(self, agent: str) -> AgentSession:
         now = self._clock()

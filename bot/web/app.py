@@ -6,8 +6,11 @@ Routes
   GET  /                      demo page: an Agglo-like page with the widget on it
   GET  /widget.js, /widget.css the widget (embed: ``<script src="…/widget.js" defer></script>``)
   POST /api/chat              proxy to Rasa's REST channel (length cap, agent mode for agents only)
-  POST /api/feedback          👍 / 👎 on an answer
-  GET  /console…              the agents' console, behind a login
+  POST /api/feedback          👍 / 👎 on an answer, a 👎 with its reason
+  POST /api/callback          a resident asks to be called back (callbacks_api.py); GET /api/communes
+  GET  /api/status            whether the assistant is paused (maintenance.py)
+  GET  /console…              the agents' console, behind a login; the callback queue (queue.py)
+  …    /console/maintenance   the maintenance switch (administrators)
   …    /console/edit/…        the content editor (editors only; served by the AGGLO_CONTENT_EDITOR front)
   GET  /healthz               readiness
 """
@@ -27,17 +30,23 @@ from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.rendering import make_environment
 from bot.settings import Settings, normalise_origin, own_origins
 from bot.stores.agents import AgentStore
+from bot.stores.callbacks import CallbackStore
 from bot.stores.feedback import FeedbackStore
+from bot.stores.maintenance import MaintenanceStore
 from bot.stores.privacy import masker
 from bot.stores.sessions import SessionStore
-from bot.web import console, editor
+from bot.web import callbacks_api, console, editor, maintenance, queue
 from bot.web.chat import chat
 from bot.web.common import (
     AGENTS,
     BUTTON_KEY,
+    CALLBACKS,
     FEEDBACK,
     HTTP,
+    MAINTENANCE,
     ORIGINS,
+    RASA,
+    RASA_HTTP,
     SERVICES,
     SESSION_SECONDS,
     SESSIONS,
@@ -49,6 +58,7 @@ from bot.web.common import (
     page,
 )
 from bot.web.feedback_api import feedback
+from bot.web.routing import RasaInstances, rasa_session
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +149,12 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _rasa_client(app: web.Application) -> AsyncIterator[None]:
+    async with rasa_session(app[RASA]) as session:
+        app[RASA_HTTP] = session
+        yield
+
+
 async def _prepare(app: web.Application) -> None:
     await off_loop(app[FEEDBACK].ensure_schema)
     try:
@@ -169,8 +185,13 @@ def create_app(
     app[TEMPLATES] = make_environment(TEMPLATES_DIR)
     app[SESSIONS] = SessionStore(SESSION_SECONDS, settings.sessions_database_url)
     app[AGENTS] = agents or AgentStore(settings.agents_file)
-    app[FEEDBACK] = feedback_store or FeedbackStore(settings.feedback_database_url, masker(settings.kb_dir).mask)
+    mask = masker(settings.kb_dir).mask
+    app[FEEDBACK] = feedback_store or FeedbackStore(settings.feedback_database_url, mask)
+    app[CALLBACKS] = CallbackStore(settings.feedback_database_url, mask)
+    app[MAINTENANCE] = MaintenanceStore(settings.sessions_database_url)
     app.cleanup_ctx.append(_http_client)
+    app[RASA] = RasaInstances(settings.rasa_instances)
+    app.cleanup_ctx.append(_rasa_client)
     # aiohttp 3.9's signal annotations predate the installed aiosignal 1.4's generics.
     app.on_startup.append(_prepare)  # type: ignore[arg-type]
     app.on_response_prepare.append(_security_headers)  # type: ignore[arg-type]
@@ -180,7 +201,10 @@ def create_app(
     app.router.add_get("/widget.css", _static_file("widget.css", "text/css; charset=utf-8"))
     app.router.add_post("/api/chat", chat)
     app.router.add_post("/api/feedback", feedback)
+    callbacks_api.setup(app)
+    maintenance.setup(app)
     console.add_routes(app.router)
+    queue.setup(app)
     editor.setup(app)
     app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app

@@ -14,16 +14,25 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.kb.queries import KnowledgeBaseUnavailable
-from bot.stores.agents import EDITOR, AgentError, normalise_name
+from bot.stores.agents import AgentError, can_administer, can_edit, normalise_name
 from bot.stores.sessions import AgentSession, same_token
-from bot.web.common import AGENTS, SESSION_SECONDS, SESSIONS, SETTINGS, Handler, json_error, off_loop, page, redirect
+from bot.web.common import (
+    AGENTS,
+    ROLE,
+    SESSION_SECONDS,
+    SESSIONS,
+    SETTINGS,
+    Handler,
+    json_error,
+    off_loop,
+    page,
+    redirect,
+)
 
 logger = logging.getLogger(__name__)
 
 AgentHandler = Callable[[web.Request, AgentSession], Awaitable[web.StreamResponse]]
 
-# The role of the request's agent, read from the agents file on every request.
-ROLE = "agglo_agent_role"
 SESSION_COOKIE = "agglo_session"
 LOGIN_CSRF_COOKIE = "agglo_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -51,19 +60,31 @@ def current_session(request: web.Request) -> AgentSession | None:
 
 
 def is_editor(request: web.Request) -> bool:
-    """Whether the request's agent is an editor (after :func:`current_session`)."""
-    return request.get(ROLE) == EDITOR
+    """Whether the request's agent may edit the content: an editor or an administrator (after
+    :func:`current_session`)."""
+    return can_edit(request.get(ROLE))
+
+
+def is_admin(request: web.Request) -> bool:
+    """Whether the request's agent is an administrator (after :func:`current_session`)."""
+    return can_administer(request.get(ROLE))
+
+
+def has_csrf_header(request: web.Request, session: AgentSession) -> bool:
+    """A console script's request (JSON) proves it comes from a console page: the session's
+    CSRF token in the header."""
+    return same_token(request.headers.get(CSRF_HEADER), session.csrf_token)
 
 
 def is_agent_request(request: web.Request) -> bool:
     """Agent mode needs a console session and its CSRF token: another site's page has neither."""
     session = current_session(request)
-    return session is not None and same_token(request.headers.get(CSRF_HEADER), session.csrf_token)
+    return session is not None and has_csrf_header(request, session)
 
 
 def login_wall(request: web.Request) -> web.Response:
     """Anonymous visitors of a page are sent to the login page; other requests get 401."""
-    if request.method == "GET":
+    if request.method == "GET" and not request.path.startswith("/console/api/"):
         return redirect(f"/console/login?next={quote(request.path_qs, safe='')}")
     return json_error(401, "login_required")
 

@@ -2,23 +2,34 @@
 
 The proxy validates the request, decides agent mode from the console session alone, lets an
 ``/intent`` payload through only when the assistant offered it as a button in this
-conversation (bot/core/payloads.py), and signs the buttons of the replies it returns.
+conversation (bot/core/payloads.py), and signs the buttons of the replies it returns. While the
+assistant is paused (bot/web/maintenance.py), residents get the maintenance message and Rasa
+is not called; the console's agent mode keeps working.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from bot.core.payloads import CHANNEL_SECRET_HEADER, as_plain_text, button_signature, is_intent_payload, offered_button
 from bot.french.text import well_formed
 from bot.web.auth import is_agent_request
-from bot.web.common import BUTTON_KEY, HTTP, MAX_MESSAGE_CHARS, RASA_TIMEOUT_SECONDS, SETTINGS, json_error, json_object
+from bot.web.common import (
+    BUTTON_KEY,
+    MAX_MESSAGE_CHARS,
+    RASA,
+    RASA_HTTP,
+    RASA_TIMEOUT_SECONDS,
+    SETTINGS,
+    json_error,
+    json_object,
+)
+from bot.web.maintenance import maintenance_replies
+from bot.web.routing import RasaError, RasaUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +59,10 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if len(message) > MAX_MESSAGE_CHARS:
         return json_error(413, "message_too_long", limit=MAX_MESSAGE_CHARS)
     agent = is_agent_request(request)
+    if not agent:
+        paused = await maintenance_replies(request)
+        if paused is not None:
+            return web.json_response(paused)
     # Separate conversations: a resident's sender id never continues an agent's.
     conversation = f"{'agent' if agent else 'web'}-{sender}"
     text = well_formed(message).strip()
@@ -60,22 +75,20 @@ async def chat(request: web.Request) -> web.StreamResponse:
     body = {"sender": conversation, "message": text, "metadata": {"agent": True} if agent else {}}
     headers = {CHANNEL_SECRET_HEADER: settings.channel_secret} if settings.channel_secret else {}
     try:
-        async with request.app[HTTP].post(
-            f"{settings.rasa_url}/webhooks/rest/webhook",
-            json=body,
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT_SECONDS),
-        ) as response:
-            if response.status != 200:
-                logger.error("Rasa answered HTTP %s", response.status)
-                return json_error(502, "rasa_error")
-            replies = await response.json(content_type=None)
-    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-        logger.error("Rasa unreachable at %s: %r", settings.rasa_url, error)
+        # Every message of a conversation goes to the same Rasa instance (routing.py).
+        replies = await request.app[RASA].post(
+            request.app[RASA_HTTP], conversation, body, headers, timeout=RASA_TIMEOUT_SECONDS
+        )
+    except RasaUnavailable as error:
+        logger.error("Rasa unavailable: %s", error)
         return json_error(503, "rasa_unreachable")
-    except ValueError:
+    except RasaError as error:
+        logger.error("%s", error)
         return json_error(502, "rasa_error")
-    if not isinstance(replies, list):
+    # Rasa's REST channel always answers something (at worst its apology): an empty list means
+    # the turn was cut short, and the resident must not be left with silence.
+    if not isinstance(replies, list) or not replies:
+        logger.error("Rasa answered %r", replies)
         return json_error(502, "rasa_error")
     sign_buttons(replies, request.app[BUTTON_KEY], conversation)
     return web.json_response(replies)

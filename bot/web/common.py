@@ -15,9 +15,12 @@ from aiohttp import web
 from bot.core.services import Services
 from bot.rendering import render
 from bot.settings import Settings
-from bot.stores.agents import AgentStore
+from bot.stores.agents import AgentStore, can_administer, can_edit
+from bot.stores.callbacks import CallbackStore
 from bot.stores.feedback import FeedbackStore
+from bot.stores.maintenance import MaintenanceStore
 from bot.stores.sessions import SessionStore
+from bot.web.routing import RasaInstances
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -39,7 +42,14 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SESSIONS = web.AppKey("sessions", SessionStore)
 AGENTS = web.AppKey("agents", AgentStore)
 FEEDBACK = web.AppKey("feedback", FeedbackStore)
+CALLBACKS = web.AppKey("callbacks", CallbackStore)
+MAINTENANCE = web.AppKey("maintenance", MaintenanceStore)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
+# The role of the request's console agent, read from the agents file on every request (bot/web/auth.py).
+ROLE = "agglo_agent_role"
+# The Rasa instances (routing.py) and the HTTP session to them.
+RASA = web.AppKey("rasa", RasaInstances)
+RASA_HTTP = web.AppKey("rasa_http", aiohttp.ClientSession)
 
 
 def json_error(status: int, code: str, **extra: Any) -> web.Response:
@@ -51,6 +61,10 @@ def redirect(location: str) -> web.Response:
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    """A page of ``templates/``; console pages also learn what the agent's role allows (menus)."""
+    role = request.get(ROLE)
+    context.setdefault("can_edit", can_edit(role))
+    context.setdefault("can_administer", can_administer(role))
     html = render(request.app[TEMPLATES], template, **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 

@@ -33,7 +33,7 @@ from bot.editing.errors import EditError
 from bot.editing.history import COMMIT
 from bot.editing.service import MAX_NOTE_CHARS, ContentEditor
 from bot.kb.content import CONFIDENCES, FIELDS
-from bot.kb.queries import KnowledgeBaseUnavailable, TopicView
+from bot.kb.queries import FactView, KnowledgeBaseUnavailable, TopicView
 from bot.stores.sessions import AgentSession, same_token
 from bot.web.auth import console_context, current_session, form_text, is_editor, login_wall
 from bot.web.common import SERVICES, SETTINGS, json_error, off_loop, page, redirect
@@ -174,11 +174,24 @@ async def _form(edit: EditRequest, change: Change) -> web.StreamResponse:
     return page(edit.request, "edit.html", **_form_page(edit, change, topic_file.version))
 
 
+def _imported(edit: EditRequest, fact_id: str) -> FactView | None:
+    """The topic's fact ``fact_id`` if it was imported from an official dataset."""
+    return next((fact for fact in edit.topic.facts if fact.id == fact_id and fact.imported_from), None)
+
+
+def _read_only(edit: EditRequest, fact: FactView, status: int) -> web.Response:
+    """An imported fact is not edited here: the page says where it comes from and why."""
+    return page(edit.request, "edit_unavailable.html", status=status, **edit.context(reason="imported", fact=fact))
+
+
 async def _fact_form(edit: EditRequest, kind: str) -> web.StreamResponse:
     """The form for one fact of the file: pre-filled to ``edit`` it, or to ``retire`` it."""
     fact_id = edit.request.match_info["fact_id"]
     if not FACT_ID.fullmatch(fact_id):
         return page(edit.request, "not_found.html", status=404, **edit.context())
+    imported = _imported(edit, fact_id)
+    if imported is not None:
+        return _read_only(edit, imported, 200)
     try:
         _, document = await off_loop(edit.editor.document, edit.slug)
         values, field_name = fact_fields(document, fact_id), str(find_fact(document, fact_id).get("field", ""))
@@ -211,6 +224,9 @@ async def retire_fact(edit: EditRequest) -> web.StreamResponse:
 async def preview(edit: EditRequest) -> web.StreamResponse:
     assert edit.form is not None  # noqa: S101 - POST only
     change, version = _change(edit.form), form_text(edit.form, "version")
+    imported = _imported(edit, change.fact_id)
+    if imported is not None:
+        return _read_only(edit, imported, 409)
     try:
         await off_loop(edit.editor.check_base, edit.slug, version)
         shown = await off_loop(edit.editor.preview, edit.slug, change)
@@ -225,6 +241,9 @@ async def publish(edit: EditRequest) -> web.StreamResponse:
     assert edit.form is not None  # noqa: S101 - POST only
     change, version = _change(edit.form), form_text(edit.form, "version")
     note = form_text(edit.form, "note")[:MAX_NOTE_CHARS]
+    imported = _imported(edit, change.fact_id)
+    if imported is not None:
+        return _read_only(edit, imported, 409)
     try:
         publication = await off_loop(
             edit.editor.publish, edit.slug, change, base_version=version, author=edit.session.agent, note=note

@@ -1,7 +1,7 @@
 """``python -m ops.prod run|stop|env|compose-nginx``: the production profile (ops/prod/run.py).
 
-``compose-nginx`` rewrites ops/compose/ (nginx's configuration for compose.yml) with the
-default limits; ``env`` creates ``.env`` with fresh secrets."""
+``compose-nginx`` rewrites ops/compose/ and ops/k8s/base/nginx.conf (nginx's configuration for
+compose.yml and Kubernetes) with the default limits; ``env`` creates ``.env`` with fresh secrets."""
 
 from __future__ import annotations
 

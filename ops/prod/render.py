@@ -167,11 +167,14 @@ def supervisord_programs(
             " %(ENV_RASA_API_ARGS)s"
         )
         programs.append(Program(f"rasa-{index}", command, priority=30, autostart=False, user=app_user, environment=env))
+    # The web fronts reach the Rasa servers directly, each conversation pinned to one of them
+    # (bot/web/routing.py), skipping one that is not ready.
+    rasa_urls = ",".join(f"http://127.0.0.1:{port}" for port in ports.rasa)
     for index, port in enumerate(ports.web):
-        command = f"{python} -m bot web --host 127.0.0.1 --port {port} --rasa-url http://127.0.0.1:{ports.internal}"
+        command = f"{python} -m bot web --host 127.0.0.1 --port {port}"
         # The first web front owns the content repository and serves the console's editor
         # (nginx sends /console/edit/ there); the others read the published database.
-        front_env = {**env, "AGGLO_CONTENT_EDITOR": "1" if index == 0 else "0"}
+        front_env = {**env, "AGGLO_CONTENT_EDITOR": "1" if index == 0 else "0", "AGGLO_RASA_URLS": rasa_urls}
         programs.append(
             Program(f"web-{index}", command, priority=40, autostart=False, user=app_user, environment=front_env)
         )
@@ -208,13 +211,16 @@ def redis_conf(settings: Settings, ports: Ports) -> str:
 
 def error_bodies() -> dict[str, str]:
     """The JSON bodies nginx answers with on the chat endpoints, in the content's French."""
-    messages = yaml.safe_load((PROJECT_ROOT / "kb" / "messages.yml").read_text(encoding="utf-8"))["proxy"]
+    content = yaml.safe_load((PROJECT_ROOT / "kb" / "messages.yml").read_text(encoding="utf-8"))
+    messages = content["proxy"]
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     apology = domain["responses"]["utter_erreur_technique"][0]["text"]
     bodies = {
         "rate_limited": {"error": "rate_limited", "message": messages["rate_limited"]},
         "body_too_large": {"error": "body_too_large", "message": messages["body_too_large"]},
         "unavailable": {"error": "unavailable", "message": apology},
+        # The callback form's own limit (bot/web/callbacks_api.py says the same).
+        "callback_rate_limited": {"error": "too_many_callbacks", "message": content["callback"]["errors"]["too_many"]},
     }
     return {name: json.dumps(body, ensure_ascii=False) + "\n" for name, body in bodies.items()}
 
@@ -246,7 +252,8 @@ def local_layout(settings: Settings, ports: Ports, as_root: bool) -> NginxLayout
         internal_listen=f"127.0.0.1:{ports.internal}",
         web=tuple(f"127.0.0.1:{port}" for port in ports.web),
         editor=f"127.0.0.1:{ports.web[0]}",
-        rasa=tuple(f"127.0.0.1:{port}" for port in ports.rasa),
+        # None: the web fronts choose the Rasa server of each conversation themselves.
+        rasa=(),
         actions=tuple(f"127.0.0.1:{port}" for port in ports.actions),
         static_dir=STATIC_DIR,
         errors_root=var,
@@ -279,14 +286,39 @@ def compose_layout() -> NginxLayout:
     )
 
 
+K8S_NGINX = PROJECT_ROOT / "ops" / "k8s" / "base" / "nginx.conf"
+
+
+def k8s_layout() -> NginxLayout:
+    """Kubernetes (ops/k8s/): nginx is the public side only. The web fronts reach the Rasa pods
+    themselves (a headless Service, each conversation pinned to one pod), and Rasa the action
+    servers through their Service, which only lists ready pods; nginx runs as a non-root user
+    with a read-only root filesystem, writing under /tmp only."""
+    return NginxLayout(
+        public_listen="8080",
+        internal_listen="",
+        web=("web:8000",),
+        editor="editor:8000",
+        rasa=(),
+        actions=(),
+        static_dir=Path("/srv/static"),
+        errors_root=Path("/srv/nginx"),
+        temp_dir=Path("/tmp/nginx"),  # noqa: S108 - an emptyDir volume of the pod
+        pid_file=Path("/tmp/nginx.pid"),  # noqa: S108 - an emptyDir volume of the pod
+        error_log="/dev/stderr warn",
+    )
+
+
 def compose_settings() -> Settings:
     """The default limits, whatever this machine's .env says (the file is committed)."""
     return default_settings()
 
 
 def compose_files(settings: Settings) -> dict[Path, str]:
-    """ops/compose/nginx.conf and the error bodies, as committed (a test keeps them current)."""
+    """ops/compose/nginx.conf, ops/k8s/base/nginx.conf and the error bodies, as committed (a test
+    keeps them current)."""
     files = {COMPOSE_DIR / "nginx.conf": nginx_conf(settings, compose_layout())}
+    files[K8S_NGINX] = nginx_conf(settings, k8s_layout())
     files |= {COMPOSE_DIR / "errors" / f"{name}.json": body for name, body in error_bodies().items()}
     return files
 
@@ -297,10 +329,14 @@ def nginx_conf(settings: Settings, layout: NginxLayout) -> str:
         layout=layout,
         # nginx's upstream blocks, in the file's order.
         upstreams={
-            "web": layout.web,
-            "editor": (layout.editor,),
-            "rasa": layout.rasa,
-            "actions": layout.actions,
+            name: addresses
+            for name, addresses in (
+                ("web", layout.web),
+                ("editor", (layout.editor,)),
+                ("rasa", layout.rasa),
+                ("actions", layout.actions),
+            )
+            if addresses
         },
         rate_limit_exemptions=settings.rate_limit_exemptions,
         chat_rate=settings.chat_rate,

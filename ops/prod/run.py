@@ -199,8 +199,10 @@ class ProdStack:
         subprocess.run([*python, "kb", "build"], check=True, env=env, cwd=PROJECT_ROOT)
 
     def health_urls(self) -> dict[str, str]:
-        urls = {f"actions-{i}": f"http://127.0.0.1:{port}/health" for i, port in enumerate(self.ports.actions)}
-        urls |= {f"rasa-{i}": f"http://127.0.0.1:{port}/" for i, port in enumerate(self.ports.rasa)}
+        """Each server's readiness: the action servers' knowledge base loaded, Rasa's model
+        loaded and parsing (the same checks the web fronts and Kubernetes make)."""
+        urls = {f"actions-{i}": f"http://127.0.0.1:{port}/ready" for i, port in enumerate(self.ports.actions)}
+        urls |= {f"rasa-{i}": f"http://127.0.0.1:{port}/webhooks/rest/ready" for i, port in enumerate(self.ports.rasa)}
         urls |= {f"web-{i}": f"http://127.0.0.1:{port}/healthz" for i, port in enumerate(self.ports.web)}
         return urls
 
@@ -258,7 +260,11 @@ class ProdStack:
         return (
             f"  Widget (demo page): {self.public_url}/\n"
             f"  Agents' console:    {self.public_url}/console"
-            f" (add an agent: AGGLO_VAR_DIR={self.settings.prod_dir / 'app'} python -m bot agents add NAME)\n"
+            f" (add an agent: AGGLO_VAR_DIR={self.settings.prod_dir / 'app'} python -m bot agents add NAME"
+            " [--role admin])\n"
+            f"  Maintenance switch: the console's « Maintenance » page (admin role), or\n"
+            f"    AGGLO_SESSIONS_DATABASE_URL=postgresql://{self.settings.db_app}:$AGGLO_DB_APP_PASSWORD@127.0.0.1:"
+            f'{p.postgres}/{self.settings.db_name} python -m bot maintenance on --reason "…"\n'
             f"  nginx listens on {self.settings.public_host}:{p.public} (internal 127.0.0.1:{p.internal});"
             f" PostgreSQL 127.0.0.1:{p.postgres}, Redis 127.0.0.1:{p.redis}\n"
             f"  Rasa {list(p.rasa)}, actions {list(p.actions)}, web {list(p.web)} (all 127.0.0.1)\n"

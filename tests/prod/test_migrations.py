@@ -38,6 +38,9 @@ def _assert_upgraded_with_data(url: str) -> None:
         assert connection.execute(sa.text("SELECT comment, topic FROM feedback")).all() == [("merci", "velo")]
         tables = set(sa.inspect(connection).get_table_names())
         assert {"agent_sessions", "events", "alembic_version"} <= tables
+        assert {"callback_requests", "callback_events", "maintenance_switches"} <= tables
+        feedback_columns = {column["name"] for column in sa.inspect(connection).get_columns("feedback")}
+        assert {"reason", "facts"} <= feedback_columns
         indexes = {index["name"] for index in sa.inspect(connection).get_indexes("events")}
         assert "ix_events_sender_id_type_name_timestamp" in indexes
     engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import dataclasses
 from pathlib import Path
 
 from ops.prod.render import Ports, local_layout, nginx_conf, redis_conf, supervisord_conf
@@ -40,7 +41,18 @@ def test_the_limits_and_the_exempt_addresses_reach_nginx(tmp_path: Path) -> None
     text = nginx_conf(settings, local_layout(settings, PORTS, as_root=False))
     assert "        10.0.0.1 1;\n        192.168.0.0/24 1;\n    }" in text
     assert "limit_req zone=chat burst=3 nodelay;" in text
-    assert text.count("server 127.0.0.1:500") == 3  # the Rasa servers, behind nginx's internal side
+    # The web fronts reach the Rasa servers directly (each conversation pinned to one of them):
+    # no Rasa upstream in nginx; the action servers stay behind its internal side.
+    assert "upstream rasa" not in text and "/webhooks/rest/" not in text
+    assert "server 127.0.0.1:5055 max_fails=2" in text
+
+
+def test_every_web_front_knows_every_rasa_server_in_the_same_order(tmp_path: Path) -> None:
+    settings = prod_settings(tmp_path)
+    conf = _supervisord(supervisord_conf(settings, dataclasses.replace(PORTS, web=(8000, 8001)), as_root=False))
+    for front in ("web-0", "web-1"):
+        environment = conf[f"program:{front}"]["environment"]
+        assert 'AGGLO_RASA_URLS="http://127.0.0.1:5005,http://127.0.0.1:5006,http://127.0.0.1:5007"' in environment
 
 
 def test_redis_keeps_nothing_on_disk_and_asks_for_the_password(tmp_path: Path) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from bot.stores import migrations
+from bot.stores import migrations, retention
+from bot.stores.callbacks import IN_PROGRESS, CallbackStore
 from bot.stores.feedback import FeedbackStore
+from bot.stores.maintenance import COMMAND_LINE, MaintenanceStore
 from bot.stores.sessions import SessionStore
 from tests.conftest import mask
 from tests.postgres import Postgres
@@ -38,6 +40,30 @@ def test_the_application_role_reads_and_writes_rows(migrated: Postgres) -> None:
     assert sessions.get(session.token) == session
     _execute(migrated.app_url, "UPDATE feedback SET comment = 'ok'")
     _execute(migrated.app_url, "DELETE FROM feedback")
+
+
+def test_the_application_role_handles_callbacks_and_the_maintenance_switch(migrated: Postgres) -> None:
+    feedback = FeedbackStore(migrated.app_url, mask)
+    feedback.add(rating="down", message="q", answer="r", topic="mutuelle", comment=None, reason="inexact", facts=["a"])
+    assert [(row.reason, row.facts) for row in feedback.all()] == [("inexact", ["a"])]
+    callbacks = CallbackStore(migrated.app_url, mask)
+    request = callbacks.add(
+        name="Marie",
+        contact="0612345678",
+        contact_kind="phone",
+        commune_insee=None,
+        question="q",
+        topic=None,
+        conversation="web-x",
+    )
+    callbacks.set_status(request.reference, IN_PROGRESS, agent="paul", version=1)
+    callbacks.add_note(request.reference, "rappelée", agent="paul", version=2, change_id="c1")
+    engine = retention.open_database(migrated.app_url, "callback_requests")
+    assert retention.purge_callbacks(engine, 0).deleted == 1
+    engine.dispose()
+    maintenance = MaintenanceStore(migrated.app_url)
+    maintenance.switch(True, by="root", source=COMMAND_LINE, reason="essai")
+    assert maintenance.read().on is True
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,10 @@ def test_help() -> None:
 def test_kb_check_prints_the_coverage_report() -> None:
     result = bot("kb", "check")
     assert result.returncode == 0, result.stderr
-    line = next(line for line in result.stdout.splitlines() if line.startswith("aide_velo "))
+    line = next(line for line in result.stdout.splitlines() if line.startswith("mutuelle "))
     assert "amount" in line and "eligibility" in line
+    # The imported official data, with its copy and date of last update.
+    assert "Mes Aides Vélo → aide_velo: copy of betagouv/publicodes-aides-velo v4.0.0" in result.stdout
 
 
 def test_commune_resolves_noeux(kb_settings: Settings) -> None:
@@ -75,3 +77,16 @@ def test_unbuilt_database_gives_a_helpful_message(tmp_path: Path) -> None:
     result = bot("kb", "show", "zfe", env={"AGGLO_DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite3'}"})
     assert result.returncode == 2
     assert "make kb" in result.stderr
+
+
+def test_maintenance_on_off_status_are_recorded(tmp_path: Path) -> None:
+    env = {"AGGLO_SESSIONS_DATABASE_URL": f"sqlite:///{tmp_path / 'sessions.sqlite3'}"}
+    refused = bot("maintenance", "on", env=env)
+    assert refused.returncode == 2 and "--reason" in refused.stderr
+    on = bot("maintenance", "on", "--reason", "Mise à jour des tarifs", env=env)
+    assert on.returncode == 0, on.stderr
+    assert "Maintenance: on since" in on.stdout and "Mise à jour des tarifs" in on.stdout
+    assert bot("maintenance", "off", env=env).returncode == 0
+    status = bot("maintenance", "status", env=env)
+    assert status.stdout.startswith("Maintenance: off since")
+    assert status.stdout.count("(command_line)") == 3  # the state and the two switches

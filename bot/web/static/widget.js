@@ -5,9 +5,12 @@
  * Options (data attributes of that tag):
  *   data-mode="agent"       the agents' console (separate conversation, complete fiches)
  *   data-target="#element"  render inside that element instead of a floating button
+ * Any element of the page with data-agglo-question="…" opens the widget and asks that question
+ * when clicked (the demo page's frequent-question cards).
  *
  * Safety: everything the bot or the user writes is inserted with textContent or
- * createElement, never parsed as HTML; only http(s) addresses become links.
+ * createElement, never parsed as HTML; web addresses become http(s) links, phone numbers
+ * tel: links and e-mail addresses mailto: links, built as DOM nodes.
  */
 (function () {
   "use strict";
@@ -52,20 +55,63 @@
     feedbackQuestion: "Cette réponse vous a-t-elle aidé ?",
     feedbackUp: "Oui, cette réponse m'a aidé",
     feedbackDown: "Non, cette réponse ne m'a pas aidé",
-    feedbackMissing: "Qu'est-ce qui manquait ? (facultatif)",
+    feedbackReasons: "Qu'est-ce qui n'allait pas ?",
+    feedbackMissing: "Précisez si vous le souhaitez (facultatif)",
     feedbackPrivacy: "N'indiquez ni nom, ni adresse, ni numéro de téléphone.",
     feedbackSend: "Envoyer mon avis",
     feedbackCancel: "Annuler",
     feedbackThanks: "Merci pour votre avis, il nous aide à améliorer l'assistant.",
     feedbackError: "Votre avis n'a pas pu être envoyé. Réessayez dans un instant.",
+    callbackOffer: "Être rappelé·e par un agent",
+    callbackTitle: "Être rappelé·e par un agent de l'Agglo",
+    callbackIntro: "Un agent de l'Agglo vous recontacte au sujet de votre question. Tous les champs sont obligatoires.",
+    callbackName: "Votre nom",
+    callbackContact: "Votre téléphone ou votre e-mail",
+    callbackContactHint: "Par exemple 06 12 34 56 78 ou prenom.nom@exemple.fr",
+    callbackCommune: "Votre commune",
+    callbackQuestion: "Votre question",
+    callbackConsent:
+      "J'accepte que l'Agglo enregistre ces informations pour me rappeler au sujet de ma question. Elles sont effacées à la fin de leur durée de conservation, ou plus tôt si je le demande en donnant ma référence.",
+    callbackConsentMissing: "Pour que nous puissions vous rappeler, cochez la case d'accord. Sans elle, rien n'est enregistré.",
+    callbackSend: "Envoyer ma demande",
+    callbackCancel: "Annuler",
+    callbackSending: "Envoi de votre demande…",
+    callbackDone: "Demande de rappel envoyée",
+    callbackReference: "Votre référence :",
+    callbackError: "Votre demande n'a pas pu être envoyée. Vérifiez votre connexion, puis réessayez.",
+    callbackFix: "Corrigez les points signalés, puis envoyez de nouveau votre demande.",
   };
+
+  // What was wrong with an answer (the 👎's reasons; bot/stores/feedback.py REASONS).
+  var REASONS = [
+    ["pas_compris", "Ma question n'a pas été comprise"],
+    ["incomplet", "La réponse est incomplète"],
+    ["inexact", "La réponse est inexacte"],
+    ["pas_a_jour", "La réponse n'est pas à jour"],
+    ["autre", "Autre chose"],
+  ];
+  // Small talk and the maintenance message are not answers: no 👍/👎 under them.
+  var NO_FEEDBACK_TOPICS = ["salutation", "remerciement", "au_revoir", "identite_bot", "maintenance"];
+  var CALLBACK_FIELDS = ["name", "contact", "commune", "question", "consent"];
 
   var MAX_MESSAGE = 500;
   var MAX_COMMENT = 1000;
   var MAX_TURNS = 60;
   var TIMEOUT_MS = 95000;
-  var URL_PATTERN = /https?:\/\/[^\s<>"'()]+/g;
+  // Web addresses (with or without http), e-mail addresses and French phone numbers, in that
+  // order of preference at one position.
+  var LINK_PATTERN = new RegExp(
+    [
+      "(https?:\\/\\/[^\\s<>\"'()]+)",
+      "([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,})",
+      "((?<![\\w@.\\/-])(?:www\\.)?[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.(?:fr|com|org|net|eu|info)(?![\\w-])(?:\\/[^\\s<>\"'()]*)?)",
+      "((?<![\\d+])(?:\\+33[\\s.]?[1-9]|0[1-9])(?:[\\s.-]?\\d{2}){4}(?!\\d)|(?<![\\d+])0[89]\\d{2}[\\s.]\\d{3}[\\s.]\\d{3}(?!\\d))",
+    ].join("|"),
+    "g"
+  );
   var TRAILING_PUNCTUATION = /[.,;:!?»]+$/;
+  // The phone layout (widget.css): the panel takes the whole window, the page behind is inert.
+  var FULL_SCREEN = "(max-width: 40em), (max-height: 32em)";
   // The answer's own "Sources :" lines (agent fiches) and its closing « Source : … » line
   // (resident answers) are shown as the structured source list instead.
   var SOURCES_HEADING = /^\s*sources\s*:?\s*$/i;
@@ -130,6 +176,20 @@
     return node;
   }
 
+  function formActions(sendLabel, cancelLabel) {
+    // A form's send and cancel buttons, and its error line (role alert).
+    var actions = el("div", "agglo-chat__comment-actions");
+    var submit = el("button", "agglo-chat__comment-send", sendLabel);
+    submit.type = "submit";
+    var cancel = el("button", "agglo-chat__comment-cancel", cancelLabel);
+    cancel.type = "button";
+    actions.appendChild(submit);
+    actions.appendChild(cancel);
+    var error = el("p", "agglo-chat__feedback-error");
+    error.setAttribute("role", "alert");
+    return { actions: actions, submit: submit, cancel: cancel, error: error };
+  }
+
   function srOnly(text) {
     return el("span", "agglo-chat__sr-only", text);
   }
@@ -152,17 +212,43 @@
     return anchor;
   }
 
+  function localLink(href, label) {
+    // tel: and mailto: open the phone or the mail application, not a new tab.
+    var anchor = el("a", "agglo-chat__link", label);
+    anchor.href = href;
+    return anchor;
+  }
+
+  function linkFor(match, url, email, domain, phone) {
+    if (url) {
+      var href = safeUrl(match);
+      return href ? link(href, match) : null;
+    }
+    if (email) {
+      return localLink("mailto:" + match, match);
+    }
+    if (domain) {
+      var web = safeUrl("https://" + match);
+      return web ? link(web, match) : null;
+    }
+    if (phone) {
+      var digits = match.replace(/[^\d+]/g, "");
+      return localLink("tel:" + digits, match);
+    }
+    return null;
+  }
+
   function appendLinkified(parent, line) {
     var last = 0;
-    line.replace(URL_PATTERN, function (match, offset) {
-      var trailing = (match.match(TRAILING_PUNCTUATION) || [""])[0];
+    line.replace(LINK_PATTERN, function (match, url, email, domain, phone, offset) {
+      var trailing = url || domain ? (match.match(TRAILING_PUNCTUATION) || [""])[0] : "";
       var candidate = match.slice(0, match.length - trailing.length);
-      var href = safeUrl(candidate);
-      if (!href) {
+      var node = linkFor(candidate, url, email, domain, phone);
+      if (!node) {
         return match;
       }
       parent.appendChild(document.createTextNode(line.slice(last, offset)));
-      parent.appendChild(link(href, candidate));
+      parent.appendChild(node);
       last = offset + candidate.length;
       return match;
     });
@@ -210,6 +296,10 @@
     stylesheet.rel = "stylesheet";
     stylesheet.href = apiOrigin + "/widget.css";
     stylesheet.setAttribute("data-agglo-chat", "");
+    // The layout changes once the styles apply: show the latest message again then.
+    stylesheet.addEventListener("load", function () {
+      showLatest();
+    });
     document.head.appendChild(stylesheet);
   }
 
@@ -385,6 +475,19 @@
     container.textContent = "";
     var feedbackForm = el("form", "agglo-chat__comment");
     var id = prefix + "comment-" + turn.id;
+    var reasons = el("fieldset", "agglo-chat__reasons");
+    reasons.appendChild(el("legend", "agglo-chat__label", TEXT.feedbackReasons));
+    REASONS.forEach(function (reason) {
+      var option = el("label", "agglo-chat__reason");
+      var radio = el("input", "agglo-chat__reason-input");
+      radio.type = "radio";
+      radio.name = id + "-reason";
+      radio.value = reason[0];
+      option.appendChild(radio);
+      option.appendChild(el("span", null, reason[1]));
+      reasons.appendChild(option);
+    });
+    feedbackForm.appendChild(reasons);
     var commentLabel = el("label", "agglo-chat__label", TEXT.feedbackMissing);
     commentLabel.htmlFor = id;
     var comment = el("textarea", "agglo-chat__comment-input");
@@ -394,26 +497,22 @@
     comment.setAttribute("aria-describedby", id + "-privacy");
     var privacy = el("p", "agglo-chat__hint", TEXT.feedbackPrivacy);
     privacy.id = id + "-privacy";
-    var actions = el("div", "agglo-chat__comment-actions");
-    var submit = el("button", "agglo-chat__comment-send", TEXT.feedbackSend);
-    submit.type = "submit";
-    var cancel = el("button", "agglo-chat__comment-cancel", TEXT.feedbackCancel);
-    cancel.type = "button";
-    actions.appendChild(submit);
-    actions.appendChild(cancel);
-    var error = el("p", "agglo-chat__feedback-error");
-    error.setAttribute("role", "alert");
+    var buttons = formActions(TEXT.feedbackSend, TEXT.feedbackCancel);
+    var actions = buttons.actions;
+    var cancel = buttons.cancel;
+    var error = buttons.error;
     feedbackForm.appendChild(commentLabel);
     feedbackForm.appendChild(comment);
     feedbackForm.appendChild(privacy);
     feedbackForm.appendChild(actions);
     feedbackForm.appendChild(error);
     container.appendChild(feedbackForm);
-    comment.focus();
+    reasons.querySelector("input").focus();
 
     feedbackForm.addEventListener("submit", function (event) {
       event.preventDefault();
-      postFeedback(turn, "down", comment.value.trim() || null, container, error);
+      var chosen = feedbackForm.querySelector(".agglo-chat__reason-input:checked");
+      postFeedback(turn, "down", comment.value.trim() || null, container, error, chosen ? chosen.value : null);
     });
     cancel.addEventListener("click", function () {
       renderFeedback(turn, container);
@@ -422,7 +521,7 @@
         downButton.focus();
       }
     });
-    comment.addEventListener("keydown", function (event) {
+    feedbackForm.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
         event.stopPropagation();
         cancel.click();
@@ -448,7 +547,12 @@
     if (hasSources) {
       item.appendChild(renderSources(turn.sources));
     }
-    if (!turn.welcome && texts.length) {
+    if (turn.offerCallback && mode === "resident") {
+      var callbackBox = el("div", "agglo-chat__callback-box");
+      renderCallbackOffer(turn, callbackBox);
+      item.appendChild(callbackBox);
+    }
+    if (wantsFeedback(turn)) {
       var feedback = el("div", "agglo-chat__feedback");
       renderFeedback(turn, feedback);
       item.appendChild(feedback);
@@ -456,33 +560,283 @@
     return item;
   }
 
+  function wantsFeedback(turn) {
+    // Only under answers: a turn with a topic that is not small talk, and not refused by its payload.
+    return (
+      !turn.welcome &&
+      Array.isArray(turn.texts) &&
+      turn.texts.length > 0 &&
+      typeof turn.topic === "string" &&
+      NO_FEEDBACK_TOPICS.indexOf(turn.topic) === -1 &&
+      turn.feedbackAllowed !== false
+    );
+  }
+
+  // Callback requests ----------------------------------------------------------------------
+  var communesRequest = null;
+
+  function communeList(id) {
+    var list = el("datalist");
+    list.id = id;
+    if (!communesRequest) {
+      communesRequest = fetch(apiOrigin + "/api/communes", { credentials: "same-origin" })
+        .then(function (response) {
+          return response.ok ? response.json() : [];
+        })
+        .catch(function () {
+          communesRequest = null;
+          return [];
+        });
+    }
+    communesRequest.then(function (communes) {
+      (Array.isArray(communes) ? communes : []).forEach(function (commune) {
+        var option = document.createElement("option");
+        option.value = String(commune && commune.name ? commune.name : "");
+        list.appendChild(option);
+      });
+    });
+    return list;
+  }
+
+  function lastQuestion() {
+    for (var i = state.turns.length - 1; i >= 0; i -= 1) {
+      if (state.turns[i].role === "user" && state.turns[i].text) {
+        return String(state.turns[i].text).slice(0, 1000);
+      }
+    }
+    return "";
+  }
+
+  function renderCallbackOffer(turn, container) {
+    container.textContent = "";
+    if (turn.callback) {
+      renderCallbackDone(turn.callback, container);
+      return;
+    }
+    var offer = el("button", "agglo-chat__callback-offer", TEXT.callbackOffer);
+    offer.type = "button";
+    offer.addEventListener("click", function () {
+      openCallbackForm(turn, container);
+    });
+    container.appendChild(offer);
+  }
+
+  function renderCallbackDone(done, container) {
+    container.textContent = "";
+    var box = el("div", "agglo-chat__callback-done");
+    box.setAttribute("role", "status");
+    box.appendChild(el("p", "agglo-chat__callback-title", TEXT.callbackDone));
+    var reference = el("p", "agglo-chat__callback-reference", TEXT.callbackReference + " ");
+    reference.appendChild(el("strong", null, done.reference));
+    box.appendChild(reference);
+    box.appendChild(el("p", null, done.confirmation));
+    box.appendChild(el("p", null, done.delay));
+    container.appendChild(box);
+  }
+
+  function field(form, id, name, labelText, control, hint) {
+    var wrapper = el("div", "agglo-chat__field");
+    var fieldLabel = el("label", "agglo-chat__label", labelText);
+    fieldLabel.htmlFor = id;
+    control.id = id;
+    control.name = name;
+    control.required = true;
+    wrapper.appendChild(fieldLabel);
+    var described = [];
+    if (hint) {
+      var hintNode = el("p", "agglo-chat__hint", hint);
+      hintNode.id = id + "-hint";
+      described.push(hintNode.id);
+      wrapper.appendChild(hintNode);
+    }
+    wrapper.appendChild(control);
+    var fieldError = el("p", "agglo-chat__field-error");
+    fieldError.id = id + "-error";
+    wrapper.appendChild(fieldError);
+    described.push(fieldError.id);
+    control.setAttribute("aria-describedby", described.join(" "));
+    form.appendChild(wrapper);
+    return { control: control, error: fieldError };
+  }
+
+  function openCallbackForm(turn, container) {
+    container.textContent = "";
+    var id = prefix + "callback-" + turn.id;
+    var callbackForm = el("form", "agglo-chat__callback");
+    callbackForm.noValidate = true;
+    callbackForm.setAttribute("aria-labelledby", id + "-title");
+    var title = el("h3", "agglo-chat__callback-title", TEXT.callbackTitle);
+    title.id = id + "-title";
+    title.tabIndex = -1;
+    callbackForm.appendChild(title);
+    callbackForm.appendChild(el("p", "agglo-chat__hint", TEXT.callbackIntro));
+    var fields = {};
+    var name = el("input", "agglo-chat__text-input");
+    name.type = "text";
+    name.autocomplete = "name";
+    name.maxLength = 100;
+    fields.name = field(callbackForm, id + "-name", "name", TEXT.callbackName, name);
+    var contact = el("input", "agglo-chat__text-input");
+    contact.type = "text";
+    contact.autocomplete = "tel";
+    contact.maxLength = 254;
+    fields.contact = field(callbackForm, id + "-contact", "contact", TEXT.callbackContact, contact, TEXT.callbackContactHint);
+    var commune = el("input", "agglo-chat__text-input");
+    commune.type = "text";
+    commune.autocomplete = "address-level2";
+    commune.setAttribute("list", id + "-communes");
+    fields.commune = field(callbackForm, id + "-commune", "commune", TEXT.callbackCommune, commune);
+    callbackForm.appendChild(communeList(id + "-communes"));
+    var question = el("textarea", "agglo-chat__comment-input");
+    question.rows = 3;
+    question.maxLength = 1000;
+    question.value = lastQuestion();
+    fields.question = field(callbackForm, id + "-question", "question", TEXT.callbackQuestion, question);
+    var consentWrapper = el("div", "agglo-chat__field agglo-chat__consent");
+    var consent = el("input", "agglo-chat__consent-input");
+    consent.type = "checkbox";
+    consent.id = id + "-consent";
+    consent.name = "consent";
+    var consentLabel = el("label", null, TEXT.callbackConsent);
+    consentLabel.htmlFor = consent.id;
+    var consentError = el("p", "agglo-chat__field-error");
+    consentError.id = consent.id + "-error";
+    consent.setAttribute("aria-describedby", consentError.id);
+    consentWrapper.appendChild(consent);
+    consentWrapper.appendChild(consentLabel);
+    consentWrapper.appendChild(consentError);
+    callbackForm.appendChild(consentWrapper);
+    fields.consent = { control: consent, error: consentError };
+    var buttons = formActions(TEXT.callbackSend, TEXT.callbackCancel);
+    var summary = buttons.error;
+    var submit = buttons.submit;
+    var cancel = buttons.cancel;
+    callbackForm.appendChild(buttons.actions);
+    callbackForm.appendChild(summary);
+    container.appendChild(callbackForm);
+    name.focus();
+
+    function showErrors(errors, message) {
+      var first = null;
+      CALLBACK_FIELDS.forEach(function (key) {
+        var said = errors && typeof errors[key] === "string" ? errors[key] : "";
+        fields[key].error.textContent = said;
+        if (said) {
+          fields[key].control.setAttribute("aria-invalid", "true");
+          first = first || fields[key].control;
+        } else {
+          fields[key].control.removeAttribute("aria-invalid");
+        }
+      });
+      summary.textContent = message || "";
+      if (first) {
+        first.focus();
+      }
+    }
+
+    callbackForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!consent.checked) {
+        // Nothing leaves the browser without the resident's consent.
+        showErrors({ consent: TEXT.callbackConsentMissing }, TEXT.callbackFix);
+        return;
+      }
+      showErrors({}, TEXT.callbackSending);
+      submit.disabled = true;
+      post("/api/callback", {
+        sender: state.sender,
+        name: name.value,
+        contact: contact.value,
+        commune: commune.value,
+        question: question.value,
+        topic: turn.topic,
+        consent: true,
+      })
+        .then(function (response) {
+          return response
+            .json()
+            .catch(function () {
+              return {};
+            })
+            .then(function (body) {
+              if (response.status === 201 && body && body.reference) {
+                turn.callback = {
+                  reference: String(body.reference),
+                  confirmation: String(body.confirmation || ""),
+                  delay: String(body.delay || ""),
+                };
+                save();
+                renderCallbackDone(turn.callback, container);
+                container.querySelector(".agglo-chat__callback-done").tabIndex = -1;
+                container.querySelector(".agglo-chat__callback-done").focus();
+                return;
+              }
+              if (response.status === 400 && body && body.errors) {
+                showErrors(body.errors, TEXT.callbackFix);
+                return;
+              }
+              var said = body && typeof body.message === "string" ? body.message : "";
+              showErrors({}, said || TEXT.callbackError);
+            });
+        })
+        .catch(function () {
+          showErrors({}, TEXT.callbackError);
+        })
+        .finally(function () {
+          submit.disabled = false;
+        });
+    });
+    cancel.addEventListener("click", function () {
+      renderCallbackOffer(turn, container);
+      container.querySelector("button").focus();
+    });
+    callbackForm.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        event.stopPropagation();
+        cancel.click();
+      }
+    });
+  }
+
   function render(turn) {
     return turn.role === "user" ? renderUser(turn) : renderBot(turn);
   }
 
+  // While the assistant is paused (GET /api/status): its message, the contact and the callback offer.
+  var maintenanceTurn = null;
+
   function renderAll() {
     log.textContent = "";
     log.appendChild(renderBot({ welcome: true, texts: [mode === "agent" ? TEXT.welcomeAgent : TEXT.welcome] }));
+    if (maintenanceTurn) {
+      log.appendChild(renderBot(maintenanceTurn));
+    }
     state.turns.forEach(function (turn) {
       log.appendChild(render(turn));
     });
-    log.scrollTop = log.scrollHeight;
+    showLatest();
+  }
+
+  function showLatest() {
+    // The latest exchange: the question and the answer's beginning (long answers, agent fiches),
+    // or the latest message. The log is positioned, so offsetTop is measured from its top.
+    var item = log.lastElementChild;
+    if (!item) {
+      return;
+    }
+    var previous = item.previousElementSibling;
+    var anchor =
+      item.classList.contains("agglo-chat__msg--bot") && previous && previous.classList.contains("agglo-chat__msg--user")
+        ? previous
+        : item;
+    log.scrollTop = Math.max(0, anchor.offsetTop - 8);
   }
 
   function append(turn) {
     state.turns.push(turn);
     save();
-    var item = render(turn);
-    var previous = log.lastElementChild;
-    log.appendChild(item);
-    if (turn.role === "bot") {
-      // Long answers (agent fiches): show the question and the answer's beginning, not its end.
-      // The log is positioned, so offsetTop is measured from its top.
-      var anchor = previous && previous.classList.contains("agglo-chat__msg--user") ? previous : item;
-      log.scrollTop = Math.max(0, anchor.offsetTop - 8);
-    } else {
-      log.scrollTop = log.scrollHeight;
-    }
+    log.appendChild(render(turn));
+    showLatest();
   }
 
   function botTurn(replies, question) {
@@ -494,6 +848,8 @@
       buttons: [],
       sources: [],
       topic: null,
+      facts: [],
+      offerCallback: false,
     };
     (Array.isArray(replies) ? replies : []).forEach(function (reply) {
       if (!reply || typeof reply !== "object") {
@@ -518,6 +874,19 @@
       if (custom && typeof custom === "object") {
         if (typeof custom.topic === "string") {
           turn.topic = custom.topic;
+        }
+        if (custom.offer_callback === true) {
+          turn.offerCallback = true;
+        }
+        if (custom.feedback === false) {
+          turn.feedbackAllowed = false;
+        }
+        if (Array.isArray(custom.facts)) {
+          custom.facts.forEach(function (fact) {
+            if (typeof fact === "string" && turn.facts.length < 20) {
+              turn.facts.push(fact);
+            }
+          });
         }
         if (Array.isArray(custom.sources)) {
           custom.sources.forEach(function (source) {
@@ -669,12 +1038,14 @@
     deliver();
   }
 
-  function postFeedback(turn, rating, comment, container, error) {
+  function postFeedback(turn, rating, comment, container, error, reason) {
     error.textContent = "";
     return post("/api/feedback", {
       rating: rating,
       comment: comment,
+      reason: reason || null,
       topic: turn.topic,
+      facts: Array.isArray(turn.facts) ? turn.facts : [],
       message: turn.question || "",
       answer: (turn.texts || []).join("\n"),
     })
@@ -751,17 +1122,54 @@
     launcher.hidden = open;
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
     root.classList.toggle("agglo-chat--open", open);
+    updateModal();
+    if (open) {
+      showLatest();
+    }
     if (moveFocus) {
       (open ? input : launcher).focus();
     }
-    if (open) {
-      log.scrollTop = log.scrollHeight;
+  }
+
+  // Full screen (phones): a modal dialog. Tab stays inside, and the page behind is inert.
+  var fullScreen = window.matchMedia ? window.matchMedia(FULL_SCREEN) : null;
+  var madeInert = [];
+
+  function updateModal() {
+    var modal = !inline && state.open && Boolean(fullScreen && fullScreen.matches);
+    madeInert.forEach(function (node) {
+      node.inert = false;
+    });
+    madeInert = [];
+    if (modal) {
+      Array.prototype.forEach.call(document.body.children, function (node) {
+        if (node !== root && !node.inert && node.tagName !== "SCRIPT") {
+          node.inert = true;
+          madeInert.push(node);
+        }
+      });
+      panel.setAttribute("role", "dialog");
+      panel.setAttribute("aria-modal", "true");
+    } else {
+      panel.removeAttribute("role");
+      panel.removeAttribute("aria-modal");
     }
+    return modal;
+  }
+
+  function focusable() {
+    var candidates = panel.querySelectorAll(
+      'a[href], button:not([disabled]), textarea:not([disabled]), input:not([disabled]), select:not([disabled]), summary, [tabindex="0"]'
+    );
+    return Array.prototype.filter.call(candidates, function (node) {
+      return node.offsetParent !== null || node === document.activeElement;
+    });
   }
 
   if (!inline) {
     launcher.addEventListener("click", function () {
       setOpen(true, true);
+      checkStatus();
     });
     closeButton.addEventListener("click", function () {
       setOpen(false, true);
@@ -769,11 +1177,76 @@
     panel.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
         setOpen(false, true);
+        return;
+      }
+      if (event.key !== "Tab" || panel.getAttribute("aria-modal") !== "true") {
+        return;
+      }
+      var nodes = focusable();
+      if (!nodes.length) {
+        return;
+      }
+      var first = nodes[0];
+      var last = nodes[nodes.length - 1];
+      if (event.shiftKey && (document.activeElement === first || !panel.contains(document.activeElement))) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first.focus();
       }
     });
+    if (fullScreen) {
+      var onChange = function () {
+        updateModal();
+      };
+      if (fullScreen.addEventListener) {
+        fullScreen.addEventListener("change", onChange);
+      } else if (fullScreen.addListener) {
+        fullScreen.addListener(onChange);
+      }
+    }
+    // The page's own questions (the demo page's frequent-question cards): open and ask.
+    if (mode === "resident") {
+      document.addEventListener("click", function (event) {
+        var asker = event.target && event.target.closest ? event.target.closest("[data-agglo-question]") : null;
+        if (!asker || root.contains(asker)) {
+          return;
+        }
+        event.preventDefault();
+        var question = String(asker.getAttribute("data-agglo-question") || "").trim();
+        setOpen(true, true);
+        if (question) {
+          send(question);
+        }
+      });
+    }
   }
 
-  renderAll();
+  function checkStatus() {
+    if (mode !== "resident") {
+      return;
+    }
+    fetch(apiOrigin + "/api/status", { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (status) {
+        var paused = Boolean(status && status.maintenance === true);
+        var turn = paused ? botTurn(status.replies, "") : null;
+        if (Boolean(turn) !== Boolean(maintenanceTurn)) {
+          maintenanceTurn = turn;
+          if (turn) {
+            maintenanceTurn.id = "maintenance";
+          }
+          renderAll();
+        }
+      })
+      .catch(function () {
+        // The chat itself says when the server cannot be reached.
+      });
+  }
+
   if (inline) {
     target.appendChild(root);
   } else {
@@ -782,5 +1255,9 @@
     launcher.setAttribute("aria-expanded", state.open ? "true" : "false");
     root.classList.toggle("agglo-chat--open", state.open);
     document.body.appendChild(root);
+    updateModal();
   }
+  // Rendered once in the page, so that the log can be scrolled to the latest message.
+  renderAll();
+  checkStatus();
 })();

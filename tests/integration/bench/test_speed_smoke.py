@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bench.speed.load import load_conversations, run_load
+from bench.speed.load import load_conversations, run_load, run_paced
 from bench.speed.report import evaluate_targets, markdown, table_rows
 
 DELAY_S = 0.02
@@ -169,3 +169,16 @@ def test_the_table_shows_figures_side_by_side_with_ratios() -> None:
     text = markdown(report)
     assert "| @10 conv: msg/s | 24.0 | 45.0 | 30.0 | 0.80× | 1.50× |" in text
     assert "**no**" in text
+
+
+async def test_paced_load_sends_at_the_rate_asked_whatever_the_answers_speed(fake_rasa: FakeRasa) -> None:
+    fake_rasa.delay = 0.3  # slower than the arrivals: an open loop does not wait for answers
+    result = await run_paced(fake_rasa.url, rate=40.0, duration=2.0, messages=[["a", "b", "c"]], seed=7)
+    assert 50 <= result.messages <= 110  # about 80 Poisson arrivals
+    assert result.errors == 0 and result.conversations >= 8  # ~12 waiting at once
+    # A conversation's messages follow each other, in order, never two at once.
+    by_sender: dict[str, list[str]] = {}
+    for sender, message in fake_rasa.received:
+        by_sender.setdefault(sender, []).append(message)
+    assert all(messages == ["a", "b", "c"][: len(messages)] for messages in by_sender.values())
+    assert min(result.latencies_ms) >= 300

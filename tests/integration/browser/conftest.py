@@ -16,7 +16,9 @@ from playwright.sync_api import Page
 
 from bot.settings import PROJECT_ROOT
 from bot.stores.agents import AgentStore
+from bot.stores.callbacks import CallbackStore
 from bot.stores.feedback import FeedbackStore, FeedbackView
+from bot.stores.maintenance import MaintenanceStore
 from ops.dev import DEFAULT_MODEL, Servers
 from tests.conftest import mask, servers_on_free_ports
 
@@ -26,6 +28,7 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 AGENT, PASSWORD = "agent.test", "mot de passe de test assez long"
 # Rasa can take a while per turn on a busy two-core machine.
 ANSWER_TIMEOUT_MS = 90_000
+PUBLISH_TIMEOUT_MS = 120_000
 
 browser_marks = [
     pytest.mark.browser,
@@ -67,6 +70,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 class Stack:
     servers: Servers
     feedback_url: str
+    sessions_url: str
 
     @property
     def url(self) -> str:
@@ -75,6 +79,12 @@ class Stack:
     def feedback(self) -> list[FeedbackView]:
         return FeedbackStore(self.feedback_url, mask).all()
 
+    def callbacks(self) -> CallbackStore:
+        return CallbackStore(self.feedback_url, mask)
+
+    def maintenance(self) -> MaintenanceStore:
+        return MaintenanceStore(self.sessions_url)
+
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
@@ -82,12 +92,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     agents_file = var_dir / "agents.yml"
     AgentStore(agents_file).add(AGENT, PASSWORD)
     feedback_url = f"sqlite:///{var_dir / 'feedback.sqlite3'}"
+    sessions_url = f"sqlite:///{var_dir / 'sessions.sqlite3'}"
     servers = servers_on_free_ports(
-        var_dir, AGGLO_FEEDBACK_DATABASE_URL=feedback_url, AGGLO_AGENTS_FILE=str(agents_file)
+        var_dir,
+        AGGLO_FEEDBACK_DATABASE_URL=feedback_url,
+        AGGLO_SESSIONS_DATABASE_URL=sessions_url,
+        AGGLO_AGENTS_FILE=str(agents_file),
     )
     try:
         servers.start(timeout=400)
-        yield Stack(servers=servers, feedback_url=feedback_url)
+        yield Stack(servers=servers, feedback_url=feedback_url, sessions_url=sessions_url)
     finally:
         servers.stop()
 

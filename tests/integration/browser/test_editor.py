@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import editing_servers
 from tests.integration.browser.conftest import (
     ANSWER_TIMEOUT_MS,
+    PUBLISH_TIMEOUT_MS,
     browser_marks,
     log_in,
     serious_accessibility_violations,
@@ -67,7 +68,8 @@ def edit_first_fact(page: Page, artifacts: Path, text: str, note: str) -> None:
     assert serious_accessibility_violations(page) == []
     page.screenshot(path=artifacts / "editor-preview.png", full_page=True)
     page.get_by_label("Note pour l'historique : ce qui change et pourquoi").fill(note)
-    page.get_by_role("button", name="Publier").click()
+    # Publishing validates, commits and rebuilds the knowledge base: seconds, more on a busy machine.
+    page.get_by_role("button", name="Publier").click(timeout=PUBLISH_TIMEOUT_MS)
     expect(page.get_by_role("status")).to_contain_text("Votre modification est publiée")
 
 

@@ -118,8 +118,10 @@ def test_feedback_is_stored_in_the_database(page: Page, stack: Stack) -> None:
 
     second = ask(page, "quel formulaire pour le permis de louer ?")
     second.get_by_role("button", name="Non, cette réponse ne m'a pas aidé").click()
-    comment = second.get_by_label("Qu'est-ce qui manquait ? (facultatif)")
-    expect(comment).to_be_focused()
+    reasons = second.get_by_role("group", name="Qu'est-ce qui n'allait pas ?")
+    expect(reasons.get_by_role("radio").first).to_be_focused()
+    reasons.get_by_label("La réponse est incomplète").check()
+    comment = second.get_by_label("Précisez si vous le souhaitez (facultatif)")
     comment.fill("Le lien direct vers le formulaire")
     second.get_by_role("button", name="Envoyer mon avis").click()
     expect(second.get_by_role("status")).to_contain_text("Merci pour votre avis")
@@ -131,6 +133,8 @@ def test_feedback_is_stored_in_the_database(page: Page, stack: Stack) -> None:
     assert ratings["up"].topic == "mutuelle" and "mutuelle" in ratings["up"].answer and ratings["up"].comment is None
     assert ratings["down"].topic == "permis_de_louer" and "15652*01" in ratings["down"].answer
     assert ratings["down"].comment == "Le lien direct vers le formulaire"
+    assert ratings["down"].reason == "incomplet" and ratings["down"].facts, "the facts shown come back"
+    assert ratings["up"].reason is None
     for row in rows:
         assert sender not in " ".join(str(value) for value in row.__dict__.values())
     # The thanks survive a reload: no second vote on the same answer.

@@ -108,7 +108,7 @@ def test_commune_given_first_is_kept(services: Services) -> None:
     assert "Auchel fait partie des communes concernées" in expected.text
 
 
-def test_bike_type_and_unknown_amount(services: Services) -> None:
+def test_bike_type_gets_its_amount(services: Services) -> None:
     events, messages = run(ActionAnswerTopic(), "montant_velo_cargo.json")
     expected = resident_answer(
         services.kb,
@@ -119,7 +119,7 @@ def test_bike_type_and_unknown_amount(services: Services) -> None:
     )
     assert events == [SlotSet("topic", "aide_velo"), SlotSet("commune", None)]
     assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
-    assert "€" not in expected.text
+    assert "velo_mav_montant_cargo" in expected.facts and "500 €" in expected.text
 
 
 def test_agent_mode_comes_from_the_metadata(services: Services) -> None:
@@ -154,7 +154,8 @@ def test_first_miss_offers_the_three_likeliest_topics() -> None:
     assert messages == [
         message(
             response="utter_incompris_reformuler",
-            payload={"topic": "incompris", "sources": [], "commune": None, "contact": False, "facts": []},
+            # The rephrase request asks the resident to choose: « non » then answers it.
+            payload={"topic": "incompris", "sources": [], "commune": None, "contact": False, "facts": [], "asks": True},
             buttons=buttons,
         )
     ]
@@ -292,10 +293,12 @@ def test_a_question_for_another_body_says_who_handles_it(services: Services) -> 
     assert messages[0]["custom"]["topic"] == "hors_sujet"
 
 
-def test_the_contact_just_given_is_not_repeated(services: Services) -> None:
+def test_right_after_the_contact_an_unknown_still_says_whom_to_ask_in_short(services: Services) -> None:
     _events, messages = run(ActionAnswerTopic(), "contact_deja_donne.json")
-    assert "03 21 61 50 00" not in str(messages[0]["text"])
-    assert messages[0]["custom"]["contact"] is False
+    text = str(messages[0]["text"])
+    reminder = services.kb.message("templates")["contact_again"]
+    assert reminder in text and "Pour en savoir plus" not in text
+    assert text.count("03 21 61 50 00") == 1
 
 
 # People first (actions/people.py): every action reads the message for distress, a request for

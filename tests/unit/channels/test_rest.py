@@ -9,7 +9,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sqlalchemy.exc import OperationalError
 
 from channels import tracker_store
-from channels.rest import AggloRestInput
+from channels.rest import AggloRestInput, Readiness
 
 
 async def _turn(handler: Any) -> list[dict[str, Any]]:
@@ -73,3 +73,49 @@ async def test_the_store_notes_its_failure_for_the_turn(tmp_path: Any) -> None:
     finally:
         tracker_store.CURRENT_TURN.reset(token)
     assert outcome.store_failed
+
+
+class _Agent:
+    """Rasa's agent as the readiness check sees it: loaded or not, parsing or failing."""
+
+    def __init__(self, loaded: bool = True, intent: str | None = "saluer", fails: bool = False) -> None:
+        self.loaded, self.intent, self.fails = loaded, intent, fails
+        self.parses = 0
+
+    def is_ready(self) -> bool:
+        return self.loaded
+
+    async def parse_message(self, text: str) -> dict[str, Any]:
+        self.parses += 1
+        if self.fails:
+            raise ValueError("the pipeline is broken")
+        return {"text": text, "intent": {"name": self.intent, "confidence": 0.9}}
+
+
+async def test_ready_only_once_the_model_is_loaded_and_a_parse_answers() -> None:
+    readiness = Readiness(clock=lambda: 0.0)
+    assert not await readiness.ready(None)  # before Rasa has an agent at all
+    assert not await readiness.ready(_Agent(loaded=False))
+    assert not await readiness.ready(_Agent(fails=True))
+    assert not await readiness.ready(_Agent(intent=None))
+    assert await readiness.ready(_Agent())
+
+
+async def test_a_parse_counts_for_a_second_then_is_asked_again() -> None:
+    now = [100.0]
+    readiness, agent = Readiness(clock=lambda: now[0]), _Agent()
+    assert await readiness.ready(agent) and await readiness.ready(agent)
+    assert agent.parses == 1
+    now[0] += 1.5
+    agent.fails = True
+    assert not await readiness.ready(agent)
+    assert agent.parses == 2
+
+
+def test_the_channel_serves_its_readiness_beside_the_webhook() -> None:
+    async def handler(message: UserMessage) -> None:
+        return None
+
+    blueprint = AggloRestInput(secret="").blueprint(handler)
+    paths = {route.uri for route in blueprint._future_routes}
+    assert {"/ready", "/webhook", "/"} <= paths

@@ -8,6 +8,7 @@ import pytest
 from bench.quality.people import PeopleCase, load_tables
 from bot.core.people import menu_buttons, with_callback_offer
 from bot.core.services import Services
+from bot.core.turns import Asked, Context, Nlu, Said, answer_questions, people_first
 from bot.settings import PROJECT_ROOT
 from tests.integration.rasa.test_held_out_split import _examples
 
@@ -113,3 +114,35 @@ def test_no_everyday_question_of_the_training_data_is_taken_for_an_insult_or_a_r
     assert len(examples) > 1500
     assert [text for _, text in examples if people.insult(text) is not None] == []
     assert [text for _, text in examples if people.asks_for_person(text)] == []
+
+
+# The decision of bot/core/turns.py, which every action sends (actions/people.py).
+def test_people_first_decides_before_any_topic(services: Services) -> None:
+    asked = Asked(commune="62119")
+    emergency = people_first(services, "ça sent le gaz chez moi, et l'aide vélo ?", Nlu("aide_velo"), asked)
+    assert emergency is not None and emergency.said is None and not emergency.about_topic
+    assert [answer.topic for answer in emergency.answers] == ["urgence"]
+    assert emergency.answers[0].payload()["emergency"] == ["fuite_gaz"]
+    person = people_first(services, "je voudrais parler à un humain", Nlu("hors_sujet"), asked)
+    assert person is not None and person.said == Said("utter_demande_humain")
+    assert [answer.payload()["offer_callback"] for answer in person.answers] == [True]
+    assert person.answers[0].payload()["contact"] is True and person.answers[0].commune == "62119"
+    insult = people_first(services, "espèce de machine débile", Nlu("hors_sujet"), asked)
+    assert insult is not None and insult.answers == ()
+    assert insult.said == Said("utter_insulte", topic="insulte", commune="62119", buttons=menu_buttons(services.kb))
+    mixed = people_first(services, "bot débile, c'est combien l'aide vélo ?", Nlu("nlu_fallback"), asked)
+    assert mixed is not None and mixed.about_topic and mixed.said is None
+    assert [answer.topic for answer in mixed.answers] == ["aide_velo"]
+    assert "débile" not in mixed.answers[0].text
+    understood = people_first(services, "bot débile, c'est combien l'aide vélo ?", Nlu("aide_velo"), asked)
+    assert understood is None, "a question the NLU understood is answered by its action"
+    assert people_first(services, "/aide_velo", Nlu("aide_velo"), asked) is None
+    assert people_first(services, "quel est le montant de l'aide vélo ?", Nlu("aide_velo"), asked) is None
+
+
+def test_the_one_path_never_answers_a_topic_to_an_emergency(services: Services) -> None:
+    answers = answer_questions(
+        services, "mon mari me frappe, et le permis de louer ?", Nlu("permis_de_louer"), Context(), Asked()
+    )
+    assert answers is not None and [answer.topic for answer in answers] == ["urgence"]
+    assert "3919" in answers[0].text

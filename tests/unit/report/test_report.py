@@ -288,3 +288,58 @@ def test_distress_and_emergencies_are_their_own_category_counted_never_listed(
     assert "Urgences et détresse" in page and "Idées suicidaires" in page
     for written in ("vivre", "gaz et mon mari", "peur ce soir", "merde", PHONE):
         assert written not in page
+
+
+def test_the_reasons_per_topic_and_per_fact_and_the_callbacks_are_counted_masked(
+    services: Services, tmp_path: Path
+) -> None:
+    from bot.report.render import render_html
+    from bot.stores.callbacks import CallbackStore
+
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
+    ev.write_events(tracker_url, [])
+    feedback_url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    store = FeedbackStore(feedback_url, mask)
+    for reason, facts in (
+        ("inexact", ["pdl_cerfa", "pdl_principe"]),
+        ("inexact", ["pdl_cerfa"]),
+        ("pas_a_jour", ["pdl_cerfa"]),
+        (None, ["velo_principe"]),
+    ):
+        topic = "aide_velo" if reason is None else "permis_de_louer"
+        store.add(rating="down", message="q", answer="r", topic=topic, comment=None, reason=reason, facts=facts)
+    store.add(rating="up", message="q", answer="r", topic="permis_de_louer", comment=None, facts=["pdl_cerfa"])
+    callbacks = CallbackStore(feedback_url, mask)
+    for topic in ("permis_de_louer", "permis_de_louer", None):
+        callbacks.add(
+            name="Marie Exemple",
+            contact=PHONE,
+            contact_kind="phone",
+            commune_insee="62119",
+            question=f"rappelez-moi au {PHONE}",
+            topic=topic,
+            conversation="web-x",
+        )
+    today = dt.datetime.now(PARIS).date()
+    data = collect(
+        services.kb,
+        Period(today, today + dt.timedelta(days=1)),
+        tracker_url=tracker_url,
+        feedback_url=feedback_url,
+        mask_text=mask,
+        console_url=CONSOLE_URL,
+    )
+    # Columns: pas compris, incomplet, inexact, pas à jour, autre, none given.
+    assert [(row.key, row.counts) for row in data.reasons_by_topic] == [
+        ("permis_de_louer", (0, 0, 2, 1, 0, 0)),
+        ("aide_velo", (0, 0, 0, 0, 0, 1)),
+    ]
+    assert [(row.key, row.total) for row in data.reasons_by_fact] == [
+        ("pdl_cerfa", 3),
+        ("pdl_principe", 1),
+        ("velo_principe", 1),
+    ]
+    assert [(row.label, row.counts) for row in data.callbacks] == [("Permis de louer", (2, 0, 0)), ("–", (1, 0, 0))]
+    page = render_html(data, {})
+    assert "Avis 👎 par sujet et par motif" in page and "pas à jour" in page and "Demandes de rappel" in page
+    assert "Marie" not in page and PHONE not in page

@@ -203,3 +203,41 @@ def test_purged_rows_are_not_left_readable_in_the_sqlite_file(tmp_path: Path) ->
     engine.dispose()
     assert b"KEPT-MESSAGE" in stored
     assert b"OLD-MESSAGE" not in stored
+
+
+def test_the_command_purges_old_callback_requests_and_one_on_request(tmp_path: Path) -> None:
+    from bot.stores.callbacks import CallbackRequest, CallbackStore
+
+    tracker_file, feedback_url = tmp_path / "tracker.sqlite3", f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    engine = sa.create_engine(f"sqlite:///{tracker_file}", future=True)
+    SQLTrackerStore.Base.metadata.create_all(engine)
+    store = CallbackStore(feedback_url, mask)
+    details = {"contact_kind": "phone", "commune_insee": None, "question": "q", "topic": None}
+    old = store.add(name="A", contact="0612345678", conversation="web-old", **details)
+    kept = store.add(name="B", contact="0612345679", conversation="web-kept", **details)
+    erased = store.add(name="C", contact="0612345670", conversation="web-erased", **details)
+    feedback_engine = sa.create_engine(feedback_url, future=True)
+    with feedback_engine.begin() as connection:
+        table = CallbackRequest.__table__
+        long_ago = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=100)
+        connection.execute(sa.update(table).where(table.c.reference == old.reference).values(created_at=long_ago))
+    feedback_engine.dispose()
+    with engine.begin() as connection:
+        for sender in ("web-erased", "web-erased", "web-kept"):
+            connection.execute(
+                SQLTrackerStore.SQLEvent.__table__.insert(),
+                {"sender_id": sender, "type_name": "user", "timestamp": time.time(), "data": "{}"},
+            )
+    env = {"AGGLO_TRACKER_DATABASE_URL": f"sqlite:///{tracker_file}", "AGGLO_FEEDBACK_DATABASE_URL": feedback_url}
+    result = _purge_command("--older-than", "90", env=env)
+    assert "callback requests: 1 row(s) older than 90 day(s) deleted" in result.stdout, result.stdout
+    erase = _purge_command("--callback", erased.reference.lower(), env=env)
+    assert erase.returncode == 0, erase.stderr
+    assert f"Callback request {erased.reference} and its notes deleted." in erase.stdout
+    assert "Its conversation: 2 tracker event(s) deleted." in erase.stdout
+    assert [view.reference for view in store.queue()] == [kept.reference]
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT sender_id FROM events")).scalars().all() == ["web-kept"]
+    unknown = _purge_command("--callback", "ZZZZ-ZZZZ", env=env)
+    assert unknown.returncode == 2 and "no callback request 'ZZZZ-ZZZZ'" in unknown.stderr
+    engine.dispose()

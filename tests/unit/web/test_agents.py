@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.stores.agents import AgentError, AgentStore
+from bot.stores.agents import AgentError, AgentStore, can_administer, can_edit
 from bot.stores.sessions import SessionStore
 
 PASSWORD = "correct horse battery"  # noqa: S105 - a test password
@@ -96,7 +96,7 @@ def test_sessions_expire() -> None:
     assert sessions.get("") is None and sessions.get(None) is None
 
 
-def test_roles_agent_by_default_editor_on_request(tmp_path: Path) -> None:
+def test_roles_agent_by_default_editor_or_admin_on_request(tmp_path: Path) -> None:
     store = AgentStore(tmp_path / "agents.yml")
     store.add("jean", PASSWORD)
     store.add("claire", PASSWORD, role="editor")
@@ -107,8 +107,12 @@ def test_roles_agent_by_default_editor_on_request(tmp_path: Path) -> None:
     assert store.role("claire") == "editor" and store.verify("claire", "another long password")
     store.add("claire", "another long password", replace=True, role="agent")
     assert store.role("claire") == "agent"
+    store.add("paul", PASSWORD, role="admin")
+    assert store.role("paul") == "admin"
+    assert (can_edit("admin"), can_edit("editor"), can_edit("agent"), can_edit(None)) == (True, True, False, False)
+    assert (can_administer("admin"), can_administer("editor")) == (True, False)
     with pytest.raises(AgentError, match="invalid role"):
-        store.add("paul", PASSWORD, role="admin")
+        store.add("luc", PASSWORD, role="superuser")
 
 
 def test_the_older_file_format_is_read_as_agents_and_rewritten_in_the_new_one(tmp_path: Path) -> None:
@@ -127,7 +131,7 @@ def test_the_older_file_format_is_read_as_agents_and_rewritten_in_the_new_one(tm
 
 
 @pytest.mark.parametrize(
-    "text", ["agents:\n  jean: {role: editor}\n", "agents:\n  jean: {hash: x, role: admin}\n", "agents: [a]\n"]
+    "text", ["agents:\n  jean: {role: editor}\n", "agents:\n  jean: {hash: x, role: superuser}\n", "agents: [a]\n"]
 )
 def test_a_damaged_entry_is_reported(tmp_path: Path, text: str) -> None:
     path = tmp_path / "agents.yml"
@@ -149,6 +153,6 @@ def test_cli_adds_an_editor_and_lists_roles(
     assert main(["agents", "list"]) == 0
     assert capsys.readouterr().out == "claire\teditor\njean\tagent\n"
     with pytest.raises(SystemExit) as refused:
-        main(["agents", "add", "paul", "--role", "admin"])
+        main(["agents", "add", "paul", "--role", "superuser"])
     assert refused.value.code == 2
     assert AgentStore(agents_file).role("paul") is None

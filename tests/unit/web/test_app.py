@@ -95,6 +95,26 @@ async def test_rasa_unreachable_gives_503_json(make_client: Callable[..., Any], 
     assert await response.json() == {"error": "rasa_unreachable"}
 
 
+async def test_an_empty_reply_from_rasa_is_never_passed_on_as_silence(client: TestClient, fake_rasa: FakeRasa) -> None:
+    # A turn cut short inside Rasa (its REST channel answers [] on a cancelled turn): nginx
+    # turns the 502 into the assistant's apology.
+    fake_rasa.reply = []
+    response = await client.post("/api/chat", json=chat_body("bonjour"))
+    assert response.status == 502
+    assert await response.json() == {"error": "rasa_error"}
+
+
+async def test_the_web_front_talks_to_the_rasa_instances_it_is_given(
+    make_client: Callable[..., Any], web_settings: Settings, fake_rasa: FakeRasa
+) -> None:
+    down = f"http://127.0.0.1:{closed_port()}"
+    client = await make_client(web_settings.copy(update={"rasa_urls": f"{down}, {fake_rasa.url}/"}))
+    for index in range(6):  # whichever instance a conversation hashes to, the live one answers
+        response = await client.post("/api/chat", json=chat_body("bonjour", sender=f"resident-{index:04d}"))
+        assert response.status == 200
+    assert len(fake_rasa.received) == 6
+
+
 async def test_a_resident_cannot_ask_for_agent_mode(client: TestClient, fake_rasa: FakeRasa) -> None:
     await client.post("/api/chat", json=chat_body("permis de louer", metadata={"agent": True}))
     assert fake_rasa.received[-1]["metadata"] == {}
@@ -322,6 +342,8 @@ async def test_feedback_is_stored_with_nothing_about_the_person(client: TestClie
             "topic": "aide_velo",
             "message": "combien pour un vélo ?",
             "answer": "Je n'ai pas d'information vérifiée sur le montant.",
+            "reason": "incomplet",
+            "facts": ["velo_principe", "<script>", 3],
             # Sent by a client on purpose: none of it may be stored.
             "sender": SENDER,
             "email": "jean@example.org",
@@ -333,13 +355,14 @@ async def test_feedback_is_stored_with_nothing_about_the_person(client: TestClie
     assert len(rows) == 1
     row = rows[0]
     assert (row.rating, row.comment, row.topic) == ("down", "Il manquait le montant.", "aide_velo")
+    assert (row.reason, row.facts) == ("incomplet", ["velo_principe"])
     assert (row.message, row.answer) == (
         "combien pour un vélo ?",
         "Je n'ai pas d'information vérifiée sur le montant.",
     )
     engine = create_engine(web_settings.feedback_database_url)
     columns = {column["name"] for column in inspect(engine).get_columns("feedback")}
-    assert columns == {"id", "created_at", "rating", "comment", "topic", "message", "answer"}
+    assert columns == {"id", "created_at", "rating", "comment", "topic", "message", "answer", "reason", "facts"}
     stored = " ".join(str(value) for value in row.__dict__.values())
     for personal in (SENDER, "jean@example.org", "203.0.113.7", "127.0.0.1", "Test/1.0"):
         assert personal not in stored
@@ -352,6 +375,8 @@ async def test_feedback_is_stored_with_nothing_about_the_person(client: TestClie
         ({"rating": "up", "message": "m"}, 400),
         ({"rating": "down", "message": "m", "answer": "a", "comment": "x" * 1001}, 413),
         ({"rating": "down", "message": "m", "answer": "a", "comment": 12}, 400),
+        ({"rating": "down", "message": "m", "answer": "a", "reason": "nul"}, 400),
+        ({"rating": "up", "message": "m", "answer": "a", "reason": "inexact"}, 400),
     ],
 )
 async def test_bad_feedback_is_refused(

@@ -1,0 +1,422 @@
+"""Read a message for what it asks, apart from its topic: the kind of question, the unit of a
+« combien de … », the audience, corrections and references to what was said, two questions in
+one message, and English.
+
+The NLU gives one intent per message, so the topic, the question kind and the commune compete
+there; here each is read on its own axis, from the words of kb/lexicon.yml and the topics'
+keywords (kb/topics/*.yml). Both are content, editable without retraining: a new build is read
+within seconds (the reader is rebuilt with each knowledge-base snapshot).
+
+Plain functions of the text and the knowledge base: the actions decide what to do with a
+:class:`Reading` (bot/core/turns.py), the answers choose the facts for a :class:`Question`
+(bot/core/selection.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.core.matching import KeywordFinder, KeywordHit, keyword_key
+
+# « combien » alone asks an amount; followed by a unit word (within this many words: « combien
+# de kilos de déchets ») it asks a figure.
+_UNIT_WINDOW = 3
+_SENTENCE_END = re.compile(r"[?!.;]+\s*")
+# An English message: at least this many English words, and this share of its words.
+_MIN_ENGLISH_WORDS = 2
+_MIN_ENGLISH_SHARE = 0.3
+_FIGURE_KIND = "figure"
+_AMOUNT_KIND = "amount"
+_HOW_MANY = "combien"
+# « combien de … », « combien d'… » (the elided « d' » is dropped by the tokenizer).
+_OF = frozenset({"de", "des", "du"})
+# « combien d'habitants »: the tokenizer drops an elided « d' », which tells what is counted.
+_HOW_MANY_OF = re.compile(r"\b(combien|nombre)\s+d['’]\s*", re.IGNORECASE)
+
+
+def keywords_of(text: str) -> list[str]:
+    """The text's words as keywords are compared (bot/core/matching.py), « combien d'… » kept
+    as « combien de … »."""
+    return keyword_key(_HOW_MANY_OF.sub(r"\1 de ", text))
+
+
+class _KnowsWords(Protocol):
+    def message(self, name: str) -> Any: ...
+
+
+class _FindsTopics(Protocol):
+    def find(self, text: str, ignore: frozenset[str] = ...) -> str | None: ...
+
+    def find_keyword(self, text: str, ignore: frozenset[str] = ...) -> tuple[str, str] | None: ...
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a message: its words (synonyms added), the kinds it asks, most specific
+    first, what a « combien de … » counts, and the topic its words name, if any."""
+
+    text: str
+    words: tuple[str, ...]
+    kinds: tuple[str, ...] = ()
+    # What a « combien de … » counts: its words, the unit they name first (« l » for litres).
+    counted: tuple[str, ...] = ()
+    topic: str | None = None
+    # Its words apart from those that ask (« combien », « c'est quoi ») and the small ones: what
+    # it is about.
+    content: tuple[str, ...] = ()
+    # The keyword that names its topic (folded, singular), if any.
+    topic_keyword: str | None = None
+
+    @property
+    def kind(self) -> str | None:
+        return self.kinds[0] if self.kinds else None
+
+    @property
+    def search_text(self) -> str:
+        """The words facts are compared with (the message's, and its synonyms' meanings)."""
+        return " ".join(self.words)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a message asks, on every axis but the commune (bot/core/matching.py finds it)."""
+
+    questions: tuple[Question, ...]
+    english: bool = False
+    # « non, … » at the start of the message: a correction when it names what is meant.
+    negation: bool = False
+    # « je ne parle pas de X (mais de Y) »: what follows it is what is meant.
+    correction: bool = False
+    # « revenons à X ».
+    back_to: bool = False
+    # « même question pour Y », « et celle de Lillers ? »: the last question, for Y.
+    same_question: bool = False
+    audience: str | None = None
+    # The message carries politeness, anger or « confirme-moi… » around its question.
+    wrapped: bool = False
+    # Topics the message says it is NOT about (« je ne parle pas du vélo »).
+    rejected_topics: tuple[str, ...] = ()
+
+    @property
+    def first(self) -> Question:
+        return self.questions[0]
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(question.topic for question in self.questions if question.topic)
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    """kb/lexicon.yml, ready to match (built once per knowledge-base snapshot)."""
+
+    synonyms: KeywordFinder
+    synonym_words: dict[str, tuple[str, ...]]
+    kinds: KeywordFinder
+    kind_order: tuple[str, ...]
+    kind_fields: dict[str, tuple[str, ...]]
+    kind_cues: dict[str, frozenset[str]]
+    # Kinds a fact answers only by saying so in words (« ouvert le samedi »), whatever its field.
+    needs_cue: frozenset[str]
+    units: KeywordFinder
+    unit_words: dict[str, frozenset[str]]
+    audiences: KeywordFinder
+    audience_words: frozenset[str]
+    wrappers: KeywordFinder
+    references: KeywordFinder
+    negations: KeywordFinder
+    joiners: KeywordFinder
+    interrogatives: KeywordFinder
+    # Words that say nothing of what is counted (« combien de petits … » keeps « petit »).
+    small_words: frozenset[str]
+    # Everyday words that are also topic keywords: alone, they name no topic for sure.
+    generic_words: frozenset[str]
+    english: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_lexicon(cls, lexicon: dict[str, Any]) -> QuestionWords:
+        kinds: dict[str, Any] = lexicon["question_kinds"]
+        units: dict[str, list[str]] = lexicon["units"]
+        return cls(
+            synonyms=KeywordFinder((meaning, words) for meaning, words in lexicon["synonyms"].items()),
+            synonym_words={meaning: tuple(keyword_key(meaning)) for meaning in lexicon["synonyms"]},
+            kinds=KeywordFinder((name, kind["asked_by"]) for name, kind in kinds.items()),
+            kind_order=tuple(kinds),
+            kind_fields={name: tuple(kind["fields"]) for name, kind in kinds.items()},
+            kind_cues={
+                name: frozenset(word for cue in kind.get("answered_by") or [] for word in keyword_key(cue))
+                for name, kind in kinds.items()
+            },
+            needs_cue=frozenset(name for name, kind in kinds.items() if kind.get("needs_cue") is True),
+            units=KeywordFinder(units.items()),
+            unit_words={
+                unit: frozenset(word for phrase in (unit, *phrases) for word in keyword_key(phrase))
+                for unit, phrases in units.items()
+            },
+            audiences=KeywordFinder(lexicon["audiences"].items()),
+            audience_words=frozenset(
+                word for words in lexicon["audiences"].values() for phrase in words for word in keyword_key(phrase)
+            ),
+            wrappers=KeywordFinder([("wrapper", lexicon["wrappers"])]),
+            references=KeywordFinder(lexicon["references"].items()),
+            negations=KeywordFinder([("negation", lexicon["negations"])]),
+            joiners=KeywordFinder([("joiner", lexicon["question_joiners"])]),
+            interrogatives=KeywordFinder([("interrogative", lexicon["interrogatives"])]),
+            small_words=frozenset(word for phrase in lexicon["small_words"] for word in keyword_key(phrase)),
+            generic_words=frozenset(" ".join(keyword_key(phrase)) for phrase in lexicon["generic_words"]),
+            english=frozenset(word for phrase in lexicon["english_words"] for word in keyword_key(phrase)),
+        )
+
+
+def question_words(kb: _KnowsWords) -> QuestionWords:
+    return QuestionWords.from_lexicon(kb.message("lexicon"))
+
+
+def _without(words: list[str], hits: Iterable[KeywordHit]) -> list[str]:
+    dropped = {index for hit in hits for index in range(hit.start, hit.end)}
+    return [word for index, word in enumerate(words) if index not in dropped]
+
+
+def _is_english(words: Sequence[str], english: frozenset[str]) -> bool:
+    counted = [word for word in words if not word.isdigit()]
+    found = sum(1 for word in counted if word in english)
+    return found >= _MIN_ENGLISH_WORDS and found >= _MIN_ENGLISH_SHARE * len(counted)
+
+
+def _in_place(words: list[str], lexicon: QuestionWords) -> list[str]:
+    """The words with each synonym replaced by its meaning where it stands (« cb de … » reads
+    « combien de … »), for the kinds of question, which depend on word order."""
+    result: list[str] = []
+    position = 0
+    for hit in lexicon.synonyms.find_all(words):
+        result += words[position : hit.start] + list(lexicon.synonym_words[hit.label])
+        position = hit.end
+    return result + words[position:]
+
+
+def _with_synonyms(words: list[str], lexicon: QuestionWords) -> list[str]:
+    """The words, followed by the meaning of every synonym found (« proprio » adds « propriétaire »)."""
+    meanings = [word for hit in lexicon.synonyms.find_all(words) for word in lexicon.synonym_words[hit.label]]
+    return words + [word for word in meanings if word not in words]
+
+
+def _counted(words: Sequence[str], index: int, lexicon: QuestionWords) -> tuple[str, ...]:
+    """What « combien de … » counts: the words after « de » (up to a few, the question's small
+    words left out), with the unit they name (« litres » → « l »): « combien de petits
+    commerces » counts « petit », « commerce »."""
+    after = list(words[index + 1 : index + 1 + _UNIT_WINDOW + 1])
+    if not after or after[0] not in _OF:
+        # « combien pour un vélo ? », « combien ça coûte ? »: nothing counted.
+        return ()
+    after = after[1:]
+    counted: list[str] = []
+    for word in after:
+        if word in _OF or word in lexicon.small_words or word.isdigit():
+            if counted:
+                break  # « combien de villages de moins de … »: the villages are counted
+            continue
+        counted.append(word)
+    units = [hit.label for hit in lexicon.units.find_all(counted)]
+    return tuple(dict.fromkeys([*units, *counted]))
+
+
+def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The kinds of question the words ask (most specific first), and what a « combien de … »
+    counts (its words, the unit first when one is named)."""
+    found = {hit.label for hit in lexicon.kinds.find_all(words)}
+    counted: tuple[str, ...] = ()
+    for index, word in enumerate(words):
+        if word != _HOW_MANY:
+            continue
+        counted = counted or _counted(words, index, lexicon)
+        if counted:
+            found.add(_FIGURE_KIND)
+        elif not found:
+            # « c'est combien ? », « combien pour un vélo cargo ? »: a price.
+            found.add(_AMOUNT_KIND)
+    if not counted and _FIGURE_KIND in found:
+        # « le nombre de généralistes », « les déchetteries, il y en a combien ? »: what the
+        # question names, apart from how it asks.
+        asking = {index for hit in lexicon.kinds.find_all(words) for index in range(hit.start, hit.end)}
+        named = [
+            word
+            for index, word in enumerate(words)
+            if index not in asking and word not in lexicon.small_words and len(word) > 3 and not word.isdigit()
+        ]
+        units = [hit.label for hit in lexicon.units.find_all(named)]
+        counted = tuple(dict.fromkeys([*units, *named]))
+    return tuple(kind for kind in lexicon.kind_order if kind in found), counted
+
+
+def _content(words: list[str], lexicon: QuestionWords) -> tuple[str, ...]:
+    asking = {index for hit in lexicon.kinds.find_all(words) for index in range(hit.start, hit.end)}
+    asking |= {index for hit in lexicon.interrogatives.find_all(words) for index in range(hit.start, hit.end)}
+    return tuple(
+        word
+        for index, word in enumerate(words)
+        if index not in asking and word not in lexicon.small_words and len(word) > 2 and word != _HOW_MANY
+    )
+
+
+def _topic(
+    words: list[str], lexicon: QuestionWords, detector: _FindsTopics, ignore: frozenset[str]
+) -> tuple[str, str] | None:
+    """The topic the words name. A word that asks a kind of question (« horaires », « prix »,
+    « combien ») names a topic only when no other word does: « les horaires de la déchetterie »
+    is about the déchetterie. The words of ``ignore`` name no topic (audiences, during a
+    conversation)."""
+    asking = {index for hit in lexicon.kinds.find_all(words) for index in range(hit.start, hit.end)}
+    asking |= {index for hit in lexicon.interrogatives.find_all(words) for index in range(hit.start, hit.end)}
+    without_asking = [word for index, word in enumerate(words) if index not in asking]
+    return detector.find_keyword(" ".join(without_asking), ignore) or detector.find_keyword(" ".join(words), ignore)
+
+
+def _question(
+    text: str, words: list[str], lexicon: QuestionWords, detector: _FindsTopics, ignore: frozenset[str] = frozenset()
+) -> Question:
+    expanded = _with_synonyms(words, lexicon)
+    in_place = _in_place(words, lexicon)
+    kinds, counted = _kinds(in_place, lexicon)
+    named = _topic(expanded, lexicon, detector, ignore)
+    return Question(
+        text=text,
+        words=tuple(expanded),
+        kinds=kinds,
+        counted=counted,
+        topic=named[0] if named else None,
+        content=_content(in_place, lexicon),
+        topic_keyword=named[1] if named else None,
+    )
+
+
+def _asks(words: list[str], lexicon: QuestionWords) -> bool:
+    """The words ask something: a kind of question, or a question word (« quel », « combien »)."""
+    in_place = _in_place(words, lexicon)
+    return bool(_kinds(in_place, lexicon)[0] or lexicon.interrogatives.find_all(in_place))
+
+
+def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
+    """The message cut where a new question starts: after « ? », or at a joining word (« et »)
+    when what follows asks something of its own (a kind of question)."""
+    pieces: list[tuple[str, list[str]]] = []
+    for sentence in (part for part in _SENTENCE_END.split(text) if part.strip()):
+        words = keywords_of(sentence)
+        starts = [0]
+        for hit in lexicon.joiners.find_all(words):
+            after = words[hit.end :]
+            before = words[starts[-1] : hit.start]
+            if _asks(after, lexicon) and _asks(before, lexicon):
+                starts.append(hit.start)
+        for begin, end in zip(starts, [*starts[1:], len(words)], strict=True):
+            if words[begin:end]:
+                pieces.append((" ".join(words[begin:end]), words[begin:end]))
+    return _merge_statements(pieces, lexicon)
+
+
+def _merge_statements(pieces: list[tuple[str, list[str]]], lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
+    """Sentences that ask nothing (« ça fait des semaines que ma poubelle n'est pas vidée ! »)
+    join the question that follows them (or the one before, at the end): they tell its topic."""
+    merged: list[tuple[str, list[str]]] = []
+    pending: list[str] = []
+    for _, words in pieces:
+        if not _asks(words, lexicon):
+            pending += words
+            continue
+        combined = pending + words
+        merged.append((" ".join(combined), combined))
+        pending = []
+    if pending:
+        if merged:
+            last = merged[-1][1] + pending
+            merged[-1] = (" ".join(last), last)
+        else:
+            merged.append((" ".join(pending), pending))
+    return merged
+
+
+def question_of(text: str, lexicon: QuestionWords) -> Question:
+    """The question a text asks, topic left aside (the topic is already known)."""
+    words = keywords_of(text)
+    expanded = _with_synonyms(words, lexicon)
+    kinds, counted = _kinds(_in_place(words, lexicon), lexicon)
+    return Question(text=text, words=tuple(expanded), kinds=kinds, counted=counted)
+
+
+_CLAUSE_END = re.compile(r"[,;:.!?]+")
+
+
+def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopics) -> tuple[list[str], str, bool]:
+    """The topics a correction says are not meant, the message without what they reject, and
+    whether it corrects: « je ne parle pas de X (mais de Y) » rejects X up to « mais » or the end
+    of its clause; « c'est pas ma question, … » rejects only itself."""
+    rejected: list[str] = []
+    kept: list[str] = []
+    corrected = False
+    for clause in _CLAUSE_END.split(text):
+        words = keywords_of(clause)
+        hits = lexicon.references.find_all(words)
+        wrong = [hit for hit in hits if hit.label in ("not_that", "wrong")]
+        if not wrong:
+            kept.append(" ".join(words))
+            continue
+        corrected = True
+        start = wrong[0]
+        if start.label == "wrong":
+            kept.append(" ".join(words[: start.start] + words[start.end :]))
+            continue
+        end = next((hit.start for hit in hits if hit.label == "but" and hit.start > start.end), len(words))
+        rejected_words = words[start.end : end]
+        # « pas de l'amende mais du prix »: a kind of question is corrected, not the topic.
+        topic = None if _kinds(rejected_words, lexicon)[0] else detector.find(" ".join(rejected_words))
+        if topic:
+            rejected.append(topic)
+        kept.append(" ".join(words[: start.start] + words[end:]))
+    return rejected, ". ".join(part for part in kept if part), corrected
+
+
+def read(
+    text: str,
+    kb: _KnowsWords,
+    detector: _FindsTopics,
+    *,
+    in_conversation: bool = False,
+    lexicon: QuestionWords | None = None,
+) -> Reading:
+    """What ``text`` asks (see :class:`Reading`); at most two questions. ``in_conversation``: a
+    topic is being discussed, so words naming an audience (« et pour une association ? ») name
+    no topic of their own."""
+    lexicon = lexicon or question_words(kb)
+    ignore = lexicon.audience_words if in_conversation else frozenset()
+    words = keywords_of(text)
+    english = _is_english(words, lexicon.english)
+    wrappers = lexicon.wrappers.find_all(words)
+    labels = [hit.label for hit in lexicon.references.find_all(words)]
+    negation = bool(lexicon.negations.find_all(words[:2]))
+    rejected, kept_text, corrected = _without_corrections(text, lexicon, detector)
+    segments = _segments(kept_text, lexicon)[:2] or [(kept_text, keywords_of(kept_text))]
+    questions = [_question(piece, piece_words, lexicon, detector, ignore) for piece, piece_words in segments]
+    if len(questions) == 2:
+        first, second = questions
+        if (first.topic, first.kind) == (second.topic or first.topic, second.kind):
+            # The same question said twice (« c'est quoi … et c'est pour quoi ? »): one answer.
+            questions = [_question(kept_text, keywords_of(kept_text), lexicon, detector, ignore)]
+    audiences = lexicon.audiences.find_all(words)
+    return Reading(
+        questions=tuple(questions),
+        english=english,
+        negation=negation,
+        correction=corrected,
+        back_to="back_to" in labels,
+        same_question="same_question" in labels,
+        audience=audiences[0].label if audiences else None,
+        wrapped=bool(wrappers),
+        rejected_topics=tuple(rejected),
+    )
+
+
+def kind_fields(kind: str | None, lexicon: QuestionWords) -> tuple[str, ...]:
+    """The fields whose facts answer a kind of question, best first (none: an overview)."""
+    return lexicon.kind_fields.get(kind or "", ())

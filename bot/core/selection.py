@@ -1,0 +1,176 @@
+"""Choose the facts that answer a question, best first.
+
+Each fact a resident may be told is scored against the :class:`~bot.core.reading.Question`:
+- its field: the fields that answer the kind of question asked (kb/lexicon.yml, best first);
+- the words that tell a fact answers that kind (« lundi », « fermé » for opening days);
+- the words it shares with the question, weighted by how rare they are in the knowledge base,
+  its own text and the questions it lists (``questions:`` of kb/topics/*.yml) alike;
+- for « combien de litres ? », a number written in that unit.
+The first fact answers the question; a fact scores nothing for a kind it does not answer, so
+that « combien coûte … » never gets another fact of the topic presented as its answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+from bot.core.matching import keyword_key
+from bot.core.reading import Question, QuestionWords
+from bot.kb.queries import FactView, searchable_text
+
+# Weight of the field by its rank among the fields answering the kind (first, second, …).
+_FIELD_WEIGHTS = (4.0, 2.5, 1.5, 1.0)
+# Each word telling a fact answers the kind asked, up to a few.
+_CUE_WEIGHT = 1.5
+_MAX_CUES = 3
+# The shared words' idf weights, scaled and capped so that they rank facts of the same field
+# without drowning the field: a handful of rare shared words is worth one field rank.
+_WORDS_SCALE = 0.5
+_MAX_WORDS_SCORE = 7.0
+# A number in the unit asked (« combien de litres » → « 1 000 L »), or any number for a figure.
+_UNIT_WEIGHT = 4.0
+_NUMBER_WEIGHT = 1.0
+_NUMBER = re.compile(r"\d")
+# Cue words are compared on their first letters (« adressez », « adresse »).
+_CUE_STEM = 6
+# The cue a fact naming a commune carries (kb/lexicon.yml writes it among a kind's cues).
+PLACE_CUE = "communenommee"
+# How far before what is counted its number may stand (« 62 de ses communes »), and what each
+# word between them costs.
+_NUMBER_REACH = 3
+_REACH_PENALTY = 0.5
+_FIGURE_KINDS = ("figure", "amount")
+
+
+class _ScoresFacts(Protocol):
+    def fact_scores(self, question: str, topic_slug: str | None, facts: Sequence[FactView]) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class Scored:
+    fact: FactView
+    score: float
+    # Whether the fact answers the kind of question asked (by its field, a cue word or a unit).
+    answers_kind: bool
+    # Whether it gives a number of what a « combien de … » counts.
+    counts: bool = False
+
+
+def _counted_words(question: Question, lexicon: QuestionWords) -> frozenset[str]:
+    """The ways a fact may write what the question counts: its words, the unit's spellings, the
+    meanings of synonyms (« déchèteries » counts « déchetteries »)."""
+    words: set[str] = set()
+    for item in question.counted:
+        words |= lexicon.unit_words.get(item, frozenset({item}))
+        for hit in lexicon.synonyms.find_all([item]):
+            words.update(lexicon.synonym_words[hit.label])
+    return frozenset(words)
+
+
+def _unit_score(fact: FactView, question: Question, lexicon: QuestionWords, kind: str | None) -> float:
+    """A number of what is counted (« 12 parkings-relais », « 62 de ses communes »)."""
+    if kind not in _FIGURE_KINDS or not _NUMBER.search(fact.text):
+        return 0.0
+    if not question.counted:
+        return _NUMBER_WEIGHT
+    counted = _counted_words(question, lexicon)
+    words = _fact_words(fact)
+    best = 0.0
+    for index, word in enumerate(words):
+        # What is counted, a few words after a number (« 275 327 habitants », « 62 de ses
+        # communes »): right after it counts most.
+        for distance in range(1, _NUMBER_REACH + 1):
+            if word in counted and index >= distance and words[index - distance].isdigit():
+                best = max(best, _UNIT_WEIGHT - (distance - 1) * _REACH_PENALTY)
+                break
+    return best
+
+
+def _stems(words: Sequence[str]) -> frozenset[str]:
+    """Words cut to a short stem, so that « adressez » meets « adresse », « fermées » « fermé »."""
+    return frozenset(word[:_CUE_STEM] for word in words)
+
+
+@lru_cache(maxsize=8192)
+def _fact_words(fact: FactView) -> tuple[str, ...]:
+    """A fact's words, once per fact of a snapshot (facts are immutable views)."""
+    return tuple(keyword_key(searchable_text(fact)))
+
+
+def _fact_stems(fact: FactView, places: frozenset[str]) -> frozenset[str]:
+    words = _fact_words(fact)
+    extra = []
+    # « € » is no word for the tokenizer: the euros a fact states are cues of a price all the same.
+    if "€" in fact.text:
+        extra.append("euro")
+    # A commune named in a fact says where something is (« à Nœux-les-Mines »).
+    if places & set(words):
+        extra.append(PLACE_CUE)
+    return _stems([*words, *extra])
+
+
+def score_facts(
+    kb: _ScoresFacts,
+    topic_slug: str | None,
+    facts: Sequence[FactView],
+    question: Question,
+    lexicon: QuestionWords,
+    kind: str | None = None,
+    places: frozenset[str] = frozenset(),
+) -> list[Scored]:
+    """The facts with their scores for the question (for ``kind``, by default the question's
+    first), best first (ties keep the given order)."""
+    kind = kind or question.kind
+    fields = lexicon.kind_fields.get(kind or "", ())
+    cues = _stems(list(lexicon.kind_cues.get(kind or "", frozenset())))
+    needs_cue = kind in lexicon.needs_cue
+    shared = kb.fact_scores(question.search_text, topic_slug, facts)
+    scored = []
+    for fact, words_score in zip(facts, shared, strict=True):
+        rank = fields.index(fact.field) if fact.field in fields else None
+        field_score = _FIELD_WEIGHTS[min(rank, len(_FIELD_WEIGHTS) - 1)] if rank is not None else 0.0
+        cue_score = _CUE_WEIGHT * min(len(cues & _fact_stems(fact, places)), _MAX_CUES)
+        unit_score = _unit_score(fact, question, lexicon, kind)
+        total = field_score + cue_score + unit_score + min(_WORDS_SCALE * words_score, _MAX_WORDS_SCORE)
+        # Filed under the kind's own field, or saying it in so many words (« fermé le lundi »,
+        # « 1 000 L »): the other fields only rank the facts that answer.
+        answers = not fields or rank == 0 or cue_score > 0 or unit_score > _NUMBER_WEIGHT
+        if needs_cue:
+            answers = cue_score > 0
+        elif not cues and fields and kind != "figure":
+            answers = answers or rank is not None
+        if kind == "figure" and not question.counted:
+            answers = answers or (rank is not None and bool(_NUMBER.search(fact.text)))
+        scored.append(Scored(fact=fact, score=total, answers_kind=answers, counts=unit_score > _NUMBER_WEIGHT))
+    order = sorted(range(len(scored)), key=lambda index: (-scored[index].score, index))
+    return [scored[index] for index in order]
+
+
+def best_kind(
+    kb: _ScoresFacts,
+    topic_slug: str | None,
+    facts: Sequence[FactView],
+    question: Question,
+    lexicon: QuestionWords,
+    places: frozenset[str] = frozenset(),
+) -> tuple[str | None, list[Scored]]:
+    """Of the kinds a question asks (« le diag amiante c'est obligatoire ? » asks who and which
+    papers), the one a fact answers best, with its scored facts; when none is answered, the
+    first kind (the most specific), whose answer is then an unknown."""
+    if not question.kinds:
+        return None, score_facts(kb, topic_slug, facts, question, lexicon, places=places)
+    best: tuple[float, str, list[Scored]] | None = None
+    first: list[Scored] = []
+    for kind in question.kinds:
+        scored = score_facts(kb, topic_slug, facts, question, lexicon, kind, places)
+        first = first or scored
+        answering = [item.score for item in scored if item.answers_kind]
+        if answering and (best is None or answering[0] > best[0]):
+            best = (answering[0], kind, scored)
+    if best is None:
+        return question.kinds[0], first
+    return best[1], best[2]

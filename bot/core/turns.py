@@ -1,0 +1,431 @@
+"""What to answer in a turn: the topics and questions a message asks, read on every axis
+(bot/core/reading.py), weighed against the NLU's single intent and the conversation so far.
+
+Before any topic, the message is read for people first (:func:`people_first`): distress or an
+emergency gets the national numbers alone, a request for a person the Agglo's contact with the
+offer of a callback, an insult one calm sentence and the menu (or, around a question, the
+answer to the question).
+
+The NLU is good at a message's topic on phrasings like its training data; the reading knows the
+kind of question, corrections, references to what was said, two questions at once and English,
+from kb/ (editable, no retraining). The plan says which topics to answer, each with its question,
+or that the action the NLU chose should answer as usual (``Plan.defer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from bot.core.answers import (
+    Answer,
+    agent_answer,
+    asked_kind,
+    contact_answer,
+    english_answer,
+    question_words_of,
+    resident_answer,
+)
+from bot.core.emergencies import SAFETY_FAMILY
+from bot.core.matching import keyword_key
+from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
+from bot.core.reading import Question, QuestionWords, Reading, read
+from bot.core.selection import Scored, score_facts
+from bot.core.services import Services
+from bot.core.topics import (
+    CONVERSATION_INTENTS,
+    FALLBACK_INTENT,
+    QUESTION_FIELDS,
+    asked_field,
+    named_topic,
+    resolve_topic,
+)
+from bot.kb.queries import FactView, TopicView, searchable_text
+
+# Intents whose turn the reading may take over when it finds what the message asks about.
+_SHORT_REPLIES = ("affirmer", "nier", "choisir_option")
+_COMMUNE_INTENTS = ("informer_commune", "communes")
+# A question whose topic nothing names is looked up among all the facts: the best one must
+# answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
+_GLOBAL_MIN_SCORE = 6.0
+_STEM = 6
+# Families never answered as a topic: small talk, and the emergencies (answered by
+# :func:`people_first` alone, from their own patterns).
+_NOT_TOPICS = ("conversation", SAFETY_FAMILY)
+OUT_OF_SCOPE_INTENT = "hors_sujet"
+# The responses of domain.yml (their wording lives there) that people first says.
+PERSON_RESPONSE = "utter_demande_humain"
+INSULT_RESPONSE = "utter_insulte"
+
+
+class _Knowledge(Protocol):
+    def topic(self, slug: str) -> TopicView | None: ...
+
+    def topics(self) -> list[TopicView]: ...
+
+    def message(self, name: str) -> Any: ...
+
+    def derived(self, name: str, build: Any) -> Any: ...
+
+    def fact_scores(self, question: str, topic_slug: str | None, facts: Sequence[FactView]) -> list[float]: ...
+
+
+class _FindsTopics(Protocol):
+    def find(self, text: str, ignore: frozenset[str] = ...) -> str | None: ...
+
+    def find_keyword(self, text: str, ignore: frozenset[str] = ...) -> tuple[str, str] | None: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    """The conversation so far, as the actions read it from the tracker."""
+
+    topic: str | None = None
+    # The kind of question the assistant's latest answer answered (its payload's `kind`).
+    kind: str | None = None
+    # The assistant's latest message asked the resident something (which scheme, which commune).
+    asked: bool = False
+
+
+@dataclass(frozen=True)
+class Part:
+    """One topic to answer, and the question asked about it."""
+
+    topic: str
+    question: Question
+
+
+@dataclass(frozen=True)
+class Plan:
+    parts: tuple[Part, ...] = ()
+    english: bool = False
+    # Nothing for the reading to add: the action the NLU chose answers as usual.
+    defer: bool = True
+    reading: Reading | None = None
+
+
+def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
+    """A keyword that names a topic of the knowledge base for sure: several words (« permis de
+    louer ») or a word that is not an everyday one too (kb/lexicon.yml, ``generic_words``:
+    « emploi », « numéro »). An everyday word alone does not overrule the NLU's out of scope."""
+    if not keyword:
+        return False
+    return len(keyword.split()) > 1 or keyword not in lexicon.generic_words
+
+
+def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
+    topic = kb.topic(slug) if slug else None
+    return topic is not None and topic.family not in _NOT_TOPICS
+
+
+def topic_by_facts(kb: _Knowledge, question: Question) -> str | None:
+    """The topic of the fact that best answers a question no word names the topic of (« combien
+    d'habitants dans l'agglo ? »), when one stands out."""
+    if question.kind != "figure" or not question.content:
+        # A figure asked in everyday words (« combien d'habitants dans l'agglo ? ») has a number
+        # in one fact; « c'est quel tarif ? » says nothing of what it is about.
+        return None
+    best = _best_fact_anywhere(kb, question)
+    if best is None or best.score < _GLOBAL_MIN_SCORE or not _shares_content(question, best.fact):
+        # « comment faire une demande de RSA ? »: a fact about how to apply for something else.
+        return None
+    return best.fact.topic
+
+
+def _shares_content(question: Question, fact: FactView) -> bool:
+    """The fact names something the question is about, not only how it asks."""
+    stems = {word[:_STEM] for word in keyword_key(searchable_text(fact))}
+    return any(word[:_STEM] in stems for word in question.content)
+
+
+def _best_fact_anywhere(kb: _Knowledge, question: Question) -> Scored | None:
+    lexicon = question_words_of(kb)  # type: ignore[arg-type]
+    facts = [
+        fact
+        for topic in kb.topics()
+        if topic.family not in _NOT_TOPICS
+        for fact in topic.facts_for(None, residents=True)
+        if not fact.commune_insee
+    ]
+    scored = score_facts(kb, None, facts, question, lexicon)
+    return next((item for item in scored if item.answers_kind), None)
+
+
+def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
+    """A « combien de … » whose topic has no number of what it counts, while another topic's
+    fact has (« quel pourcentage des habitants galère avec internet ? » names the habitants of
+    the communes topic, the figure is in another): that topic."""
+    if question.kind != "figure" or not question.counted:
+        return topic
+    best = _best_fact_anywhere(kb, question)
+    if best is None or best.fact.topic == topic or not best.counts:
+        return topic
+    lexicon = question_words_of(kb)  # type: ignore[arg-type]
+    view = kb.topic(topic)
+    own = [fact for fact in view.facts_for(None, residents=True)] if view is not None else []
+    if any(item.counts for item in score_facts(kb, topic, own, question, lexicon)):
+        return topic
+    return best.fact.topic
+
+
+def plan_turn(
+    text: str,
+    intent: str,
+    dispositif: str | None,
+    context: Context,
+    kb: _Knowledge,
+    detector: _FindsTopics,
+    *,
+    names_orientation: bool = False,
+    only_a_commune: bool = False,
+    outside_only: bool = False,
+) -> Plan:
+    """What to answer: see the module's docstring. ``names_orientation``: the message names a
+    question for another body (kb/orientation.yml), which its own answer handles;
+    ``only_a_commune``: the message only names a commune (« et à Gosnay ? »), which answers the
+    current topic for it, unless the last question had a kind (« et celle de Lillers ? »);
+    ``outside_only``: the only commune it names is outside the Agglo (« le musée du
+    Louvre-Lens »), which keeps a message the NLU put out of scope there."""
+    in_conversation = _is_topic(kb, context.topic)
+    reading = read(text, kb, detector, in_conversation=in_conversation, lexicon=question_words_of(kb))  # type: ignore[arg-type]
+    if names_orientation and not reading.english:
+        return Plan(reading=reading)
+    if only_a_commune:
+        if in_conversation and context.kind and context.kind != "what" and context.topic is not None:
+            return Plan(parts=(Part(context.topic, replace(reading.first, kinds=(context.kind,))),), defer=False)
+        return Plan(reading=reading)
+    questions = list(reading.questions)
+    # What the conversation was about, unless the message says it is not about that.
+    current = context.topic if in_conversation and context.topic not in reading.rejected_topics else None
+    # « communes » is the commune action's; the other topic intents name their topic.
+    nlu_topic = intent if _is_topic(kb, intent) and intent not in _COMMUNE_INTENTS else None
+    # « non, c'est le vélo qui m'intéresse » corrects; « non merci » does not.
+    named = any(_is_topic(kb, question.topic) or question.kinds for question in questions)
+    # A correction or a reference to what was said needs something said before: out of a
+    # conversation, « ce n'est pas … » or « et pour … » are ordinary words.
+    corrects = in_conversation and (reading.correction or (reading.negation and named))
+    refers_back = corrects or (in_conversation and reading.same_question) or reading.back_to
+    parts: list[Part] = []
+    for index, question in enumerate(questions):
+        topic = (
+            question.topic if _is_topic(kb, question.topic) and question.topic not in reading.rejected_topics else None
+        )
+        if topic is None and index == 0:
+            topic = dispositif if _is_topic(kb, dispositif) else nlu_topic
+        if topic is None and index > 0:
+            # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic.
+            topic = topic_by_facts(kb, question) or (parts[0].topic if parts else None)
+        if topic is None and (question.kinds or refers_back):
+            topic = current
+        if topic is None and question.kinds:
+            topic = topic_by_facts(kb, question)
+        if topic is not None:
+            topic = _topic_for_figure(kb, topic, question)
+        if question.kind is None and (
+            (in_conversation and reading.same_question) or (corrects and topic != context.topic)
+        ):
+            # « même question pour … », « non, le vélo » : the last question, about what is named now.
+            question = replace(question, kinds=(context.kind,) if context.kind else ())
+        if topic is not None:
+            parts.append(Part(topic=topic, question=question))
+    plan = Plan(parts=tuple(parts), english=reading.english, defer=False, reading=reading)
+    if reading.english:
+        return plan
+    if not parts:
+        return Plan(reading=reading)
+    if len(parts) > 1 or refers_back:
+        return plan
+    if intent in QUESTION_FIELDS or nlu_topic is not None:
+        # The topic action would answer the same, unless the reading found the kind of question.
+        return plan if parts[0].question.kinds else Plan(reading=reading)
+    if intent in _SHORT_REPLIES:
+        # « non » answers the assistant's own question; otherwise « non, … » corrects the topic.
+        return Plan(reading=reading) if context.asked or not reading.first.words[1:] else plan
+    if intent in (FALLBACK_INTENT, *CONVERSATION_INTENTS):
+        # A message the NLU put out of scope, but whose words ask a question about a topic of the
+        # knowledge base (« réponds par oui ou non : le bus est gratuit ? »).
+        asks = bool(parts[0].question.kinds) or reading.wrapped
+        named = _distinctive(question_words_of(kb), reading.first.topic_keyword)  # type: ignore[arg-type]
+        return plan if named and asks and not outside_only else Plan(reading=reading)
+    if intent in _COMMUNE_INTENTS:
+        return plan if reading.first.kinds and reading.first.topic is not None else Plan(reading=reading)
+    return Plan(reading=reading)
+
+
+@dataclass(frozen=True)
+class Nlu:
+    """What the NLU made of a message: its one intent, and the entities the answers use."""
+
+    intent: str = ""
+    dispositif: str | None = None
+    bike_type: str | None = None
+
+
+def turn_plan(services: Services, text: str, nlu: Nlu, context: Context) -> Plan:
+    """The plan of a turn (see :func:`plan_turn`), with what the commune and orientation
+    matchers of ``services`` say of the message."""
+    communes = services.communes.find_all(text)
+    return plan_turn(
+        text,
+        nlu.intent,
+        nlu.dispositif,
+        context,
+        services.kb,
+        services.topics,
+        names_orientation=services.orientation.find(text) is not None,
+        only_a_commune=services.communes.names_only_a_commune(text),
+        outside_only=bool(communes) and not any(match.is_member for match in communes),
+    )
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Who asks and where: the turn's commune, agent mode, and what the previous answer gave."""
+
+    commune: str | None = None
+    agent: bool = False
+    contact_just_given: bool = False
+    bike_type: str | None = None
+    # « mon appart à Vermelles est concerné ? »: a message that only names a commune.
+    only_a_commune: bool = False
+    today: Any = None
+
+
+def answer_parts(
+    services: Services, parts: Sequence[tuple[str, Question | None]], text: str, asked: Asked
+) -> list[Answer]:
+    """The answers about each topic, with its question (None: read from ``text``)."""
+    kb = services.kb
+    answers: list[Answer] = []
+    for topic, question in parts:
+        words = text if question is None else ""
+        if asked.agent:
+            answers.append(
+                agent_answer(kb, topic, commune_insee=asked.commune, question=words, asked=question, today=asked.today)
+            )
+            continue
+        answers.append(
+            resident_answer(
+                kb,
+                topic,
+                commune_insee=asked.commune,
+                bike_type=asked.bike_type,
+                commune_only=asked.only_a_commune,
+                question=words,
+                asked=question,
+                contact_just_given=asked.contact_just_given or any(answer.gave_contact for answer in answers),
+                today=asked.today,
+            )
+        )
+    return answers
+
+
+def answer_plan(services: Services, plan: Plan, text: str, asked: Asked) -> list[Answer]:
+    """The plan's answers, in order: in English first when the message was English."""
+    answers: list[Answer] = []
+    if plan.english:
+        tag = plan.parts[0].topic if plan.parts else "incompris"
+        answers.append(english_answer(services.kb, tag, answer_follows=bool(plan.parts)))
+        asked = replace(asked, contact_just_given=True)
+    return answers + answer_parts(services, [(part.topic, part.question) for part in plan.parts], text, asked)
+
+
+def answer_questions(services: Services, text: str, nlu: Nlu, context: Context, asked: Asked) -> list[Answer] | None:
+    """The answers a turn about a topic gets: the reading's plan when it answers, else the topic
+    the intent (or the words, or the conversation) names, for the question the words or the
+    intent ask. None when the turn is not about a topic of the knowledge base. The one path of
+    the actions, the editor's preview and the quality bench, so that they answer alike.
+    Distress or an emergency gets the national numbers alone, never a topic (the actions read
+    the whole of :func:`people_first` before)."""
+    emergency = emergency_answers(services, text, asked)
+    if emergency:
+        return emergency
+    plan = turn_plan(services, text, nlu, context)
+    if not plan.defer:
+        return answer_plan(services, plan, text, asked)
+    kb = services.kb
+    topic = resolve_topic(nlu.intent, nlu.dispositif, text, context.topic, kb, services.topics)
+    if topic is None:
+        return None
+    field_name = asked_field(nlu.intent, text, kb)
+    question = replace(asked_kind(kb, text, field_name), text=text) if field_name else None
+    return answer_parts(services, [(topic, question)], text, asked)
+
+
+@dataclass(frozen=True)
+class Said:
+    """A response of domain.yml said as it is (its wording lives there, nothing of the message
+    is echoed), with the payload of a turn that cites no source when ``topic`` is set."""
+
+    response: str
+    topic: str | None = None
+    commune: str | None = None
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FirstAnswer:
+    """What a message gets before any topic: ``said`` first, then ``answers``; ``about_topic``:
+    the answers are a topic's, which the conversation moves to."""
+
+    said: Said | None = None
+    answers: tuple[Answer, ...] = ()
+    about_topic: bool = False
+
+
+def _answerable(text: str) -> bool:
+    # A button the assistant offered (« /aide_velo »): its intent says what is asked.
+    return bool(text.strip()) and not text.startswith("/")
+
+
+def emergency_answers(services: Services, text: str, asked: Asked) -> list[Answer]:
+    """The national numbers for the distress or emergencies a message says (kb/emergencies.yml),
+    as one answer; [] when it says none."""
+    kinds = services.emergencies.detect(text) if _answerable(text) else []
+    if not kinds:
+        return []
+    return [services.emergencies.answer(kinds, commune_insee=asked.commune, today=asked.today).answer]
+
+
+def person_answer(services: Services, response: str, topic: str, commune: str | None) -> FirstAnswer:
+    """``response`` (what the assistant is, or that it still does not understand), then the
+    Agglo's contact under ``topic``, with the offer of a callback by an agent (the widget's
+    button and form)."""
+    contact = contact_answer(services.kb, topic, commune_insee=commune)
+    return FirstAnswer(said=Said(response), answers=(replace(contact, extra=with_callback_offer(contact.extra)),))
+
+
+def people_first(services: Services, text: str, nlu: Nlu, asked: Asked) -> FirstAnswer | None:
+    """What a message gets before any topic, or None (the action the NLU chose answers):
+
+    1. distress or an emergency: the national numbers alone, nothing else;
+    2. a request for a person, or a question whether one answers: the contact and the callback
+       offer (:data:`bot.core.people.PERSON_TOPIC`, or ``identite_bot`` for the question);
+    3. an insult alone: one calm sentence and the menu of headline aids. Around a question the
+       NLU took for small talk or did not understand: the topic the rest of the message names
+       (else the menu, or who handles a question for another body); around a question the NLU
+       understood: None, the question is answered as if the insult were not there.
+    """
+    emergency = emergency_answers(services, text, asked)
+    if emergency:
+        return FirstAnswer(answers=tuple(emergency))
+    if not _answerable(text):
+        return None
+    person_topic = services.people.person_request(text)
+    if person_topic is not None:
+        return person_answer(services, PERSON_RESPONSE, person_topic, asked.commune)
+    insult = services.people.insult(text)
+    if insult is None:
+        return None
+    if not insult.alone:
+        if nlu.intent not in (*CONVERSATION_INTENTS, FALLBACK_INTENT):
+            return None
+        topic = named_topic(insult.rest, services.kb, services.topics)
+        if topic is not None:
+            return FirstAnswer(answers=tuple(answer_parts(services, [(topic, None)], text, asked)), about_topic=True)
+        if nlu.intent == OUT_OF_SCOPE_INTENT:
+            return None  # a question for another body (the action gives who handles it)
+    return FirstAnswer(
+        said=Said(INSULT_RESPONSE, topic=INSULT_TOPIC, commune=asked.commune, buttons=menu_buttons(services.kb))
+    )

@@ -1,0 +1,47 @@
+"""The action server's readiness plugin: found by rasa_sdk, ready once the snapshot is loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.plugin import plugin_manager
+
+import actions.common
+import rasa_sdk_plugins
+from bot.core.services import Services
+from bot.settings import Settings
+
+
+@pytest.fixture()
+def shared(services: Services) -> Iterator[Services]:
+    actions.common._services = services
+    yield services
+    actions.common.reset_services()
+
+
+def test_rasa_sdk_finds_the_plugin_and_it_adds_the_readiness_route() -> None:
+    app = create_app("actions")
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    assert "/ready" in {route.uri for route in app._future_routes}
+    assert any(listener.event == "before_server_start" for listener in app._future_listeners)
+
+
+async def test_ready_once_the_knowledge_base_snapshot_is_loaded(shared: Services) -> None:
+    readiness = rasa_sdk_plugins.Readiness()
+    assert not readiness.loaded
+    assert await readiness.load()
+    assert readiness.loaded
+
+
+async def test_not_ready_while_the_knowledge_base_cannot_be_read(tmp_path: Path) -> None:
+    missing = Settings(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'missing.sqlite3'}")
+    actions.common._services = Services(missing)
+    try:
+        readiness = rasa_sdk_plugins.Readiness()
+        assert not await readiness.load()
+        assert not readiness.loaded
+    finally:
+        actions.common.reset_services()
