@@ -86,19 +86,31 @@ def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error: Excepti
 
 class KnowledgeBaseAction(Action, abc.ABC):
     """An action that answers from the knowledge base, and apologises (with the contact)
-    instead of failing when it cannot be read. Abstract, so rasa_sdk does not register it."""
+    instead of failing when it cannot be read. Abstract, so rasa_sdk does not register it.
+
+    Every action is one of these, and every intent is mapped to one (data/rules/): so every
+    message is first read for distress, an emergency, a request for a person or an insult
+    (actions/people.py), and the turn is stored in the tracker like any other."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         try:
-            return self.answer(dispatcher, tracker)
+            first = _answer_first(dispatcher, tracker)
+            return first if first is not None else self.answer(dispatcher, tracker)
         except KnowledgeBaseUnavailable as error:
             return apologise(dispatcher, tracker, error)
 
     @abc.abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """The events of the turn, the answer sent through ``dispatcher``."""
+
+
+def _answer_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    # Imported here: actions.people builds on this module and on actions.answering, which does too.
+    from actions.people import answer_first
+
+    return answer_first(dispatcher, tracker)
 
 
 def entity(tracker: Tracker, name: str) -> str | None:

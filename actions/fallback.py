@@ -3,7 +3,7 @@
 A message that names a topic's keyword or a commune is answered about it. Otherwise, first
 miss: ask for a rephrase, with the three most likely topics as buttons (the most asked aids
 when no word of the message was recognised); second miss in a row:
-give the Agglo's contact from the knowledge base.
+give the Agglo's contact from the knowledge base, with the offer of a callback by an agent.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from actions.answering import HEADLINE_AID_BUTTONS, answer_topic
 from actions.common import find_commune, latest_text, send_response, services
 from actions.communes import answer_commune, names_only_a_commune
 from actions.conversation import answer_orientation
+from actions.people import send_first
 from actions.turns import ReadingAction
-from bot.core.answers import contact_answer
-from bot.core.topics import FALLBACK_INTENT, named_topic
+from bot.core.topics import FALLBACK_INTENT, NOT_UNDERSTOOD, named_topic
+from bot.core.turns import person_answer
 
 SUGGESTIONS = 3
 
@@ -53,10 +54,8 @@ class ActionNotUnderstood(ReadingAction):
             # "Isbergue c'est bien dans l'agglo ?": the commune is the one thing understood.
             return answer_commune(dispatcher, tracker, follow_up=names_only_a_commune(tracker))
         if consecutive_misses(tracker) >= 2:
-            answer = contact_answer(kb, "incompris", commune_insee=commune)
-            dispatcher.utter_message(response="utter_incompris_contact")
-            dispatcher.utter_message(text=answer.text, json_message=answer.payload())
-            return []
+            offer = person_answer(services(), "utter_incompris_contact", NOT_UNDERSTOOD, commune)
+            return send_first(dispatcher, tracker, offer)
         # The likeliest topics; when nothing in the message was recognised (every
         # confidence 0: no known word), the most asked aids instead.
         ranking = tracker.latest_message.get("intent_ranking") or []
@@ -69,6 +68,6 @@ class ActionNotUnderstood(ReadingAction):
             if len(buttons) == SUGGESTIONS:
                 break
         send_response(
-            dispatcher, "utter_incompris_reformuler", topic="incompris", commune=commune, buttons=buttons, asks=True
+            dispatcher, "utter_incompris_reformuler", topic=NOT_UNDERSTOOD, commune=commune, buttons=buttons, asks=True
         )
         return []

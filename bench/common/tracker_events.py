@@ -56,8 +56,13 @@ def user(sender: str, timestamp: float, text: str, intent: str) -> dict[str, Any
     return _row(sender, "user", timestamp, event, intent_name=intent)
 
 
-def bot(sender: str, timestamp: float, text: str, topic: str | None) -> dict[str, Any]:
-    custom: dict[str, Any] | None = None if topic is None else {"topic": topic, "sources": [], "commune": None}
+def bot(
+    sender: str, timestamp: float, text: str, topic: str | None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A bot message; ``extra``: more keys of its payload (``emergency``, ``offer_callback``)."""
+    custom: dict[str, Any] | None = (
+        None if topic is None else {"topic": topic, "sources": [], "commune": None, **(extra or {})}
+    )
     data = {"elements": None, "quick_replies": None, "buttons": None, "attachment": None, "image": None}
     return _row(sender, "bot", timestamp, {"text": text, "data": {**data, "custom": custom}})
 

@@ -22,15 +22,18 @@ from bench.quality.conversations import Case, contains
 from bench.quality.figures import unsourced_numbers
 from bench.quality.report import pct
 from bench.quality.scores import scores
+from bot.core.emergencies import EMERGENCY_TOPIC
 from bot.core.payloads import CHANNEL_SECRET_HEADER
+from bot.core.people import INSULT_TOPIC
 from bot.core.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD
 from bot.kb.queries import KnowledgeBase
 from bot.settings import Settings
 from ops.dev import ServerConfig, Servers
 
 # Answers composed from the knowledge base's facts (not small talk or a rephrase request):
-# the ones whose length and readability the bench reports.
-NOT_KNOWLEDGE_TOPICS = (*CONVERSATION_INTENTS, NOT_UNDERSTOOD, "contact")
+# the ones whose length and readability the bench reports. An emergency answer is never
+# shortened, so it is left out too.
+NOT_KNOWLEDGE_TOPICS = (*CONVERSATION_INTENTS, NOT_UNDERSTOOD, "contact", EMERGENCY_TOPIC, INSULT_TOPIC)
 # The servers load TensorFlow and the model: minutes on a busy 2-core machine.
 SERVER_TIMEOUT = 600
 

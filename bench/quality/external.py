@@ -28,6 +28,8 @@ from bench.quality.end_to_end import payload_topic, running_servers, say
 from bench.quality.report import SYSTEM_LABELS, pct
 from bench.quality.systems import NluSystem
 from bench.quality.topics import Topics
+from bot.core.emergencies import EMERGENCY_TOPIC
+from bot.core.people import INSULT_TOPIC
 from bot.core.topics import CONVERSATION_INTENTS, NOT_UNDERSTOOD
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -38,8 +40,9 @@ EXTERNAL_PARTS = ("shared", "eval", "external")
 OOS_FILE = "oos_fr.txt"
 PROVENANCE_FILE = "oos_fr_provenance.tsv"
 IN_DOMAIN_FILE = "in_domain_fr.tsv"
-# Answers that are not about an Agglo topic: what every out-of-scope line should get.
-NON_CONTENT = frozenset({*CONVERSATION_INTENTS, NOT_UNDERSTOOD})
+# Answers that are not about an Agglo topic: what every out-of-scope line should get (an
+# emergency's numbers and the calm answer to an insult are not about one either).
+NON_CONTENT = frozenset({*CONVERSATION_INTENTS, NOT_UNDERSTOOD, EMERGENCY_TOPIC, INSULT_TOPIC})
 TARGET_OOS_NON_CONTENT = 0.97
 TARGET_IN_DOMAIN_ACCEPTED = 0.92
 UNKNOWN_SOURCE = "(no provenance)"

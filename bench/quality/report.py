@@ -191,7 +191,7 @@ def render_external(section: dict[str, Any]) -> list[str]:
         "system trained on all of data/nlu, topic derived by `bot.core.topics.turn_topic` with no context.",
         "",
         "Out of scope: share of lines answered with a non-content slug (`hors_sujet`, `incompris`, `salutation`, "
-        "`remerciement`, `au_revoir`, `identite_bot`), per source of the lines.",
+        "`remerciement`, `au_revoir`, `identite_bot`, `urgence`, `insulte`), per source of the lines.",
         "",
         _external_table(views, "oos_lines", "oos_non_content_rate", "oos_by_source", "source"),
         "",
@@ -202,6 +202,53 @@ def render_external(section: dict[str, Any]) -> list[str]:
         f"Topics given to out-of-scope lines ({views[0][0]}): {counts(ours['oos_content_topics'])}.",
         f"Topics given to in-domain questions not accepted ({views[0][0]}): {counts(ours['in_domain_wrong_topics'])}.",
         "",
+    ]
+
+
+def render_people(section: dict[str, Any]) -> list[str]:
+    """The report's section: figures per table and category, then every failing message."""
+    if not section:
+        return []
+    rows = [
+        [name.replace("|", "\\|"), str(figures["messages"]), pct(figures["rate"])]
+        for name, figures in section["categories"].items()
+    ]
+    failures = section["failures"]
+    return [
+        "## People first: distress, look-alikes, requests for a person, insults (issue 16)",
+        "",
+        "The frozen tables of `bench/eval/people/`, end to end (the real servers through the REST channel, one "
+        "conversation per message). A distress or emergency message passes when it is answered under `urgence` "
+        "with the right number (`must_contain_any`, and `must_contain_all` when the danger is now); an ordinary "
+        "look-alike when its topic is one of its `accepted_topics` (never `urgence`); a request for a person when "
+        "it gets the contact with `offer_callback: true` (under `contact`, or `identite_bot` for « t'es un robot ? ») "
+        "and nothing that passes for a person; an insult alone when "
+        "it gets `insulte` with the menu and no word of the insult; an insult with a question when its topic is "
+        "accepted.",
+        "",
+        table(
+            ("table", "messages", "passed"),
+            [
+                [name, str(figures["messages"]), f"**{pct(figures['rate'])}**"]
+                for name, figures in section["tables"].items()
+            ],
+        ),
+        "",
+        table(("table/category", "messages", "passed"), rows),
+        "",
+        "Failing messages:" if failures else "No failing message.",
+        "",
+        *(
+            [
+                table(
+                    ("table/category", "message", "why"),
+                    [[f"{f['table']}/{f['category']}", f["text"].replace("|", "/"), f["why"]] for f in failures],
+                ),
+                "",
+            ]
+            if failures
+            else []
+        ),
     ]
 
 
@@ -218,6 +265,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                 *_targets(results),
                 "",
                 *render_external(results["external"]),
+                *render_people(results.get("people") or {}),
             ]
         )
     meta = results["meta"]
@@ -358,6 +406,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         parts.append("")
     if results.get("external"):
         parts += render_external(results["external"])
+    parts += render_people(results.get("people") or {})
     return "\n".join(parts)
 
 

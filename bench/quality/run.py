@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.common.progress import Progress
 from bench.common.results import SCRATCH_DIR, write_results
-from bench.quality import external, plots, report
+from bench.quality import external, people, plots, report
 from bench.quality.conversations import evaluate_set_nlu, load_cases
 from bench.quality.cross_validation import cross_validate, train_rasa_system, train_tfidf_system
 from bench.quality.end_to_end import evaluate_end_to_end
@@ -88,6 +88,27 @@ def _note_external(progress: Progress, label: str, figures: dict[str, Any]) -> N
     )
 
 
+def _people(
+    args: argparse.Namespace,
+    settings: Settings,
+    services: Services,
+    progress: Progress,
+    work: Path,
+    model: Path | None = None,
+) -> dict[str, Any]:
+    """Issue 16's tables end to end (one message of each table in smoke runs)."""
+    cases = people.load_tables()
+    if args.smoke:
+        cases = [next(case for case in cases if case.table == table) for table in people.TABLES]
+    section = people.evaluate_end_to_end(
+        cases, services.people.insulting_words, settings, model or args.model, progress, work
+    )
+    progress.note(
+        "people: " + ", ".join(f"{name} {report.pct(figures['rate'])}" for name, figures in section["tables"].items())
+    )
+    return section
+
+
 def run_external_only(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     """Only the external section: the three systems' NLU view (each trained on all of data/nlu)
     and, unless --no-e2e, the project end to end. It replaces the external section of the
@@ -104,7 +125,7 @@ def run_external_only(args: argparse.Namespace, settings: Settings) -> dict[str,
     services = Services(settings)
     topics = Topics(services.kb, services.topics, services.communes)
     data = load_nlu_data()
-    progress = Progress(5 + (0 if args.no_e2e else 2))
+    progress = Progress(5 + (0 if args.no_e2e else 3))
     print(
         f"External French utterances: {len(lines.oos)} out-of-scope and {len(lines.in_domain)} in-domain lines "
         f"from {lines.directory}; {progress.total} steps",
@@ -138,7 +159,12 @@ def run_external_only(args: argparse.Namespace, settings: Settings) -> dict[str,
         # The evaluation set end to end too (answers, their length and readability): it needs no
         # training, unlike the cross-validation, whose figures stay those of the last full run.
         results["end_to_end"] = evaluate_end_to_end(load_cases(), services.kb, settings, args.model, progress, work)
-    results["targets"] = targets(results) if "cross_validation" in results else external.targets(section)
+        results["people"] = _people(args, settings, services, progress, work)
+    results["targets"] = (
+        targets(results)
+        if "cross_validation" in results
+        else external.targets(section) + people.targets(results.get("people") or {})
+    )
     progress.step(f"writing the external section of the report to {out}")
     write_results(out, "quality", report.compact(results), report.render_markdown(results), indent=1)
     return results
@@ -166,7 +192,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     # Per fold: 2 Rasa trainings, 2 parses, 1 TF-IDF; then the evaluation set: 3 systems (and
     # the Rasa default trained on all data), end to end (the evaluation set, the external
     # lines), and the report.
-    total = 5 * args.folds_run + 3 + (0 if args.smoke else 1) + (1 if e2e else 0) + (1 if e2e and lines else 0) + 1
+    total = 5 * args.folds_run + 3 + (0 if args.smoke else 1) + (2 if e2e else 0) + (1 if e2e and lines else 0) + 1
     progress = Progress(total)
     configs = {
         "project": config_with_epochs(PROJECT_CONFIG, args.epochs, work / "config_project.yml"),
@@ -229,6 +255,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     }
     if e2e and project_model is not None:
         results["end_to_end"] = evaluate_end_to_end(cases, kb, settings, project_model, progress, work)
+        results["people"] = _people(args, settings, services, progress, work, project_model)
     elif not args.no_e2e:
         print(f"warning: no trained model at {args.model}: end-to-end run skipped (make train)", file=sys.stderr)
     if lines is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.quality import external
+from bench.quality import external, people
 from bench.quality.report import SYSTEM_LABELS, pct
 
 TARGET_TOPIC_ACCURACY = 0.95
@@ -61,4 +61,6 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             )
     if results.get("external"):
         found += external.targets(results["external"])
+    if results.get("people"):
+        found += people.targets(results["people"])
     return found

@@ -76,6 +76,9 @@ class Answer:
     facts: list[str] = field(default_factory=list)
     # The kind of question it answered (kb/lexicon.yml), for « même question pour … ».
     kind: str | None = None
+    # What else the payload says: ``offer_callback`` (the widget offers a callback by an agent),
+    # ``emergency`` (the kinds of distress or emergency answered: bot/core/emergencies.py).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -87,7 +90,7 @@ class Answer:
         }
         if self.kind:
             payload["kind"] = self.kind
-        return payload
+        return {**payload, **self.extra}
 
 
 class _Composer:

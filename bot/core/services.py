@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from bot.core.emergencies import SAFETY_FAMILY, EmergencyDetector, emergency_detector
 from bot.core.matching import CommuneMatcher, OrientationFinder, TopicDetector
+from bot.core.people import PeopleDetector, people_detector
 from bot.core.streets import street_matcher
 from bot.kb.queries import KnowledgeBase
 from bot.settings import Settings
@@ -15,7 +17,8 @@ def _commune_matcher(kb: KnowledgeBase) -> CommuneMatcher:
 
 
 def _topic_detector(kb: KnowledgeBase) -> TopicDetector:
-    return TopicDetector(kb.topics())
+    # The emergencies are recognised by their own patterns (bot/core/emergencies.py), never as a topic.
+    return TopicDetector(topic for topic in kb.topics() if topic.family != SAFETY_FAMILY)
 
 
 def _orientation_finder(kb: KnowledgeBase) -> OrientationFinder:
@@ -47,3 +50,11 @@ class Services:
     @property
     def orientation(self) -> OrientationFinder:
         return self.kb.derived("orientation", _orientation_finder)
+
+    @property
+    def emergencies(self) -> EmergencyDetector:
+        return self.kb.derived("emergencies", emergency_detector)
+
+    @property
+    def people(self) -> PeopleDetector:
+        return self.kb.derived("people", people_detector)

@@ -1,6 +1,11 @@
 """What to answer in a turn: the topics and questions a message asks, read on every axis
 (bot/core/reading.py), weighed against the NLU's single intent and the conversation so far.
 
+Before any topic, the message is read for people first (:func:`people_first`): distress or an
+emergency gets the national numbers alone, a request for a person the Agglo's contact with the
+offer of a callback, an insult one calm sentence and the menu (or, around a question, the
+answer to the question).
+
 The NLU is good at a message's topic on phrasings like its training data; the reading knows the
 kind of question, corrections, references to what was said, two questions at once and English,
 from kb/ (editable, no retraining). The plan says which topics to answer, each with its question,
@@ -10,15 +15,32 @@ or that the action the NLU chose should answer as usual (``Plan.defer``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from bot.core.answers import Answer, agent_answer, asked_kind, english_answer, question_words_of, resident_answer
+from bot.core.answers import (
+    Answer,
+    agent_answer,
+    asked_kind,
+    contact_answer,
+    english_answer,
+    question_words_of,
+    resident_answer,
+)
+from bot.core.emergencies import SAFETY_FAMILY
 from bot.core.matching import keyword_key
+from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
 from bot.core.reading import Question, QuestionWords, Reading, read
 from bot.core.selection import Scored, score_facts
 from bot.core.services import Services
-from bot.core.topics import CONVERSATION_INTENTS, FALLBACK_INTENT, QUESTION_FIELDS, asked_field, resolve_topic
+from bot.core.topics import (
+    CONVERSATION_INTENTS,
+    FALLBACK_INTENT,
+    QUESTION_FIELDS,
+    asked_field,
+    named_topic,
+    resolve_topic,
+)
 from bot.kb.queries import FactView, TopicView, searchable_text
 
 # Intents whose turn the reading may take over when it finds what the message asks about.
@@ -28,6 +50,13 @@ _COMMUNE_INTENTS = ("informer_commune", "communes")
 # answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
 _GLOBAL_MIN_SCORE = 6.0
 _STEM = 6
+# Families never answered as a topic: small talk, and the emergencies (answered by
+# :func:`people_first` alone, from their own patterns).
+_NOT_TOPICS = ("conversation", SAFETY_FAMILY)
+OUT_OF_SCOPE_INTENT = "hors_sujet"
+# The responses of domain.yml (their wording lives there) that people first says.
+PERSON_RESPONSE = "utter_demande_humain"
+INSULT_RESPONSE = "utter_insulte"
 
 
 class _Knowledge(Protocol):
@@ -87,7 +116,7 @@ def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
 
 def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
     topic = kb.topic(slug) if slug else None
-    return topic is not None and topic.family != "conversation"
+    return topic is not None and topic.family not in _NOT_TOPICS
 
 
 def topic_by_facts(kb: _Knowledge, question: Question) -> str | None:
@@ -115,7 +144,7 @@ def _best_fact_anywhere(kb: _Knowledge, question: Question) -> Scored | None:
     facts = [
         fact
         for topic in kb.topics()
-        if topic.family != "conversation"
+        if topic.family not in _NOT_TOPICS
         for fact in topic.facts_for(None, residents=True)
         if not fact.commune_insee
     ]
@@ -306,7 +335,12 @@ def answer_questions(services: Services, text: str, nlu: Nlu, context: Context, 
     """The answers a turn about a topic gets: the reading's plan when it answers, else the topic
     the intent (or the words, or the conversation) names, for the question the words or the
     intent ask. None when the turn is not about a topic of the knowledge base. The one path of
-    the actions, the editor's preview and the quality bench, so that they answer alike."""
+    the actions, the editor's preview and the quality bench, so that they answer alike.
+    Distress or an emergency gets the national numbers alone, never a topic (the actions read
+    the whole of :func:`people_first` before)."""
+    emergency = emergency_answers(services, text, asked)
+    if emergency:
+        return emergency
     plan = turn_plan(services, text, nlu, context)
     if not plan.defer:
         return answer_plan(services, plan, text, asked)
@@ -317,3 +351,81 @@ def answer_questions(services: Services, text: str, nlu: Nlu, context: Context, 
     field_name = asked_field(nlu.intent, text, kb)
     question = replace(asked_kind(kb, text, field_name), text=text) if field_name else None
     return answer_parts(services, [(topic, question)], text, asked)
+
+
+@dataclass(frozen=True)
+class Said:
+    """A response of domain.yml said as it is (its wording lives there, nothing of the message
+    is echoed), with the payload of a turn that cites no source when ``topic`` is set."""
+
+    response: str
+    topic: str | None = None
+    commune: str | None = None
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FirstAnswer:
+    """What a message gets before any topic: ``said`` first, then ``answers``; ``about_topic``:
+    the answers are a topic's, which the conversation moves to."""
+
+    said: Said | None = None
+    answers: tuple[Answer, ...] = ()
+    about_topic: bool = False
+
+
+def _answerable(text: str) -> bool:
+    # A button the assistant offered (« /aide_velo »): its intent says what is asked.
+    return bool(text.strip()) and not text.startswith("/")
+
+
+def emergency_answers(services: Services, text: str, asked: Asked) -> list[Answer]:
+    """The national numbers for the distress or emergencies a message says (kb/emergencies.yml),
+    as one answer; [] when it says none."""
+    kinds = services.emergencies.detect(text) if _answerable(text) else []
+    if not kinds:
+        return []
+    return [services.emergencies.answer(kinds, commune_insee=asked.commune, today=asked.today).answer]
+
+
+def person_answer(services: Services, response: str, topic: str, commune: str | None) -> FirstAnswer:
+    """``response`` (what the assistant is, or that it still does not understand), then the
+    Agglo's contact under ``topic``, with the offer of a callback by an agent (the widget's
+    button and form)."""
+    contact = contact_answer(services.kb, topic, commune_insee=commune)
+    return FirstAnswer(said=Said(response), answers=(replace(contact, extra=with_callback_offer(contact.extra)),))
+
+
+def people_first(services: Services, text: str, nlu: Nlu, asked: Asked) -> FirstAnswer | None:
+    """What a message gets before any topic, or None (the action the NLU chose answers):
+
+    1. distress or an emergency: the national numbers alone, nothing else;
+    2. a request for a person, or a question whether one answers: the contact and the callback
+       offer (:data:`bot.core.people.PERSON_TOPIC`, or ``identite_bot`` for the question);
+    3. an insult alone: one calm sentence and the menu of headline aids. Around a question the
+       NLU took for small talk or did not understand: the topic the rest of the message names
+       (else the menu, or who handles a question for another body); around a question the NLU
+       understood: None, the question is answered as if the insult were not there.
+    """
+    emergency = emergency_answers(services, text, asked)
+    if emergency:
+        return FirstAnswer(answers=tuple(emergency))
+    if not _answerable(text):
+        return None
+    person_topic = services.people.person_request(text)
+    if person_topic is not None:
+        return person_answer(services, PERSON_RESPONSE, person_topic, asked.commune)
+    insult = services.people.insult(text)
+    if insult is None:
+        return None
+    if not insult.alone:
+        if nlu.intent not in (*CONVERSATION_INTENTS, FALLBACK_INTENT):
+            return None
+        topic = named_topic(insult.rest, services.kb, services.topics)
+        if topic is not None:
+            return FirstAnswer(answers=tuple(answer_parts(services, [(topic, None)], text, asked)), about_topic=True)
+        if nlu.intent == OUT_OF_SCOPE_INTENT:
+            return None  # a question for another body (the action gives who handles it)
+    return FirstAnswer(
+        said=Said(INSULT_RESPONSE, topic=INSULT_TOPIC, commune=asked.commune, buttons=menu_buttons(services.kb))
+    )

@@ -29,6 +29,7 @@ from ruamel.yaml.comments import CommentedMap
 from sqlalchemy import create_engine
 
 from bot.core.answers import agent_fiche, resident_answer
+from bot.core.emergencies import EMERGENCY_TOPIC, answers_showing, emergency_detector
 from bot.editing.document import (
     SLUG,
     Change,
@@ -157,8 +158,12 @@ class ContentEditor:
             finally:
                 engine.dispose()
             kb = KnowledgeBase(url)
-            overview = resident_answer(kb, slug).text
-            by_field = resident_answer(kb, slug, field_name=field_name).text if field_name else ""
+            if slug == EMERGENCY_TOPIC:
+                # Never an overview: each kind of distress or emergency whose answer shows the fact.
+                overview, by_field = answers_showing(emergency_detector(kb), change.fact_id or None), ""
+            else:
+                overview = resident_answer(kb, slug).text
+                by_field = resident_answer(kb, slug, field_name=field_name).text if field_name else ""
             agent = agent_fiche(kb, slug).text
         return Preview(
             slug=slug,

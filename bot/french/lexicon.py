@@ -28,7 +28,7 @@ def _model_dir(package: str) -> Path | None:
 
 @functools.lru_cache(maxsize=4)
 def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
-    """Folded forms of the words the spaCy model's lemmatizer knows (about 250,000); read once
+    """Folded forms and lemmas of the words the spaCy model's lemmatizer knows (about 250,000); read once
     per process (the console's editor rebuilds the knowledge base on every publication)."""
     model_dir = _model_dir(package)
     if model_dir is None:
@@ -40,13 +40,19 @@ def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
     lookups = Lookups().from_disk(model_dir / "lemmatizer" / "lookups")
     strings = StringStore().from_disk(model_dir / "vocab" / "strings.json")
     words: set[str] = set()
-    for key in lookups.get_table("lemma_lookup"):
+    lemma_lookup = lookups.get_table("lemma_lookup")
+    for key in lemma_lookup:
         if key in strings:
             words.add(strings[key])
+        # The lemmas too: many infinitives ("courir", "prendre") are no inflected form's key,
+        # and a typo-tolerant matcher must know them as words ("courir" is not "mourir").
+        words.update(lemma_lookup[key])
     for forms in lookups.get_table("lemma_index").values():
         words.update(forms)
     for exceptions in lookups.get_table("lemma_exc").values():
         words.update(exceptions.keys())
+        for lemmas in exceptions.values():
+            words.update(lemmas)
     folded = {fold(word) for word in words}
     return frozenset(word for word in folded if word.isalpha())
 

@@ -40,6 +40,7 @@ from bot.kb.models import (
     Topic,
     TopicContact,
     Unknown,
+    lexicon_key,
 )
 from bot.kb.sources import RecordChange, record_changes
 from bot.settings import Settings
@@ -124,6 +125,8 @@ def write_content(
             session.add(CommuneAlias(insee=insee, alias=alias_key, alias_key=alias_key))
         for name, value in sorted(content.messages.items()):
             session.add(Message(key=name, value=json.dumps(value, ensure_ascii=False)))
+        for name, lexicon in sorted(content.lexicons.items()):
+            session.add(Message(key=lexicon_key(name), value=json.dumps(lexicon, ensure_ascii=False)))
         session.flush()
         for topic in content.topics.values():
             session.add(

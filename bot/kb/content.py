@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.french.text import key
+from bot.kb.lexicons import EMERGENCIES_FILE, PEOPLE_FILE, load_emergencies, load_people
 from bot.kb.question_words import check_lexicon, lexicon_path
 from bot.kb.sources import IMPORTERS, ImportContext, ImportedDataset, Importer, ImportFailed
 from bot.kb.streets import MESSAGE_KEY as STREETS_KEY
@@ -46,7 +47,13 @@ RULE_STATUSES = ("applies", "not_applies")
 PERIMETERS = ("whole", "partial", "unknown")
 # The topic an orientation entry (kb/orientation.yml) answers under.
 ORIENTATION_TOPIC = "hors_sujet"
-FAMILIES = {"headline_aids": "headline_aid", "plan_topics": "plan", "conversation": "conversation"}
+FAMILIES = {
+    "headline_aids": "headline_aid",
+    "plan_topics": "plan",
+    # Distress and emergencies (kb/topics/urgence.yml): answered before any topic.
+    "safety": "safety",
+    "conversation": "conversation",
+}
 _INSEE = re.compile(r"^\d[0-9AB]\d{3}$")
 
 
@@ -147,6 +154,8 @@ class Content:
     aliases: dict[str, str]  # alias → INSEE code
     messages: dict[str, Any]
     orientations: list[OrientationRecord] = field(default_factory=list)
+    # The phrase lexicons (kb/emergencies.yml, kb/people.yml), validated, by file stem.
+    lexicons: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The official datasets imported into topics (bot/kb/sources/), with what was read.
     imports: list[ImportedDataset] = field(default_factory=list)
 
@@ -601,6 +610,10 @@ def load_content(
         imports=imports,
     )
     _check_references(content, kb_dir, problems)
+    content.lexicons = {
+        Path(EMERGENCIES_FILE).stem: load_emergencies(kb_dir, content.facts, RESIDENT_CONFIDENCES, problems),
+        Path(PEOPLE_FILE).stem: load_people(kb_dir, problems),
+    }
     if problems.items:
         raise ContentError(problems.items)
     return content

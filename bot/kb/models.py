@@ -185,12 +185,20 @@ class ImportedDataset(Base):
 
 
 class Message(Base):
-    """A sentence used to assemble answers, from ``kb/messages.yml`` (JSON-encoded value)."""
+    """A sentence used to assemble answers, from ``kb/messages.yml`` (JSON-encoded value); also
+    the phrase lexicons of ``kb/emergencies.yml`` and ``kb/people.yml``, under
+    :func:`lexicon_key` (stored here rather than in tables of their own, so that publishing them
+    needs no migration)."""
 
     __tablename__ = "messages"
 
     key: Mapped[str] = Column(String(120), primary_key=True)
     value: Mapped[str] = Column(Text, nullable=False)
+
+
+def lexicon_key(name: str) -> str:
+    """The key of a phrase lexicon's row in the messages table (``name``: the file's stem)."""
+    return f"lexicon:{name}"
 
 
 class FrenchWord(Base):

@@ -44,6 +44,7 @@ from bot.kb.models import (
     Topic,
     TopicContact,
     Unknown,
+    lexicon_key,
 )
 from bot.kb.ranking import FactRanker
 
@@ -483,6 +484,12 @@ class KnowledgeBase:
     def message(self, name: str) -> Any:
         """A message of ``kb/messages.yml`` (a string, a list or a mapping)."""
         return self._data().messages[name]
+
+    def lexicon(self, name: str) -> dict[str, Any]:
+        """A phrase lexicon of ``kb/`` (``emergencies``, ``people``), as validated by the build;
+        empty if the published build has none."""
+        value = self._data().messages.get(lexicon_key(name))
+        return value if isinstance(value, dict) else {}
 
     def imported_datasets(self) -> list[ImportedDatasetView]:
         """The official datasets the published build imported (bot/kb/sources/)."""

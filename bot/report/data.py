@@ -6,6 +6,8 @@ alike. Only the ``user`` and ``bot`` events of the period are fetched, in one pa
 a resident's message is about the topic of the payload of the bot's next answer in the same
 conversation (``{"topic": <slug>, ...}``, see bot/core/answers.py). Every resident text is masked
 (``mask_text``: the tracker store's own masking, bot/stores/privacy.py) as soon as it is read.
+Distress and emergencies (topic ``urgence``) are counted by kind (the payload's ``emergency``),
+never listed: what those residents wrote is not shown, even masked.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import Engine
 
+from bot.core.emergencies import EMERGENCY_KEY, EMERGENCY_TOPIC, LEXICON
 from bot.core.topics import NOT_UNDERSTOOD, QUESTION_FIELDS
 from bot.kb.queries import KnowledgeBase, TopicView
 from bot.report.grouping import Grouping, group_questions
@@ -70,6 +73,16 @@ class Period:
 @dataclass(frozen=True)
 class TopicCount:
     topic: str
+    label: str
+    messages: int
+    conversations: int
+
+
+@dataclass(frozen=True)
+class EmergencyCount:
+    """Messages answered with the numbers of one kind of distress or emergency."""
+
+    kind: str
     label: str
     messages: int
     conversations: int
@@ -145,6 +158,7 @@ class ReportData:
     feedback: list[TopicFeedback] = field(default_factory=list)
     comments: list[FeedbackComment] = field(default_factory=list)
     feedback_available: bool = True
+    emergencies: list[EmergencyCount] = field(default_factory=list)
     # The 👎 by reason, per topic and per fact shown (the answer's payload `facts`).
     reasons_by_topic: list[ReasonCount] = field(default_factory=list)
     reasons_by_fact: list[ReasonCount] = field(default_factory=list)
@@ -164,12 +178,19 @@ class _Tally:
     senders_per_topic: dict[str, set[str]] = field(default_factory=dict)
     unanswered: Counter[str] = field(default_factory=Counter)
     asks: Counter[tuple[str, str]] = field(default_factory=Counter)
+    emergencies: Counter[str] = field(default_factory=Counter)
+    senders_per_emergency: dict[str, set[str]] = field(default_factory=dict)
 
     def message(self, sender: str, timestamp: float) -> None:
         day = bisect.bisect_right(self.day_starts, timestamp) - 1
         self.messages_per_day[day] += 1
         self.senders_per_day.setdefault(day, set()).add(sender)
         self.senders.add(sender)
+
+    def emergency(self, sender: str, kinds: list[str]) -> None:
+        for kind in kinds:
+            self.emergencies[kind] += 1
+            self.senders_per_emergency.setdefault(kind, set()).add(sender)
 
     def answered(self, sender: str, text: str, intent: str | None, topic: str) -> None:
         self.messages_per_topic[topic] += 1
@@ -209,9 +230,13 @@ def _events(engine: Engine, period: Period) -> Iterator[Any]:
             yield from rows
 
 
-def _bot_topic(data: str | None) -> str | None:
+def _bot_payload(data: str | None) -> dict[str, Any]:
     payload = (json.loads(data or "{}").get("data") or {}).get("custom")
-    topic = payload.get("topic") if isinstance(payload, dict) else None
+    return payload if isinstance(payload, dict) else {}
+
+
+def _bot_topic(payload: dict[str, Any]) -> str | None:
+    topic = payload.get("topic")
     return topic if isinstance(topic, str) and topic else None
 
 
@@ -225,10 +250,14 @@ def _tally(engine: Engine, period: Period, mask_text: Callable[[str], str]) -> _
             tally.message(sender, float(timestamp))
             waiting[sender] = (str(text), intent)
         elif sender in waiting:
-            topic = _bot_topic(data)
+            payload = _bot_payload(data)
+            topic = _bot_topic(payload)
             if topic is not None:
                 text, intent = waiting.pop(sender)
                 tally.answered(sender, text, intent, topic)
+                if topic == EMERGENCY_TOPIC:
+                    kinds = payload.get(EMERGENCY_KEY)
+                    tally.emergency(sender, [str(kind) for kind in kinds] if isinstance(kinds, list) else [])
     return tally
 
 
@@ -396,6 +425,11 @@ def collect(
     with contextlib.suppress(ReportError):
         if feedback_url is not None:
             feedback, feedback_available = _feedback(feedback_url, period, topics, mask_text), True
+    labels = {str(kind.get("kind")): str(kind.get("label")) for kind in kb.lexicon(LEXICON).get("kinds") or []}
+    emergencies = [
+        EmergencyCount(kind, labels.get(kind, kind), count, len(tally.senders_per_emergency[kind]))
+        for kind, count in sorted(tally.emergencies.items(), key=lambda item: (-item[1], item[0]))
+    ]
     days = range(len(period.days))
     return ReportData(
         period=period,
@@ -411,6 +445,7 @@ def collect(
         feedback=feedback.feedback,
         comments=feedback.comments,
         feedback_available=feedback_available,
+        emergencies=emergencies,
         reasons_by_topic=feedback.reasons_by_topic,
         reasons_by_fact=feedback.reasons_by_fact,
         callbacks=feedback.callbacks,

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.core.answers import contact_answer
+from bot.core.people import OFFER_CALLBACK, with_callback_offer
 from bot.kb.queries import KnowledgeBase, KnowledgeBaseUnavailable
 from bot.stores.maintenance import CONSOLE, MAX_REASON_CHARS
 from bot.stores.sessions import AgentSession, same_token
@@ -39,8 +40,8 @@ def replies(kb: KnowledgeBase) -> list[dict[str, Any]]:
         answer = contact_answer(kb, TOPIC)
     except (KnowledgeBaseUnavailable, KeyError) as error:
         logger.error("maintenance message without the contact: %s", error)
-        return [{"text": message, "custom": {"topic": TOPIC, "sources": [], "offer_callback": True}}]
-    payload = {**answer.payload(), "offer_callback": True, "maintenance": True}
+        return [{"text": message, "custom": {"topic": TOPIC, "sources": [], OFFER_CALLBACK: True}}]
+    payload = {**with_callback_offer(answer.payload()), "maintenance": True}
     return [{"text": f"{message}\n{answer.text}", "custom": payload}]
 
 

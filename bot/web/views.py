@@ -25,7 +25,7 @@ from bot.kb.queries import (
 )
 
 # The families the console lists on its home page, in this order.
-LISTED_FAMILIES = ("headline_aid", "plan")
+LISTED_FAMILIES = ("headline_aid", "plan", "safety")
 # A fact whose period is only past years (« 2018 », « 2022-2023 », « de 2018 à 2025 »): history.
 _PAST_YEARS = re.compile(r"(?:en |de )?(\d{4})(?:\s*(?:-|–|à|et)\s*(\d{4}))?")
 # A word of a text, for highlighting (apostrophes and hyphens separate words, as fold() does).

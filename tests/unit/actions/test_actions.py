@@ -180,13 +180,13 @@ def test_a_miss_with_no_known_word_offers_the_most_asked_aids(services: Services
     assert messages[0]["response"] == "utter_incompris_reformuler"
 
 
-def test_second_miss_gives_the_contact(services: Services) -> None:
+def test_second_miss_gives_the_contact_and_offers_a_callback(services: Services) -> None:
     events, messages = run(ActionNotUnderstood(), "incompris_second.json")
     expected = contact_answer(services.kb, "incompris")
     assert events == []
     assert messages == [
         message(response="utter_incompris_contact"),
-        message(expected.text, expected.payload(), buttons=expected.buttons),
+        message(expected.text, {**expected.payload(), "offer_callback": True}, buttons=expected.buttons),
     ]
     assert "03 21 61 50 00" in expected.text
 
@@ -308,3 +308,65 @@ def test_right_after_the_contact_an_unknown_still_says_whom_to_ask_in_short(serv
     reminder = services.kb.message("templates")["contact_again"]
     assert reminder in text and "Pour en savoir plus" not in text
     assert text.count("03 21 61 50 00") == 1
+
+
+# People first (actions/people.py): every action reads the message for distress, a request for
+# a person or an insult before anything else.
+def test_distress_in_a_long_message_gets_the_numbers_alone(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "urgence_message_long.json")
+    expected = services.emergencies.answer(["suicide"], commune_insee="62119")
+    assert events == []
+    assert messages == [message(expected.answer.text, expected.payload())]
+    assert "3114" in expected.answer.text
+    assert messages[0]["custom"]["topic"] == "urgence" and messages[0]["custom"]["emergency"] == ["suicide"]
+    assert "mutuelle" not in str(messages[0]["text"]).lower(), "no topic answer around the numbers"
+
+
+def test_an_emergency_comes_before_small_talk(services: Services) -> None:
+    events, messages = run(ActionConversation(), "urgence_gaz_bonjour.json")
+    expected = services.emergencies.answer(["fuite_gaz"])
+    assert (events, messages) == ([], [message(expected.answer.text, expected.payload())])
+    assert "0 800 47 33 33" in expected.answer.text
+
+
+def test_a_request_for_a_person_gets_the_contact_and_a_callback_offer(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "demande_humain.json")
+    contact = contact_answer(services.kb, "contact")
+    assert events == []
+    assert messages == [
+        message(response="utter_demande_humain"),
+        message(contact.text, {**contact.payload(), "offer_callback": True}),
+    ]
+
+
+def test_an_insult_alone_gets_one_calm_sentence_and_the_menu() -> None:
+    events, messages = run(ActionConversation(), "insulte_seule.json")
+    assert events == []
+    assert len(messages) == 1 and messages[0]["response"] == "utter_insulte"
+    assert messages[0]["custom"]["topic"] == "insulte"
+    assert [button["payload"] for button in messages[0]["buttons"]] == [
+        "/aide_recuperateur_eau",
+        "/aide_velo",
+        "/permis_de_louer",
+        "/mutuelle",
+    ]
+    assert messages[0]["text"] is None, "the sentence is domain.yml's: nothing of the message is echoed"
+
+
+def test_an_insult_around_a_question_taken_for_out_of_scope_gets_the_question_answered() -> None:
+    events, messages = run(ActionConversation(), "insulte_et_question.json")
+    assert SlotSet("topic", "aide_velo") in events
+    assert messages[0]["custom"]["topic"] == "aide_velo"
+
+
+def test_an_insult_around_a_question_understood_changes_nothing(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "insulte_question_comprise.json")
+    assert SlotSet("topic", "permis_de_louer") in events
+    assert messages[0]["custom"]["topic"] == "permis_de_louer"
+
+
+def test_a_button_payload_is_never_read_as_distress_or_insult(services: Services) -> None:
+    events, messages = run(ActionAnswerTopic(), "bouton_aide_velo.json")
+    expected = resident_answer(services.kb, "aide_velo", question="/aide_velo")
+    assert events == [SlotSet("topic", "aide_velo"), SlotSet("commune", None)]
+    assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]

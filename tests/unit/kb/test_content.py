@@ -37,9 +37,16 @@ def test_every_topic_slug_has_content() -> None:
             assert topic.intro and topic.facts, slug
 
 
+# Slugs added after the reference list (kb/topics.yml may add a slug, never rename or drop one):
+# issue 16's distress and emergencies, and insults.
+ADDED_SLUGS = {"urgence", "insulte"}
+
+
 @pytest.mark.skipif(not REFERENCE_TOPICS.exists(), reason="shared reference not beside the repo")
-def test_topic_catalogue_matches_the_reference() -> None:
-    assert _slugs(PROJECT_ROOT / "kb" / "topics.yml") == _slugs(REFERENCE_TOPICS)
+def test_topic_catalogue_keeps_every_reference_slug() -> None:
+    ours, reference = _slugs(PROJECT_ROOT / "kb" / "topics.yml"), _slugs(REFERENCE_TOPICS)
+    assert reference <= ours
+    assert ours - reference == ADDED_SLUGS
 
 
 def test_headline_aids_cover_every_field_or_say_unknown() -> None:

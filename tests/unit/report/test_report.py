@@ -256,6 +256,40 @@ def test_cli_writes_the_report(stored: tuple[str, str], kb_settings: Any, tmp_pa
     assert backwards.returncode == 2 and "after it ends" in backwards.stderr
 
 
+def test_distress_and_emergencies_are_their_own_category_counted_never_listed(
+    tmp_path: Path, services: Services
+) -> None:
+    suicide, violence = "jveux plus vivre, appelez moi au " + PHONE, "ça sent le gaz et mon mari me frappe"
+    rows = ev.session_start("u1", at(3, 9))
+    rows += [ev.user("u1", at(3, 9, 1), suicide, "hors_sujet")]
+    rows += [ev.bot("u1", at(3, 9, 1) + 0.01, "3114", "urgence", {"emergency": ["suicide"]})]
+    rows += ev.session_start("u2", at(3, 10))
+    rows += [ev.user("u2", at(3, 10, 1), violence, "nlu_fallback")]
+    rows += [ev.bot("u2", at(3, 10, 1) + 0.01, "3919", "urgence", {"emergency": ["violences_conjugales", "fuite_gaz"]})]
+    rows += [ev.user("u2", at(3, 10, 2), "j'ai encore peur ce soir, il me frappe", "hors_sujet")]
+    rows += [ev.bot("u2", at(3, 10, 2) + 0.01, "3919", "urgence", {"emergency": ["violences_conjugales"]})]
+    rows += ev.turn("u3", at(3, 11), "bot de merde", "hors_sujet", "insulte")
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
+    ev.write_events(tracker_url, rows)
+    data = collect(
+        services.kb, PERIOD, tracker_url=tracker_url, feedback_url=None, mask_text=mask, console_url=CONSOLE_URL
+    )
+    assert [(item.kind, item.messages, item.conversations) for item in data.emergencies] == [
+        ("violences_conjugales", 2, 1),
+        ("fuite_gaz", 1, 1),
+        ("suicide", 1, 1),
+    ]
+    assert data.emergencies[0].label == "Violences conjugales ou faites aux femmes"
+    assert {topic.topic: topic.messages for topic in data.topics} == {"urgence": 3, "insulte": 1}
+    assert data.unanswered.groups == [] and data.out_of_scope == 0
+    out = tmp_path / "rapport.html"
+    write_report(data, out)
+    page = out.read_text(encoding="utf-8")
+    assert "Urgences et détresse" in page and "Idées suicidaires" in page
+    for written in ("vivre", "gaz et mon mari", "peur ce soir", "merde", PHONE):
+        assert written not in page
+
+
 def test_the_reasons_per_topic_and_per_fact_and_the_callbacks_are_counted_masked(
     services: Services, tmp_path: Path
 ) -> None:
