@@ -211,6 +211,14 @@ def plan_turn(
         topic = (
             question.topic if _is_topic(kb, question.topic) and question.topic not in reading.rejected_topics else None
         )
+        if (
+            index == 0
+            and topic is not None
+            and nlu_topic not in (None, topic)
+            and not _distinctive(question_words_of(kb), question.topic_keyword)  # type: ignore[arg-type]
+        ):
+            # An everyday word (« l'usine de décarbonatation ») does not overrule the NLU's topic.
+            topic = None
         if topic is None and index == 0:
             topic = dispositif if _is_topic(kb, dispositif) else nlu_topic
         if topic is None and index > 0:
