@@ -1,8 +1,8 @@
 """The console's content editor, for agents with the ``editor`` role: change, add or retire a
 fact from a topic's fiche (its text, the questions it answers, its source…), preview the answers,
 publish, see the history and restore a version. The YAML and git work is
-:mod:`bot.editing.service`'s; this module is the pages around it. What every editor page
-shares is in bot/web/editor_access.py.
+:mod:`bot.editing.service`'s; this module is the pages around it. The synonyms have their own
+pages (bot/web/synonyms_editor.py); what both share is in bot/web/editor_access.py.
 
 Routes (all under ``/console/edit/``, which nginx sends to the one designated front, the one
 started with ``AGGLO_CONTENT_EDITOR=1``; elsewhere they say editing happens there)
@@ -41,13 +41,16 @@ from bot.editing.document import (
     questions_from_lines,
 )
 from bot.editing.errors import EditError
+from bot.editing.lexicon_service import LexiconEditor
 from bot.editing.service import ContentEditor
 from bot.kb.content import CONFIDENCES, FIELDS
 from bot.kb.queries import TopicView
+from bot.web import synonyms_editor
 from bot.web.common import SERVICES, off_loop, page, redirect
 from bot.web.console import TOPIC_SLUG
 from bot.web.editor_access import (
     CONTENT_EDITOR,
+    LEXICON_EDITOR,
     PREFIX,
     EditorAccess,
     Subject,
@@ -241,9 +244,12 @@ async def restore(edit: EditRequest) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
-    """The editor's routes, and the editor of the knowledge base's content."""
+    """The editor's routes (the synonyms' first: their path would match a topic's), and the
+    editors of the knowledge base's content."""
     editor = ContentEditor(app[SERVICES].settings)
     app[CONTENT_EDITOR] = editor
+    app[LEXICON_EDITOR] = LexiconEditor(editor.repository)
+    synonyms_editor.add_routes(app.router)
     router = app.router
     router.add_get(PREFIX + "/{slug}/fact/{fact_id}", edit_fact)
     router.add_get(PREFIX + "/{slug}/add", add_fact)

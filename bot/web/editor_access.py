@@ -17,6 +17,7 @@ from multidict import MultiDictProxy
 
 from bot.editing.errors import EditError
 from bot.editing.history import COMMIT
+from bot.editing.lexicon_service import LexiconEditor
 from bot.editing.repository import MAX_NOTE_CHARS, Publication, RestorePreview, RevisionChanges
 from bot.editing.service import ContentEditor
 from bot.kb.queries import KnowledgeBaseUnavailable
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/console/edit"
 CONTENT_EDITOR = web.AppKey("content_editor", ContentEditor)
+LEXICON_EDITOR = web.AppKey("lexicon_editor", LexiconEditor)
 # Refusals the editor can fix in the form, and those that come from someone else's change.
 _FORM_ERRORS = ("bad_dates", "bad_field", "bad_questions", "bad_synonym", "unchanged", "no_note", "invalid_content")
 _CONFLICT_ERRORS = ("conflict", "uncommitted", "unknown_commit")
