@@ -16,8 +16,9 @@ KB_DB := var/kb.sqlite3
 MODEL_STAMP := models/.trained
 # The training data, the configuration and the custom NLU components it names.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard components/*.py)
-# The content, and the code that turns it into tables (a schema change needs a rebuild).
-KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py) bot/french/lexicon.py
+# The content, the official datasets it imports (bot/kb/sources/, npm packages pinned in
+# package-lock.json) and the code that turns them into tables (a schema change needs a rebuild).
+KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py bot/kb/sources/*.py) bot/french/lexicon.py package-lock.json
 
 export PYTHONDONTWRITEBYTECODE := 1
 

@@ -1,5 +1,5 @@
-"""Send the answer about a topic: a short one for residents, the answer to the question with its
-agent-only details for agents. Shared by every action that ends on a topic."""
+"""Send the answers about a topic (bot/core/turns.py), for the conversation the tracker holds.
+Shared by every action that ends on a topic."""
 
 from __future__ import annotations
 
@@ -9,9 +9,19 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import agent_mode, commune_in_context, contact_just_given, entity, latest_text, send, services
-from bot.core.answers import agent_answer, resident_answer
-from bot.core.reading import Question
+from actions.common import (
+    agent_mode,
+    commune_in_context,
+    contact_just_given,
+    entity,
+    last_payload,
+    latest_intent,
+    latest_text,
+    send,
+    services,
+)
+from bot.core.answers import Answer, asked_kind
+from bot.core.turns import Asked, Context, Nlu, answer_parts
 
 HEADLINE_AID_BUTTONS = ("aide_velo", "permis_de_louer", "aide_recuperateur_eau", "mutuelle")
 
@@ -27,35 +37,50 @@ def headline_aid_buttons() -> list[dict[str, str]]:
     ]
 
 
-def answer_topic(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    topic: str,
-    field_name: str | None,
-    asked: Question | None = None,
-    *,
-    contact_given: bool = False,
-) -> list[dict[str, Any]]:
-    """The topic for the commune named now, else the one in context, answering the question
-    asked (``asked``, read from the message; else the resident's words and ``field_name``).
-    ``contact_given``: an earlier answer of this very turn gave the contact."""
-    kb = services().kb
+def nlu_of(tracker: Tracker) -> Nlu:
+    return Nlu(
+        intent=latest_intent(tracker), dispositif=entity(tracker, "dispositif"), bike_type=entity(tracker, "type_velo")
+    )
+
+
+def context_of(tracker: Tracker) -> Context:
+    """The conversation so far: the current topic, and what the assistant's latest answer was."""
+    topic = tracker.get_slot("topic")
+    payload = last_payload(tracker)
+    kind = payload.get("kind")
+    return Context(
+        topic=str(topic) if topic else None, kind=str(kind) if kind else None, asked=payload.get("asks") is True
+    )
+
+
+def asked_of(tracker: Tracker) -> Asked:
+    """Who asks and where, for this turn (the commune named now, else the one in context)."""
     commune, named_now = commune_in_context(tracker)
-    question = latest_text(tracker) if asked is None else ""
-    if agent_mode(tracker):
-        answer = agent_answer(kb, topic, commune_insee=commune, field_name=field_name, question=question, asked=asked)
-    else:
-        answer = resident_answer(
-            kb,
-            topic,
-            field_name=field_name,
-            commune_insee=commune,
-            bike_type=entity(tracker, "type_velo"),
-            # « et à Gosnay ? »: a message that only names a commune gets its rules.
-            commune_only=named_now and services().communes.names_only_a_commune(latest_text(tracker)),
-            question=question,
-            asked=asked,
-            contact_just_given=contact_given or contact_just_given(tracker),
-        )
-    send(dispatcher, answer)
-    return [SlotSet("topic", topic), SlotSet("commune", commune)]
+    return Asked(
+        commune=commune,
+        agent=agent_mode(tracker),
+        contact_just_given=contact_just_given(tracker),
+        bike_type=entity(tracker, "type_velo"),
+        # « et à Gosnay ? »: a message that only names a commune gets its rules.
+        only_a_commune=named_now and services().communes.names_only_a_commune(latest_text(tracker)),
+    )
+
+
+def send_answers(dispatcher: CollectingDispatcher, tracker: Tracker, answers: list[Answer]) -> list[dict[str, Any]]:
+    """Send the answers; the conversation's topic becomes the last one answered."""
+    for answer in answers:
+        send(dispatcher, answer)
+    asked = asked_of(tracker)
+    topics = [answer.topic for answer in answers if services().kb.topic(answer.topic) is not None]
+    topic = topics[-1] if topics else tracker.get_slot("topic")
+    return [SlotSet("topic", topic), SlotSet("commune", asked.commune)]
+
+
+def answer_topic(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str, field_name: str | None
+) -> list[dict[str, Any]]:
+    """The topic for the commune named now, else the one in context: the question the resident's
+    words ask, else the one ``field_name`` names (a quick reply, the NLU's kind of question)."""
+    text = latest_text(tracker)
+    question = asked_kind(services().kb, text, field_name) if field_name else None
+    return send_answers(dispatcher, tracker, answer_parts(services(), [(topic, question)], text, asked_of(tracker)))

@@ -18,9 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.answers import agent_fiche, commune_answer, resident_answer
 from bot.core.services import Services
-from bot.kb.build import build
-from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, ContentError, load_content
-from bot.kb.freshness import ended_facts, overdue_headline_facts, stale_facts
+from bot.kb.build import BuildReport, build
+from bot.kb.content import AID_FIELDS, RESIDENT_CONFIDENCES, Content, ContentError, load_content
+from bot.kb.freshness import ended_facts, overdue_headline_facts, overdue_imports, stale_facts
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.report.data import ReportError
 from bot.settings import Settings, env_name, load_settings
@@ -268,11 +268,28 @@ def _build(settings: Settings) -> int:
         f"Knowledge base written to {where}: {report.topics} topics, {report.facts} facts, "
         f"{report.members} member communes ({report.communes} communes in all), {report.rules} commune rules."
     )
+    _print_imports(report)
     return 0
 
 
+def _print_imports(report: BuildReport) -> None:
+    """Each imported dataset: the copy used and why, and what changed since the previous build."""
+    for imported in report.imports:
+        print(f"Imported {imported.title}: {imported.facts} facts from the {imported.origin}.")
+        for note in imported.notes:
+            print(f"  {note}")
+        if imported.first:
+            print("  First import into this database: nothing to compare.")
+        elif not imported.changes:
+            print("  Unchanged since the previous build.")
+        else:
+            print("  Changed since the previous build (old → new):")
+            for change in imported.changes:
+                print(f"    {change.key}: {change.old or '(none)'} → {change.new or '(none)'}")
+
+
 def _check(settings: Settings) -> int:
-    content = load_content(settings.kb_dir, settings.french_communes_file)
+    content = load_content(settings.kb_dir, settings.french_communes_file, settings.data_packages_dir)
     print("Content is valid.\n")
     print(f"{'topic':<24} {'facts':>5} {'low':>4}  unknown fields")
     for topic in content.topics.values():
@@ -288,12 +305,33 @@ def _check(settings: Settings) -> int:
     print(f"\nConversation topics (answered from domain.yml): {', '.join(conversation)}")
     if not settings.french_communes_file.exists():
         print(f"\nWarning: {settings.french_communes_file} is missing: non-member communes will not be recognised.")
+    _check_imports(content, settings.headline_max_age_days, dt.date.today())
     return 0
+
+
+def _check_imports(content: Content, limit: int, today: dt.date) -> bool:
+    """List the imported datasets with their date of last update; warn (and return False) for
+    those older than the headline limit."""
+    if not content.imports:
+        return True
+    print("\nImported official data (docs/sources-officielles.md):")
+    for dataset in content.imports:
+        age = (today - dataset.last_update).days
+        print(f"  {dataset.title} → {dataset.topic}: {dataset.origin} ({age} days ago)")
+    overdue = overdue_imports(content.imports, max_age_days=limit, today=today)
+    for item in overdue:
+        print(
+            f"warning: {item.title} ({item.topic}): the data was last updated on {item.last_update}, {item.age_days} "
+            f"days before {today}, more than the headline limit of {limit} days: check the official page and "
+            "upgrade the data package (docs/sources-officielles.md)",
+            file=sys.stderr,
+        )
+    return not overdue
 
 
 def _check_stale(settings: Settings, days: int, headline_max_age: int | None, today: dt.date | None) -> int:
     """``kb check --stale DAYS``: what to verify again, and whether a headline aid is overdue."""
-    content = load_content(settings.kb_dir, settings.french_communes_file)
+    content = load_content(settings.kb_dir, settings.french_communes_file, settings.data_packages_dir)
     today = today or dt.date.today()
     limit = headline_max_age if headline_max_age is not None else settings.headline_max_age_days
     facts = list(content.facts.values())
@@ -310,7 +348,10 @@ def _check_stale(settings: Settings, days: int, headline_max_age: int | None, to
         print("\nFacts whose period has ended (residents are told so and sent to the contact):")
         for item in ended:
             print(f"  {item.valid_until}  {item.topic:<24} {item.fact_id}")
+    imports_fresh = _check_imports(content, limit, today)
     overdue = overdue_headline_facts(facts, families, max_age_days=limit, today=today)
+    if not imports_fresh and not overdue:
+        return EXIT_CHECK_FAILED
     if overdue:
         print(
             f"\nerror: {len(overdue)} resident-facing fact(s) of a headline aid verified more than {limit} days ago: "

@@ -27,6 +27,9 @@ ENV_PREFIX = "AGGLO_"
 # The official list of French communes (npm package @etalab/decoupage-administratif, installed
 # by `make install`), to recognise communes that are not members.
 FRENCH_COMMUNES_FILE = PROJECT_ROOT / "node_modules/@etalab/decoupage-administratif/data/communes.json"
+# The npm data packages installed by `make install`: the official datasets `kb build` imports
+# (bot/kb/sources/), such as @betagouv/aides-velo.
+DATA_PACKAGES_DIR = PROJECT_ROOT / "node_modules"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "agglo.tar.gz"
 _LIST_SEPARATORS = re.compile(r"[\s,]+")
 _ANY_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names, not a bind
@@ -50,6 +53,7 @@ class Settings(BaseSettings):
     # What `python -m bot db upgrade` migrates, with the role that owns the tables.
     migration_database_url: str = ""
     french_communes_file: Path = FRENCH_COMMUNES_FILE
+    data_packages_dir: Path = DATA_PACKAGES_DIR
     # Long enough to read a quarter's feedback and conversations; nothing is kept beyond it.
     retention_days: int = Field(90, ge=0)
     # Headline aids are about money and deadlines: a quarterly check bounds how long a changed

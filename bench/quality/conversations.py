@@ -34,6 +34,9 @@ EVAL_SET = PROJECT_ROOT / "bench" / "eval" / "conversations.yml"
 QUESTIONS_SET = PROJECT_ROOT / "bench" / "eval" / "questions.yml"
 # Facts official sources hold, asked before they entered kb/ (issue 19).
 OFFICIAL_DATA_SET = PROJECT_ROOT / "bench" / "eval" / "official_data.yml"
+# The same format as QUESTIONS_SET, 120 new cases written blind (their author never saw the
+# assistant's answers), before the changes they measure; frozen, never used for tuning.
+QUESTIONS_BLIND_SET = PROJECT_ROOT / "bench" / "eval" / "questions_blind.yml"
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 HEADLINE_AIDS = ("aide_recuperateur_eau", "aide_velo", "permis_de_louer", "mutuelle")
 BIKE_TYPES = (None, "electrique", "cargo", "pliant", "classique")

@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.matching import keyword_key
+from bot.core.periods import for_case, in_time_ranks, last_period_ended, without_other_variants
 from bot.core.reading import Question, QuestionWords, question_of, question_words
-from bot.core.selection import best_kind, score_facts
+from bot.core.selection import Scored, best_kind, in_place, on_subject, score_facts, subject_stems, topics_holding
 from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
@@ -30,6 +32,10 @@ from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, Sourc
 _OVERVIEW_FIELDS = ("what", "eligibility", "how_to_apply", "figures", "actions")
 # The fact that answers the question, and at most one more.
 _MAX_FACTS = 2
+# Names held by more topics than this share are the Agglo's own words (« agglo »), no subject.
+_SUBJECT_TOPICS_SHARE = 0.25
+# Words are compared on their first letters (bot/core/selection.py).
+_STEM = 6
 # An overview's facts together stay within this many characters (a phone screen).
 _OVERVIEW_BUDGET_CHARS = 720
 # Quick replies to a topic's other fields, in this order; each sends the question intent of
@@ -99,6 +105,8 @@ class _Composer:
         # Set when the answer admits something is unknown: the contact is then given.
         self.needs_contact = False
         self.gave_contact = False
+        # Set when the topic's last known period (a session) has ended: every contact is given.
+        self.period_ended = False
 
     def say(self, template: str, **values: Any) -> None:
         self.lines.append(self.templates[template].format(**values))
@@ -146,7 +154,13 @@ def _french_date(value: dt.date) -> str:
 
 def _fact_line(templates: dict[str, str], fact: FactView, today: dt.date) -> tuple[str, bool]:
     """A fact as told to a resident, and whether its period has ended: an ended fact is only
-    said to be over (its text is not told as current); one not yet in force says from when."""
+    said to be over (its text is not told as current), or told as past when it is one of a
+    series (``told_when_ended``: a session, a year's amounts); one not yet in force says from when."""
+    if fact.valid_until is not None and fact.expired(today) and fact.told_when_ended:
+        line = templates["fact_period_past"].format(
+            text=fact.text, applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
+        )
+        return line, True
     if fact.valid_until is not None and fact.expired(today):
         line = templates["fact_period_ended"].format(
             applies_to=fact.applies_to, valid_until=_french_date(fact.valid_until)
@@ -198,7 +212,8 @@ def _contacts(composer: _Composer, topic: TopicView, *, every: bool = True, agai
         return
     composer.say("contact_again" if again else "contact_intro")
     for fact in topic.contacts if every else topic.contacts[:1]:
-        composer.fact(fact)
+        if fact.id not in composer.facts:
+            composer.fact(fact)
     composer.gave_contact = True
 
 
@@ -318,6 +333,9 @@ def resident_answer(
             if commune is not None
             else []
         )
+        # Once the last period of a scheme run by periods has ended, that comes first.
+        if not (commune_only and commune is not None and has_rules):
+            _last_period_ended(composer, topic)
         # A message that only names a commune (« et à Gosnay ? ») gets the commune's rules; one
         # that asks something else about the topic gets its answer, the rules after it.
         rules_only = commune_only and commune is not None and has_rules and kind in (None, "eligibility")
@@ -327,6 +345,8 @@ def resident_answer(
             _commune_rules(composer, topic, commune)
         if not rules_only and kind is None:
             related = kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
+            # None about another bike type than the one named.
+            related = without_other_variants(related, bike_type, _agglo_facts(topic))
             room = _MAX_FACTS - min(len(own_schemes), 1) - (1 if rules_first else 0)
             _overview(composer, topic, related, room_for_facts=max(room, 1))
         elif not rules_only:
@@ -340,8 +360,8 @@ def resident_answer(
     member_or_none = commune is None or commune.is_member
     if member_or_none and (composer.needs_contact or not composer.sources or asked_for_contact):
         # Never a dead end: what is unknown always comes with whom to ask.
-        again = contact_just_given and not asked_for_contact
-        _contacts(composer, topic, every=asked_for_contact, again=again)
+        again = contact_just_given and not asked_for_contact and not composer.period_ended
+        _contacts(composer, topic, every=asked_for_contact or composer.period_ended, again=again)
     composer.source_summary()
     return Answer(
         topic=slug,
@@ -360,6 +380,20 @@ def _kind_field(kind: str | None, kb: KnowledgeBase) -> str | None:
     """The field that first answers a kind of question (the quick reply not to offer again)."""
     fields = question_words_of(kb).kind_fields.get(kind or "", ())
     return fields[0] if fields else None
+
+
+def _last_period_ended(composer: _Composer, topic: TopicView) -> None:
+    """Once the last known period of a scheme run by periods (the bike aid's sessions) has
+    ended, the answer says so first, with what is unknown about the next ones; the facts shown
+    after are told as past, and every contact follows."""
+    ended = last_period_ended(_agglo_facts(topic), composer.today)
+    if ended is None or ended.valid_until is None:
+        return
+    composer.say("last_period_ended", applies_to=ended.applies_to, valid_until=_french_date(ended.valid_until))
+    composer.cite(ended)
+    for unknown in topic.unknowns_for("period")[:1]:
+        composer.lines.append(unknown.text)
+    composer.needs_contact = composer.period_ended = True
 
 
 def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *, room_for_facts: int) -> None:
@@ -419,17 +453,25 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     fields = lexicon.kind_fields.get(kind or "", ())
     primary = fields[0] if fields else None
     answering = [item for item in scored if item.answers_kind and item.fact.id not in composer.rule_facts]
+    answered = bool(answering)
+    answering = _on_what_was_asked(composer.kb, topic, asked, answering, kind)
     if composer.rule_facts and kind == "eligibility":
         # « mon logement à Vermelles est concerné ? »: the commune's rule answered it.
         return
     if topic.family == "headline_aid" and primary is not None:
         # An aid's amount, delay… is said unknown in so many words, never guessed from another fact.
         answering = [item for item in answering if item.fact.field == primary]
+    # The case named (a bike type) or matched by the words; what applies today first.
+    related = composer.kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
+    chosen = for_case([item.fact for item in answering], related, bike_type)
+    ranks = in_time_ranks(chosen, composer.today)
+    answering = sorted((item for item in answering if item.fact in chosen), key=lambda item: ranks[item.fact.id])
     if kind == "contact":
         composer.needs_contact = True
     if not answering:
         composer.needs_contact = True
-        unknowns = topic.unknowns_for(primary) if primary else []
+        # Facts answered the kind, but not about what was asked: the topic's unknowns are not it.
+        unknowns = topic.unknowns_for(primary) if primary and not answered else []
         if unknowns:
             composer.lines.append(unknowns[0].text)
         else:
@@ -445,6 +487,43 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     for item in answering[:room]:
         if item.score >= _SECOND_FACT_SHARE * best:
             composer.fact(item.fact)
+
+
+def _on_what_was_asked(
+    kb: KnowledgeBase, topic: TopicView, asked: Question, answering: list[Scored], kind: str | None
+) -> list[Scored]:
+    """The answering facts about the place and the thing the question names: none when the
+    topic's facts speak of them but none of those answering the kind does (« combien coûte le
+    ski à Loisinord ? » is then an unknown, not the pools' prices)."""
+    places = place_words(kb)
+    asked_places = places & frozenset(asked.words)
+    if asked_places:
+        answering = [item for item in answering if in_place(item.fact, asked_places, places)]
+    lexicon = question_words_of(kb)
+    ignore = [
+        *places,
+        *keyword_key(asked.topic_keyword or ""),
+        *(word for cue in lexicon.kind_cues.get(kind or "", ()) for word in cue),
+        *lexicon.generic_words,
+    ]
+    # Only names (« Loisinord », « Tadao »), not everyday words, which paraphrase as often as
+    # they name (« le petit composteur… vous le vendez »).
+    common = kb.derived("stems_topics", _stems_topics)
+    named = [
+        word
+        for word in asked.content
+        # Words are read singular (« alors » → « alor »): the dictionary may hold the plural.
+        if not {word, word + "s", word + "x"} & kb.french_words()
+        and common[word[:_STEM]] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
+    ]
+    subject = subject_stems(replace(asked, content=tuple(named)), _agglo_facts(topic), ignore)
+    if subject:
+        answering = [item for item in answering if on_subject(item.fact, subject)]
+    return answering
+
+
+def _stems_topics(kb: KnowledgeBase) -> Counter[str]:
+    return topics_holding(_agglo_facts(topic) for topic in kb.topics())
 
 
 def _cite_membership(composer: _Composer) -> None:

@@ -118,7 +118,8 @@ class QuestionWords:
     kinds: KeywordFinder
     kind_order: tuple[str, ...]
     kind_fields: dict[str, tuple[str, ...]]
-    kind_cues: dict[str, frozenset[str]]
+    # The words that tell a fact answers a kind, each cue as its words (« mise en service »).
+    kind_cues: dict[str, tuple[tuple[str, ...], ...]]
     # Kinds a fact answers only by saying so in words (« ouvert le samedi »), whatever its field.
     needs_cue: frozenset[str]
     units: KeywordFinder
@@ -147,7 +148,12 @@ class QuestionWords:
             kind_order=tuple(kinds),
             kind_fields={name: tuple(kind["fields"]) for name, kind in kinds.items()},
             kind_cues={
-                name: frozenset(word for cue in kind.get("answered_by") or [] for word in keyword_key(cue))
+                name: tuple(
+                    tuple(words)
+                    for words in map(keyword_key, kind.get("answered_by") or [])
+                    # « jusqu'au » keeps only « au »: a word that small says nothing.
+                    if any(len(word) > 2 for word in words)
+                )
                 for name, kind in kinds.items()
             },
             needs_cue=frozenset(name for name, kind in kinds.items() if kind.get("needs_cue") is True),

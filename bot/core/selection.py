@@ -13,7 +13,8 @@ that « combien coûte … » never gets another fact of the topic presented as 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -27,6 +28,7 @@ _FIELD_WEIGHTS = (4.0, 2.5, 1.5, 1.0)
 # Each word telling a fact answers the kind asked, up to a few.
 _CUE_WEIGHT = 1.5
 _MAX_CUES = 3
+_MAX_ASKED_CUES = 2
 # The shared words' idf weights, scaled and capped so that they rank facts of the same field
 # without drowning the field: a handful of rare shared words is worth one field rank.
 _WORDS_SCALE = 0.5
@@ -44,6 +46,10 @@ PLACE_CUE = "communenommee"
 _NUMBER_REACH = 3
 _REACH_PENALTY = 0.5
 _FIGURE_KINDS = ("figure", "amount")
+# A word of the question names what it is about within the topic when only a few of the topic's
+# facts hold it (« Loisinord », « olympique »), not when many do (« piscine » among the pools).
+_SUBJECT_SHARE = 1 / 3
+_SUBJECT_MIN_LENGTH = 4
 
 
 class _ScoresFacts(Protocol):
@@ -90,9 +96,25 @@ def _unit_score(fact: FactView, question: Question, lexicon: QuestionWords, kind
     return best
 
 
-def _stems(words: Sequence[str]) -> frozenset[str]:
+def _stems(words: Sequence[str]) -> tuple[str, ...]:
     """Words cut to a short stem, so that « adressez » meets « adresse », « fermées » « fermé »."""
-    return frozenset(word[:_CUE_STEM] for word in words)
+    return tuple(word[:_CUE_STEM] for word in words)
+
+
+def _cues_said(cues: Sequence[tuple[str, ...]], stems: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    """The cues whose words stand in ``stems`` one after the other (« mise en service » is one
+    cue, and its « en » alone none)."""
+    present = set(stems)
+    said: set[tuple[str, ...]] = set()
+    for cue in cues:
+        if len(cue) == 1:
+            if cue[0] in present:
+                said.add(cue)
+        elif all(word in present for word in cue) and any(
+            tuple(stems[start : start + len(cue)]) == cue for start in range(len(stems) - len(cue) + 1)
+        ):
+            said.add(cue)
+    return frozenset(said)
 
 
 @lru_cache(maxsize=8192)
@@ -101,7 +123,8 @@ def _fact_words(fact: FactView) -> tuple[str, ...]:
     return tuple(keyword_key(searchable_text(fact)))
 
 
-def _fact_stems(fact: FactView, places: frozenset[str]) -> frozenset[str]:
+@lru_cache(maxsize=8192)
+def _fact_stems(fact: FactView, places: frozenset[str]) -> tuple[str, ...]:
     words = _fact_words(fact)
     extra = []
     # « € » is no word for the tokenizer: the euros a fact states are cues of a price all the same.
@@ -126,14 +149,23 @@ def score_facts(
     first), best first (ties keep the given order)."""
     kind = kind or question.kind
     fields = lexicon.kind_fields.get(kind or "", ())
-    cues = _stems(list(lexicon.kind_cues.get(kind or "", frozenset())))
+    cues = tuple(_stems(cue) for cue in lexicon.kind_cues.get(kind or "", ()))
     needs_cue = kind in lexicon.needs_cue
-    shared = kb.fact_scores(question.search_text, topic_slug, facts)
+    # A word that tells the kind (« réponse » for a delay) is counted once, as a cue, not again
+    # as a word shared with the question.
+    cue_words = {cue[0] for cue in cues if len(cue) == 1}
+    words = [word for word in question.words if word[:_CUE_STEM] not in cue_words]
+    # For a kind answered in so many words, the very words asked (« dimanche ») count again.
+    asked_cues = _cues_said(cues, _stems(question.words)) if needs_cue else frozenset()
+    shared = kb.fact_scores(" ".join(words), topic_slug, facts)
     scored = []
     for fact, words_score in zip(facts, shared, strict=True):
         rank = fields.index(fact.field) if fact.field in fields else None
-        field_score = _FIELD_WEIGHTS[min(rank, len(_FIELD_WEIGHTS) - 1)] if rank is not None else 0.0
-        cue_score = _CUE_WEIGHT * min(len(cues & _fact_stems(fact, places)), _MAX_CUES)
+        # A kind answered only in so many words (opening days) is not ranked by the field.
+        weight = _FIELD_WEIGHTS[0] if needs_cue else _FIELD_WEIGHTS[min(rank or 0, len(_FIELD_WEIGHTS) - 1)]
+        field_score = weight if rank is not None else 0.0
+        said = _cues_said(cues, _fact_stems(fact, places))
+        cue_score = _CUE_WEIGHT * (min(len(said), _MAX_CUES) + min(len(said & asked_cues), _MAX_ASKED_CUES))
         unit_score = _unit_score(fact, question, lexicon, kind)
         total = field_score + cue_score + unit_score + min(_WORDS_SCALE * words_score, _MAX_WORDS_SCORE)
         # Filed under the kind's own field, or saying it in so many words (« fermé le lundi »,
@@ -174,3 +206,40 @@ def best_kind(
     if best is None:
         return question.kinds[0], first
     return best[1], best[2]
+
+
+def subject_stems(question: Question, facts: Sequence[FactView], ignore: Iterable[str]) -> frozenset[str]:
+    """What the question is about beyond its topic and its kind: the stems of its content words
+    (minus ``ignore``: the topic's own words, places, cues) that only a few of the topic's
+    ``facts`` hold. Words no fact holds say nothing the knowledge base could answer by."""
+    ignored = set(_stems(list(ignore)))
+    stems = {
+        word[:_CUE_STEM]
+        for word in question.content
+        if len(word) >= _SUBJECT_MIN_LENGTH and not word.isdigit() and word[:_CUE_STEM] not in ignored
+    }
+    if not stems:
+        return frozenset()
+    held = Counter(stem for fact in facts for stem in set(_stems(_fact_words(fact))) & stems)
+    limit = max(1, int(len(facts) * _SUBJECT_SHARE))
+    return frozenset(stem for stem, count in held.items() if count <= limit)
+
+
+def on_subject(fact: FactView, subject: frozenset[str]) -> bool:
+    return bool(subject & set(_stems(_fact_words(fact))))
+
+
+def in_place(fact: FactView, asked_places: frozenset[str], places: frozenset[str]) -> bool:
+    """A fact that names communes is about them: it answers for another commune only if it names
+    the one asked too (« la piscine de Béthune » is not the Lillers pool)."""
+    named = places & set(_fact_words(fact))
+    return not named or bool(named & asked_places)
+
+
+def topics_holding(facts_by_topic: Iterable[Sequence[FactView]]) -> Counter[str]:
+    """How many topics hold each stem: a stem most topics hold (« agglo ») names no subject."""
+    return Counter(stem for facts in facts_by_topic for stem in _held(facts))
+
+
+def _held(facts: Sequence[FactView]) -> set[str]:
+    return {stem for fact in facts for stem in _stems(_fact_words(fact))}

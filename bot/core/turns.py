@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from bot.core.answers import question_words_of
+from bot.core.answers import Answer, agent_answer, asked_kind, english_answer, question_words_of, resident_answer
 from bot.core.matching import keyword_key
 from bot.core.reading import Question, QuestionWords, Reading, read
 from bot.core.selection import Scored, score_facts
-from bot.core.topics import CONVERSATION_INTENTS, FALLBACK_INTENT, QUESTION_FIELDS
+from bot.core.services import Services
+from bot.core.topics import CONVERSATION_INTENTS, FALLBACK_INTENT, QUESTION_FIELDS, asked_field, resolve_topic
 from bot.kb.queries import FactView, TopicView, searchable_text
 
 # Intents whose turn the reading may take over when it finds what the message asks about.
@@ -221,3 +222,98 @@ def plan_turn(
     if intent in _COMMUNE_INTENTS:
         return plan if reading.first.kinds and reading.first.topic is not None else Plan(reading=reading)
     return Plan(reading=reading)
+
+
+@dataclass(frozen=True)
+class Nlu:
+    """What the NLU made of a message: its one intent, and the entities the answers use."""
+
+    intent: str = ""
+    dispositif: str | None = None
+    bike_type: str | None = None
+
+
+def turn_plan(services: Services, text: str, nlu: Nlu, context: Context) -> Plan:
+    """The plan of a turn (see :func:`plan_turn`), with what the commune and orientation
+    matchers of ``services`` say of the message."""
+    communes = services.communes.find_all(text)
+    return plan_turn(
+        text,
+        nlu.intent,
+        nlu.dispositif,
+        context,
+        services.kb,
+        services.topics,
+        names_orientation=services.orientation.find(text) is not None,
+        only_a_commune=services.communes.names_only_a_commune(text),
+        outside_only=bool(communes) and not any(match.is_member for match in communes),
+    )
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Who asks and where: the turn's commune, agent mode, and what the previous answer gave."""
+
+    commune: str | None = None
+    agent: bool = False
+    contact_just_given: bool = False
+    bike_type: str | None = None
+    # « mon appart à Vermelles est concerné ? »: a message that only names a commune.
+    only_a_commune: bool = False
+    today: Any = None
+
+
+def answer_parts(
+    services: Services, parts: Sequence[tuple[str, Question | None]], text: str, asked: Asked
+) -> list[Answer]:
+    """The answers about each topic, with its question (None: read from ``text``)."""
+    kb = services.kb
+    answers: list[Answer] = []
+    for topic, question in parts:
+        words = text if question is None else ""
+        if asked.agent:
+            answers.append(
+                agent_answer(kb, topic, commune_insee=asked.commune, question=words, asked=question, today=asked.today)
+            )
+            continue
+        answers.append(
+            resident_answer(
+                kb,
+                topic,
+                commune_insee=asked.commune,
+                bike_type=asked.bike_type,
+                commune_only=asked.only_a_commune,
+                question=words,
+                asked=question,
+                contact_just_given=asked.contact_just_given or any(answer.gave_contact for answer in answers),
+                today=asked.today,
+            )
+        )
+    return answers
+
+
+def answer_plan(services: Services, plan: Plan, text: str, asked: Asked) -> list[Answer]:
+    """The plan's answers, in order: in English first when the message was English."""
+    answers: list[Answer] = []
+    if plan.english:
+        tag = plan.parts[0].topic if plan.parts else "incompris"
+        answers.append(english_answer(services.kb, tag, answer_follows=bool(plan.parts)))
+        asked = replace(asked, contact_just_given=True)
+    return answers + answer_parts(services, [(part.topic, part.question) for part in plan.parts], text, asked)
+
+
+def answer_questions(services: Services, text: str, nlu: Nlu, context: Context, asked: Asked) -> list[Answer] | None:
+    """The answers a turn about a topic gets: the reading's plan when it answers, else the topic
+    the intent (or the words, or the conversation) names, for the question the words or the
+    intent ask. None when the turn is not about a topic of the knowledge base. The one path of
+    the actions, the editor's preview and the quality bench, so that they answer alike."""
+    plan = turn_plan(services, text, nlu, context)
+    if not plan.defer:
+        return answer_plan(services, plan, text, asked)
+    kb = services.kb
+    topic = resolve_topic(nlu.intent, nlu.dispositif, text, context.topic, kb, services.topics)
+    if topic is None:
+        return None
+    field_name = asked_field(nlu.intent, text, kb)
+    question = replace(asked_kind(kb, text, field_name), text=text) if field_name else None
+    return answer_parts(services, [(topic, question)], text, asked)

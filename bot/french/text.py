@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 
@@ -40,3 +41,27 @@ def well_formed(text: str) -> str:
     """The text with any lone UTF-16 surrogate (valid in JSON as "\\ud800", not in UTF-8)
     replaced, so that tokenisers and databases never see one."""
     return text.encode("utf-8", "replace").decode("utf-8")
+
+
+# Month names, for dates written out in French ("du 2 mars au 17 avril") in official texts.
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def spelled_date(day: dt.date, *, with_year: bool = True) -> str:
+    """A date written out as in a sentence: « 1er juin 2026 », « 6 novembre »."""
+    number = "1er" if day.day == 1 else str(day.day)
+    words = f"{number} {MONTHS[day.month - 1]}"
+    return f"{words} {day.year}" if with_year else words

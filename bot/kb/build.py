@@ -18,8 +18,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.french.lexicon import french_words, stop_words
@@ -31,6 +32,7 @@ from bot.kb.models import (
     CommuneRule,
     Fact,
     FrenchWord,
+    ImportedDataset,
     KbVersion,
     Message,
     Orientation,
@@ -39,7 +41,23 @@ from bot.kb.models import (
     TopicContact,
     Unknown,
 )
+from bot.kb.sources import RecordChange, record_changes
 from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """One imported official dataset, as the build tells it: the copy used and why, its date
+    of last update, and what changed since the previous build (``first``: nothing to compare)."""
+
+    dataset: str
+    title: str
+    origin: str
+    notes: tuple[str, ...]
+    last_update: dt.date
+    facts: int
+    first: bool
+    changes: tuple[RecordChange, ...]
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,7 @@ class BuildReport:
     members: int
     rules: int
     version: str
+    imports: tuple[ImportReport, ...] = ()
 
 
 def words_version(words: frozenset[str], stop_words: frozenset[str]) -> str:
@@ -141,6 +160,9 @@ def write_content(
                         commune_insee=fact.commune,
                         valid_from=fact.valid_from,
                         valid_until=fact.valid_until,
+                        told_when_ended=fact.told_when_ended,
+                        variant=fact.variant,
+                        imported_from=fact.imported_from,
                         position=position,
                         questions="\n".join(fact.questions) or None,
                     )
@@ -148,6 +170,17 @@ def write_content(
             for position, unknown in enumerate(topic.unknowns):
                 session.add(Unknown(topic_slug=topic.slug, field=unknown.field, text=unknown.text, position=position))
         session.flush()
+        for dataset in content.imports:
+            session.add(
+                ImportedDataset(
+                    dataset=dataset.dataset,
+                    title=dataset.title,
+                    topic_slug=dataset.topic,
+                    origin=dataset.origin,
+                    last_update=dataset.last_update,
+                    record=json.dumps(dict(dataset.record), ensure_ascii=False),
+                )
+            )
         for position, orientation in enumerate(content.orientations):
             session.add(
                 Orientation(fact_id=orientation.fact, keywords="\n".join(orientation.keywords), position=position)
@@ -173,14 +206,55 @@ def write_content(
     return version
 
 
+def previous_records(engine: Engine) -> dict[str, dict[str, str]]:
+    """What the published build imported, by dataset: nothing for a new database, or one built
+    before imports existed."""
+    try:
+        if not inspect(engine).has_table(ImportedDataset.__tablename__):
+            return {}
+        with Session(engine) as session:
+            rows = session.execute(select(ImportedDataset.dataset, ImportedDataset.record)).all()
+    except SQLAlchemyError:
+        return {}
+    return {str(dataset): dict(json.loads(record)) for dataset, record in rows}
+
+
+def _previous_records_at(settings: Settings) -> dict[str, dict[str, str]]:
+    target = settings.sqlite_path
+    if target is not None and not target.exists():
+        return {}
+    engine = create_engine(settings.database_url, future=True)
+    try:
+        return previous_records(engine)
+    finally:
+        engine.dispose()
+
+
+def _import_reports(content: Content, previous: dict[str, dict[str, str]]) -> tuple[ImportReport, ...]:
+    return tuple(
+        ImportReport(
+            dataset=dataset.dataset,
+            title=dataset.title,
+            origin=dataset.origin,
+            notes=dataset.notes,
+            last_update=dataset.last_update,
+            facts=len(dataset.facts),
+            first=dataset.dataset not in previous,
+            changes=tuple(record_changes(previous.get(dataset.dataset), dataset.record)),
+        )
+        for dataset in content.imports
+    )
+
+
 def build(settings: Settings) -> BuildReport:
-    """Validate ``kb/`` and write the database.
+    """Validate ``kb/`` and the official datasets it imports, and write the database.
 
     For SQLite the database is written to a temporary file beside the target, then moved over
     it in one atomic rename, so a failed build leaves the previous database untouched. Other
     engines get the whole rewrite in one transaction (see :func:`write_content`).
     """
-    content = load_content(settings.kb_dir, settings.french_communes_file)
+    content = load_content(settings.kb_dir, settings.french_communes_file, settings.data_packages_dir)
+    previous = _previous_records_at(settings)
     words = french_words()
     stops = stop_words()
     target = settings.sqlite_path
@@ -212,4 +286,5 @@ def build(settings: Settings) -> BuildReport:
         members=sum(1 for commune in content.communes.values() if commune.is_member),
         rules=sum(len(rule.communes) for topic in content.topics.values() for rule in topic.rules),
         version=version,
+        imports=_import_reports(content, previous),
     )

@@ -18,6 +18,7 @@ import yaml
 
 from bot.french.text import key
 from bot.kb.question_words import check_lexicon, lexicon_path
+from bot.kb.sources import IMPORTERS, ImportContext, ImportedDataset, Importer, ImportFailed
 
 FIELDS = (
     "what",
@@ -75,6 +76,13 @@ class FactRecord:
     # Questions residents ask that this fact answers, in their words: the assistant chooses
     # the fact for a question like them (editable in the console; no retraining).
     questions: tuple[str, ...] = ()
+    # Still told once ``valid_until`` has passed, as past (« période terminée le … »): the amounts
+    # and sessions of a scheme that runs year after year. Needs ``valid_until``.
+    told_when_ended: bool = False
+    # The case the fact is specific to, as residents name it (a bike type: `type_velo`).
+    variant: str | None = None
+    # The official dataset the fact was imported from (bot/kb/sources/): read-only in the editor.
+    imported_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,8 @@ class Content:
     aliases: dict[str, str]  # alias → INSEE code
     messages: dict[str, Any]
     orientations: list[OrientationRecord] = field(default_factory=list)
+    # The official datasets imported into topics (bot/kb/sources/), with what was read.
+    imports: list[ImportedDataset] = field(default_factory=list)
 
     @property
     def facts(self) -> dict[str, FactRecord]:
@@ -306,9 +316,10 @@ def _load_facts(
     communes: dict[str, CommuneRecord],
     fact_ids: set[str],
     problems: _Problems,
+    imported_from: str | None = None,
 ) -> list[FactRecord]:
-    """The valid facts of a list of entries (a topic's ``facts:``, or the orientation entries),
-    every problem recorded with its file and entry."""
+    """The valid facts of a list of entries (a topic's ``facts:``, the orientation entries, or
+    an imported dataset's facts), every problem recorded with its file and entry."""
     facts: list[FactRecord] = []
     for index, raw in enumerate(raw_facts):
         entry = f"fact {raw.get('id', '#' + str(index + 1)) if isinstance(raw, dict) else index + 1}"
@@ -342,6 +353,13 @@ def _load_facts(
         valid = valid and period is not None
         questions = _load_questions(raw.get("questions"), path, entry, problems)
         valid = valid and questions is not None
+        told_when_ended, variant = raw.get("told_when_ended", False), raw.get("variant")
+        if not isinstance(told_when_ended, bool) or (told_when_ended and raw.get("valid_until") is None):
+            problems.add(path, entry, "told_when_ended must be true or false, and true needs valid_until")
+            valid = False
+        if variant is not None and (not isinstance(variant, str) or not re.fullmatch(r"[a-z0-9_]+", variant)):
+            problems.add(path, entry, "variant must be a value in snake_case (for example a bike type: cargo)")
+            valid = False
         if valid and period is not None and source is not None and text is not None and applies_to is not None:
             fact_ids.add(str(fact_id))
             facts.append(
@@ -357,6 +375,9 @@ def _load_facts(
                     valid_from=period[0],
                     valid_until=period[1],
                     questions=questions or (),
+                    told_when_ended=told_when_ended,
+                    variant=variant,
+                    imported_from=imported_from,
                 )
             )
     return facts
@@ -483,6 +504,38 @@ def load_orientation(
     return orientations
 
 
+def load_imports(
+    kb_dir: Path,
+    packages_dir: Path | None,
+    topics: dict[str, TopicRecord],
+    communes: dict[str, CommuneRecord],
+    fact_ids: set[str],
+    problems: _Problems,
+    importers: tuple[Importer, ...] = IMPORTERS,
+) -> list[ImportedDataset]:
+    """Every registered official dataset (bot/kb/sources/), its facts added to their topic
+    after the topic file's own, validated by the same rules and marked ``imported_from``."""
+    imported: list[ImportedDataset] = []
+    for importer in importers:
+        try:
+            dataset = importer.load(ImportContext(kb_dir=kb_dir, packages_dir=packages_dir))
+        except ImportFailed as error:
+            for problem in error.problems:
+                problems.items.append(f"import {importer.name}: {problem}")
+            continue
+        topic = topics.get(dataset.topic)
+        config = kb_dir / dataset.config
+        if topic is None:
+            problems.add(config, "topic", f"unknown topic slug {dataset.topic!r}")
+            continue
+        provenance = f"{dataset.title} – {dataset.origin}"
+        topic.facts.extend(
+            _load_facts(list(dataset.facts), config, topic.slug, communes, fact_ids, problems, provenance)
+        )
+        imported.append(dataset)
+    return imported
+
+
 def _check_references(content: Content, kb_dir: Path, problems: _Problems) -> None:
     facts = content.facts
     for topic in content.topics.values():
@@ -512,8 +565,15 @@ def _check_references(content: Content, kb_dir: Path, problems: _Problems) -> No
             problems.add(kb_dir / "messages.yml", name, "missing section")
 
 
-def load_content(kb_dir: Path, french_communes_file: Path) -> Content:
-    """Read and validate all of ``kb/``; raise :class:`ContentError` listing every problem."""
+def load_content(
+    kb_dir: Path,
+    french_communes_file: Path,
+    packages_dir: Path | None = None,
+    importers: tuple[Importer, ...] = IMPORTERS,
+) -> Content:
+    """Read and validate all of ``kb/`` and the official datasets it imports (from the npm
+    packages in ``packages_dir`` and the copies in ``kb/sources/``); raise
+    :class:`ContentError` listing every problem."""
     problems = _Problems(kb_dir)
     topics = load_topic_catalogue(kb_dir, problems)
     communes = load_communes(kb_dir, french_communes_file, problems)
@@ -523,6 +583,7 @@ def load_content(kb_dir: Path, french_communes_file: Path) -> Content:
     for path in topic_files:
         _load_topic_file(path, topics, communes, fact_ids, problems)
     orientations = load_orientation(kb_dir, topics, communes, fact_ids, problems)
+    imports = load_imports(kb_dir, packages_dir, topics, communes, fact_ids, problems, importers)
     messages = _read_yaml(kb_dir / "messages.yml", problems) or {}
     lexicon_file = lexicon_path(kb_dir)
     lexicon = _read_yaml(lexicon_file, problems)
@@ -531,7 +592,14 @@ def load_content(kb_dir: Path, french_communes_file: Path) -> Content:
         messages["lexicon"] = check_lexicon(
             lexicon, FIELDS, lambda entry, text: problems.add(lexicon_file, entry, text)
         )
-    content = Content(topics=topics, communes=communes, aliases=aliases, messages=messages, orientations=orientations)
+    content = Content(
+        topics=topics,
+        communes=communes,
+        aliases=aliases,
+        messages=messages,
+        orientations=orientations,
+        imports=imports,
+    )
     _check_references(content, kb_dir, problems)
     if problems.items:
         raise ContentError(problems.items)

@@ -95,3 +95,32 @@ def ended_facts(facts: Iterable[_Fact], *, today: dt.date) -> list[EndedFact]:
     ]
     ended.sort(key=lambda item: (item.valid_until, item.topic, item.fact_id))
     return ended
+
+
+class _Imported(Protocol):
+    @property
+    def title(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def last_update(self) -> dt.date: ...
+
+
+@dataclass(frozen=True)
+class OverdueImport:
+    title: str
+    topic: str
+    last_update: dt.date
+    age_days: int
+
+
+def overdue_imports(datasets: Iterable[_Imported], *, max_age_days: int, today: dt.date) -> list[OverdueImport]:
+    """The imported official datasets whose own date of last update is older than
+    ``max_age_days`` (the headline limit): their facts may be out of date, whatever the
+    package's version."""
+    overdue = []
+    for dataset in datasets:
+        age = (today - dataset.last_update).days
+        if age > max_age_days:
+            overdue.append(OverdueImport(dataset.title, dataset.topic, dataset.last_update, age))
+    return overdue

@@ -82,6 +82,12 @@ class Fact(Base):
     # as current (bot/core/answers.py).
     valid_from: Mapped[dt.date | None] = Column(Date)
     valid_until: Mapped[dt.date | None] = Column(Date)
+    # Told once ended, as past (« période terminée le … »), never as current.
+    told_when_ended: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    # The case the fact is specific to (a bike type): an answer about that case picks it.
+    variant: Mapped[str | None] = Column(String(32))
+    # The official dataset and copy it was imported from (bot/kb/sources/): read-only in the editor.
+    imported_from: Mapped[str | None] = Column(String(300))
     position: Mapped[int] = Column(Integer, nullable=False)
     # The questions the fact answers, in residents' words, one per line (kb/README.md).
     questions: Mapped[str | None] = Column(Text)
@@ -162,6 +168,20 @@ class Orientation(Base):
     fact_id: Mapped[str] = Column(ForeignKey("facts.id"), primary_key=True)
     keywords: Mapped[str] = Column(Text, nullable=False)
     position: Mapped[int] = Column(Integer, nullable=False)
+
+
+class ImportedDataset(Base):
+    """An official dataset imported at the build (bot/kb/sources/): which copy, its date of last
+    update, and what was read (JSON), which the next build compares to show what changed."""
+
+    __tablename__ = "imported_datasets"
+
+    dataset: Mapped[str] = Column(String(64), primary_key=True)
+    title: Mapped[str] = Column(String(200), nullable=False)
+    topic_slug: Mapped[str] = Column(ForeignKey("topics.slug"), nullable=False)
+    origin: Mapped[str] = Column(Text, nullable=False)
+    last_update: Mapped[dt.date] = Column(Date, nullable=False)
+    record: Mapped[str] = Column(Text, nullable=False)
 
 
 class Message(Base):

@@ -36,6 +36,7 @@ from bot.kb.models import (
     CommuneRule,
     Fact,
     FrenchWord,
+    ImportedDataset,
     KbVersion,
     Message,
     Orientation,
@@ -79,6 +80,12 @@ class FactView:
     commune_insee: str | None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
+    # Once ended, still told, as past (never as current).
+    told_when_ended: bool = False
+    # The case the fact is specific to (a bike type), when it is.
+    variant: str | None = None
+    # The official dataset it was imported from: read-only in the console's editor.
+    imported_from: str | None = None
     # The questions it answers, in residents' words (kb/README.md).
     questions: tuple[str, ...] = ()
 
@@ -94,6 +101,17 @@ class FactView:
     def not_yet_valid(self, today: dt.date) -> bool:
         """Its period has not started yet: told as what will apply from ``valid_from``."""
         return self.valid_from is not None and self.valid_from > today
+
+
+@dataclass(frozen=True)
+class ImportedDatasetView:
+    """An official dataset imported at the build: which copy, and its date of last update."""
+
+    dataset: str
+    title: str
+    topic: str
+    origin: str
+    last_update: dt.date
 
 
 @dataclass(frozen=True)
@@ -182,6 +200,9 @@ def _fact_view(fact: Fact) -> FactView:
         valid_from=fact.valid_from,
         valid_until=fact.valid_until,
         questions=tuple(line for line in (fact.questions or "").split("\n") if line),
+        told_when_ended=bool(fact.told_when_ended),
+        variant=fact.variant,
+        imported_from=fact.imported_from,
     )
 
 
@@ -280,6 +301,16 @@ class _Snapshot:
         self.orientations = [
             OrientationView(fact=facts[row.fact_id], keywords=tuple(word for word in row.keywords.split("\n") if word))
             for row in session.execute(select(Orientation).order_by(Orientation.position)).scalars()
+        ]
+        self.imported_datasets = [
+            ImportedDatasetView(
+                dataset=row.dataset,
+                title=row.title,
+                topic=row.topic_slug,
+                origin=row.origin,
+                last_update=row.last_update,
+            )
+            for row in session.execute(select(ImportedDataset).order_by(ImportedDataset.dataset)).scalars()
         ]
         self.fact_ranker = FactRanker((searchable_text(fact) for fact in facts.values()), self.stop_words)
         # A topic's name, which every one of its facts is about (its keywords, which name its
@@ -446,6 +477,10 @@ class KnowledgeBase:
     def message(self, name: str) -> Any:
         """A message of ``kb/messages.yml`` (a string, a list or a mapping)."""
         return self._data().messages[name]
+
+    def imported_datasets(self) -> list[ImportedDatasetView]:
+        """The official datasets the published build imported (bot/kb/sources/)."""
+        return list(self._data().imported_datasets)
 
     def orientations(self) -> list[OrientationView]:
         """The questions for other bodies, in the order of kb/orientation.yml."""

@@ -44,7 +44,7 @@ from bot.editing.errors import EditError
 from bot.editing.lexicon_service import LexiconEditor
 from bot.editing.service import ContentEditor
 from bot.kb.content import CONFIDENCES, FIELDS
-from bot.kb.queries import TopicView
+from bot.kb.queries import FactView, TopicView
 from bot.web import synonyms_editor
 from bot.web.common import SERVICES, off_loop, page, redirect
 from bot.web.console import TOPIC_SLUG
@@ -162,11 +162,24 @@ async def _form(edit: EditRequest, change: Change) -> web.StreamResponse:
     return page(edit.request, "edit.html", **_form_page(edit, change, topic_file.version))
 
 
+def _imported(edit: EditRequest, fact_id: str) -> FactView | None:
+    """The topic's fact ``fact_id`` if it was imported from an official dataset."""
+    return next((fact for fact in edit.topic.facts if fact.id == fact_id and fact.imported_from), None)
+
+
+def _read_only(edit: EditRequest, fact: FactView, status: int) -> web.Response:
+    """An imported fact is not edited here: the page says where it comes from and why."""
+    return page(edit.request, "edit_unavailable.html", status=status, **edit.context(reason="imported", fact=fact))
+
+
 async def _fact_form(edit: EditRequest, kind: str) -> web.StreamResponse:
     """The form for one fact of the file: pre-filled to ``edit`` it, or to ``retire`` it."""
     fact_id = edit.request.match_info["fact_id"]
     if not FACT_ID.fullmatch(fact_id):
         return page(edit.request, "not_found.html", status=404, **edit.context())
+    imported = _imported(edit, fact_id)
+    if imported is not None:
+        return _read_only(edit, imported, 200)
     try:
         _, document = await off_loop(edit.editor.document, edit.slug)
         values, field_name = fact_fields(document, fact_id), str(find_fact(document, fact_id).get("field", ""))
@@ -200,6 +213,9 @@ async def preview(edit: EditRequest) -> web.StreamResponse:
     change, version = _change(edit.access), edit.access.text("version", 64)
     # Set when a publication failed: the next preview's publish form gets it back.
     note = edit.access.text("note", edit.context()["max_note"])
+    imported = _imported(edit, change.fact_id)
+    if imported is not None:
+        return _read_only(edit, imported, 409)
     try:
         await off_loop(edit.editor.check_base, edit.slug, version)
         shown = await off_loop(edit.editor.preview, edit.slug, change)
@@ -214,6 +230,9 @@ async def preview(edit: EditRequest) -> web.StreamResponse:
 async def publish(edit: EditRequest) -> web.StreamResponse:
     change, version = _change(edit.access), edit.access.text("version", 64)
     note = edit.access.text("note", edit.context()["max_note"])
+    imported = _imported(edit, change.fact_id)
+    if imported is not None:
+        return _read_only(edit, imported, 409)
     try:
         publication = await off_loop(
             edit.editor.publish, edit.slug, change, base_version=version, author=edit.access.session.agent, note=note

@@ -33,8 +33,10 @@ def test_help() -> None:
 def test_kb_check_prints_the_coverage_report() -> None:
     result = bot("kb", "check")
     assert result.returncode == 0, result.stderr
-    line = next(line for line in result.stdout.splitlines() if line.startswith("aide_velo "))
+    line = next(line for line in result.stdout.splitlines() if line.startswith("mutuelle "))
     assert "amount" in line and "eligibility" in line
+    # The imported official data, with its copy and date of last update.
+    assert "Mes Aides Vélo → aide_velo: copy of betagouv/publicodes-aides-velo v4.0.0" in result.stdout
 
 
 def test_commune_resolves_noeux(kb_settings: Settings) -> None:

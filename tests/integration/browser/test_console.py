@@ -124,8 +124,13 @@ def test_login_page_accessibility_and_logout(page: Page) -> None:
 def test_an_expired_fact_is_marked(page: Page) -> None:
     log_in(page)
     page.goto("/console/topic/aide_velo")
-    expired = page.locator(".fact--expired")
-    expect(expired).to_have_count(1)
-    expect(expired).to_contain_text("Divion")
+    # Divion's 2024 scheme; the sessions and amounts imported from Mes Aides Vélo are marked too
+    # once their period is over, with « Donnée officielle importée » and no edit button.
+    expired = page.locator("#fact-velo_divion_aide_communale")
+    expect(expired).to_have_class(re.compile(r"\bfact--expired\b"))
     expect(expired.locator(".badge--expired")).to_contain_text("Expiré : période terminée le 31/12/2024")
+    expect(page.locator("#fact-velo_pass_mobil_existe")).not_to_have_class(re.compile(r"\bfact--expired\b"))
+    imported = page.locator("#fact-velo_mav_montants")
+    expect(imported.locator(".badge--imported")).to_have_text("Donnée officielle importée")
+    expect(imported.locator(".fact__imported")).to_contain_text("Lecture seule")
     assert serious_accessibility_violations(page) == []

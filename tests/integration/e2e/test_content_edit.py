@@ -22,9 +22,10 @@ pytestmark = [
 ]
 
 EDITOR, PASSWORD = "editeur.e2e", "un mot de passe de test assez long"
-SLUG, FACT = "aide_velo", "velo_plan_pass_mobil"
+# The topic's first « what » fact, the one its overview shows.
+SLUG, FACT = "aide_velo", "velo_pass_mobil_existe"
 QUESTION = "c'est quoi le pass mobil agglo ?"
-OLD_TEXT = "Le projet de territoire prévoit le Pass'Mobil'Agglo"
+OLD_TEXT = "Le Pass'Mobil'Agglo est l'aide à l'achat de vélo de l'Agglo"
 # The issue's promise: a publication reaches the residents' answers within seconds.
 LIVE_WITHIN_SECONDS = 10
 _CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 import pytest
@@ -19,7 +20,9 @@ pytestmark = [
 def test_the_four_headline_questions(servers: Servers) -> None:
     bike = say(servers, "e2e-1", "je voudrais une aide pour acheter un vélo électrique")
     assert payload(bike)["topic"] == "aide_velo"
-    assert "€" not in text(bike) and "03 21 61 50 00" in text(bike)
+    # The e-bike's amount from Mes Aides Vélo, not the list of every bike's amount.
+    assert "300 €" in text(bike) and not re.search(r"\b(70|200|500) €", text(bike))
+    assert "03 21 61 50 00" in text(bike)
 
     form = say(servers, "e2e-2", "quel formulaire pour le permis de louer ?")
     assert payload(form)["topic"] == "permis_de_louer"

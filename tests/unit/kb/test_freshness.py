@@ -83,7 +83,12 @@ def test_kb_check_stale_lists_and_fails_on_an_overdue_headline_fact(kb_copy: Pat
     env = {"AGGLO_KB_DIR": str(kb_copy)}
 
     result = bot("kb", "check", "--stale", "200", "--today", TODAY.isoformat(), env=env)
-    lines = [line for line in result.stdout.splitlines() if line[:4].isdigit()]
+    # The facts imported from Mes Aides Vélo are dated by the rule's own last update (14/04/2026).
+    lines = [
+        line
+        for line in result.stdout.splitlines()
+        if line[:4].isdigit() and not line.split()[3].startswith("velo_mav_")
+    ]
     assert [line.split()[3] for line in lines] == ["dechets_contact_collecte", "pdl_delai"]
     age = (TODAY - dt.date(2025, 3, 1)).days
     assert lines[0].split()[:3] == ["2025-03-01", str(age), "dechets"] and lines[0].endswith("residents")
@@ -126,7 +131,8 @@ def test_periods_reach_the_fact_views(services: Services) -> None:
     divion = next(fact for fact in topic.facts if fact.id == DIVION_FACT)
     assert (divion.valid_from, divion.valid_until) == (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
     assert divion.expired(TODAY) and not divion.expired(dt.date(2024, 12, 31))
-    assert [fact.fact_id for fact in ended_facts(topic.facts, today=TODAY)] == [DIVION_FACT]
+    written = [fact for fact in topic.facts if not fact.imported_from]
+    assert [fact.fact_id for fact in ended_facts(written, today=TODAY)] == [DIVION_FACT]
 
 
 def test_an_ended_period_is_never_told_as_current(services: Services) -> None:
@@ -151,7 +157,8 @@ def test_the_agent_fiche_marks_an_ended_fact(services: Services) -> None:
     assert "[EXPIRÉ : période terminée le 31/12/2024" in line
     assert "EXPIRÉ" not in agent_fiche(kb, "aide_velo", today=dt.date(2024, 6, 1)).text
     console = views.fiche(kb, "aide_velo", today=TODAY)
-    assert console is not None and console.expired == frozenset({DIVION_FACT})
+    imported = {fact.id for fact in kb.topic("aide_velo").facts if fact.imported_from}
+    assert console is not None and console.expired - imported == frozenset({DIVION_FACT})
     assert views.fiche(kb, "aide_velo", today=dt.date(2024, 6, 1)).expired == frozenset()
 
 

@@ -15,7 +15,12 @@ def test_topic_views_are_complete(services: Services) -> None:
     assert topic is not None and topic.family == "headline_aid"
     assert {fact.field for fact in topic.facts} >= {"what", "how_to_apply", "documents", "delay"}
     assert all(fact.source.url.startswith("http") for fact in topic.facts)
-    assert [contact.id for contact in topic.contacts][:2] == ["contact_standard", "contact_demarches"]
+    # The service habitat first (its own phone and e-mail), then the Agglo's switchboard and site.
+    assert [contact.id for contact in topic.contacts] == [
+        "pdl_contact_service_habitat",
+        "contact_standard",
+        "contact_demarches",
+    ]
 
 
 def test_resident_facts_exclude_low_confidence(services: Services) -> None:

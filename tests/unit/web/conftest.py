@@ -28,7 +28,7 @@ from tests.conftest import content_repository, make_settings
 AGENT, PASSWORD = "marie", "un mot de passe assez long"
 # The content editor's tests (test_editor.py, test_synonyms_editor.py): an editor, an agent.
 EDITOR, EDITING_AGENT, EDITOR_PASSWORD = "claire.editrice", "marc.agent", "un mot de passe assez long"
-EDITED_SLUG = "aide_velo"
+EDITED_SLUG = "mutuelle"
 EDITED_TOPIC = f"topics/{EDITED_SLUG}.yml"
 ALLOWED_ORIGIN = "https://www.example-agglo.fr"
 _CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')

@@ -22,12 +22,11 @@ from tests.unit.web.conftest import EDITING_AGENT as AGENT
 from tests.unit.web.conftest import EDITOR, Content, content_copy, log_in
 from tests.unit.web.conftest import EDITOR_PASSWORD as PASSWORD
 
-SLUG, FACT = "aide_velo", "velo_plan_pass_mobil"
+SLUG, FACT = "mutuelle", "mutuelle_plan_annonce"
 TOPIC_FILE = f"topics/{SLUG}.yml"
-OLD_TEXT = "Le projet de territoire prévoit le Pass'Mobil'Agglo"
+OLD_TEXT = "Le projet de territoire prévoit la mise en place d'une mutuelle pour tous"
 NEW_TEXT = (
-    "Le Pass'Mobil'Agglo est ouvert depuis le 1er mars 2026 aux habitants de l'Agglo qui achètent un vélo "
-    "neuf chez un commerçant du territoire."
+    "La mutuelle pour tous est ouverte depuis le 1er mars 2026 aux habitants de l'Agglo, sans questionnaire de santé."
 )
 _VERSION = re.compile(r'name="version" value="([0-9a-f]{40})"')
 # How the history and the previews mark the words a change removes and adds.
@@ -44,12 +43,12 @@ def edit_form(csrf: str, version: str, **fields: str) -> dict[str, str]:
         "text": NEW_TEXT,
         "applies_to": "depuis le 1er mars 2026",
         "confidence": "high",
-        "source_title": "Le Pass'Mobil'Agglo – site de l'Agglo",
-        "source_url": "https://www.bethunebruay.fr/pass-mobil-agglo",
+        "source_title": "La mutuelle pour tous – site de l'Agglo",
+        "source_url": "https://www.bethunebruay.fr/mutuelle-pour-tous",
         "verified_on": "2026-11-30",
         "valid_from": "",
         "valid_until": "",
-        "note": "Ouverture du Pass'Mobil'Agglo",
+        "note": "Ouverture de la mutuelle pour tous",
     }
     form.update(fields)
     return form
@@ -84,15 +83,17 @@ async def test_a_valid_edit_is_previewed_published_committed_and_answered(
     assert OLD_TEXT in content.resident()
 
     form_page = await (await client.get(f"/console/edit/{SLUG}/fact/{FACT}")).text()
-    assert "Le projet de territoire prévoit le Pass&#39;Mobil&#39;Agglo" in form_page  # pre-filled, escaped
+    assert (
+        "Le projet de territoire prévoit la mise en place d&#39;une mutuelle pour tous" in form_page
+    )  # pre-filled, escaped
     version = _VERSION.search(form_page).group(1)  # type: ignore[union-attr]
 
     preview = await client.post(f"/console/edit/{SLUG}/preview", data=edit_form(csrf, version))
     preview_page = await preview.text()
     assert preview.status == 200, preview_page
-    assert "Aperçu" in preview_page and 'action="/console/edit/aide_velo/publish"' in preview_page
+    assert "Aperçu" in preview_page and 'action="/console/edit/mutuelle/publish"' in preview_page
     # The resident answer and the agent fiche as they will be, and the file's diff.
-    assert preview_page.count("Le Pass&#39;Mobil&#39;Agglo est ouvert depuis le 1er mars 2026") >= 3
+    assert preview_page.count("La mutuelle pour tous est ouverte depuis le 1er mars 2026") >= 3
     assert "FICHE AGENT" in preview_page
     assert '<del class="diff__line diff__line--removed">-      Le projet de territoire' in preview_page
     # Nothing is written by a preview.
@@ -103,27 +104,27 @@ async def test_a_valid_edit_is_previewed_published_committed_and_answered(
     assert response.headers["Location"].startswith(f"/console/edit/{SLUG}/history?publie=")
     commits = content.commits()
     assert len(commits) == 2
-    assert commits[0].endswith(f"{EDITOR} <{EDITOR}@console.invalid> | {EDITOR} | Ouverture du Pass'Mobil'Agglo"), (
-        commits[0]
-    )
+    assert commits[0].endswith(
+        f"{EDITOR} <{EDITOR}@console.invalid> | {EDITOR} | Ouverture de la mutuelle pour tous"
+    ), commits[0]
     assert content.git("status", "--porcelain") == ""
     # The web front's knowledge base answers with the new text at once.
-    assert "ouvert depuis le 1er mars 2026" in content.resident()
+    assert "ouverte depuis le 1er mars 2026" in content.resident()
     assert OLD_TEXT not in content.resident()
     fiche = await (await client.get(f"/console/topic/{SLUG}")).text()
-    assert "ouvert depuis le 1er mars 2026" in fiche
+    assert "ouverte depuis le 1er mars 2026" in fiche
     # The rebuilt database on disk (which the other servers read) has it too.
-    assert "ouvert depuis le 1er mars 2026" in resident_answer(Services(content.settings).kb, SLUG).text
+    assert "ouverte depuis le 1er mars 2026" in resident_answer(Services(content.settings).kb, SLUG).text
     history = await client.get(response.headers["Location"])
     history_page = await history.text()
     assert history.status == 200
     assert "Votre modification est publiée" in history_page
-    assert "Ouverture du Pass&#39;Mobil&#39;Agglo" in history_page and EDITOR in history_page
+    assert "Ouverture de la mutuelle pour tous" in history_page and EDITOR in history_page
     # The fact's old and new text side by side, the words that changed marked…
     assert "Information modifiée – rubrique « Présentation »" in history_page
     assert '<th scope="col">Avant</th><th scope="col">Après</th>' in history_page
-    assert f"{REMOVED}projet de territoire prévoit" in history_page
-    assert f"{ADDED}Pass&#39;Mobil&#39;Agglo est ouvert depuis le 1er mars 2026" in history_page
+    assert re.search(re.escape(REMOVED) + r"[^<]*projet de territoire prévoit", history_page)
+    assert re.search(re.escape(ADDED) + r"[^<]*ouverte depuis le 1er mars 2026", history_page)
     # … and the raw diff only behind « Détails techniques ».
     technical = history_page.index("<summary>Détails techniques")
     assert technical < history_page.index('<ins class="diff__line diff__line--added">+')
@@ -134,7 +135,7 @@ async def test_the_yaml_keeps_its_comments_order_and_untouched_lines(
 ) -> None:
     client, csrf = editor_client
     path = content.kb_dir / TOPIC_FILE
-    original = "# Relu par le service mobilité.\n" + path.read_text(encoding="utf-8").replace(
+    original = "# Relu par le service santé.\n" + path.read_text(encoding="utf-8").replace(
         "facts:\n", "facts:  # du plus général au plus précis\n"
     )
     path.write_text(original, encoding="utf-8")
@@ -142,7 +143,7 @@ async def test_the_yaml_keeps_its_comments_order_and_untouched_lines(
     form = edit_form(csrf, await current_version(client), valid_from="2026-03-01", valid_until="2026-12-31")
     assert (await publish(client, form)).status == 303
     written = content.file_text()
-    assert written.startswith("# Relu par le service mobilité.\n")
+    assert written.startswith("# Relu par le service santé.\n")
     assert "facts:  # du plus général au plus précis\n" in written
     old_lines, new_lines = original.splitlines(), written.splitlines()
     removed = [line for line in old_lines if line not in new_lines]
@@ -170,8 +171,8 @@ async def test_an_invalid_edit_is_refused_with_the_reason_and_the_old_answer_kep
         page = await response.text()
         assert response.status == 422
         assert "ne respecte pas les règles de la base" in page
-        assert "kb/topics/aide_velo.yml: fact velo_plan_pass_mobil: source needs a" in page
-        assert 'action="/console/edit/aide_velo/publish"' not in page  # no publish button
+        assert "kb/topics/mutuelle.yml: fact mutuelle_plan_annonce: source needs a" in page
+        assert 'action="/console/edit/mutuelle/publish"' not in page  # no publish button
     assert content.file_text() == before_file
     assert len(content.commits()) == 1
     assert content.resident() == before_answer
@@ -199,7 +200,7 @@ async def test_a_failed_publication_is_a_french_409_and_the_edit_stays_in_the_fo
     assert "L'enregistrement a échoué ; rien n'a été publié" in page
     assert "Votre saisie est conservée sur cette page" in page
     assert f">{NEW_TEXT.replace(chr(39), '&#39;')}</textarea>" in page
-    assert 'value="Ouverture du Pass&#39;Mobil&#39;Agglo"' in page  # the note too
+    assert 'value="Ouverture de la mutuelle pour tous"' in page  # the note too
     assert content.file_text() == before_file and len(content.commits()) == 1
     assert content.git("status", "--porcelain") == ""
     hook.unlink()
@@ -214,7 +215,7 @@ async def test_a_failed_publication_is_a_french_409_and_the_edit_stays_in_the_fo
     assert response.status == 409
     assert "La modification est enregistrée dans l'historique, mais la base n'a pas pu être reconstruite" in page
     assert f">{NEW_TEXT.replace(chr(39), '&#39;')}</textarea>" in page
-    assert len(content.commits()) == 2 and NEW_TEXT.split()[0] in content.file_text()
+    assert len(content.commits()) == 2 and "ouverte depuis le 1er mars 2026" in " ".join(content.file_text().split())
 
 
 async def test_a_rollback_restores_the_old_text_as_a_new_commit(
@@ -224,7 +225,7 @@ async def test_a_rollback_restores_the_old_text_as_a_new_commit(
     original_file = content.file_text()
     first_commit = content.git("rev-parse", "HEAD").strip()
     assert (await publish(client, edit_form(csrf, await current_version(client)))).status == 303
-    assert "ouvert depuis le 1er mars 2026" in content.resident()
+    assert "ouverte depuis le 1er mars 2026" in content.resident()
 
     history = await (await client.get(f"/console/edit/{SLUG}/history")).text()
     # « Restaurer cette version » (not on the current version) asks for confirmation first.
@@ -236,7 +237,8 @@ async def test_a_rollback_restores_the_old_text_as_a_new_commit(
     assert confirmation.status == 200
     assert "Ce que la restauration changerait" in confirm_page and "Confirmer la restauration" in confirm_page
     # What it would do, side by side: today's text is « Avant », the restored one « Après ».
-    assert f"<td>Le {REMOVED}Pass" in confirm_page and f"<td>Le {ADDED}projet de territoire prévoit" in confirm_page
+    assert re.search(re.escape(REMOVED) + r"[^<]*ouverte depuis le 1er mars 2026", confirm_page)
+    assert re.search(re.escape(ADDED) + r"[^<]*projet de territoire prévoit", confirm_page)
     assert f'action="/console/edit/{SLUG}/restore"' in confirm_page
     assert len(content.commits()) == 2  # nothing restored yet
     version = _VERSION.search(confirm_page).group(1)  # type: ignore[union-attr]
@@ -245,7 +247,7 @@ async def test_a_rollback_restores_the_old_text_as_a_new_commit(
     assert response.status == 303, await response.text()
     assert "restaure=" in response.headers["Location"]
     assert content.file_text() == original_file
-    assert OLD_TEXT in content.resident() and "ouvert depuis le 1er mars 2026" not in content.resident()
+    assert OLD_TEXT in content.resident() and "ouverte depuis le 1er mars 2026" not in content.resident()
     assert len(content.commits()) == 3
     assert content.commits()[0].endswith(f"| {EDITOR} | Retour à la version initiale")
     assert f"Restored-from: {first_commit}" in content.git("log", "-1", "--format=%B")
@@ -276,7 +278,7 @@ async def test_a_concurrent_edit_is_refused_and_nothing_overwritten(
     page = await response.text()
     assert response.status == 409
     assert f"modifié entre-temps par {EDITOR}" in page
-    assert "ouvert depuis le 1er mars 2026" in " ".join(content.file_text().split())
+    assert "ouverte depuis le 1er mars 2026" in " ".join(content.file_text().split())
     assert "Un autre texte" not in content.file_text()
     assert len(content.commits()) == 2
 
@@ -472,29 +474,29 @@ async def test_a_fact_is_added_to_an_unknown_field_then_retired(
     client, csrf = editor_client
     fiche = await (await client.get(f"/console/topic/{SLUG}")).text()
     assert f'href="/console/edit/{SLUG}/add?field=amount"' in fiche
-    assert "n'a pas été publié" in content.resident("amount")
+    assert "n'ont pas été publiés" in content.resident("amount")
     form_page = await (await client.get(f"/console/edit/{SLUG}/add?field=amount")).text()
     version = _VERSION.search(form_page).group(1)  # type: ignore[union-attr]
-    amount = "L'aide de l'Agglo est de 100 € pour un vélo neuf."
+    amount = "La cotisation de la mutuelle pour tous est de 100 € par an."
     form = edit_form(csrf, version, kind="add", fact_id="", field="amount", text=amount, replace_unknown="1")
     assert (await publish(client, form)).status == 303
     answer = content.resident("amount")
-    assert amount in answer and "n'a pas été publié" not in answer
+    assert amount in answer and "n'ont pas été publiés" not in answer
     data = yaml.safe_load(content.file_text())
     added = next(item for item in data["facts"] if item["text"] == amount)
-    assert added["id"] == "aide_velo_amount_1" and added["field"] == "amount"
+    assert added["id"] == "mutuelle_amount_1" and added["field"] == "amount"
     assert all(entry["field"] != "amount" for entry in data["unknown"])
 
-    version = await current_version(client, "aide_velo_amount_1")
+    version = await current_version(client, "mutuelle_amount_1")
     retire = {
         "csrf": csrf,
         "kind": "retire",
-        "fact_id": "aide_velo_amount_1",
+        "fact_id": "mutuelle_amount_1",
         "version": version,
-        "unknown_text": "Le montant de l'aide n'est pas encore connu.",
+        "unknown_text": "Le montant de la cotisation n'est pas encore connu.",
         "note": "Montant retiré en attendant la délibération",
     }
-    retire_page = await (await client.get(f"/console/edit/{SLUG}/retire/aide_velo_amount_1")).text()
+    retire_page = await (await client.get(f"/console/edit/{SLUG}/retire/mutuelle_amount_1")).text()
     assert "Information retirée" in retire_page and "100 €" in retire_page
     assert (await publish(client, retire)).status == 303
     answer = content.resident("amount")
@@ -580,3 +582,30 @@ async def test_the_report_is_a_console_page_for_editors(
     page = await response.text()
     assert "data:image/png;base64," in page and "<script" not in page
     assert "script-src" not in response.headers["Content-Security-Policy"]
+
+
+# Imported facts -------------------------------------------------------------------------------
+async def test_imported_facts_are_read_only_and_the_editor_says_so(
+    editor_client: tuple[TestClient, str], content: Content
+) -> None:
+    client, csrf = editor_client
+    fact_id, topic_file = "velo_mav_montant_cargo", content.kb_dir / "topics" / "aide_velo.yml"
+    fiche = await (await client.get("/console/topic/aide_velo")).text()
+    item = re.search(rf'<li id="fact-{fact_id}" class="[^"]*">(.*?)</li>', fiche, re.S)
+    assert item is not None
+    assert "Donnée officielle importée" in item.group(1) and "Importée de Mes Aides Vélo" in item.group(1)
+    assert "/console/edit/aide_velo/fact/" not in item.group(1)  # no edit nor retire button
+    assert "/console/edit/aide_velo/fact/velo_pass_mobil_existe" in fiche  # hand-written facts keep theirs
+    for path in (f"/console/edit/aide_velo/fact/{fact_id}", f"/console/edit/aide_velo/retire/{fact_id}"):
+        response = await client.get(path)
+        page = await response.text()
+        assert response.status == 200
+        assert "Information importée : lecture seule" in page and "Mes Aides Vélo" in page
+    before = topic_file.read_text(encoding="utf-8")
+    version = content.git("hash-object", "topics/aide_velo.yml").strip()
+    form = {**edit_form(csrf, version), "fact_id": fact_id, "text": "Aide pour un vélo cargo : 900 €."}
+    for action in ("preview", "publish"):
+        response = await client.post(f"/console/edit/aide_velo/{action}", data=form, allow_redirects=False)
+        assert response.status == 409 and "lecture seule" in await response.text()
+    assert topic_file.read_text(encoding="utf-8") == before
+    assert "900 €" not in resident_answer(content.services.kb, "aide_velo", field_name="amount").text

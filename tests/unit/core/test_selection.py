@@ -1,0 +1,40 @@
+"""Choosing the fact that answers the kind of question asked (bot/core/selection.py), on kb/."""
+
+from __future__ import annotations
+
+from bot.core.answers import place_words, question_words_of
+from bot.core.reading import question_of
+from bot.core.selection import best_kind
+from bot.core.services import Services
+
+
+def _first_answer(services: Services, slug: str, text: str) -> tuple[str | None, str]:
+    kb = services.kb
+    topic = kb.topic(slug)
+    assert topic is not None
+    lexicon = question_words_of(kb)
+    facts = [fact for fact in topic.facts_for(None, residents=True) if not fact.commune_insee]
+    kind, scored = best_kind(kb, slug, facts, question_of(text, lexicon), lexicon, place_words(kb))
+    answering = [item for item in scored if item.answers_kind]
+    return kind, answering[0].fact.id
+
+
+def test_a_cue_of_several_words_is_told_only_by_those_words_in_a_row(services: Services) -> None:
+    cues = question_words_of(services.kb).kind_cues
+    assert ("mise", "en", "service") in cues["when"]
+    # « jusqu'au » leaves only « au », which says nothing: it is no cue at all.
+    assert all(any(len(word) > 2 for word in cue) for kind in cues.values() for cue in kind)
+    assert ("au",) not in cues["when"] and ("en",) not in cues["when"]
+
+
+def test_a_word_that_tells_the_kind_is_not_counted_twice(services: Services) -> None:
+    # « réponse » asks for a delay: it must not also make « sans réponse… » the best-sharing fact.
+    kind, first = _first_answer(
+        services, "permis_de_louer", "pour le permis de louer, on a la réponse au bout de combien de temps ?"
+    )
+    assert (kind, first) == ("delay", "pdl_delai")
+
+
+def test_the_day_asked_chooses_among_opening_facts(services: Services) -> None:
+    kind, first = _first_answer(services, "dechets", "la déchetterie est ouverte le dimanche ?")
+    assert (kind, first) == ("opening", "dechets_dechetteries_horaires")
