@@ -1,4 +1,5 @@
-"""A topic file of ``kb/`` as the console's editor changes it: ruamel.yaml's round trip.
+"""A topic file of ``kb/`` as the console's editor changes it: ruamel.yaml's round trip
+(bot/editing/roundtrip.py).
 
 A change (edit a fact, add one to a field, retire one) is applied to the parsed YAML, so that
 comments, key order, quotes and wrapping of untouched lines stay as they were; new texts are
@@ -9,27 +10,23 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import difflib
-import io
 import re
-import textwrap
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.representer import RoundTripRepresenter
-from ruamel.yaml.scalarstring import FoldedScalarString
 
 from bot.editing.errors import EditError
+from bot.editing.roundtrip import folded, scalar
 from bot.kb.content import FIELDS
 
 SLUG = re.compile(r"[a-z0-9_]{1,64}")
 FACT_ID = re.compile(r"[a-z0-9_]{1,96}")
 MAX_TEXT_CHARS = 4000
-# Folded texts are wrapped like the hand-written ones (about 96 columns with the indent).
-_WRAP_COLUMNS = 96
+# A fact's questions (kb/README.md « questions »): how many, and how long each, the editor takes.
+MAX_QUESTIONS = 20
+MAX_QUESTION_CHARS = 200
 CHANGE_KINDS = ("edit", "add", "retire")
 DATE_FIELDS = ("valid_from", "valid_until")
 
@@ -47,6 +44,15 @@ class FactFields:
     verified_on: str = ""
     valid_from: str = ""
     valid_until: str = ""
+    # The questions residents ask that the fact answers, in their words (trimmed, no empty ones).
+    questions: tuple[str, ...] = ()
+
+
+def questions_from_lines(lines: list[str]) -> tuple[str, ...]:
+    """A fact's questions as typed: one per line (several form values are read as more lines),
+    spaces trimmed, empty lines and repeats dropped."""
+    questions = (" ".join(line.split()) for value in lines for line in value.splitlines())
+    return tuple(dict.fromkeys(question for question in questions if question))
 
 
 @dataclass(frozen=True)
@@ -61,61 +67,6 @@ class Change:
     replace_unknown: bool = True
     # retire: an « unknown » entry to put in the fact's place (a headline aid's field needs one).
     unknown_text: str = ""
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "added", "removed", "hunk", "context"
-    text: str
-
-
-# YAML round trip -------------------------------------------------------------------------------
-class _Representer(RoundTripRepresenter):
-    """ruamel's round trip, writing ``null`` as the content files do (not an empty value)."""
-
-
-def _represent_none(representer: RoundTripRepresenter, data: None) -> Any:
-    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
-
-
-_Representer.add_representer(type(None), _represent_none)
-
-
-def _yaml() -> YAML:
-    handler = YAML()
-    handler.Representer = _Representer
-    handler.preserve_quotes = True  # type: ignore[assignment]
-    # Never re-wrap: long scalars stay on the line they were written on.
-    handler.width = 4096  # type: ignore[assignment]
-    handler.indent(mapping=2, sequence=4, offset=2)
-    return handler
-
-
-def load_document(text: str) -> CommentedMap:
-    document = _yaml().load(text)
-    if not isinstance(document, CommentedMap):
-        raise EditError("invalid_content", problems=("the topic file is not a mapping",))
-    return document
-
-
-def dump_document(document: CommentedMap) -> str:
-    stream = io.StringIO()
-    _yaml().dump(document, stream)
-    return stream.getvalue()
-
-
-def _folded(text: str, indent: int) -> FoldedScalarString:
-    """A ``>-`` block wrapped like the hand-written texts."""
-    text = " ".join(text.split())
-    folded: FoldedScalarString = FoldedScalarString(text)
-    lines = textwrap.wrap(text, _WRAP_COLUMNS - indent, break_long_words=False, break_on_hyphens=False)
-    positions, offset = [], 0
-    for line in lines[:-1]:
-        offset += len(line)
-        positions.append(offset)
-        offset += 1
-    folded.fold_pos = positions  # type: ignore[attr-defined]
-    return folded
 
 
 def _date_or_text(value: str) -> dt.date | str:
@@ -188,10 +139,48 @@ def _update(mapping: CommentedMap, key: str, value: Any, after: str) -> None:
         _set_after(mapping, key, value, after)
 
 
+def _current_questions(item: CommentedMap) -> tuple[str, ...]:
+    raw = item.get("questions")
+    if not isinstance(raw, list):
+        return ()
+    return tuple(" ".join(str(question).split()) for question in raw)
+
+
+def _trailing_comment(item: CommentedMap, key: str) -> Any:
+    """The comment token (blank lines) written after ``key``'s value, taken off it."""
+    value = item.get(key)
+    if isinstance(value, CommentedSeq) and value and len(value) - 1 in value.ca.items:
+        slots = value.ca.items.pop(len(value) - 1)
+    else:
+        slots = item.ca.items.pop(key, None)
+    return next((token for token in slots or [] if token is not None), None)
+
+
+def _fill_questions(item: CommentedMap, questions: tuple[str, ...]) -> None:
+    """The fact's ``questions``, a block list just after its text; untouched when they say the
+    same, removed when there are none. A list written last by hand keeps the blank line after it
+    (ruamel keeps a list item's comment in slot 0, a mapping key's in slot 2)."""
+    if questions == _current_questions(item):
+        return
+    last = "questions" in item and list(item.keys())[-1] == "questions"
+    trailing = _trailing_comment(item, "questions") if last else None
+    if not questions:
+        del item["questions"]
+        if trailing is not None:
+            target_map, target_key = _last_key(item)
+            target_map.ca.items[target_key] = [None, None, trailing, None]
+        return
+    new = CommentedSeq(scalar(question) for question in questions)
+    if trailing is not None:
+        new.ca.items[len(new) - 1] = [trailing, None, None, None]
+    _set_after(item, "questions", new, "text")
+
+
 def _fill_fact(item: CommentedMap, fields: FactFields) -> None:
     if not _same(item.get("text"), fields.text):
-        _set_after(item, "text", _folded(fields.text, indent=6), "field")
-    _update(item, "applies_to", " ".join(fields.applies_to.split()), "text")
+        _set_after(item, "text", folded(fields.text, indent=6), "field")
+    _fill_questions(item, fields.questions)
+    _update(item, "applies_to", " ".join(fields.applies_to.split()), "questions" if "questions" in item else "text")
     anchor = "applies_to"
     for name in DATE_FIELDS:
         raw = getattr(fields, name).strip()
@@ -208,6 +197,16 @@ def _fill_fact(item: CommentedMap, fields: FactFields) -> None:
     _update(source, "title", " ".join(fields.source_title.split()), "")
     _update(source, "url", fields.source_url.strip(), "title")
     _update(source, "verified_on", _date_or_text(fields.verified_on), "url")
+
+
+def _check_questions(fields: FactFields) -> None:
+    problems = []
+    if len(fields.questions) > MAX_QUESTIONS:
+        problems.append("too_many")
+    if any(len(question) > MAX_QUESTION_CHARS for question in fields.questions):
+        problems.append("too_long")
+    if problems:
+        raise EditError("bad_questions", problems=tuple(problems))
 
 
 def _check_dates(fields: FactFields) -> None:
@@ -236,6 +235,7 @@ def apply_change(document: CommentedMap, slug: str, change: Change, taken_ids: s
         raise EditError("bad_field", detail=change.kind)
     if change.kind in ("edit", "add"):
         _check_dates(change.fact)
+        _check_questions(change.fact)
     if change.kind == "edit":
         item = find_fact(document, change.fact_id)
         _fill_fact(item, change.fact)
@@ -250,7 +250,7 @@ def apply_change(document: CommentedMap, slug: str, change: Change, taken_ids: s
         if change.unknown_text.strip():
             entry = CommentedMap()
             entry["field"] = field_name
-            entry["text"] = _folded(change.unknown_text, indent=6)
+            entry["text"] = folded(change.unknown_text, indent=6)
             _sequence(document, "unknown").append(entry)
         return field_name
     if change.field not in FIELDS:
@@ -290,27 +290,5 @@ def fact_fields(document: CommentedMap, fact_id: str) -> FactFields:
         verified_on=text(source.get("verified_on")),
         valid_from=text(item.get("valid_from")),
         valid_until=text(item.get("valid_until")),
+        questions=_current_questions(item),
     )
-
-
-def line_diff(before: str, after: str) -> list[DiffLine]:
-    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=2)
-    return diff_lines(list(lines))
-
-
-def diff_lines(lines: list[str]) -> list[DiffLine]:
-    result = []
-    for line in lines:
-        if line.startswith(("+++", "---", "diff ", "index ", "new file", "deleted file", "similarity", "rename ")):
-            continue
-        if line.startswith("@@"):
-            result.append(DiffLine("hunk", line))
-        elif line.startswith("+"):
-            result.append(DiffLine("added", line))
-        elif line.startswith("-"):
-            result.append(DiffLine("removed", line))
-        elif line.startswith("\\"):
-            continue
-        else:
-            result.append(DiffLine("context", line))
-    return result

@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.editing.document import DiffLine, diff_lines
+from bot.editing.roundtrip import DiffLine, diff_lines
 from bot.settings import child_environment
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
@@ -33,6 +33,8 @@ class Revision:
     date: dt.datetime
     subject: str
     diff: list[DiffLine]
+    # The commit before it (its first parent), None for the repository's first commit.
+    parent: str | None = None
 
     @property
     def short(self) -> str:
@@ -45,11 +47,16 @@ class ContentHistory:
     def __init__(self, kb_dir: Path) -> None:
         self.kb_dir = kb_dir
 
-    def git(self, *arguments: str, author: str | None = None) -> str:
+    @staticmethod
+    def _environment() -> dict[str, str]:
         environment = {
             name: value for name, value in child_environment().items() if name not in _GIT_LOCATION_VARIABLES
         }
         environment["LC_ALL"] = "C"
+        return environment
+
+    def git(self, *arguments: str, author: str | None = None) -> str:
+        environment = self._environment()
         if author is not None:
             environment["GIT_COMMITTER_NAME"] = author
             environment["GIT_COMMITTER_EMAIL"] = f"{author}@{AUTHOR_EMAIL_DOMAIN}"
@@ -99,9 +106,6 @@ class ContentHistory:
     def unstage(self, relative: str) -> None:
         self.git("reset", "--quiet", "--", relative)
 
-    def file_at(self, commit: str, relative: str) -> str:
-        return self.git("show", f"{commit}:./{relative}")
-
     def revisions(self, relative: str, limit: int = HISTORY_LIMIT) -> list[Revision]:
         """The file's commits, newest first, each with its diff."""
         output = self.git(
@@ -110,13 +114,13 @@ class ContentHistory:
             "--no-color",
             "--no-ext-diff",
             "--patch",
-            "--format=%x1e%H%x1f%an%x1f%aI%x1f%s%x1f",
+            "--format=%x1e%H%x1f%P%x1f%an%x1f%aI%x1f%s%x1f",
             "--",
             relative,
         )
         revisions = []
         for record in output.split("\x1e")[1:]:
-            commit, author, date, subject, patch = record.split("\x1f", 4)
+            commit, parents, author, date, subject, patch = record.split("\x1f", 5)
             revisions.append(
                 Revision(
                     commit=commit,
@@ -124,6 +128,37 @@ class ContentHistory:
                     date=dt.datetime.fromisoformat(date),
                     subject=subject,
                     diff=diff_lines(patch.strip("\n").splitlines()),
+                    parent=parents.split()[0] if parents.split() else None,
                 )
             )
         return revisions
+
+    def files_at(self, versions: list[tuple[str | None, str]]) -> list[str | None]:
+        """The text of each ``(commit, relative path)`` in one git call (``git cat-file
+        --batch``); None where the file did not exist at that commit, or the commit is None."""
+        wanted = [(commit, relative) for commit, relative in versions if commit is not None]
+        request = "".join(f"{commit}:./{relative}\n" for commit, relative in wanted).encode()
+        if not wanted:
+            return [None] * len(versions)
+        completed = subprocess.run(  # noqa: S603 - fixed program, argument list, no shell
+            ["git", "-C", str(self.kb_dir), "cat-file", "--batch"],  # noqa: S607 - git from the PATH
+            input=request,
+            check=True,
+            capture_output=True,
+            env=self._environment(),
+            timeout=_GIT_TIMEOUT_SECONDS,
+        )
+        output, position = completed.stdout, 0
+        texts: list[str | None] = []
+        for _ in wanted:
+            end = output.index(b"\n", position)
+            header = output[position:end].split()
+            position = end + 1
+            if len(header) != 3 or header[1] != b"blob":
+                texts.append(None)  # "<name> missing": no such file at that commit
+                continue
+            size = int(header[2])
+            texts.append(output[position : position + size].decode("utf-8", "replace"))
+            position += size + 1
+        found = iter(texts)
+        return [next(found) if commit is not None else None for commit, _ in versions]

@@ -1,53 +1,75 @@
-"""The console's content editor: preview, publish, history and restore of a topic file of ``kb/``.
+"""The console's content editor for the topic files of ``kb/``: preview, publish, history and
+restore of a fact's change.
 
 Plain Python (the web routes are in ``bot/web/editor.py``). A change is applied to the topic's
 YAML (bot/editing/document.py), validated by the same rules as ``kb build``
 (:func:`bot.kb.content.load_content`) on a copy of ``kb/``, committed in the content's git
-history with the editor as author and their note as message (bot/editing/history.py), then the
-knowledge base is rebuilt atomically (:func:`bot.kb.build.build`).
+history with the editor as author and their note as message, then the knowledge base is rebuilt
+atomically (bot/editing/repository.py). The synonyms of the lexicon have their own editor
+(bot/editing/lexicon_service.py), on the same repository.
 
-Safety: file paths are built from validated slugs only; a publication names the version of the
-file it was based on (its git blob hash) and is refused, with nothing written, if the file
-changed since.
+Every answer a preview shows is computed by :func:`preview_answer`, and only there.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
-import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import yaml
 from ruamel.yaml.comments import CommentedMap
-from sqlalchemy import create_engine
 
-from bot.core.answers import agent_fiche, resident_answer
+from bot.core.answers import Answer, agent_fiche, question_words_of, resident_answer
 from bot.core.emergencies import EMERGENCY_TOPIC, answers_showing, emergency_detector
-from bot.editing.document import (
-    SLUG,
-    Change,
-    DiffLine,
-    apply_change,
-    dump_document,
-    line_diff,
-    load_document,
-)
+from bot.core.matching import TopicDetector
+from bot.core.reading import read
+from bot.editing.changes import TopicChanges, compare_topic
+from bot.editing.document import SLUG, Change, apply_change
 from bot.editing.errors import EditError
-from bot.editing.history import COMMIT, GIT_ERRORS, HISTORY_LIMIT, ContentHistory, Revision
-from bot.french.lexicon import stop_words
-from bot.kb.build import build, write_content
-from bot.kb.content import ContentError, load_content
+from bot.editing.history import HISTORY_LIMIT
+from bot.editing.repository import (
+    MAX_NOTE_CHARS,
+    ContentFile,
+    ContentRepository,
+    Publication,
+    RestorePreview,
+    RevisionChanges,
+)
+from bot.editing.roundtrip import DiffLine, dump_document, line_diff, load_document
 from bot.kb.queries import KnowledgeBase
 from bot.settings import Settings
 
-MAX_NOTE_CHARS = 500
+__all__ = ["MAX_NOTE_CHARS", "ContentEditor", "Preview", "preview_answer"]
+
+# The fact's questions whose answers a preview shows (each is composed on the trial copy).
+PREVIEWED_QUESTIONS = 5
+
+
+def preview_answer(
+    kb: KnowledgeBase, *, topic: str | None = None, message: str = "", field_name: str | None = None
+) -> Answer | None:
+    """The resident answer a preview shows: the one place where the editor composes one.
+
+    ``topic`` given: the answer about it, to ``message`` (or to a question on ``field_name``; an
+    overview without either). Else the topic is the one the message's words name
+    (bot/core/reading.py); None when they name none (the live chat would then follow its
+    language model, which a preview cannot run)."""
+    if topic is None:
+        reading = read(message, kb, TopicDetector(kb.topics()), lexicon=question_words_of(kb))
+        topic = reading.first.topic
+        if topic is None or kb.topic(topic) is None:
+            return None
+        return resident_answer(kb, topic, asked=reading.first)
+    return resident_answer(kb, topic, field_name=field_name, question=message)
+
+
+@dataclass(frozen=True)
+class QuestionPreview:
+    """A question the fact answers, and the answer a resident asking it about the topic gets."""
+
+    question: str
+    answer: str
+    # The fact's text comes first in the answer.
+    fact_first: bool
 
 
 @dataclass(frozen=True)
@@ -57,39 +79,24 @@ class Preview:
     slug: str
     field: str
     diff: list[DiffLine]
+    changes: TopicChanges
     resident_overview: str
     resident_field: str
     agent: str
-
-
-@dataclass(frozen=True)
-class TopicFile:
-    slug: str
-    path: Path
-    text: str
-    # The git blob hash of the text: a form carries it, and a publication based on another
-    # version of the file is refused.
-    version: str
-
-
-@dataclass(frozen=True)
-class Publication:
-    commit: str
-    slug: str
+    questions: tuple[QuestionPreview, ...] = ()
 
 
 class ContentEditor:
     """Edits the topic files of ``settings.kb_dir``, which must be in a git work tree."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, repository: ContentRepository | None = None) -> None:
         self.settings = settings
+        self.repository = repository or ContentRepository(settings)
         self.kb_dir = settings.kb_dir
-        self.git = ContentHistory(settings.kb_dir)
-        self._lock = threading.Lock()
+        self.git = self.repository.git
 
     def require_git(self) -> None:
-        if not self.kb_dir.is_dir() or not self.git.in_git():
-            raise EditError("not_in_git", detail=str(self.kb_dir))
+        self.repository.require_git()
 
     # Files ------------------------------------------------------------------------------------
     def _relative(self, slug: str) -> str:
@@ -97,15 +104,10 @@ class ContentEditor:
             raise EditError("unknown_topic", detail=slug)
         return f"topics/{slug}.yml"
 
-    def topic_file(self, slug: str) -> TopicFile:
-        relative = self._relative(slug)
-        path = self.kb_dir / relative
-        if not path.is_file():
-            raise EditError("unknown_topic", detail=slug)
-        text = path.read_text(encoding="utf-8")
-        return TopicFile(slug=slug, path=path, text=text, version=self.git.version(relative))
+    def topic_file(self, slug: str) -> ContentFile:
+        return self.repository.read(self._relative(slug), EditError("unknown_topic", detail=slug))
 
-    def document(self, slug: str) -> tuple[TopicFile, CommentedMap]:
+    def document(self, slug: str) -> tuple[ContentFile, CommentedMap]:
         topic_file = self.topic_file(slug)
         return topic_file, load_document(topic_file.text)
 
@@ -121,156 +123,94 @@ class ContentEditor:
                     ids.add(raw["id"])
         return ids
 
-    def proposed_text(self, slug: str, change: Change) -> tuple[TopicFile, str, str]:
-        """The file now, the file with ``change`` applied, and the field the change touches."""
-        topic_file, document = self.document(slug)
+    def _changed_text(self, topic_file: ContentFile, slug: str, change: Change) -> tuple[str, str]:
+        """The file's text with ``change`` applied, and the field the change touches."""
+        document = load_document(topic_file.text)
         field_name = apply_change(document, slug, change, self._fact_ids())
         new_text = dump_document(document)
         if new_text == topic_file.text:
             raise EditError("unchanged")
+        return new_text, field_name
+
+    def proposed_text(self, slug: str, change: Change) -> tuple[ContentFile, str, str]:
+        """The file now, the file with ``change`` applied, and the field the change touches."""
+        topic_file = self.topic_file(slug)
+        new_text, field_name = self._changed_text(topic_file, slug, change)
         return topic_file, new_text, field_name
 
     # Validation and preview -------------------------------------------------------------------
-    @contextmanager
-    def _trial_copy(self, slug: str, new_text: str) -> Iterator[tuple[Path, Any]]:
-        """A temporary copy of kb/ with the new file, validated like ``kb build``."""
-        with tempfile.TemporaryDirectory(prefix="agglo-edit-") as temporary:
-            copy = Path(temporary) / "kb"
-            shutil.copytree(self.kb_dir, copy, ignore=shutil.ignore_patterns(".git"))
-            (copy / self._relative(slug)).write_text(new_text, encoding="utf-8")
-            try:
-                content = load_content(copy, self.settings.french_communes_file)
-            except ContentError as error:
-                raise EditError("invalid_content", problems=tuple(error.problems)) from error
-            yield Path(temporary), content
-
     def validate(self, slug: str, new_text: str) -> None:
-        with self._trial_copy(slug, new_text):
-            pass
+        self.repository.validate(self._relative(slug), new_text)
 
     def preview(self, slug: str, change: Change) -> Preview:
         topic_file, new_text, field_name = self.proposed_text(slug, change)
-        with self._trial_copy(slug, new_text) as (directory, content):
-            url = f"sqlite:///{directory / 'preview.sqlite3'}"
-            engine = create_engine(url, future=True)
-            try:
-                write_content(content, engine, frozenset(), stop_words())
-            finally:
-                engine.dispose()
-            kb = KnowledgeBase(url)
+        # An added fact is the last one of the file.
+        fact_id = _last_fact_id(new_text) if change.kind == "add" else change.fact_id
+        with self.repository.trial_kb(self._relative(slug), new_text) as kb:
             if slug == EMERGENCY_TOPIC:
                 # Never an overview: each kind of distress or emergency whose answer shows the fact.
-                overview, by_field = answers_showing(emergency_detector(kb), change.fact_id or None), ""
+                overview_text, field_text = answers_showing(emergency_detector(kb), change.fact_id or None), ""
             else:
-                overview = resident_answer(kb, slug).text
-                by_field = resident_answer(kb, slug, field_name=field_name).text if field_name else ""
+                overview = preview_answer(kb, topic=slug)
+                by_field = preview_answer(kb, topic=slug, field_name=field_name) if field_name else None
+                overview_text = overview.text if overview else ""
+                field_text = by_field.text if by_field else ""
             agent = agent_fiche(kb, slug).text
+            questions = tuple(
+                _question_preview(kb, slug, question, fact_id)
+                for question in change.fact.questions[:PREVIEWED_QUESTIONS]
+                if change.kind != "retire"
+            )
         return Preview(
             slug=slug,
             field=field_name,
             diff=line_diff(topic_file.text, new_text),
-            resident_overview=overview,
-            resident_field=by_field,
+            changes=compare_topic(topic_file.text, new_text),
+            resident_overview=overview_text,
+            resident_field=field_text,
             agent=agent,
+            questions=questions,
         )
 
     # Publication ------------------------------------------------------------------------------
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """One publication at a time, in this process and across processes."""
-        self.settings.var_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock, (self.settings.var_dir / "content-edit.lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
     def check_base(self, slug: str, base_version: str) -> None:
         """Refuse (``conflict``, ``uncommitted``) a change based on another version of the file."""
-        self._check_base(self.topic_file(slug), base_version)
-
-    def _check_base(self, topic_file: TopicFile, base_version: str) -> None:
-        relative = self._relative(topic_file.slug)
-        if topic_file.version != base_version:
-            committed = not self.git.uncommitted(relative)
-            author = self.git.last_author(relative) if committed else None
-            raise EditError("conflict", author=author or None)
-        if self.git.uncommitted(relative):
-            # Changed by hand and not committed: publishing would credit the editor with it.
-            raise EditError("uncommitted")
+        self.repository.check_base(self.topic_file(slug), base_version)
 
     def publish(self, slug: str, change: Change, *, base_version: str, author: str, note: str) -> Publication:
         """Validate, write, commit and rebuild; refused (nothing written) if the file changed
         since ``base_version`` or the content would not pass ``kb build``."""
-        self.require_git()
-        note = _note(note)
-        with self._exclusive():
-            topic_file = self.topic_file(slug)
-            self._check_base(topic_file, base_version)
-            _, new_text, _ = self.proposed_text(slug, change)
-            return self._write_and_commit(topic_file, new_text, author=author, message=note)
-
-    def _write_and_commit(self, topic_file: TopicFile, new_text: str, *, author: str, message: str) -> Publication:
-        self.validate(topic_file.slug, new_text)
-        relative = self._relative(topic_file.slug)
-        _write_atomically(topic_file.path, new_text)
-        try:
-            commit = self.git.commit(relative, author=author, message=message)
-        except GIT_ERRORS as error:
-            # Nothing half-done: the previous file comes back, and the index with it.
-            _write_atomically(topic_file.path, topic_file.text)
-            with suppress(*GIT_ERRORS):
-                self.git.unstage(relative)
-            stderr = getattr(error, "stderr", "") or str(error)
-            raise EditError("git_failed", detail=str(stderr).strip()) from error
-        try:
-            build(self.settings)
-        except Exception as error:  # the commit stands; the next build publishes it
-            raise EditError("build_failed", detail=str(error)) from error
-        return Publication(commit=commit, slug=topic_file.slug)
+        return self.repository.publish(
+            lambda: self.topic_file(slug),
+            lambda topic_file: self._changed_text(topic_file, slug, change)[0],
+            base_version=base_version,
+            author=author,
+            note=note,
+        )
 
     # History ----------------------------------------------------------------------------------
-    def history(self, slug: str, limit: int = HISTORY_LIMIT) -> list[Revision]:
-        """The topic file's commits, newest first, each with its diff."""
-        relative = self._relative(slug)
-        if not (self.kb_dir / relative).is_file():
-            raise EditError("unknown_topic", detail=slug)
-        return self.git.revisions(relative, limit)
+    def history(self, slug: str, limit: int = HISTORY_LIMIT) -> list[RevisionChanges[TopicChanges]]:
+        """The topic file's commits, newest first, each with what it changed."""
+        return self.repository.described_history(self.topic_file(slug).relative, compare_topic, limit)
+
+    def restore_preview(self, slug: str, commit: str) -> RestorePreview[TopicChanges]:
+        """What restoring ``commit``'s version would change in the file as it is now."""
+        return self.repository.restore_preview(self.topic_file(slug), commit, compare_topic)
 
     def restore(self, slug: str, commit: str, *, base_version: str, author: str, note: str) -> Publication:
         """Put the file back as it was at ``commit`` (one of its history), as a new commit."""
-        self.require_git()
-        note = _note(note)
-        if not COMMIT.fullmatch(commit):
-            raise EditError("unknown_commit", detail=commit)
-        with self._exclusive():
-            topic_file = self.topic_file(slug)
-            self._check_base(topic_file, base_version)
-            if commit not in {revision.commit for revision in self.history(slug, limit=10_000)}:
-                raise EditError("unknown_commit", detail=commit)
-            old_text = self.git.file_at(commit, self._relative(slug))
-            if old_text == topic_file.text:
-                raise EditError("unchanged")
-            message = f"{note}\n\nRestored-from: {commit}"
-            return self._write_and_commit(topic_file, old_text, author=author, message=message)
+        self.topic_file(slug)  # an unknown topic is refused before any git work
+        return self.repository.restore(
+            lambda: self.topic_file(slug), commit, base_version=base_version, author=author, note=note
+        )
 
 
-def _note(note: str) -> str:
-    """The editor's note, the commit message: required, one paragraph, capped."""
-    note = " ".join(note.split())[:MAX_NOTE_CHARS]
-    if not note:
-        raise EditError("no_note")
-    return note
+def _question_preview(kb: KnowledgeBase, slug: str, question: str, fact_id: str) -> QuestionPreview:
+    answer = preview_answer(kb, topic=slug, message=question)
+    facts = answer.facts if answer else []
+    return QuestionPreview(question=question, answer=answer.text if answer else "", fact_first=facts[:1] == [fact_id])
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".yml")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _last_fact_id(text: str) -> str:
+    facts = yaml.safe_load(text).get("facts") or []
+    return str(facts[-1].get("id", "")) if facts and isinstance(facts[-1], dict) else ""

@@ -63,14 +63,30 @@ def edit_first_fact(page: Page, artifacts: Path, text: str, note: str) -> None:
     preview = page.locator("section.preview")
     expect(preview.get_by_role("heading", level=2)).to_have_text("Aperçu : ce que l'assistant dira après publication")
     expect(preview.locator(".preview__answer").first).to_contain_text(text)
-    preview.get_by_text("Changements dans le fichier de la fiche").click()
+    preview.get_by_text("Détails techniques").click()
     expect(preview.locator("ins.diff__line--added").first).to_be_visible()
     assert serious_accessibility_violations(page) == []
     page.screenshot(path=artifacts / "editor-preview.png", full_page=True)
     page.get_by_label("Note pour l'historique : ce qui change et pourquoi").fill(note)
-    # Publishing validates, commits and rebuilds the knowledge base: seconds, more on a busy machine.
-    page.get_by_role("button", name="Publier").click(timeout=PUBLISH_TIMEOUT_MS)
-    expect(page.get_by_role("status")).to_contain_text("Votre modification est publiée")
+    publish_and_wait(page)
+
+
+def publish_and_wait(page: Page) -> None:
+    """Publier: the button says it is working (a rebuild takes seconds), then the history says it is done."""
+    page.get_by_role("button", name="Publier").click(no_wait_after=True)
+    # Read at once in the page still shown (a locator would wait for the navigation to end).
+    busy = page.evaluate(
+        """() => {
+            const form = document.querySelector("form[data-busy-label]");
+            const button = form.querySelector("button[type=submit]");
+            const status = form.querySelector("[data-busy-status]");
+            return [form.getAttribute("aria-busy"), button.disabled, button.textContent, status.textContent];
+        }"""
+    )
+    assert busy[:3] == ["true", True, "Publication en cours…"] and busy[3].startswith("Publication en cours"), busy
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Votre modification est publiée", timeout=PUBLISH_TIMEOUT_MS
+    )
 
 
 def test_an_editor_edits_previews_publishes_and_sees_the_new_fiche(page: Page, artifacts: Path) -> None:
@@ -84,9 +100,11 @@ def test_an_editor_edits_previews_publishes_and_sees_the_new_fiche(page: Page, a
     latest = page.locator(".revision").first
     expect(latest).to_contain_text(EDITOR)
     expect(latest).to_contain_text("Ouverture du Pass'Mobil'Agglo")
-    latest.get_by_text("Voir les changements").click()
+    # What changed, old and new text side by side; the file's lines under « Détails techniques ».
+    expect(latest.locator("ins.changes__added").first).to_be_visible()
+    latest.get_by_text("Détails techniques").click()
     expect(latest.locator("ins.diff__line--added").first).to_contain_text("ouvert depuis le 1er mars 2026")
-    expect(page.get_by_role("button", name=re.compile("^Restaurer cette version"))).to_have_count(1)
+    expect(page.get_by_role("link", name=re.compile("^Restaurer cette version"))).to_have_count(1)
     assert serious_accessibility_violations(page) == []
     page.screenshot(path=artifacts / "editor-history.png", full_page=True)
 
@@ -101,10 +119,16 @@ def test_an_editor_edits_previews_publishes_and_sees_the_new_fiche(page: Page, a
     expect(page.get_by_role("heading", level=1)).to_have_text("Retirer une information")
     assert serious_accessibility_violations(page) == []
 
-    # Undo: restore the version before the publication.
+    # Undo: restore the version before the publication, after seeing what it changes and confirming.
     page.goto(f"/console/edit/{SLUG}/history")
-    page.get_by_role("button", name=re.compile("^Restaurer cette version")).click()
-    expect(page.get_by_role("status")).to_contain_text("La version choisie est restaurée")
+    page.get_by_role("link", name=re.compile("^Restaurer cette version")).click()
+    expect(page.get_by_role("heading", level=2, name="Ce que la restauration changerait")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("ouvert depuis le 1er mars 2026")
+    assert serious_accessibility_violations(page) == []
+    page.get_by_role("button", name="Confirmer la restauration").click(timeout=PUBLISH_TIMEOUT_MS)
+    expect(page.get_by_role("status").first).to_contain_text(
+        "La version choisie est restaurée", timeout=PUBLISH_TIMEOUT_MS
+    )
     page.goto(f"/console/topic/{SLUG}")
     expect(page.locator("#field-what").locator("..")).to_contain_text("Le projet de territoire prévoit")
 
@@ -120,3 +144,28 @@ def test_the_widget_gives_the_published_answer(page: Page, artifacts: Path) -> N
     page.context.clear_cookies()
     page.evaluate("localStorage.clear()")
     assert "commerçant du territoire" in ask_widget(page, question)
+
+
+def test_a_new_synonym_changes_the_answer_without_retraining(page: Page, artifacts: Path) -> None:
+    question = "le dépotoir ouvre à quelle heure ?"
+    # Before: no word of the message is one of the knowledge base's.
+    assert "fermées le lundi" not in ask_widget(page, question)
+    log_in(page, EDITOR, PASSWORD)
+    page.get_by_role("link", name="Synonymes").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Synonymes")
+    assert serious_accessibility_violations(page) == []
+    page.goto("/console/edit/synonyms/edit?meaning=d%C3%A9chetterie")
+    words = page.get_by_label(re.compile("^Mots des habitants"))
+    words.fill(words.input_value() + "\ndépotoir")
+    page.get_by_label(re.compile("^Messages d'essai")).fill(question)
+    page.get_by_role("button", name="Prévisualiser").click()
+    expect(page.locator("main")).to_contain_text("Lecture changée")
+    expect(page.locator("main")).to_contain_text("Les déchetteries de l'Agglo sont fermées le lundi")
+    assert serious_accessibility_violations(page) == []
+    page.screenshot(path=artifacts / "synonym-preview.png", full_page=True)
+    page.get_by_label("Note pour l'historique : ce qui change et pourquoi").fill("« dépotoir » pour la déchetterie")
+    publish_and_wait(page)
+    page.wait_for_timeout(5_000)  # « within seconds »
+    page.context.clear_cookies()
+    page.evaluate("localStorage.clear()")
+    assert "fermées le lundi" in ask_widget(page, question)

@@ -4,10 +4,7 @@ holding a copy of kb/ (never the project's own repository)."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +14,14 @@ from aiohttp.test_utils import TestClient
 
 from bot.core.answers import resident_answer
 from bot.core.services import Services
-from bot.kb.build import build
+from bot.editing.document import fact_fields
+from bot.editing.roundtrip import load_document
 from bot.settings import Settings
 from bot.stores.agents import AgentStore
-from tests.conftest import content_repository, make_settings
-from tests.unit.web.conftest import log_in
+from tests.unit.web.conftest import EDITING_AGENT as AGENT
+from tests.unit.web.conftest import EDITOR, Content, content_copy, log_in
+from tests.unit.web.conftest import EDITOR_PASSWORD as PASSWORD
 
-EDITOR, AGENT, PASSWORD = "claire.editrice", "marc.agent", "un mot de passe assez long"
 SLUG, FACT = "mutuelle", "mutuelle_plan_annonce"
 TOPIC_FILE = f"topics/{SLUG}.yml"
 OLD_TEXT = "Le projet de territoire prévoit la mise en place d'une mutuelle pour tous"
@@ -31,73 +29,9 @@ NEW_TEXT = (
     "La mutuelle pour tous est ouverte depuis le 1er mars 2026 aux habitants de l'Agglo, sans questionnaire de santé."
 )
 _VERSION = re.compile(r'name="version" value="([0-9a-f]{40})"')
-
-
-@dataclass
-class Content:
-    """A copy of kb/ in its own git repository, and the knowledge base built from it."""
-
-    settings: Settings
-    services: Services
-
-    @property
-    def kb_dir(self) -> Path:
-        return self.settings.kb_dir
-
-    def git(self, *arguments: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(self.kb_dir), *arguments], check=True, capture_output=True, text=True
-        ).stdout
-
-    def commits(self) -> list[str]:
-        return self.git("log", "--format=%H %an <%ae> | %cn | %s", "--", TOPIC_FILE).splitlines()
-
-    def file_text(self) -> str:
-        return (self.kb_dir / TOPIC_FILE).read_text(encoding="utf-8")
-
-    def resident(self, field_name: str | None = None) -> str:
-        return resident_answer(self.services.kb, SLUG, field_name=field_name).text
-
-
-@pytest.fixture(scope="module")
-def built_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """kb/ and its database, built once; each test gets a copy."""
-    directory = tmp_path_factory.mktemp("built")
-    build(make_settings(directory, content_repository(directory / "content", with_git=False)))
-    return directory
-
-
-def _content(built_kb: Path, tmp_path: Path, *, with_git: bool = True) -> Content:
-    shutil.copy(built_kb / "kb.sqlite3", tmp_path / "kb.sqlite3")
-    settings = make_settings(tmp_path, content_repository(tmp_path / "content", with_git=with_git))
-    return Content(settings, Services(settings))
-
-
-@pytest.fixture()
-def content(built_kb: Path, tmp_path: Path) -> Content:
-    return _content(built_kb, tmp_path)
-
-
-@pytest.fixture(scope="session")
-def editor_agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("editor-agents") / "agents.yml"
-    store = AgentStore(path)
-    store.add(EDITOR, PASSWORD, role="editor")
-    store.add(AGENT, PASSWORD)
-    return path
-
-
-@pytest.fixture()
-def editor_settings(web_settings: Settings, editor_agents_file: Path) -> Settings:
-    return web_settings.copy(update=dict(agents_file=editor_agents_file, content_editor=True))
-
-
-@pytest.fixture()
-async def editor_client(
-    make_client: Callable[..., Any], editor_settings: Settings, content: Content
-) -> tuple[TestClient, str]:
-    client = await make_client(editor_settings, content.services)
-    return client, await log_in(client, EDITOR, PASSWORD)
+# How the history and the previews mark the words a change removes and adds.
+REMOVED = '<del class="changes__removed"><span class="visually-hidden">[retiré : </span>'
+ADDED = '<ins class="changes__added"><span class="visually-hidden">[ajouté : </span>'
 
 
 def edit_form(csrf: str, version: str, **fields: str) -> dict[str, str]:
@@ -186,7 +120,14 @@ async def test_a_valid_edit_is_previewed_published_committed_and_answered(
     assert history.status == 200
     assert "Votre modification est publiée" in history_page
     assert "Ouverture de la mutuelle pour tous" in history_page and EDITOR in history_page
-    assert '<ins class="diff__line diff__line--added">+' in history_page
+    # The fact's old and new text side by side, the words that changed marked…
+    assert "Information modifiée – rubrique « Présentation »" in history_page
+    assert '<th scope="col">Avant</th><th scope="col">Après</th>' in history_page
+    assert re.search(re.escape(REMOVED) + r"[^<]*projet de territoire prévoit", history_page)
+    assert re.search(re.escape(ADDED) + r"[^<]*ouverte depuis le 1er mars 2026", history_page)
+    # … and the raw diff only behind « Détails techniques ».
+    technical = history_page.index("<summary>Détails techniques")
+    assert technical < history_page.index('<ins class="diff__line diff__line--added">+')
 
 
 async def test_the_yaml_keeps_its_comments_order_and_untouched_lines(
@@ -242,6 +183,41 @@ async def test_an_invalid_edit_is_refused_with_the_reason_and_the_old_answer_kep
     assert content.file_text() == before_file
 
 
+async def test_a_failed_publication_is_a_french_409_and_the_edit_stays_in_the_form(
+    editor_client: tuple[TestClient, str], content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, csrf = editor_client
+    before_file = content.file_text()
+    version = await current_version(client)
+    # git refuses the commit (a hook of the content's repository): nothing is written.
+    hook = Path(content.git("rev-parse", "--absolute-git-dir").strip()) / "hooks" / "pre-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    response = await publish(client, edit_form(csrf, version))
+    page = await response.text()
+    assert response.status == 409
+    assert "L'enregistrement a échoué ; rien n'a été publié" in page
+    assert "Votre saisie est conservée sur cette page" in page
+    assert f">{NEW_TEXT.replace(chr(39), '&#39;')}</textarea>" in page
+    assert 'value="Ouverture de la mutuelle pour tous"' in page  # the note too
+    assert content.file_text() == before_file and len(content.commits()) == 1
+    assert content.git("status", "--porcelain") == ""
+    hook.unlink()
+
+    # The commit stands but the rebuild fails: said so, never a server error.
+    def failing_build(*_: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("bot.editing.repository.build", failing_build)
+    response = await publish(client, edit_form(csrf, version))
+    page = await response.text()
+    assert response.status == 409
+    assert "La modification est enregistrée dans l'historique, mais la base n'a pas pu être reconstruite" in page
+    assert f">{NEW_TEXT.replace(chr(39), '&#39;')}</textarea>" in page
+    assert len(content.commits()) == 2 and "ouverte depuis le 1er mars 2026" in " ".join(content.file_text().split())
+
+
 async def test_a_rollback_restores_the_old_text_as_a_new_commit(
     editor_client: tuple[TestClient, str], content: Content
 ) -> None:
@@ -252,8 +228,20 @@ async def test_a_rollback_restores_the_old_text_as_a_new_commit(
     assert "ouverte depuis le 1er mars 2026" in content.resident()
 
     history = await (await client.get(f"/console/edit/{SLUG}/history")).text()
-    assert history.count(f'action="/console/edit/{SLUG}/restore"') == 1  # not on the current version
-    version = _VERSION.search(history).group(1)  # type: ignore[union-attr]
+    # « Restaurer cette version » (not on the current version) asks for confirmation first.
+    assert history.count(f'href="/console/edit/{SLUG}/restore/') == 1
+    assert f'href="/console/edit/{SLUG}/restore/{first_commit}"' in history
+    assert f'action="/console/edit/{SLUG}/restore"' not in history
+    confirmation = await client.get(f"/console/edit/{SLUG}/restore/{first_commit}")
+    confirm_page = await confirmation.text()
+    assert confirmation.status == 200
+    assert "Ce que la restauration changerait" in confirm_page and "Confirmer la restauration" in confirm_page
+    # What it would do, side by side: today's text is « Avant », the restored one « Après ».
+    assert re.search(re.escape(REMOVED) + r"[^<]*ouverte depuis le 1er mars 2026", confirm_page)
+    assert re.search(re.escape(ADDED) + r"[^<]*projet de territoire prévoit", confirm_page)
+    assert f'action="/console/edit/{SLUG}/restore"' in confirm_page
+    assert len(content.commits()) == 2  # nothing restored yet
+    version = _VERSION.search(confirm_page).group(1)  # type: ignore[union-attr]
     restore = {"csrf": csrf, "version": version, "commit": first_commit, "note": "Retour à la version initiale"}
     response = await client.post(f"/console/edit/{SLUG}/restore", data=restore, allow_redirects=False)
     assert response.status == 303, await response.text()
@@ -295,6 +283,83 @@ async def test_a_concurrent_edit_is_refused_and_nothing_overwritten(
     assert len(content.commits()) == 2
 
 
+async def test_a_facts_questions_are_edited_previewed_published_and_shown_to_editors(
+    make_client: Callable[..., Any], editor_client: tuple[TestClient, str], content: Content, editor_settings: Settings
+) -> None:
+    client, csrf = editor_client
+    form_page = await (await client.get(f"/console/edit/{SLUG}/fact/{FACT}")).text()
+    assert '<textarea id="edit-questions" name="questions"' in form_page
+    assert "Questions des habitants auxquelles elle répond" in form_page
+    version = _VERSION.search(form_page).group(1)  # type: ignore[union-attr]
+    typed = "  c'est quoi le pass mobil agglo ?\r\n\n   \ncomment   avoir le pass mobil ?  "
+    # Only the questions change: the other fields as they are.
+    current = fact_fields(load_document(content.file_text()), FACT)
+    unchanged = {name: getattr(current, name) for name in ("text", "applies_to", "confidence", "verified_on")}
+    unchanged.update(source_title=current.source_title, source_url=current.source_url)
+    form = edit_form(csrf, version, **unchanged, questions=typed)
+    preview = await client.post(f"/console/edit/{SLUG}/preview", data=form)
+    page = await preview.text()
+    assert preview.status == 200, page
+    # The questions in the preview: what changes, and the answer each one gets.
+    assert f"{ADDED}c&#39;est quoi le pass mobil agglo ?" in page and f"{ADDED}comment avoir le pass mobil ?" in page
+    assert "Réponses aux questions de cette information" in page
+    assert "« c&#39;est quoi le pass mobil agglo ? »" in page and "Cette information vient en premier" in page
+    # The publish form carries them, one hidden field each, and says when it is working.
+    hidden = re.findall(r'<input type="hidden" name="questions" value="([^"]*)">', page)
+    assert hidden == ["c&#39;est quoi le pass mobil agglo ?", "comment avoir le pass mobil ?"]
+    assert 'data-busy-label="Publication en cours…"' in page and "data-busy-status" in page
+    assert '<script src="/static/editor.js" defer></script>' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page), "no inline script (CSP)"
+    script = await client.get("/static/editor.js")
+    assert script.status == 200 and "aria-busy" in await script.text()
+
+    before = content.file_text()
+    published_form = [(name, value) for name, value in form.items() if name != "questions"]
+    published_form += [
+        ("questions", "c'est quoi le pass mobil agglo ?"),
+        ("questions", "comment avoir le pass mobil ?"),
+    ]
+    response = await client.post(f"/console/edit/{SLUG}/publish", data=published_form, allow_redirects=False)
+    assert response.status == 303, await response.text()
+    written = content.file_text()
+    fact = next(item for item in yaml.safe_load(written)["facts"] if item["id"] == FACT)
+    assert fact["questions"] == ["c'est quoi le pass mobil agglo ?", "comment avoir le pass mobil ?"]
+    assert (
+        "    questions:\n      - c'est quoi le pass mobil agglo ?\n      - comment avoir le pass mobil ?\n" in written
+    )
+    assert [line for line in before.splitlines() if line not in written.splitlines()] == []
+    assert content.services.kb.topic(SLUG).facts[0].questions == tuple(fact["questions"])  # type: ignore[union-attr]
+    history = await (await client.get(response.headers["Location"])).text()
+    assert '<th scope="row">Questions des habitants</th>' in history
+
+    # Editors see a fact's questions in the fiche; agents do not.
+    fiche = await (await client.get(f"/console/topic/{SLUG}")).text()
+    assert "Questions des habitants auxquelles elle répond" in fiche and "« comment avoir le pass mobil ? »" in fiche
+    agent = await make_client(editor_settings, content.services)
+    await log_in(agent, AGENT, PASSWORD)
+    agent_fiche = await (await agent.get(f"/console/topic/{SLUG}")).text()
+    assert "comment avoir le pass mobil" not in agent_fiche
+
+
+async def test_too_many_or_too_long_questions_get_a_french_422(
+    editor_client: tuple[TestClient, str], content: Content
+) -> None:
+    client, csrf = editor_client
+    version = await current_version(client)
+    for questions, message in (
+        ("\n".join(f"question {number} ?" for number in range(21)), "au plus 20 questions"),
+        ("q" * 201, "200 caractères au plus"),
+    ):
+        for action in ("preview", "publish"):
+            response = await client.post(
+                f"/console/edit/{SLUG}/{action}", data=edit_form(csrf, version, questions=questions)
+            )
+            page = await response.text()
+            assert response.status == 422, (action, page)
+            assert "Questions des habitants à corriger" in page and message in page
+    assert len(content.commits()) == 1
+
+
 # Who may edit ---------------------------------------------------------------------------------
 async def test_agents_see_no_edit_button_and_get_403(
     make_client: Callable[..., Any], editor_settings: Settings, content: Content
@@ -304,7 +369,12 @@ async def test_agents_see_no_edit_button_and_get_403(
     fiche = await (await client.get(f"/console/topic/{SLUG}")).text()
     assert "Le projet de territoire prévoit" in fiche
     assert "/console/edit/" not in fiche
-    for path in (f"/console/edit/{SLUG}/fact/{FACT}", f"/console/edit/{SLUG}/history", f"/console/edit/{SLUG}/add"):
+    for path in (
+        f"/console/edit/{SLUG}/fact/{FACT}",
+        f"/console/edit/{SLUG}/history",
+        f"/console/edit/{SLUG}/add",
+        f"/console/edit/{SLUG}/restore/{content.git('rev-parse', 'HEAD').strip()}",
+    ):
         response = await client.get(path)
         assert response.status == 403, path
         assert "Réservé aux éditeurs" in await response.text()
@@ -367,7 +437,7 @@ async def test_every_action_needs_the_sessions_csrf_token(
 async def test_kb_outside_a_git_work_tree_is_refused_with_a_message(
     make_client: Callable[..., Any], editor_settings: Settings, built_kb: Path, tmp_path: Path
 ) -> None:
-    content = _content(built_kb, tmp_path, with_git=False)
+    content = content_copy(built_kb, tmp_path, with_git=False)
     client = await make_client(editor_settings, content.services)
     csrf = await log_in(client, EDITOR, PASSWORD)
     page = await client.get(f"/console/edit/{SLUG}/fact/{FACT}")
