@@ -113,6 +113,8 @@ class _Composer:
         self.gave_contact = False
         # Set when the topic's last known period (a session) has ended: every contact is given.
         self.period_ended = False
+        # Facts another answer to the same message shows.
+        self.shown: frozenset[str] = frozenset()
 
     def say(self, template: str, **values: Any) -> None:
         self.lines.append(self.templates[template].format(**values))
@@ -344,6 +346,7 @@ def resident_answer(
     asked: Question | None = None,
     contact_just_given: bool = False,
     today: dt.date | None = None,
+    shown: frozenset[str] = frozenset(),
 ) -> Answer:
     """A short, sourced answer for residents about a topic: the fact that answers the question
     asked first (its kind of question: bot/core/reading.py; the facts: bot/core/selection.py).
@@ -355,7 +358,8 @@ def resident_answer(
     Gosnay ? ») gets just the commune's rules for topics that have some.
     ``contact_just_given``: the previous answer gave the contact in full, so this one only
     reminds it (unless the resident asks for it). ``today`` (default: the date now) decides which
-    facts' periods have ended.
+    facts' periods have ended. ``shown``: the facts another answer to the same message shows (the
+    second of two questions gets its own fact when it has one).
     """
     topic = kb.topic(slug)
     if topic is None:
@@ -364,6 +368,7 @@ def resident_answer(
     kind = asked.kind if asked.kind != "what" else None
     commune = kb.commune(commune_insee) if commune_insee else None
     composer = _Composer(kb, today)
+    composer.shown = shown
     has_rules = bool(kb.rules_for_topic(slug))
     if commune is not None and not commune.is_member:
         # The service does not concern them: that is the answer, with the source of the list.
@@ -525,10 +530,22 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
             bike_types: dict[str, str] = composer.kb.message("bike_types")
             composer.say("bike_type_unknown", bike_type=bike_types.get(bike_type, bike_type))
         return
+    answering = [item for item in answering if item.fact.id not in composer.shown] or answering
     best = answering[0].score
-    for item in answering[:room]:
-        if item.score >= _SECOND_FACT_SHARE * best:
-            composer.fact(item.fact)
+    # What the question is about (« le grand composteur »): when the first fact speaks of it, a
+    # second must too (not the price of a plant after the composters').
+    cue_words = {word for cue in lexicon.kind_cues.get(kind or "", ()) for word in cue}
+    about = frozenset(
+        word[:_STEM]
+        for word in asked.content
+        if len(word) > 2 and word not in cue_words and word not in keyword_key(asked.topic_keyword or "")
+    )
+    if not on_subject(answering[0].fact, about):
+        about = frozenset()
+    for index, item in enumerate(answering[:room]):
+        if index and (item.score < _SECOND_FACT_SHARE * best or (about and not on_subject(item.fact, about))):
+            continue
+        composer.fact(item.fact)
 
 
 def _on_what_was_asked(

@@ -415,8 +415,13 @@ def read(
     questions = [_question(piece, piece_words, lexicon, detector, ignore) for piece, piece_words in segments]
     if len(questions) == 2:
         first, second = questions
-        if (first.topic, first.kind) == (second.topic or first.topic, second.kind):
-            # The same question said twice (« c'est quoi … et c'est pour quoi ? »): one answer.
+        if (first.topic, first.kind, first.counted) == (
+            second.topic or first.topic,
+            second.kind,
+            second.counted or first.counted,
+        ):
+            # The same question said twice (« c'est quoi … et c'est pour quoi ? »): one answer;
+            # « combien d'habitants … et combien de communes ? » counts two things.
             questions = [_question(kept_text, keywords_of(kept_text), lexicon, detector, ignore)]
     audiences = lexicon.audiences.find_all(words)
     return Reading(

@@ -221,6 +221,9 @@ def plan_turn(
             topic = None
         if topic is None and index == 0:
             topic = dispositif if _is_topic(kb, dispositif) else nlu_topic
+        if index > 0 and parts and topic in question_words_of(kb).yielding_topics:  # type: ignore[arg-type]
+            # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic.
+            topic = parts[0].topic
         if topic is None and index > 0:
             # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic.
             topic = topic_by_facts(kb, question) or (parts[0].topic if parts else None)
@@ -324,6 +327,7 @@ def answer_parts(
                 asked=question,
                 contact_just_given=asked.contact_just_given or any(answer.gave_contact for answer in answers),
                 today=asked.today,
+                shown=frozenset(fact for answer in answers for fact in answer.facts),
             )
         )
     return answers

@@ -44,3 +44,33 @@ def test_the_contact_topic_gives_way_to_the_topic_the_contact_is_for(services: S
     assert [part.topic for part in plan.parts] == ["aide_recuperateur_eau"]
     alone = turn_plan(services, "quel est le site internet de l'agglo ?", Nlu("demander_contact"), Context())
     assert [part.topic for part in alone.parts] in ([], ["contact"])
+
+
+def test_two_questions_on_one_topic_counting_two_things_get_two_answers(services: Services) -> None:
+    answers = answer_questions(
+        services,
+        "combien d'habitants dans l'agglo et combien de communes au total ?",
+        Nlu("communes"),
+        Context(),
+        Asked(),
+    )
+    assert answers is not None and len(answers) == 2
+    first, second = answers
+    assert "275 327" in first.text
+    # The second does not repeat the first's fact: it gives its own.
+    assert first.facts[0] not in second.facts and "100 communes" in second.text
+
+
+def test_a_contact_asked_after_a_question_is_the_contact_for_its_topic(services: Services) -> None:
+    text = "Quel est le prix de l'eau cette année, et quel numéro appeler en cas de fuite en pleine nuit ?"
+    plan = turn_plan(services, text, Nlu("eau_potable"), Context())
+    assert [(part.topic, part.question.kind) for part in plan.parts] == [
+        ("eau_potable", "amount"),
+        ("eau_potable", "contact"),
+    ]
+
+
+def test_a_second_fact_speaks_of_what_the_first_answered(services: Services) -> None:
+    facts, text = _answer(services, "dechets", "combien coûte le grand composteur de 800 L ?")
+    assert facts[0] == "dechets_composteurs_prix"
+    assert "M€" not in text, "not the cost of a plant after the composters' price"
