@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 APOLOGY_RESPONSE = "utter_erreur_technique"
 MAX_SENDER_CHARS = 128
+# A fact's question, as the editor lets one be written (the widget's messages are shorter).
+MAX_PARSE_CHARS = 2000
 # What the readiness check parses: any French greeting the model knows.
 READINESS_TEXT = "bonjour"
 # A parse that answered counts for this long: the checks of every web front and of the
@@ -170,8 +172,24 @@ class AggloRestInput(RestInput):
                 return response.json({"status": "ready"})
             return response.json({"status": "loading"}, status=503)
 
+        async def parse(request: Request) -> Any:
+            # What the model makes of a message, for the editor's preview: the web front only.
+            if not self.trusted(request):
+                return response.json({"error": "forbidden"}, status=403)
+            body = request.json
+            message = body.get("message") if isinstance(body, dict) else None
+            if not isinstance(message, str) or not message.strip() or len(message) > MAX_PARSE_CHARS:
+                return response.json({"error": "invalid_message"}, status=400)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return response.json({"status": "loading"}, status=503)
+            parsed = await agent.parse_message(well_formed(message))
+            entities = {item["entity"]: item["value"] for item in reversed(parsed.get("entities") or [])}
+            return response.json({"intent": (parsed.get("intent") or {}).get("name") or "", "entities": entities})
+
         blueprint = super().blueprint(guarded)
         blueprint.add_route(ready, "/ready", methods=["GET"])
+        blueprint.add_route(parse, "/parse", methods=["POST"])
         blueprint.middleware(reject_bad_body, "request")
         blueprint.listener(release_memory, "after_server_start")
         return blueprint

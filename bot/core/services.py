@@ -35,6 +35,13 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    @classmethod
+    def over(cls, kb: KnowledgeBase, settings: Settings) -> Services:
+        """The services of a knowledge base already open (the editor's trial copy)."""
+        services = cls(settings)
+        services.__dict__["kb"] = kb
+        return services
+
     @cached_property
     def kb(self) -> KnowledgeBase:
         return KnowledgeBase(self.settings.database_url)

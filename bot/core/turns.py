@@ -343,6 +343,19 @@ def answer_plan(services: Services, plan: Plan, text: str, asked: Asked) -> list
     return answers + answer_parts(services, [(part.topic, part.question) for part in plan.parts], text, asked)
 
 
+def first_turn_answers(services: Services, text: str, nlu: Nlu) -> list[Answer] | None:
+    """:func:`answer_questions` for the first message of a conversation, the commune read from
+    its words as the actions read it: what the editor's preview shows for a question."""
+    match = services.communes.find(text)
+    commune = match.commune.insee if match is not None and match.commune is not None else None
+    asked = Asked(
+        commune=commune,
+        bike_type=nlu.bike_type,
+        only_a_commune=commune is not None and services.communes.names_only_a_commune(text),
+    )
+    return answer_questions(services, text, nlu, Context(), asked)
+
+
 def answer_questions(services: Services, text: str, nlu: Nlu, context: Context, asked: Asked) -> list[Answer] | None:
     """The answers a turn about a topic gets: the reading's plan when it answers, else the topic
     the intent (or the words, or the conversation) names, for the question the words or the
@@ -357,6 +370,9 @@ def answer_questions(services: Services, text: str, nlu: Nlu, context: Context, 
     if not plan.defer:
         return answer_plan(services, plan, text, asked)
     kb = services.kb
+    if not (_is_topic(kb, nlu.intent) or nlu.intent in QUESTION_FIELDS) or nlu.intent in _COMMUNE_INTENTS:
+        # Small talk, out of scope, a commune, a short reply: the NLU's own action answers.
+        return None
     topic = resolve_topic(nlu.intent, nlu.dispositif, text, context.topic, kb, services.topics)
     if topic is None:
         return None

@@ -13,15 +13,17 @@ Every answer a preview shows is computed by :func:`preview_answer`, and only the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import yaml
 from ruamel.yaml.comments import CommentedMap
 
-from bot.core.answers import Answer, agent_fiche, question_words_of, resident_answer
+from bot.core.answers import Answer, agent_fiche, resident_answer
 from bot.core.emergencies import EMERGENCY_TOPIC, answers_showing, emergency_detector
-from bot.core.matching import TopicDetector
-from bot.core.reading import read
+from bot.core.services import Services
+from bot.core.topics import FALLBACK_INTENT
+from bot.core.turns import Nlu, first_turn_answers
 from bot.editing.changes import TopicChanges, compare_topic
 from bot.editing.document import SLUG, Change, apply_change
 from bot.editing.errors import EditError
@@ -45,21 +47,41 @@ PREVIEWED_QUESTIONS = 5
 
 
 def preview_answer(
-    kb: KnowledgeBase, *, topic: str | None = None, message: str = "", field_name: str | None = None
+    kb: KnowledgeBase,
+    *,
+    topic: str | None = None,
+    message: str = "",
+    field_name: str | None = None,
+    nlu: Nlu | None = None,
 ) -> Answer | None:
     """The resident answer a preview shows: the one place where the editor composes one.
 
-    ``topic`` given: the answer about it, to ``message`` (or to a question on ``field_name``; an
-    overview without either). Else the topic is the one the message's words name
-    (bot/core/reading.py); None when they name none (the live chat would then follow its
-    language model, which a preview cannot run)."""
-    if topic is None:
-        reading = read(message, kb, TopicDetector(kb.topics()), lexicon=question_words_of(kb))
-        topic = reading.first.topic
-        if topic is None or kb.topic(topic) is None:
-            return None
-        return resident_answer(kb, topic, asked=reading.first)
-    return resident_answer(kb, topic, field_name=field_name, question=message)
+    A ``message`` is answered as the first message of a conversation is (the actions' one path,
+    bot/core/turns.py), with what the language model made of it (``nlu``: the web front asks a
+    Rasa instance); without it, as if it had recognised ``topic`` (none: the words alone decide,
+    as they do when the model recognises no topic). None when the message is about no topic of
+    the knowledge base. Without a message: the overview of ``topic``, or its answer to a quick
+    reply on ``field_name``. Two answers (two questions) are shown one after the other."""
+    if not message:
+        return resident_answer(kb, topic, field_name=field_name) if topic is not None else None
+    # Only the database is read from the settings of a trial copy.
+    services = Services.over(kb, Settings.construct(database_url=kb.database_url))
+    if nlu is None:
+        # No language model to ask: it is taken to recognise the topic given, or the one the
+        # words name, as it does on the phrasings it was trained on.
+        nlu = Nlu(intent=topic or services.topics.find(message) or FALLBACK_INTENT)
+    # A turn about no topic (small talk, out of scope) has its own answer in domain.yml.
+    answers = [answer for answer in first_turn_answers(services, message, nlu) or [] if answer.text]
+    if not answers:
+        return None
+    if len(answers) == 1:
+        return answers[0]
+    first = answers[0]
+    return replace(
+        first,
+        text="\n\n".join(answer.text for answer in answers),
+        facts=[fact for answer in answers for fact in answer.facts],
+    )
 
 
 @dataclass(frozen=True)
@@ -142,7 +164,9 @@ class ContentEditor:
     def validate(self, slug: str, new_text: str) -> None:
         self.repository.validate(self._relative(slug), new_text)
 
-    def preview(self, slug: str, change: Change) -> Preview:
+    def preview(self, slug: str, change: Change, parsed: Mapping[str, Nlu] | None = None) -> Preview:
+        """``parsed``: what the language model made of the fact's questions (none when no Rasa
+        instance answered: the words alone then decide, about this topic)."""
         topic_file, new_text, field_name = self.proposed_text(slug, change)
         # An added fact is the last one of the file.
         fact_id = _last_fact_id(new_text) if change.kind == "add" else change.fact_id
@@ -157,7 +181,7 @@ class ContentEditor:
                 field_text = by_field.text if by_field else ""
             agent = agent_fiche(kb, slug).text
             questions = tuple(
-                _question_preview(kb, slug, question, fact_id)
+                _question_preview(kb, slug, question, fact_id, (parsed or {}).get(question))
                 for question in change.fact.questions[:PREVIEWED_QUESTIONS]
                 if change.kind != "retire"
             )
@@ -205,8 +229,8 @@ class ContentEditor:
         )
 
 
-def _question_preview(kb: KnowledgeBase, slug: str, question: str, fact_id: str) -> QuestionPreview:
-    answer = preview_answer(kb, topic=slug, message=question)
+def _question_preview(kb: KnowledgeBase, slug: str, question: str, fact_id: str, nlu: Nlu | None) -> QuestionPreview:
+    answer = preview_answer(kb, topic=slug, message=question, nlu=nlu)
     facts = answer.facts if answer else []
     return QuestionPreview(question=question, answer=answer.text if answer else "", fact_first=facts[:1] == [fact_id])
 

@@ -42,7 +42,7 @@ from bot.editing.document import (
 )
 from bot.editing.errors import EditError
 from bot.editing.lexicon_service import LexiconEditor
-from bot.editing.service import ContentEditor
+from bot.editing.service import PREVIEWED_QUESTIONS, ContentEditor
 from bot.kb.content import CONFIDENCES, FIELDS
 from bot.kb.queries import FactView, TopicView
 from bot.web import synonyms_editor
@@ -62,6 +62,7 @@ from bot.web.editor_access import (
     status_of,
 )
 from bot.web.editor_access import restore as restore_version
+from bot.web.language_model import parsed_messages
 
 
 @dataclass
@@ -218,7 +219,11 @@ async def preview(edit: EditRequest) -> web.StreamResponse:
         return _read_only(edit, imported, 409)
     try:
         await off_loop(edit.editor.check_base, edit.slug, version)
-        shown = await off_loop(edit.editor.preview, edit.slug, change)
+        # The fact's questions as the language model reads them: the preview answers them as
+        # the live chat will.
+        questions = change.fact.questions[:PREVIEWED_QUESTIONS] if change.kind != "retire" else ()
+        parsed = await parsed_messages(edit.request.app, questions)
+        shown = await off_loop(edit.editor.preview, edit.slug, change, parsed)
     except EditError as error:
         log_failure(error)
         context = _form_page(edit, change, version, error=error, note=note)

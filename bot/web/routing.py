@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 READY_PATH = "/webhooks/rest/ready"
 WEBHOOK_PATH = "/webhooks/rest/webhook"
+# What the language model makes of a message, without a turn (channels/rest.py; trusted only).
+PARSE_PATH = "/webhooks/rest/parse"
 # How often each web front asks each instance whether it is ready, and how long it waits.
 CHECK_SECONDS = 1.0
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -110,6 +112,7 @@ class RasaInstances:
         body: Mapping[str, Any],
         headers: Mapping[str, str],
         timeout: float,
+        path: str = WEBHOOK_PATH,
     ) -> Any:
         """Send a message to the conversation's instance (the next one while it cannot be
         reached) and return Rasa's JSON answer. RasaUnavailable when no instance could take it
@@ -117,7 +120,7 @@ class RasaInstances:
         for url in self.candidates(conversation):
             try:
                 async with session.post(
-                    url + WEBHOOK_PATH, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+                    url + path, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
                 ) as response:
                     if response.status != 200:
                         raise RasaError(f"{url} answered HTTP {response.status}")

@@ -42,8 +42,10 @@ def rasa(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def responses_sent_by_actions() -> set[str]:
-    """The domain responses that custom actions send by name (so no story mentions them)."""
-    sources = "\n".join(path.read_text(encoding="utf-8") for path in (PROJECT_ROOT / "actions").glob("*.py"))
+    """The domain responses that custom actions send by name (so no story mentions them): named
+    in actions/ or in what bot/core decides for them (bot/core/turns.py's people first)."""
+    paths = [*(PROJECT_ROOT / "actions").glob("*.py"), *(PROJECT_ROOT / "bot" / "core").glob("*.py")]
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in paths)
     named = set(re.findall(r'"(utter_[a-z_]+)"', sources))
     named |= {f"utter_{slug}" for slug in re.findall(r'"([a-z_]+)": "\1"', sources)}  # utter_<topic>
     return named
