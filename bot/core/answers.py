@@ -23,7 +23,7 @@ from typing import Any
 from bot.core.matching import keyword_key
 from bot.core.periods import for_case, in_time_ranks, last_period_ended, without_other_variants
 from bot.core.reading import Question, QuestionWords, question_of, question_words
-from bot.core.selection import Scored, best_kind, in_place, on_subject, score_facts, subject_stems, topics_holding
+from bot.core.selection import Scored, best_kind, in_place, on_subject, subject_stems, topics_holding
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
 from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
@@ -532,8 +532,18 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         return
     answering = [item for item in answering if item.fact.id not in composer.shown] or answering
     best = answering[0].score
-    # What the question is about (« le grand composteur »): when the first fact speaks of it, a
-    # second must too (not the price of a plant after the composters').
+    for item in _about_the_first(asked, kind, answering, lexicon)[:room]:
+        if item.score >= _SECOND_FACT_SHARE * best:
+            composer.fact(item.fact)
+
+
+def _about_the_first(
+    asked: Question, kind: str | None, answering: list[Scored], lexicon: QuestionWords
+) -> list[Scored]:
+    """What the question is about (« le grand composteur »): when the first fact speaks of it,
+    the others must too (not the price of a plant after the composters')."""
+    if not answering:
+        return answering
     cue_words = {word for cue in lexicon.kind_cues.get(kind or "", ()) for word in cue}
     about = frozenset(
         word[:_STEM]
@@ -541,11 +551,8 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         if len(word) > 2 and word not in cue_words and word not in keyword_key(asked.topic_keyword or "")
     )
     if not on_subject(answering[0].fact, about):
-        about = frozenset()
-    for index, item in enumerate(answering[:room]):
-        if index and (item.score < _SECOND_FACT_SHARE * best or (about and not on_subject(item.fact, about))):
-            continue
-        composer.fact(item.fact)
+        return answering
+    return [answering[0], *(item for item in answering[1:] if on_subject(item.fact, about))]
 
 
 def _on_what_was_asked(
@@ -607,19 +614,32 @@ def agent_answer(
     agent-only details of its field (every confidence, the unknowns, the history); a topic
     named alone gets the complete fiche."""
     asked = asked or asked_kind(kb, question, field_name)
-    if asked.kind in _FICHE_KINDS:
+    commune = kb.commune(commune_insee) if commune_insee else None
+    if commune is not None and not (commune.is_member and _has_commune_content(kb, slug, commune.insee)):
+        commune = None
+    if asked.kind in _FICHE_KINDS and commune is None:
         # « c'est quoi … », « où en est … »: the whole fiche says where it stands.
         return agent_fiche(kb, slug, commune_insee=commune_insee, today=today)
     topic = kb.topic(slug)
     if topic is None:
         raise KeyError(slug)
     lexicon = question_words_of(kb)
-    fields = lexicon.kind_fields.get(asked.kind, ())
     composer = _Composer(kb, today)
     headings: dict[str, str] = kb.message("agent_headings")
     composer.say("agent_title", title=topic.title)
-    scored = score_facts(kb, slug, topic.facts_for(None, residents=False), asked, lexicon)
-    shown = [item.fact for item in scored if item.answers_kind][:_MAX_AGENT_FACTS]
+    if asked.kind in _FICHE_KINDS and commune is not None:
+        # « Violaines est dans la liste ? », « la mutuelle communale de Béthune ? »: the
+        # commune's rules and its own schemes, with every detail for agents.
+        _commune_rules(composer, topic, commune, asked.text, residents=False)
+        for fact in _commune_schemes(topic, commune.insee):
+            _agent_fact_line(composer, kb, fact)
+        return _agent_closing(composer, topic, commune_insee, asked.kind)
+    # The facts chosen as for residents (the kind answered best, about the place and the thing
+    # asked), agent-only ones included.
+    kind, scored = best_kind(kb, slug, topic.facts_for(None, residents=False), asked, lexicon, place_words(kb))
+    answering = _on_what_was_asked(kb, topic, asked, [item for item in scored if item.answers_kind], kind)
+    shown = [item.fact for item in _about_the_first(asked, kind, answering, lexicon)][:_MAX_AGENT_FACTS]
+    fields = lexicon.kind_fields.get(kind or "", ())
     primary = fields[0] if fields else None
     if primary is not None:
         composer.lines.append(headings.get(primary, primary))
@@ -630,22 +650,35 @@ def agent_answer(
     if not shown and not (primary and topic.unknowns_for(primary)):
         labels: dict[str, str] = kb.message("field_labels")
         composer.say("unknown_field", label=labels.get(primary or "", primary or ""))
-    if commune_insee:
-        commune = kb.commune(commune_insee)
-        if commune is not None and commune.is_member:
-            _commune_rules(composer, topic, commune, asked.text, residents=False)
+    if commune is not None and commune.is_member:
+        _commune_rules(composer, topic, commune, asked.text, residents=False)
+    return _agent_closing(composer, topic, commune_insee, kind)
+
+
+def _has_commune_content(kb: KnowledgeBase, slug: str, insee: str) -> bool:
+    """The topic has rules for communes, or a scheme of this commune's own."""
+    topic = kb.topic(slug)
+    return bool(kb.rules_for_topic(slug)) or (topic is not None and bool(_commune_schemes(topic, insee)))
+
+
+def _commune_schemes(topic: TopicView, insee: str) -> list[FactView]:
+    return [fact for fact in topic.facts_for(None, residents=False, commune=insee) if fact.commune_insee == insee]
+
+
+def _agent_closing(composer: _Composer, topic: TopicView, commune_insee: str | None, kind: str | None) -> Answer:
+    """The contacts to give and the sources, under an agent's answer."""
     if topic.contacts:
         composer.say("agent_contacts_heading")
         for fact in topic.contacts:
             composer.fact(fact, repeat=True)
     composer.source_block("agent_source_line", "agent_sources_heading")
     return Answer(
-        topic=slug,
+        topic=topic.slug,
         text=composer.text(),
         sources=composer.sources,
         facts=composer.facts,
         commune=commune_insee,
-        kind=asked.kind,
+        kind=kind,
     )
 
 

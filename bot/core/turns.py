@@ -108,10 +108,11 @@ class Plan:
 def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
     """A keyword that names a topic of the knowledge base for sure: several words (« permis de
     louer ») or a word that is not an everyday one too (kb/lexicon.yml, ``generic_words``:
-    « emploi », « numéro »). An everyday word alone does not overrule the NLU's out of scope."""
+    « emploi », « numéro ») nor one that says who asks (« propriétaire »: an audience of many
+    topics). An everyday word alone does not overrule the NLU's out of scope or topic."""
     if not keyword:
         return False
-    return len(keyword.split()) > 1 or keyword not in lexicon.generic_words
+    return len(keyword.split()) > 1 or keyword not in (lexicon.generic_words | lexicon.audience_words)
 
 
 def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
