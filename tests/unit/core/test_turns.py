@@ -74,3 +74,22 @@ def test_a_second_fact_speaks_of_what_the_first_answered(services: Services) -> 
     facts, text = _answer(services, "dechets", "combien coûte le grand composteur de 800 L ?")
     assert facts[0] == "dechets_composteurs_prix"
     assert "M€" not in text, "not the cost of a plant after the composters' price"
+
+
+def test_an_agent_asking_about_a_commune_gets_its_rule_not_the_whole_fiche(services: Services) -> None:
+    violaines = services.communes.find("Violaines")
+    assert violaines is not None and violaines.commune is not None
+    asked = Asked(commune=violaines.commune.insee, agent=True)
+    answers = answer_questions(
+        services, "Violaines est bien dans la liste APML 2025 ?", Nlu("permis_de_louer"), Context(), asked
+    )
+    assert answers is not None and len(answers) == 1
+    assert "Violaines fait partie des communes concernées" in answers[0].text
+    assert len(answers[0].text) < 2000, "not the whole fiche"
+
+
+def test_an_owner_asking_for_documents_stays_on_the_nlus_topic(services: Services) -> None:
+    plan = turn_plan(
+        services, "un propriétaire de Beuvry me demande quels diagnostics joindre", Nlu("permis_de_louer"), Context()
+    )
+    assert [part.topic for part in plan.parts] in ([], ["permis_de_louer"])
