@@ -93,3 +93,10 @@ def test_an_owner_asking_for_documents_stays_on_the_nlus_topic(services: Service
         services, "un propriétaire de Beuvry me demande quels diagnostics joindre", Nlu("permis_de_louer"), Context()
     )
     assert [part.topic for part in plan.parts] in ([], ["permis_de_louer"])
+
+
+def test_thanks_give_way_to_the_question_that_follows(services: Services) -> None:
+    text = "merci pour tout ! juste pour être sûre : le composteur de 800 L coûte combien ?"
+    plan = turn_plan(services, text, Nlu("remerciement"), Context())
+    assert [part.topic for part in plan.parts] == ["dechets"]
+    assert turn_plan(services, "merci beaucoup", Nlu("remerciement"), Context()).defer
