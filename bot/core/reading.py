@@ -316,8 +316,8 @@ def _asks(words: list[str], lexicon: QuestionWords) -> bool:
 def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
     """The message cut where a new question starts: after « ? », or at a joining word (« et »)
     when what follows asks something of its own (a kind of question)."""
-    pieces: list[tuple[str, list[str]]] = []
-    for sentence in (part for part in _SENTENCE_END.split(text) if part.strip()):
+    pieces: list[tuple[list[str], bool]] = []
+    for questioned, sentence in _sentences(text):
         words = keywords_of(sentence)
         starts = [0]
         for hit in lexicon.joiners.find_all(words):
@@ -327,17 +327,31 @@ def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
                 starts.append(hit.start)
         for begin, end in zip(starts, [*starts[1:], len(words)], strict=True):
             if words[begin:end]:
-                pieces.append((" ".join(words[begin:end]), words[begin:end]))
+                # A sentence that ends with « ? » asks, whatever its words (« il sera où ? »).
+                pieces.append((words[begin:end], questioned and end == len(words)))
     return _merge_statements(pieces, lexicon)
 
 
-def _merge_statements(pieces: list[tuple[str, list[str]]], lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
+def _sentences(text: str) -> list[tuple[bool, str]]:
+    """The sentences of a text, each with whether it ends with a question mark."""
+    sentences: list[tuple[bool, str]] = []
+    position = 0
+    for match in _SENTENCE_END.finditer(text):
+        if text[position : match.start()].strip():
+            sentences.append(("?" in match.group(), text[position : match.start()]))
+        position = match.end()
+    if text[position:].strip():
+        sentences.append((False, text[position:]))
+    return sentences
+
+
+def _merge_statements(pieces: list[tuple[list[str], bool]], lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
     """Sentences that ask nothing (« ça fait des semaines que ma poubelle n'est pas vidée ! »)
     join the question that follows them (or the one before, at the end): they tell its topic."""
     merged: list[tuple[str, list[str]]] = []
     pending: list[str] = []
-    for _, words in pieces:
-        if not _asks(words, lexicon):
+    for words, questioned in pieces:
+        if not (questioned or _asks(words, lexicon)):
             pending += words
             continue
         combined = pending + words
@@ -370,17 +384,17 @@ def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopi
     rejected: list[str] = []
     kept: list[str] = []
     corrected = False
-    for clause in _CLAUSE_END.split(text):
+    for clause, end_mark in _clauses(text):
         words = keywords_of(clause)
         hits = lexicon.references.find_all(words)
         wrong = [hit for hit in hits if hit.label in ("not_that", "wrong")]
         if not wrong:
-            kept.append(" ".join(words))
+            kept.append(" ".join(words) + end_mark)
             continue
         corrected = True
         start = wrong[0]
         if start.label == "wrong":
-            kept.append(" ".join(words[: start.start] + words[start.end :]))
+            kept.append(" ".join(words[: start.start] + words[start.end :]) + end_mark)
             continue
         end = next((hit.start for hit in hits if hit.label == "but" and hit.start > start.end), len(words))
         rejected_words = words[start.end : end]
@@ -388,8 +402,20 @@ def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopi
         topic = None if _kinds(rejected_words, lexicon)[0] else detector.find(" ".join(rejected_words))
         if topic:
             rejected.append(topic)
-        kept.append(" ".join(words[: start.start] + words[end:]))
-    return rejected, ". ".join(part for part in kept if part), corrected
+        kept.append(" ".join(words[: start.start] + words[end:]) + end_mark)
+    return rejected, " ".join(part for part in kept if part.strip(" .?")), corrected
+
+
+def _clauses(text: str) -> list[tuple[str, str]]:
+    """The clauses of a text, each with the mark that ends it: « ? » kept (a question ends
+    there), any other end « . »."""
+    clauses: list[tuple[str, str]] = []
+    position = 0
+    for match in _CLAUSE_END.finditer(text):
+        clauses.append((text[position : match.start()], " ?" if "?" in match.group() else "."))
+        position = match.end()
+    clauses.append((text[position:], "."))
+    return clauses
 
 
 def read(
@@ -415,12 +441,13 @@ def read(
     questions = [_question(piece, piece_words, lexicon, detector, ignore) for piece, piece_words in segments]
     if len(questions) == 2:
         first, second = questions
-        if (first.topic, first.kind, first.counted) == (
+        if (not second.kinds and second.topic is None) or (first.topic, first.kind, first.counted) == (
             second.topic or first.topic,
             second.kind,
             second.counted or first.counted,
         ):
-            # The same question said twice (« c'est quoi … et c'est pour quoi ? »): one answer;
+            # The same question said twice (« c'est quoi … et c'est pour quoi ? »), or a second
+            # that asks nothing of its own (« …, on a quoi comme info ? »): one answer;
             # « combien d'habitants … et combien de communes ? » counts two things.
             questions = [_question(kept_text, keywords_of(kept_text), lexicon, detector, ignore)]
     audiences = lexicon.audiences.find_all(words)

@@ -216,9 +216,12 @@ def plan_turn(
             index == 0
             and topic is not None
             and nlu_topic not in (None, topic)
+            and not any(other.topic == nlu_topic for other in questions[1:])
             and not _distinctive(question_words_of(kb), question.topic_keyword)  # type: ignore[arg-type]
         ):
-            # An everyday word (« l'usine de décarbonatation ») does not overrule the NLU's topic.
+            # An everyday word (« l'usine de décarbonatation ») does not overrule the NLU's topic
+            # (unless the NLU's topic is the second question's: « combien de communes … et
+            # combien sont concernées par le permis de louer ? »).
             topic = None
         if topic is None and index == 0:
             topic = dispositif if _is_topic(kb, dispositif) else nlu_topic

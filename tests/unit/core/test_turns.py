@@ -100,3 +100,14 @@ def test_thanks_give_way_to_the_question_that_follows(services: Services) -> Non
     plan = turn_plan(services, text, Nlu("remerciement"), Context())
     assert [part.topic for part in plan.parts] == ["dechets"]
     assert turn_plan(services, "merci beaucoup", Nlu("remerciement"), Context()).defer
+
+
+def test_a_sentence_ending_with_a_question_mark_is_a_question_of_its_own(services: Services) -> None:
+    text = "Loisinord c'est où ? et le futur centre de valorisation des déchets, il sera où ?"
+    plan = turn_plan(services, text, Nlu("sport_culture"), Context())
+    assert [part.topic for part in plan.parts] == ["sport_culture", "dechets"]
+    # One that asks nothing of its own stays with the question before it.
+    alone = turn_plan(
+        services, "le composteur de 800 L coûte combien, on a quoi comme info ?", Nlu("dechets"), Context()
+    )
+    assert [part.topic for part in alone.parts] == ["dechets"]
