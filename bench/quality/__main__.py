@@ -7,6 +7,9 @@
    all the training data, turn by turn.
 3. The evaluation set end to end: the real servers (models/agglo.tar.gz) through the REST
    channel; the payload's topic, the required and forbidden strings, invented figures.
+4. Issue 15's sets (bench/eval/questions.yml, questions_blind.yml, official_data.yml) end to end
+   the same way, with the share of answers whose first fact is the expected one, per set and
+   per kind of case (two questions, corrections, figures…).
 
 Writes bench/results/quality.md, quality.json, confusion_matrix.png and f1_per_topic.png.
 ``--smoke`` runs the whole chain in a few minutes (one fold, 2 epochs, a few messages).

@@ -37,6 +37,13 @@ OFFICIAL_DATA_SET = PROJECT_ROOT / "bench" / "eval" / "official_data.yml"
 # The same format as QUESTIONS_SET, 120 new cases written blind (their author never saw the
 # assistant's answers), before the changes they measure; frozen, never used for tuning.
 QUESTIONS_BLIND_SET = PROJECT_ROOT / "bench" / "eval" / "questions_blind.yml"
+# Issue 15's sets as the quality benchmark names them (« answer the question that was asked »).
+FROZEN_QUESTIONS = "questions (frozen)"
+QUESTION_SETS = {
+    FROZEN_QUESTIONS: QUESTIONS_SET,
+    "questions (blind)": QUESTIONS_BLIND_SET,
+    "official data": OFFICIAL_DATA_SET,
+}
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 HEADLINE_AIDS = ("aide_recuperateur_eau", "aide_velo", "permis_de_louer", "mutuelle")
 BIKE_TYPES = (None, "electrique", "cargo", "pliant", "classique")

@@ -10,7 +10,7 @@ import statistics
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -127,43 +127,89 @@ def _first_fact_rate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def evaluate_end_to_end(
-    cases: Sequence[Case], kb: KnowledgeBase, settings: Settings, model: Path, progress: Progress, work: Path
-) -> dict[str, Any]:
+def play_cases(
+    config: ServerConfig, cases: Sequence[Case], kb: KnowledgeBase, progress: Progress, what: str
+) -> list[dict[str, Any]]:
+    """Every turn of the cases on servers already running, each checked (``check_turn``); one
+    conversation per case, a progress note every 25 cases."""
     rows: list[dict[str, Any]] = []
     run_id = f"{time.time():.0f}"
-    with running_servers(settings, model, progress, work, f"{len(cases)} conversations") as config:
-        for number, case in enumerate(cases, start=1):
-            sender = f"bench-{run_id}-{case.id}"
-            for index, turn in enumerate(case.turns):
-                started = time.perf_counter()
-                messages = say(config, sender, turn.text, turn.metadata)
-                elapsed = time.perf_counter() - started
-                rows.append(check_turn(kb, case, index, messages, elapsed))
-            if number % 25 == 0 or number == len(cases):
-                done = rates(rows)
-                progress.note(
-                    f"{number}/{len(cases)} conversations: topic {pct(done['topic_accuracy'])}, "
-                    f"required facts {pct(done['must_contain_rate'])}"
-                )
+    for number, case in enumerate(cases, start=1):
+        sender = f"bench-{run_id}-{case.id}"
+        for index, turn in enumerate(case.turns):
+            started = time.perf_counter()
+            messages = say(config, sender, turn.text, turn.metadata)
+            elapsed = time.perf_counter() - started
+            rows.append(check_turn(kb, case, index, messages, elapsed))
+        if number % 25 == 0 or number == len(cases):
+            done = rates(rows)
+            progress.note(
+                f"{number}/{len(cases)} {what}: topic {pct(done['topic_accuracy'])}, "
+                f"required facts {pct(done['must_contain_rate'])}"
+            )
+    return rows
+
+
+def grouped_rates(rows: Sequence[dict[str, Any]], groups: Callable[[dict[str, Any]], Iterable[str]]) -> dict[str, Any]:
+    """``rates`` per group, groups sorted by name; a row counts in every group ``groups`` gives it."""
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        for group in groups(row):
+            members[group].append(row)
+    return {group: rates(group_rows) for group, group_rows in sorted(members.items())}
+
+
+def _tags(row: dict[str, Any]) -> list[str]:
+    kind = [f"kind:{row['kind']}"] if row["kind"] else []
+    return ["all", *kind, *row["tags"], "multi_turn" if row["multi_turn"] else "single_turn"]
+
+
+def _kind(row: dict[str, Any]) -> list[str]:
+    return [row["kind"] or "(no kind)"]
+
+
+def summarise_conversations(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The evaluation set's section: the rates, topic macro-F1 and out-of-scope recall, time per
+    turn, the rates per tag, the answers' length and readability, and every turn's row."""
     gold = [row["expected_topic"] for row in rows]
     predicted = [row["topic"] for row in rows]
-    by_tag: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_tag["all"].append(row)
-        if row["kind"]:
-            by_tag[f"kind:{row['kind']}"].append(row)
-        for tag in row["tags"]:
-            by_tag[tag].append(row)
-        by_tag["multi_turn" if row["multi_turn"] else "single_turn"].append(row)
     return {
         **rates(rows),
         **{key: value for key, value in scores(gold, predicted).items() if key in ("topic_macro_f1", "oos_recall")},
         "seconds_per_turn": statistics.fmean(row["seconds"] for row in rows) if rows else 0.0,
-        "by_tag": {tag: rates(tag_rows) for tag, tag_rows in sorted(by_tag.items())},
+        "by_tag": grouped_rates(rows, _tags),
         "answers": answers.summary(rows),
-        "turns": rows,
+        "turns": list(rows),
     }
+
+
+def summarise_question_set(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One of issue 15's sets: the rates, how many messages stated an invented figure, and the
+    rates per kind of case. No message nor answer: the sets' wording stays in bench/eval."""
+    return {
+        **rates(rows),
+        "cases": len({row["case"] for row in rows}),
+        "invented_figures_messages": sum(1 for row in rows if not row["figures_ok"]),
+        "by_kind": grouped_rates(rows, _kind),
+    }
+
+
+def evaluate_end_to_end(
+    cases: Sequence[Case], kb: KnowledgeBase, settings: Settings, model: Path, progress: Progress, work: Path
+) -> dict[str, Any]:
+    with running_servers(settings, model, progress, work, f"{len(cases)} conversations") as config:
+        rows = play_cases(config, cases, kb, progress, "conversations")
+    return summarise_conversations(rows)
+
+
+def evaluate_question_sets(
+    sets: dict[str, list[Case]], kb: KnowledgeBase, settings: Settings, model: Path, progress: Progress, work: Path
+) -> dict[str, dict[str, Any]]:
+    """Issue 15's sets, by name, on one start of the servers: per set ``summarise_question_set``."""
+    what = ", ".join(f"{name} ({len(cases)} cases)" for name, cases in sets.items())
+    with running_servers(settings, model, progress, work, what) as config:
+        played = {name: play_cases(config, cases, kb, progress, name) for name, cases in sets.items()}
+    return {name: summarise_question_set(rows) for name, rows in played.items()}
 
 
 def _invented_figures(kb: KnowledgeBase, messages: list[dict[str, Any]], *, agent: bool) -> list[str]:

@@ -205,6 +205,63 @@ def render_external(section: dict[str, Any]) -> list[str]:
     ]
 
 
+QUESTION_SET_COLUMNS = (
+    "messages",
+    "all checks",
+    "topic accuracy",
+    "first fact the expected one",
+    "no invented figures",
+)
+
+
+def _question_set_cells(figures: dict[str, Any]) -> list[str]:
+    judged = figures.get("first_fact_messages")
+    first_fact = f"{pct(figures['first_fact_rate'])} (of {judged})" if judged else "–"
+    return [
+        str(figures["messages"]),
+        pct(figures["all_checks_rate"]),
+        pct(figures["topic_accuracy"]),
+        first_fact,
+        pct(figures["no_invented_figures_rate"]),
+    ]
+
+
+def render_question_sets(sets: dict[str, dict[str, Any]]) -> list[str]:
+    """Issue 15's sets end to end: one table of the sets, then one per set by kind of case.
+    Figures only, never the sets' messages."""
+    if not sets:
+        return []
+    parts = [
+        "## Answering the question asked (issue 15's sets)",
+        "",
+        "The sets of issue 15 (« answer the question that was asked »), end to end on one start of the real "
+        "servers, checked like the evaluation set: `bench/eval/questions.yml` (frozen), "
+        "`bench/eval/questions_blind.yml` (written blind, before the changes it measures) and "
+        "`bench/eval/official_data.yml` (facts official sources hold). None is used for training or tuning, and "
+        "their messages are not reproduced here. **All checks**: topic (both topics, in order, for two questions "
+        "in one message), required strings, nothing forbidden (strings and figures), no invented figure, and the "
+        "first fact when the turn names one. **First fact the expected one**: share of the messages naming "
+        "expected first facts whose answer shows one of them first (payload `facts`), out of those messages.",
+        "",
+        table(
+            ("set", *QUESTION_SET_COLUMNS),
+            [[f"**{name}**", *_question_set_cells(figures)] for name, figures in sets.items()],
+        ),
+        "",
+    ]
+    for name, figures in sets.items():
+        parts += [
+            f"{name}, by kind of case:",
+            "",
+            table(
+                ("kind", *QUESTION_SET_COLUMNS),
+                [[kind, *_question_set_cells(row)] for kind, row in figures["by_kind"].items()],
+            ),
+            "",
+        ]
+    return parts
+
+
 def render_people(section: dict[str, Any]) -> list[str]:
     """The report's section: figures per table and category, then every failing message."""
     if not section:
@@ -397,6 +454,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         else:
             parts.append("None.")
         parts.append("")
+    parts += render_question_sets(results.get("question_sets") or {})
     evaluation = results.get("eval_set_nlu") or {}
     if evaluation:
         parts += ["## Evaluation set, NLU view: messages whose topic was missed", ""]

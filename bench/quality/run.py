@@ -16,9 +16,9 @@ from typing import Any
 from bench.common.progress import Progress
 from bench.common.results import SCRATCH_DIR, write_results
 from bench.quality import external, people, plots, report
-from bench.quality.conversations import evaluate_set_nlu, load_cases
+from bench.quality.conversations import QUESTION_SETS, Case, evaluate_set_nlu, load_cases
 from bench.quality.cross_validation import cross_validate, train_rasa_system, train_tfidf_system
-from bench.quality.end_to_end import evaluate_end_to_end
+from bench.quality.end_to_end import evaluate_end_to_end, evaluate_question_sets
 from bench.quality.systems import (
     DEFAULT_CONFIG,
     PROJECT_CONFIG,
@@ -33,7 +33,8 @@ from bench.quality.topics import Topics
 from bot.core.services import Services
 from bot.settings import PROJECT_ROOT, Settings
 
-# Smoke runs: the first few conversations of the evaluation set and one with several turns.
+# Smoke runs: the first few conversations of the evaluation set and one with several turns,
+# and the first few cases of each of issue 15's sets.
 SMOKE_CASES = 5
 
 
@@ -107,6 +108,12 @@ def _people(
         "people: " + ", ".join(f"{name} {report.pct(figures['rate'])}" for name, figures in section["tables"].items())
     )
     return section
+
+
+def question_sets(smoke: bool) -> dict[str, list[Case]]:
+    """Issue 15's sets, by name (the first few cases of each in smoke runs)."""
+    sets = {name: load_cases(path) for name, path in QUESTION_SETS.items()}
+    return {name: cases[:SMOKE_CASES] for name, cases in sets.items()} if smoke else sets
 
 
 def run_external_only(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
@@ -190,9 +197,9 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     project_nlu = project_model or Path("(none: smoke run on the fold's model)")
     e2e = not args.no_e2e and project_model is not None
     # Per fold: 2 Rasa trainings, 2 parses, 1 TF-IDF; then the evaluation set: 3 systems (and
-    # the Rasa default trained on all data), end to end (the evaluation set, the external
-    # lines), and the report.
-    total = 5 * args.folds_run + 3 + (0 if args.smoke else 1) + (2 if e2e else 0) + (1 if e2e and lines else 0) + 1
+    # the Rasa default trained on all data), end to end (the evaluation set, the people tables,
+    # issue 15's sets, the external lines), and the report.
+    total = 5 * args.folds_run + 3 + (0 if args.smoke else 1) + (3 if e2e else 0) + (1 if e2e and lines else 0) + 1
     progress = Progress(total)
     configs = {
         "project": config_with_epochs(PROJECT_CONFIG, args.epochs, work / "config_project.yml"),
@@ -256,6 +263,17 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if e2e and project_model is not None:
         results["end_to_end"] = evaluate_end_to_end(cases, kb, settings, project_model, progress, work)
         results["people"] = _people(args, settings, services, progress, work, project_model)
+        results["question_sets"] = evaluate_question_sets(
+            question_sets(args.smoke), kb, settings, project_model, progress, work
+        )
+        progress.note(
+            "issue 15's sets: "
+            + ", ".join(
+                f"{name} all checks {report.pct(figures['all_checks_rate'])}, "
+                f"first fact {report.pct(figures.get('first_fact_rate'))}"
+                for name, figures in results["question_sets"].items()
+            )
+        )
     elif not args.no_e2e:
         print(f"warning: no trained model at {args.model}: end-to-end run skipped (make train)", file=sys.stderr)
     if lines is not None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from bench.quality import external, people
+from bench.quality.conversations import FROZEN_QUESTIONS
 from bench.quality.report import SYSTEM_LABELS, pct
 
 TARGET_TOPIC_ACCURACY = 0.95
 TARGET_OOS_RECALL = 0.90
+# Issue 15, on its frozen set: the answer answers the question asked, its first fact first.
+TARGET_QUESTIONS_ALL_CHECKS = 0.95
+TARGET_FIRST_FACT = 0.90
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -59,6 +63,25 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "met": ours_eval > theirs_eval,
                 }
             )
+    frozen = (results.get("question_sets") or {}).get(FROZEN_QUESTIONS)
+    if frozen:
+        add(
+            "issue 15, frozen questions: all checks ≥ 95 % end to end",
+            frozen["all_checks_rate"],
+            TARGET_QUESTIONS_ALL_CHECKS,
+        )
+        add(
+            "issue 15, frozen questions: first fact the expected one ≥ 90 % end to end",
+            frozen.get("first_fact_rate", 0.0),
+            TARGET_FIRST_FACT,
+        )
+        found.append(
+            {
+                "name": "issue 15, frozen questions: 0 invented figures end to end",
+                "value": f"{frozen['invented_figures_messages']} message(s) of {frozen['messages']}",
+                "met": frozen["invented_figures_messages"] == 0,
+            }
+        )
     if results.get("external"):
         found += external.targets(results["external"])
     if results.get("people"):
