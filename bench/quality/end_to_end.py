@@ -231,6 +231,7 @@ def _invented_figures(kb: KnowledgeBase, messages: list[dict[str, Any]], *, agen
                 custom.get("sources") or [],
                 agent=agent,
                 commune_insee=custom.get("commune"),
+                shown=[str(fact) for fact in custom.get("facts") or []],
             )
     return invented
 

@@ -46,10 +46,12 @@ def sourced_text(
     *,
     agent: bool = False,
     commune_insee: str | None = None,
+    shown: Iterable[str] = (),
 ) -> str:
     """Everything a number in an answer about ``slug`` may come from: the topic's facts (only
-    those residents may see, unless ``agent``), its contacts, the commune rules' facts and
-    dates, the commune's codes, and the cited sources' titles, addresses and dates.
+    those residents may see, unless ``agent``), its contacts, the facts the answer's payload says
+    it shows (``shown``: an emergency answer shows the water régie's numbers), the commune rules'
+    facts and dates, the commune's codes, and the cited sources' titles, addresses and dates.
 
     Topics with no facts of their own (small talk, "incompris") answer with the Agglo's
     contact; the ``communes`` answer lists the rules of every topic for the commune.
@@ -61,6 +63,9 @@ def sourced_text(
     if topic is None or not topic.facts:
         contact = kb.topic("contact")
         facts += [*contact.facts, *contact.contacts] if contact is not None else []
+    wanted = set(shown)
+    if wanted:
+        facts += [fact for view in kb.topics() for fact in (*view.facts, *view.contacts) if fact.id in wanted]
     rule_topics = [view.slug for view in kb.topics()] if slug == "communes" else [slug]
     rules = [rule for name in rule_topics for rule in kb.rules_for_topic(name)]
     facts += [rule.fact for rule in rules]
@@ -87,7 +92,8 @@ def unsourced_numbers(
     *,
     agent: bool = False,
     commune_insee: str | None = None,
+    shown: Iterable[str] = (),
 ) -> list[str]:
     """The numbers of ``text`` found nowhere in :func:`sourced_text`: invented figures."""
-    allowed = sourced_text(kb, slug, sources, agent=agent, commune_insee=commune_insee)
+    allowed = sourced_text(kb, slug, sources, agent=agent, commune_insee=commune_insee, shown=shown)
     return [number for number in NUMBER.findall(text) if _SPACES.sub(" ", number) not in allowed]
