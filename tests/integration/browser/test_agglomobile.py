@@ -304,12 +304,13 @@ def test_an_agent_works_offline_and_the_console_catches_up(
     # Logout: nothing is served from the copy any more.
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page).to_have_url(re.compile(r"/console/login$"))
+    page.wait_for_load_state("load")
     kept = page.evaluate("() => caches.keys()")
     assert "agglomobile-pages" not in kept
     context.set_offline(True)
     with contextlib.suppress(Error):  # no service worker any more: the browser's own offline error
         page.goto("/console/topic/permis_de_louer")
-    assert "Pièces à fournir" not in page.content()
+    assert "Pièces à fournir" not in _settled_content(page)
     context.set_offline(False)
     mobile.rebuild()
 
@@ -448,3 +449,13 @@ def test_a_form_posted_when_the_network_fails_on_the_way_is_kept(
     expect(page.locator("[data-outbox-items] [data-outbox-state=sent]")).to_contain_text("Note sur la demande")
     notes = [event.text for event in mobile.callbacks().get(reference).events if event.kind == "note"]
     assert notes == ["Note envoyée sur un réseau qui coupe"]
+
+
+def _settled_content(page: Page) -> str:
+    """The page's HTML once the browser has finished showing its own offline error page (reading
+    it while that navigation runs raises)."""
+    for _ in range(50):
+        with contextlib.suppress(Error):
+            return page.content()
+        page.wait_for_timeout(200)
+    return page.content()

@@ -84,9 +84,7 @@ def publish_and_wait(page: Page) -> None:
         }"""
     )
     assert busy[:3] == ["true", True, "Publication en cours…"] and busy[3].startswith("Publication en cours"), busy
-    expect(page.get_by_role("status").first).to_contain_text(
-        "Votre modification est publiée", timeout=PUBLISH_TIMEOUT_MS
-    )
+    expect(page.locator(".editor__done")).to_contain_text("Votre modification est publiée", timeout=PUBLISH_TIMEOUT_MS)
 
 
 def test_an_editor_edits_previews_publishes_and_sees_the_new_fiche(page: Page, artifacts: Path) -> None:
@@ -126,7 +124,7 @@ def test_an_editor_edits_previews_publishes_and_sees_the_new_fiche(page: Page, a
     expect(page.locator("main")).to_contain_text("ouvert depuis le 1er mars 2026")
     assert serious_accessibility_violations(page) == []
     page.get_by_role("button", name="Confirmer la restauration").click(timeout=PUBLISH_TIMEOUT_MS)
-    expect(page.get_by_role("status").first).to_contain_text(
+    expect(page.locator(".editor__done")).to_contain_text(
         "La version choisie est restaurée", timeout=PUBLISH_TIMEOUT_MS
     )
     page.goto(f"/console/topic/{SLUG}")
