@@ -23,7 +23,16 @@ from typing import Any
 from bot.core.matching import keyword_key
 from bot.core.periods import for_case, in_time_ranks, last_period_ended, without_other_variants
 from bot.core.reading import Question, QuestionWords, question_of, question_words
-from bot.core.selection import Scored, best_kind, in_place, on_subject, subject_stems, topics_holding
+from bot.core.selection import (
+    Scored,
+    best_kind,
+    in_place,
+    kind_cue_words,
+    on_subject,
+    stem,
+    subject_stems,
+    topics_holding,
+)
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
 from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
@@ -35,8 +44,6 @@ _OVERVIEW_FIELDS = ("what", "eligibility", "how_to_apply", "figures", "actions")
 _MAX_FACTS = 2
 # Names held by more topics than this share are the Agglo's own words (« agglo »), no subject.
 _SUBJECT_TOPICS_SHARE = 0.25
-# Words are compared on their first letters (bot/core/selection.py).
-_STEM = 6
 # An overview's facts together stay within this many characters (a phone screen).
 _OVERVIEW_BUDGET_CHARS = 720
 # Quick replies to a topic's other fields, in this order; each sends the question intent of
@@ -544,12 +551,8 @@ def _about_the_first(
     the others must too (not the price of a plant after the composters')."""
     if not answering:
         return answering
-    cue_words = {word for cue in lexicon.kind_cues.get(kind or "", ()) for word in cue}
-    about = frozenset(
-        word[:_STEM]
-        for word in asked.content
-        if len(word) > 2 and word not in cue_words and word not in keyword_key(asked.topic_keyword or "")
-    )
+    left_out = kind_cue_words(lexicon, kind) | set(keyword_key(asked.topic_keyword or ""))
+    about = frozenset(stem(word) for word in asked.content if len(word) > 2 and word not in left_out)
     if not on_subject(answering[0].fact, about):
         return answering
     return [answering[0], *(item for item in answering[1:] if on_subject(item.fact, about))]
@@ -569,7 +572,7 @@ def _on_what_was_asked(
     ignore = [
         *places,
         *keyword_key(asked.topic_keyword or ""),
-        *(word for cue in lexicon.kind_cues.get(kind or "", ()) for word in cue),
+        *kind_cue_words(lexicon, kind),
         *lexicon.generic_words,
     ]
     # Only names (« Loisinord », « Tadao »), not everyday words, which paraphrase as often as
@@ -580,7 +583,7 @@ def _on_what_was_asked(
         for word in asked.content
         # Words are read singular (« alors » → « alor »): the dictionary may hold the plural.
         if not {word, word + "s", word + "x"} & kb.french_words()
-        and common[word[:_STEM]] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
+        and common[stem(word)] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
     ]
     subject = subject_stems(replace(asked, content=tuple(named)), _agglo_facts(topic), ignore)
     if subject:

@@ -317,7 +317,7 @@ def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
     """The message cut where a new question starts: after « ? », or at a joining word (« et »)
     when what follows asks something of its own (a kind of question)."""
     pieces: list[tuple[list[str], bool]] = []
-    for questioned, sentence in _sentences(text):
+    for sentence, questioned in _pieces(text, _SENTENCE_END):
         words = keywords_of(sentence)
         starts = [0]
         for hit in lexicon.joiners.find_all(words):
@@ -332,17 +332,17 @@ def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
     return _merge_statements(pieces, lexicon)
 
 
-def _sentences(text: str) -> list[tuple[bool, str]]:
-    """The sentences of a text, each with whether it ends with a question mark."""
-    sentences: list[tuple[bool, str]] = []
+def _pieces(text: str, ends: re.Pattern[str]) -> list[tuple[str, bool]]:
+    """The non-empty pieces of a text between the marks ``ends`` finds, each with whether its
+    mark holds a question mark (a question ends there)."""
+    pieces: list[tuple[str, bool]] = []
     position = 0
-    for match in _SENTENCE_END.finditer(text):
-        if text[position : match.start()].strip():
-            sentences.append(("?" in match.group(), text[position : match.start()]))
-        position = match.end()
-    if text[position:].strip():
-        sentences.append((False, text[position:]))
-    return sentences
+    for match in [*ends.finditer(text), None]:
+        end = match.start() if match else len(text)
+        if text[position:end].strip():
+            pieces.append((text[position:end], match is not None and "?" in match.group()))
+        position = match.end() if match else end
+    return pieces
 
 
 def _merge_statements(pieces: list[tuple[list[str], bool]], lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
@@ -384,7 +384,8 @@ def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopi
     rejected: list[str] = []
     kept: list[str] = []
     corrected = False
-    for clause, end_mark in _clauses(text):
+    for clause, questioned in _pieces(text, _CLAUSE_END):
+        end_mark = " ?" if questioned else "."
         words = keywords_of(clause)
         hits = lexicon.references.find_all(words)
         wrong = [hit for hit in hits if hit.label in ("not_that", "wrong")]
@@ -404,18 +405,6 @@ def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopi
             rejected.append(topic)
         kept.append(" ".join(words[: start.start] + words[end:]) + end_mark)
     return rejected, " ".join(part for part in kept if part.strip(" .?")), corrected
-
-
-def _clauses(text: str) -> list[tuple[str, str]]:
-    """The clauses of a text, each with the mark that ends it: « ? » kept (a question ends
-    there), any other end « . »."""
-    clauses: list[tuple[str, str]] = []
-    position = 0
-    for match in _CLAUSE_END.finditer(text):
-        clauses.append((text[position : match.start()], " ?" if "?" in match.group() else "."))
-        position = match.end()
-    clauses.append((text[position:], "."))
-    return clauses
 
 
 def read(

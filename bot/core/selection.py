@@ -96,31 +96,45 @@ def _unit_score(fact: FactView, question: Question, lexicon: QuestionWords, kind
     return best
 
 
+def stem(word: str) -> str:
+    """A word cut to a short stem, so that « adressez » meets « adresse », « fermées » « fermé »."""
+    return word[:_CUE_STEM]
+
+
 def _stems(words: Sequence[str]) -> tuple[str, ...]:
-    """Words cut to a short stem, so that « adressez » meets « adresse », « fermées » « fermé »."""
-    return tuple(word[:_CUE_STEM] for word in words)
+    return tuple(map(stem, words))
+
+
+def kind_cue_words(lexicon: QuestionWords, kind: str | None) -> frozenset[str]:
+    """Every word of the cues that tell a fact answers ``kind``."""
+    return frozenset(word for cue in lexicon.kind_cues.get(kind or "", ()) for word in cue)
 
 
 def _cues_said(cues: Sequence[tuple[str, ...]], stems: Sequence[str]) -> frozenset[tuple[str, ...]]:
     """The cues whose words stand in ``stems`` one after the other (« mise en service » is one
     cue, and its « en » alone none)."""
     present = set(stems)
-    said: set[tuple[str, ...]] = set()
-    for cue in cues:
-        if len(cue) == 1:
-            if cue[0] in present:
-                said.add(cue)
-        elif all(word in present for word in cue) and any(
-            tuple(stems[start : start + len(cue)]) == cue for start in range(len(stems) - len(cue) + 1)
-        ):
-            said.add(cue)
-    return frozenset(said)
+    return frozenset(
+        cue
+        for cue in cues
+        if all(word in present for word in cue)
+        and (
+            len(cue) == 1
+            or any(tuple(stems[start : start + len(cue)]) == cue for start in range(len(stems) - len(cue) + 1))
+        )
+    )
 
 
 @lru_cache(maxsize=8192)
 def _fact_words(fact: FactView) -> tuple[str, ...]:
     """A fact's words, once per fact of a snapshot (facts are immutable views)."""
     return tuple(keyword_key(searchable_text(fact)))
+
+
+@lru_cache(maxsize=8192)
+def _fact_stem_set(fact: FactView) -> frozenset[str]:
+    """The stems of a fact's words, once per fact of a snapshot."""
+    return frozenset(_stems(_fact_words(fact)))
 
 
 @lru_cache(maxsize=8192)
@@ -154,7 +168,7 @@ def score_facts(
     # A word that tells the kind (« réponse » for a delay) is counted once, as a cue, not again
     # as a word shared with the question.
     cue_words = {cue[0] for cue in cues if len(cue) == 1}
-    words = [word for word in question.words if word[:_CUE_STEM] not in cue_words]
+    words = [word for word in question.words if stem(word) not in cue_words]
     # For a kind answered in so many words, the very words asked (« dimanche ») count again.
     asked_cues = _cues_said(cues, _stems(question.words)) if needs_cue else frozenset()
     shared = kb.fact_scores(" ".join(words), topic_slug, facts)
@@ -214,19 +228,20 @@ def subject_stems(question: Question, facts: Sequence[FactView], ignore: Iterabl
     ``facts`` hold. Words no fact holds say nothing the knowledge base could answer by."""
     ignored = set(_stems(list(ignore)))
     stems = {
-        word[:_CUE_STEM]
+        stem(word)
         for word in question.content
-        if len(word) >= _SUBJECT_MIN_LENGTH and not word.isdigit() and word[:_CUE_STEM] not in ignored
+        if len(word) >= _SUBJECT_MIN_LENGTH and not word.isdigit() and stem(word) not in ignored
     }
     if not stems:
         return frozenset()
-    held = Counter(stem for fact in facts for stem in set(_stems(_fact_words(fact))) & stems)
+    held = Counter(item for fact in facts for item in _fact_stem_set(fact) & stems)
     limit = max(1, int(len(facts) * _SUBJECT_SHARE))
-    return frozenset(stem for stem, count in held.items() if count <= limit)
+    return frozenset(item for item, count in held.items() if count <= limit)
 
 
 def on_subject(fact: FactView, subject: frozenset[str]) -> bool:
-    return bool(subject & set(_stems(_fact_words(fact))))
+    """The fact holds one of the ``subject`` stems."""
+    return bool(subject & _fact_stem_set(fact))
 
 
 def in_place(fact: FactView, asked_places: frozenset[str], places: frozenset[str]) -> bool:
@@ -238,8 +253,4 @@ def in_place(fact: FactView, asked_places: frozenset[str], places: frozenset[str
 
 def topics_holding(facts_by_topic: Iterable[Sequence[FactView]]) -> Counter[str]:
     """How many topics hold each stem: a stem most topics hold (« agglo ») names no subject."""
-    return Counter(stem for facts in facts_by_topic for stem in _held(facts))
-
-
-def _held(facts: Sequence[FactView]) -> set[str]:
-    return {stem for fact in facts for stem in _stems(_fact_words(fact))}
+    return Counter(item for facts in facts_by_topic for item in set().union(*map(_fact_stem_set, facts)))

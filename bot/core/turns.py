@@ -28,10 +28,9 @@ from bot.core.answers import (
     resident_answer,
 )
 from bot.core.emergencies import SAFETY_FAMILY
-from bot.core.matching import keyword_key
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
 from bot.core.reading import Question, QuestionWords, Reading, read
-from bot.core.selection import Scored, score_facts
+from bot.core.selection import Scored, on_subject, score_facts, stem
 from bot.core.services import Services
 from bot.core.topics import (
     CONVERSATION_INTENTS,
@@ -41,7 +40,7 @@ from bot.core.topics import (
     named_topic,
     resolve_topic,
 )
-from bot.kb.queries import FactView, TopicView, searchable_text
+from bot.kb.queries import FactView, TopicView
 
 # Intents whose turn the reading may take over when it finds what the message asks about.
 _SHORT_REPLIES = ("affirmer", "nier", "choisir_option")
@@ -49,7 +48,6 @@ _COMMUNE_INTENTS = ("informer_commune", "communes")
 # A question whose topic nothing names is looked up among all the facts: the best one must
 # answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
 _GLOBAL_MIN_SCORE = 6.0
-_STEM = 6
 # Families never answered as a topic: small talk, and the emergencies (answered by
 # :func:`people_first` alone, from their own patterns).
 _NOT_TOPICS = ("conversation", SAFETY_FAMILY)
@@ -136,8 +134,7 @@ def topic_by_facts(kb: _Knowledge, question: Question) -> str | None:
 
 def _shares_content(question: Question, fact: FactView) -> bool:
     """The fact names something the question is about, not only how it asks."""
-    stems = {word[:_STEM] for word in keyword_key(searchable_text(fact))}
-    return any(word[:_STEM] in stems for word in question.content)
+    return on_subject(fact, frozenset(map(stem, question.content)))
 
 
 def _best_fact_anywhere(kb: _Knowledge, question: Question) -> Scored | None:
