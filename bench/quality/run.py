@@ -116,6 +116,22 @@ def question_sets(smoke: bool) -> dict[str, list[Case]]:
     return {name: cases[:SMOKE_CASES] for name, cases in sets.items()} if smoke else sets
 
 
+def _question_sets(
+    args: argparse.Namespace, kb: Any, settings: Settings, model: Path, progress: Progress, work: Path
+) -> dict[str, Any]:
+    """Issue 15's three sets end to end, and their figures in the progress lines."""
+    figures = evaluate_question_sets(question_sets(args.smoke), kb, settings, model, progress, work)
+    progress.note(
+        "issue 15's sets: "
+        + ", ".join(
+            f"{name} all checks {report.pct(rates['all_checks_rate'])}, "
+            f"first fact {report.pct(rates.get('first_fact_rate'))}"
+            for name, rates in figures.items()
+        )
+    )
+    return figures
+
+
 def run_external_only(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     """Only the external section: the three systems' NLU view (each trained on all of data/nlu)
     and, unless --no-e2e, the project end to end. It replaces the external section of the
@@ -132,7 +148,7 @@ def run_external_only(args: argparse.Namespace, settings: Settings) -> dict[str,
     services = Services(settings)
     topics = Topics(services.kb, services.topics, services.communes)
     data = load_nlu_data()
-    progress = Progress(5 + (0 if args.no_e2e else 3))
+    progress = Progress(5 + (0 if args.no_e2e else 4))
     print(
         f"External French utterances: {len(lines.oos)} out-of-scope and {len(lines.in_domain)} in-domain lines "
         f"from {lines.directory}; {progress.total} steps",
@@ -167,6 +183,8 @@ def run_external_only(args: argparse.Namespace, settings: Settings) -> dict[str,
         # training, unlike the cross-validation, whose figures stay those of the last full run.
         results["end_to_end"] = evaluate_end_to_end(load_cases(), services.kb, settings, args.model, progress, work)
         results["people"] = _people(args, settings, services, progress, work)
+        # Issue 15's sets need no training either.
+        results["question_sets"] = _question_sets(args, services.kb, settings, args.model, progress, work)
     results["targets"] = (
         targets(results)
         if "cross_validation" in results
@@ -263,17 +281,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if e2e and project_model is not None:
         results["end_to_end"] = evaluate_end_to_end(cases, kb, settings, project_model, progress, work)
         results["people"] = _people(args, settings, services, progress, work, project_model)
-        results["question_sets"] = evaluate_question_sets(
-            question_sets(args.smoke), kb, settings, project_model, progress, work
-        )
-        progress.note(
-            "issue 15's sets: "
-            + ", ".join(
-                f"{name} all checks {report.pct(figures['all_checks_rate'])}, "
-                f"first fact {report.pct(figures.get('first_fact_rate'))}"
-                for name, figures in results["question_sets"].items()
-            )
-        )
+        results["question_sets"] = _question_sets(args, kb, settings, project_model, progress, work)
     elif not args.no_e2e:
         print(f"warning: no trained model at {args.model}: end-to-end run skipped (make train)", file=sys.stderr)
     if lines is not None:
