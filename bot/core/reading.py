@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.core.matching import KeywordFinder, KeywordHit, keyword_key
+from bot.kb.question_words import INFLECTED_KEY
 
 # « combien » alone asks an amount; followed by a unit word (within this many words: « combien
 # de kilos de déchets ») it asks a figure.
@@ -31,6 +32,7 @@ _MIN_ENGLISH_SHARE = 0.3
 _FIGURE_KIND = "figure"
 _AMOUNT_KIND = "amount"
 _HOW_MANY = "combien"
+_NOT = "pas"
 # « combien de … », « combien d'… » (the elided « d' » is dropped by the tokenizer).
 _OF = frozenset({"de", "des", "du"})
 # « combien d'habitants »: the tokenizer drops an elided « d' », which tells what is counted.
@@ -147,7 +149,10 @@ class QuestionWords:
         return cls(
             synonyms=KeywordFinder((meaning, words) for meaning, words in lexicon["synonyms"].items()),
             synonym_words={meaning: tuple(keyword_key(meaning)) for meaning in lexicon["synonyms"]},
-            kinds=KeywordFinder((name, kind["asked_by"]) for name, kind in kinds.items()),
+            # With the other forms of its verbs the build adds (bot/kb/question_words.py).
+            kinds=KeywordFinder(
+                (name, [*kind["asked_by"], *kind.get(INFLECTED_KEY, ())]) for name, kind in kinds.items()
+            ),
             kind_order=tuple(kinds),
             kind_fields={name: tuple(kind["fields"]) for name, kind in kinds.items()},
             kind_cues={
@@ -377,6 +382,15 @@ def question_of(text: str, lexicon: QuestionWords) -> Question:
 _CLAUSE_END = re.compile(r"[,;:.!?]+")
 
 
+def _elliptic_negation(words: list[str], lexicon: QuestionWords) -> int:
+    """Where « pas » opening a clause ends (« pas la cuve », « non pas la cuve »), or 0; « pas
+    du tout » is an answer, not a correction."""
+    start = 1 if words[:1] and lexicon.negations.find_all(words[:1]) else 0
+    if words[start : start + 1] != [_NOT] or lexicon.negations.find_all(words[start:]):
+        return 0
+    return start + 1
+
+
 def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopics) -> tuple[list[str], str, bool]:
     """The topics a correction says are not meant, the message without what they reject, and
     whether it corrects: « je ne parle pas de X (mais de Y) » rejects X up to « mais » or the end
@@ -389,6 +403,11 @@ def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopi
         words = keywords_of(clause)
         hits = lexicon.references.find_all(words)
         wrong = [hit for hit in hits if hit.label in ("not_that", "wrong")]
+        elliptic = _elliptic_negation(words, lexicon)
+        if not wrong and elliptic:
+            # « non, pas la zone à faibles émissions : le bus » : « pas … » opening a clause.
+            wrong = [KeywordHit("not_that", elliptic - 1, elliptic)]
+            hits = [*wrong, *hits]
         if not wrong:
             kept.append(" ".join(words) + end_mark)
             continue

@@ -197,7 +197,12 @@ def plan_turn(
     # What the conversation was about, unless the message says it is not about that.
     current = context.topic if in_conversation and context.topic not in reading.rejected_topics else None
     # « communes » is the commune action's; the other topic intents name their topic.
-    nlu_topic = intent if _is_topic(kb, intent) and intent not in _COMMUNE_INTENTS else None
+    # (Not one the message says it is not about: « non, pas la ZFE : le bus… ».)
+    nlu_topic = (
+        intent
+        if _is_topic(kb, intent) and intent not in _COMMUNE_INTENTS and intent not in reading.rejected_topics
+        else None
+    )
     # « non, c'est le vélo qui m'intéresse » corrects; « non merci » does not.
     named = any(_is_topic(kb, question.topic) or question.kinds for question in questions)
     # A correction or a reference to what was said needs something said before: out of a
@@ -221,12 +226,14 @@ def plan_turn(
             # combien sont concernées par le permis de louer ? »).
             topic = None
         if topic is None and index == 0:
-            topic = dispositif if _is_topic(kb, dispositif) else nlu_topic
+            topic = dispositif if _is_topic(kb, dispositif) and dispositif not in reading.rejected_topics else nlu_topic
         if index > 0 and parts and topic in question_words_of(kb).yielding_topics:  # type: ignore[arg-type]
             # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic.
             topic = parts[0].topic
         if topic is None and index > 0:
-            # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic.
+            # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic,
+            # when it asks something of its own (« mon vieux diesel pourra rouler ? » only says
+            # more about the first question).
             topic = topic_by_facts(kb, question) or (parts[0].topic if parts else None)
         if topic is None and (question.kinds or refers_back):
             topic = current

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine
 from bot.editing.errors import EditError
 from bot.editing.history import COMMIT, GIT_ERRORS, HISTORY_LIMIT, ContentHistory, Revision
 from bot.editing.roundtrip import DiffLine, line_diff
-from bot.french.lexicon import stop_words
+from bot.french.lexicon import inflections, stop_words
 from bot.kb.build import build, write_content
 from bot.kb.content import ContentError, load_content
 from bot.kb.queries import KnowledgeBase
@@ -118,7 +118,7 @@ class ContentRepository:
             url = f"sqlite:///{directory / 'preview.sqlite3'}"
             engine = create_engine(url, future=True)
             try:
-                write_content(content, engine, frozenset(), stop_words())
+                write_content(content, engine, frozenset(), stop_words(), inflections)
             finally:
                 engine.dispose()
             yield KnowledgeBase(url)

