@@ -16,7 +16,8 @@ ready (bot/web/routing.py) and so does Kubernetes (its readiness probe, ops/k8s/
 
 Creating the channel also makes Rasa check the action server's answers with a validator built
 once (channels/action_validation.py), the largest single cost of a turn otherwise; and once the
-server has started (the model loaded), the memory freed while loading goes back to the system
+server has started (the model loaded), its calls to the action server keep their connections
+(channels/action_client.py) and the memory freed while loading goes back to the system
 (channels/memory.py).
 """
 
@@ -38,7 +39,7 @@ from sanic.request import Request
 from bot.core.payloads import CHANNEL_SECRET_HEADER, as_plain_text, is_intent_payload
 from bot.french.text import well_formed
 from bot.settings import load_settings
-from channels import action_validation, memory
+from channels import action_client, action_validation, memory
 from channels.tracker_store import CURRENT_TURN, TurnOutcome
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class AggloRestInput(RestInput):
         # No secret configured: nobody is trusted, every request is a resident's.
         self.secret = secret if secret is not None else load_settings().channel_secret
         self.readiness = Readiness()
+        self.action_endpoint: action_client.KeptSessionEndpoint | None = None
         action_validation.install()
 
     def trusted(self, request: Request) -> bool:
@@ -156,6 +158,15 @@ class AggloRestInput(RestInput):
             else:
                 await on_new_message(message)
 
+        async def keep_action_connections(app: Any, loop: Any) -> None:
+            # The model is loaded (before the server started): its calls to the action server
+            # keep their connections (channels/action_client.py).
+            self.action_endpoint = action_client.install(getattr(app.ctx, "agent", None))
+
+        async def close_action_session(app: Any, loop: Any) -> None:
+            if self.action_endpoint is not None:
+                await self.action_endpoint.close()
+
         async def release_memory(app: Any, loop: Any) -> None:
             # The model is loaded before the server starts: what loading freed can go back.
             memory.release_freed_memory()
@@ -191,6 +202,8 @@ class AggloRestInput(RestInput):
         blueprint.add_route(ready, "/ready", methods=["GET"])
         blueprint.add_route(parse, "/parse", methods=["POST"])
         blueprint.middleware(reject_bad_body, "request")
+        blueprint.listener(keep_action_connections, "after_server_start")
+        blueprint.listener(close_action_session, "before_server_stop")
         blueprint.listener(release_memory, "after_server_start")
         return blueprint
 
