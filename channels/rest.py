@@ -31,6 +31,7 @@ server has started (the model loaded), its calls to the action server keep their
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -38,6 +39,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rasa.core import lock_store as rasa_lock_store
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import BotUttered, Event, UserUttered
@@ -192,8 +194,19 @@ class AggloRestInput(RestInput):
         agent = self.agent()
         if agent is None or agent.lock_store is None or agent.tracker_store is None:
             raise RuntimeError("no agent to look the message up with")
-        async with agent.lock_store.lock(message.sender_id, wait_time_in_seconds=LOCK_WAIT_SECONDS):
-            tracker = await agent.tracker_store.retrieve(message.sender_id)
+        # The dead instance's ticket lives up to LOCK_LIFETIME after it was issued, maybe a
+        # moment before this one. Rasa waits for ever when a waiter's own ticket expires by the
+        # same check as the one ahead of it: this ticket lives twice as long, and the wait is
+        # bounded (then the apology).
+        lifetime = 2 * rasa_lock_store.LOCK_LIFETIME
+
+        async def look() -> Any:
+            async with agent.lock_store.lock(
+                message.sender_id, lock_lifetime=lifetime, wait_time_in_seconds=LOCK_WAIT_SECONDS
+            ):
+                return await agent.tracker_store.retrieve(message.sender_id)
+
+        tracker = await asyncio.wait_for(look(), timeout=lifetime)
         outcome = CURRENT_TURN.get()
         if outcome is not None and outcome.store_failed:  # Rasa's FailSafeTrackerStore said None
             raise RuntimeError("the tracker store failed: whether the message was handled is unknown")

@@ -238,3 +238,44 @@ async def test_a_message_sent_again_gets_the_apology_when_the_store_cannot_say()
     message.message_id, _ = take_delivery(message) or ("", False)
     await channel._answer_or_apologise(channel.once(handle), message, message.output_channel)
     assert handled == [] and _is_apology(message.output_channel.messages)
+
+
+async def test_a_message_sent_again_right_after_the_dead_instance_took_it_waits_only_for_its_ticket(
+    monkeypatch: Any,
+) -> None:
+    """The dead instance's ticket was issued a moment before the look-up's: Rasa's lock would wait
+    for ever if both expired by the same check (the last full run: 90 s, no reply)."""
+    from rasa.core import lock_store
+
+    monkeypatch.setattr(lock_store, "LOCK_LIFETIME", 0.5)
+    channel, agent, handled = AggloRestInput(secret=""), _StoresAgent(), []
+    channel.agent = lambda: agent
+    agent.lock_store.issue_ticket("resident", 0.5)  # the killed instance's, never released
+
+    async def handle(message: UserMessage) -> None:
+        handled.append(message.message_id)
+        await message.output_channel.send_text_message(message.sender_id, "Une réponse.")
+
+    message = _sent_again("resident", "m-1")
+    message.message_id, _ = take_delivery(message) or ("", False)
+    started = asyncio.get_running_loop().time()
+    await channel._answer_or_apologise(channel.once(handle), message, message.output_channel)
+    assert handled == ["m-1"], message.output_channel.messages
+    assert asyncio.get_running_loop().time() - started < 1.0
+
+
+async def test_rasas_lock_waits_for_ever_when_the_waiters_ticket_expires_with_the_one_ahead() -> None:
+    """Why the look-up's ticket outlives the dead instance's: Rasa's own wait never ends when
+    both expire by the same check (kept as a test: a Rasa that fixes it makes this fail)."""
+    import pytest
+    from rasa.core.lock_store import InMemoryLockStore
+
+    store = InMemoryLockStore()
+    store.issue_ticket("resident", 0.3)  # the killed instance's
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(_acquire(store, lifetime=0.3), timeout=1.5)
+
+
+async def _acquire(store: Any, lifetime: float) -> None:
+    async with store.lock("resident", lock_lifetime=lifetime, wait_time_in_seconds=0.5):
+        return None
