@@ -41,12 +41,13 @@ object per event. Under load this halved the store's share of the server's CPU t
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -55,7 +56,7 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -64,6 +65,7 @@ from bot.stores.privacy import mask_event, masker
 from bot.stores.retention import ensure_events_timestamp_index
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 # Set on a tracker this store read or saved: how many of its events are stored, so that saving it
 # needs no query to find the new ones (a count per turn was a tenth of Rasa's CPU per message).
 STORED_EVENTS = "_agglo_stored_events"
@@ -96,6 +98,23 @@ def _tune_connection(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+class _CommitFailed(SQLAlchemyError):
+    """A commit that failed: it may or may not have been made."""
+
+
+def _again_if_disconnected(work: Callable[[], _T]) -> _T:
+    """``work()``, once more if its connection was found dead (a database server restarted
+    since it was opened): nothing was committed, SQLAlchemy has discarded the pool's old
+    connections, and the second try opens a fresh one. A failed commit is never retried."""
+    try:
+        return work()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        logger.warning("tracker store: a pooled connection had died (database restarted): once more")
+    return work()
+
+
 class AggloTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that masks personal data before writing, with Core queries; SQLite in
     WAL mode and ``synchronous=NORMAL``."""
@@ -108,13 +127,10 @@ class AggloTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._tune_sqlite()
-        else:
-            # A database server restarted leaves dead connections in the pool: test each one
-            # when it is taken, so the first turns after the restart do not fail.
-            url = self.engine.url
-            self.engine.dispose()
-            self.engine = sa.create_engine(url, pool_pre_ping=True)
-            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        # A database server restarted leaves dead connections in the pool. Rather than test
+        # each one when it is taken (pool_pre_ping: a round trip to the database, twice per
+        # message), a read or a write that finds its connection dead is done once more on a
+        # fresh one (_again_if_disconnected); SQLAlchemy then empties the pool.
         ensure_events_timestamp_index(self.engine)
 
     def _tune_sqlite(self) -> None:
@@ -140,7 +156,7 @@ class AggloTrackerStore(SQLTrackerStore):
         with self.engine.connect() as connection:
             return int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
 
-    def _latest_session(self, sender_id: str, columns: Sequence[Any]) -> Select:
+    def _latest_session(self, sender_id: Any, columns: Sequence[Any]) -> Select:
         """Rasa's ``_event_query``: the sender's events since its latest ``session_started``."""
         table = self.SQLEvent.__table__
         session_start = (
@@ -153,6 +169,17 @@ class AggloTrackerStore(SQLTrackerStore):
             sa.or_(table.c.timestamp >= session_start, session_start.is_(None)),
         )
 
+    @functools.cached_property
+    def _read_query(self) -> Select:
+        """The latest session's events of the sender given as ``sender_id``: built once, so that
+        SQLAlchemy computes its cache key once, not on every read."""
+        table = self.SQLEvent.__table__
+        return self._latest_session(sa.bindparam("sender_id"), [table.c.data]).order_by(table.c.id)
+
+    @functools.cached_property
+    def _insert(self) -> Any:
+        return self.SQLEvent.__table__.insert()
+
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         try:
             return await self._read(sender_id, fetch_events_from_all_sessions)
@@ -163,10 +190,13 @@ class AggloTrackerStore(SQLTrackerStore):
     async def _read(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         if fetch_events_from_all_sessions:
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
-        table = self.SQLEvent.__table__
-        with self.session_scope() as session:
-            query = self._latest_session(sender_id, [table.c.data]).order_by(table.c.id)
-            events = [json.loads(data) for data in session.execute(query).scalars()]
+
+        def stored() -> list[Any]:
+            with self.session_scope() as session:
+                rows = session.execute(self._read_query, {"sender_id": sender_id})
+                return [json.loads(data) for data in rows.scalars()]
+
+        events = _again_if_disconnected(stored)
         if self.domain is None or not events:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
@@ -193,6 +223,16 @@ class AggloTrackerStore(SQLTrackerStore):
 
     async def _write(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
+        if not tracker.events:
+            # Rasa saves the empty tracker it creates for a new conversation: nothing to write,
+            # and none of its events is stored (no count query at the turn's end, no empty
+            # transaction: a third of the commits under the benchmark's load).
+            setattr(tracker, STORED_EVENTS, 0)
+            return
+        _again_if_disconnected(lambda: self._insert_new_events(tracker))
+        setattr(tracker, STORED_EVENTS, len(tracker.events))
+
+    def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
             rows = []
             for event in self._additional_events(session, tracker):
@@ -208,9 +248,12 @@ class AggloTrackerStore(SQLTrackerStore):
                     }
                 )
             if rows:
-                session.execute(self.SQLEvent.__table__.insert(), rows)
-            session.commit()
-        setattr(tracker, STORED_EVENTS, len(tracker.events))
+                session.execute(self._insert, rows)
+            try:
+                session.commit()
+            except SQLAlchemyError as error:
+                # The commit may have reached the database: never done twice.
+                raise _CommitFailed(str(error)) from error
 
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
         """What an event broker receives is masked like what is stored."""

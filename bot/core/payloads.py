@@ -17,6 +17,9 @@ INTENT_PREFIX = "/"
 _LEADING_SLASHES = re.compile(r"^[\s/]+")
 # The header by which the web front proves itself to the REST channel (channels/rest.py).
 CHANNEL_SECRET_HEADER = "X-Agglo-Channel-Secret"  # noqa: S105 - a header name, not a secret
+# In a trusted message's metadata: the message's id, and whether it is sent again after the
+# instance that had it broke off (channels/rest.py answers it once: bot/web/routing.py).
+DELIVERY_KEY = "agglo_delivery"
 
 
 def is_intent_payload(text: str) -> bool:

@@ -86,6 +86,14 @@ class MaintenanceStore(Store):
         with self._session() as session:
             return _state(session.execute(query).scalar())
 
+    def fresh_state(self) -> MaintenanceState | None:
+        """The cached state while it is fresh, else None (without touching the database: the
+        web front asks this on its event loop, and goes to a thread only to read)."""
+        cached = self._cached
+        if cached is not None and self._clock() - cached[0] < self.cache_seconds:
+            return cached[1]
+        return None
+
     def state(self) -> MaintenanceState:
         """The state, read at most once every ``cache_seconds``. If the database cannot be
         read, the last state known stays (off if none): the assistant keeps answering."""

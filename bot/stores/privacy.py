@@ -400,5 +400,14 @@ def mask_event(data: Mapping[str, Any], mask_text: Callable[[str], str]) -> dict
     (bot utterances, actions) are copied as they are."""
     if data.get("event") not in RESIDENT_EVENT_TYPES:
         return dict(data)
-    masked: dict[str, Any] = _mask_resident_value(dict(data), mask_text)
+    # The message's text comes twice (the event's and the parse data's): masked once.
+    seen: dict[str, str] = {}
+
+    def mask_once(text: str) -> str:
+        masked = seen.get(text)
+        if masked is None:
+            masked = seen[text] = mask_text(text)
+        return masked
+
+    masked: dict[str, Any] = _mask_resident_value(dict(data), mask_once)
     return masked

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -75,9 +76,16 @@ async def chat(request: web.Request) -> web.StreamResponse:
     body = {"sender": conversation, "message": text, "metadata": {"agent": True} if agent else {}}
     headers = {CHANNEL_SECRET_HEADER: settings.channel_secret} if settings.channel_secret else {}
     try:
-        # Every message of a conversation goes to the same Rasa instance (routing.py).
+        # Every message of a conversation goes to the same Rasa instance (routing.py). With the
+        # secret, Rasa trusts the message's id: sent again after its instance broke off, it is
+        # still handled once.
         replies = await request.app[RASA].post(
-            request.app[RASA_HTTP], conversation, body, headers, timeout=RASA_TIMEOUT_SECONDS
+            request.app[RASA_HTTP],
+            conversation,
+            body,
+            headers,
+            timeout=RASA_TIMEOUT_SECONDS,
+            message_id=uuid.uuid4().hex if settings.channel_secret else None,
         )
     except RasaUnavailable as error:
         logger.error("Rasa unavailable: %s", error)

@@ -13,9 +13,19 @@ An instance is skipped while it is not ready: its readiness endpoint
 (``GET /webhooks/rest/ready``, channels/rest.py: the model is loaded and a parse answers) says
 so at the last check (every second), or a connection to it was just refused. Its conversations
 go to the next instance of their order, with their history (the tracker store is shared), and
-come back when it is ready again. A message is sent to the next instance only when it never
-reached the first (the connection failed): one that reached an instance that then died may have
-been handled, so it is not sent twice; the resident gets the apology and can ask again.
+come back when it is ready again.
+
+A message that never reached its instance (the connection was refused) goes to the next one. A
+message that reached an instance that then broke off (killed mid-turn: the connection dropped)
+may or may not have been handled: Rasa saves a turn in one write at its end, so either the
+whole turn is stored or nothing is. It goes to the next instance only when it carries an id
+(``message_id``, sent in the trusted metadata under ``DELIVERY_KEY``) and is marked as sent
+again: that instance first waits for the conversation's lock (Rasa's Redis lock store: the
+first instance's turn, if still running, finishes or its ticket expires), then looks the id up
+in the stored conversation; if the turn is stored it answers with the replies stored with it,
+without handling the message again, otherwise it handles it (channels/rest.py). No message is
+handled twice, and the resident gets the answer rather than an apology. Without an id (no
+channel secret, so the metadata would not be trusted) the resident gets the apology.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ from typing import Any
 
 import aiohttp
 from uhashring import HashRing
+
+from bot.core.payloads import DELIVERY_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -113,14 +125,21 @@ class RasaInstances:
         headers: Mapping[str, str],
         timeout: float,
         path: str = WEBHOOK_PATH,
+        message_id: str | None = None,
     ) -> Any:
         """Send a message to the conversation's instance (the next one while it cannot be
-        reached) and return Rasa's JSON answer. RasaUnavailable when no instance could take it
-        or the one that took it broke off, RasaError when it answered something else."""
+        reached) and return Rasa's JSON answer. With ``message_id``, a message whose instance
+        broke off mid-request goes to the next one marked as sent again (the module's docstring
+        says why that is safe). RasaUnavailable when no instance could take it or the one that
+        took it broke off (without ``message_id``), RasaError when it answered something else."""
+        again = False
         for url in self.candidates(conversation):
+            sent = dict(body)
+            if message_id is not None:
+                sent["metadata"] = {**body.get("metadata", {}), DELIVERY_KEY: {"id": message_id, "again": again}}
             try:
                 async with session.post(
-                    url + path, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+                    url + path, json=sent, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
                 ) as response:
                     if response.status != 200:
                         raise RasaError(f"{url} answered HTTP {response.status}")
@@ -132,7 +151,16 @@ class RasaInstances:
                 # Never connected: the message did not reach it, the next instance gets it.
                 logger.warning("Rasa instance %s unreachable (%s): trying the next one", url, error)
                 self.mark(url, False)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as error:
+                # The connection dropped mid-request: the instance died, the turn maybe stored.
+                if message_id is None:
+                    raise RasaUnavailable(f"{url} failed while handling the message: {error!r}") from error
+                logger.warning("Rasa instance %s broke off (%r): sending the message again to the next one", url, error)
+                self.mark(url, False)
+                again = True
+            except asyncio.TimeoutError as error:
+                raise RasaUnavailable(f"{url} failed while handling the message: {error!r}") from error
+            except aiohttp.ClientError as error:
                 raise RasaUnavailable(f"{url} failed while handling the message: {error!r}") from error
         raise RasaUnavailable(f"no Rasa instance reachable among {', '.join(self.urls)}")
 

@@ -20,5 +20,7 @@ def test_the_rest_channel_releases_memory_after_the_server_started() -> None:
         blueprint = AggloRestInput().blueprint(on_new_message)
     finally:
         action_validation.uninstall()
-    events = {listener.event: listener.listener for listener in blueprint._future_listeners}
-    assert events["after_server_start"].__name__ == "release_memory"
+    started = [
+        listener.listener.__name__ for listener in blueprint._future_listeners if listener.event == "after_server_start"
+    ]
+    assert "release_memory" in started

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -252,3 +253,56 @@ async def test_a_tracker_read_or_saved_by_the_store_is_saved_without_a_count_que
     with store.engine.connect() as connection:
         stored = connection.execute(sa.text("SELECT type_name FROM events ORDER BY id")).scalars().all()
     assert stored == ["action", "session_started", "user", "action", "session_started", "user"]
+
+
+async def test_a_new_conversation_costs_no_empty_transaction_nor_count_query(tmp_path: Path) -> None:
+    """What Rasa does for a new conversation: the store finds nothing, Rasa saves an empty
+    tracker, then the turn's events: one transaction, one insert, nothing counted."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    store = AggloTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "t.sqlite3"))
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
+    wrapped = FailSafeTrackerStore(store)  # as Rasa's processor holds it
+    tracker = await wrapped.get_or_create_tracker("nouveau", append_action_listen=False)
+    assert not tracker.events
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("bonjour", {"name": "saluer", "confidence": 0.9}))
+    await wrapped.save(tracker)
+    # The read that found nothing, then the turn's insert.
+    assert [statement.split()[0] for statement in statements] == ["SELECT", "INSERT"], statements
+    stored = await store.retrieve("nouveau")
+    assert stored is not None and [event.type_name for event in stored.events] == ["action", "user"]
+
+
+@pytest.mark.prod
+async def test_on_postgresql_a_restarted_database_costs_no_turn(fresh_postgres: Any) -> None:
+    """The pool's connections die with the server: the next read and write are done on fresh
+    ones, without testing every connection before use (a round trip per message)."""
+    store = AggloTrackerStore(domain=DOMAIN, dialect="postgresql", host=fresh_postgres.owner_url)
+    events = [ActionExecuted("action_listen"), UserUttered("bonjour", {"name": "saluer", "confidence": 0.9})]
+    await store.save(DialogueStateTracker.from_events("resident", events))
+    assert not store.engine.pool._pre_ping
+
+    def kill_connections() -> None:  # what a restart does to the pool's connections
+        killer = sa.create_engine(fresh_postgres.owner_url)
+        with killer.connect() as connection:
+            killed = connection.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE usename = current_user AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                )
+            ).scalar()
+        killer.dispose()
+        assert killed and killed >= 1
+
+    kill_connections()
+    tracker = await store.retrieve("resident")
+    assert tracker is not None and [event.text for event in tracker.events if isinstance(event, UserUttered)] == [
+        "bonjour"
+    ]
+    tracker.update(BotUttered("Bonjour !"))
+    kill_connections()
+    await store.save(tracker)
+    stored = await store.retrieve("resident")
+    assert stored is not None and len(stored.events) == 3

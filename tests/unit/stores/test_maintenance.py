@@ -39,6 +39,20 @@ def test_another_process_sees_a_switch_once_its_cache_expires(database_url: str)
     assert reader.state().on is True
 
 
+def test_the_fresh_state_is_the_cached_one_until_it_expires(database_url: str) -> None:
+    now = [0.0]
+    store = MaintenanceStore(database_url, cache_seconds=2, clock=lambda: now[0])
+    assert store.fresh_state() is None  # never read: the web front reads it off its loop
+    assert store.state().on is False
+    MaintenanceStore(database_url).switch(True, by="root", source=COMMAND_LINE, reason="Incident")
+    now[0] = 1.0
+    fresh = store.fresh_state()
+    assert fresh is not None and fresh.on is False
+    now[0] = 2.5
+    assert store.fresh_state() is None
+    assert store.state().on is True
+
+
 def test_an_unreadable_database_keeps_the_last_state(tmp_path: object) -> None:
     store = MaintenanceStore("postgresql://nobody:x@127.0.0.1:1/none", cache_seconds=0)
     assert store.state().on is False  # logged, not raised: the assistant keeps answering

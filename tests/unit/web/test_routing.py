@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.core.payloads import DELIVERY_KEY
 from bot.web.routing import RasaInstances, RasaUnavailable, rasa_session
 from tests.unit.web.conftest import closed_port
 
@@ -130,7 +131,7 @@ async def test_a_refused_connection_moves_the_message_to_the_next_instance(
     assert not instances.is_ready(down)
 
 
-async def test_a_message_that_reached_an_instance_is_never_sent_to_another(
+async def test_a_message_without_id_that_reached_an_instance_is_never_sent_to_another(
     fake_instances: list[tuple[_FakeRasa, str]],
 ) -> None:
     (dying, dying_url), (other, other_url) = fake_instances
@@ -141,6 +142,23 @@ async def test_a_message_that_reached_an_instance_is_never_sent_to_another(
         with pytest.raises(RasaUnavailable):
             await instances.post(session, conversation, {"sender": conversation, "message": "x"}, {}, 5)
     assert len(dying.received) == 1 and other.received == []
+
+
+async def test_a_message_whose_instance_broke_off_goes_to_the_next_one_marked_as_sent_again(
+    fake_instances: list[tuple[_FakeRasa, str]],
+) -> None:
+    (dying, dying_url), (other, other_url) = fake_instances
+    dying.drop = True
+    instances = RasaInstances((dying_url, other_url))
+    conversation = next(c for c in CONVERSATIONS if instances.order(c)[0] == dying_url)
+    body = {"sender": conversation, "message": "x", "metadata": {"agent": True}}
+    async with aiohttp.ClientSession() as session:
+        replies = await instances.post(session, conversation, body, {}, 5, message_id="m-1")
+    assert replies == [{"text": other.name}]
+    first, again = dying.received[0]["metadata"], other.received[0]["metadata"]
+    assert first == {"agent": True, DELIVERY_KEY: {"id": "m-1", "again": False}}
+    assert again == {"agent": True, DELIVERY_KEY: {"id": "m-1", "again": True}}
+    assert not instances.is_ready(dying_url) and body["metadata"] == {"agent": True}
 
 
 async def test_the_readiness_checks_follow_each_instance(fake_instances: list[tuple[_FakeRasa, str]]) -> None:
