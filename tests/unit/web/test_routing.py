@@ -131,13 +131,21 @@ async def test_a_refused_connection_moves_the_message_to_the_next_instance(
     assert not instances.is_ready(down)
 
 
-async def test_a_message_without_id_that_reached_an_instance_is_never_sent_to_another(
+def _first_one_breaks_off(
     fake_instances: list[tuple[_FakeRasa, str]],
-) -> None:
+) -> tuple[_FakeRasa, _FakeRasa, RasaInstances, str]:
+    """Two instances, the first of which drops the connection, and a conversation sent to it first."""
     (dying, dying_url), (other, other_url) = fake_instances
     dying.drop = True
     instances = RasaInstances((dying_url, other_url))
     conversation = next(c for c in CONVERSATIONS if instances.order(c)[0] == dying_url)
+    return dying, other, instances, conversation
+
+
+async def test_a_message_without_id_that_reached_an_instance_is_never_sent_to_another(
+    fake_instances: list[tuple[_FakeRasa, str]],
+) -> None:
+    dying, other, instances, conversation = _first_one_breaks_off(fake_instances)
     async with aiohttp.ClientSession() as session:
         with pytest.raises(RasaUnavailable):
             await instances.post(session, conversation, {"sender": conversation, "message": "x"}, {}, 5)
@@ -147,10 +155,7 @@ async def test_a_message_without_id_that_reached_an_instance_is_never_sent_to_an
 async def test_a_message_whose_instance_broke_off_goes_to_the_next_one_marked_as_sent_again(
     fake_instances: list[tuple[_FakeRasa, str]],
 ) -> None:
-    (dying, dying_url), (other, other_url) = fake_instances
-    dying.drop = True
-    instances = RasaInstances((dying_url, other_url))
-    conversation = next(c for c in CONVERSATIONS if instances.order(c)[0] == dying_url)
+    dying, other, instances, conversation = _first_one_breaks_off(fake_instances)
     body = {"sender": conversation, "message": "x", "metadata": {"agent": True}}
     async with aiohttp.ClientSession() as session:
         replies = await instances.post(session, conversation, body, {}, 5, message_id="m-1")
@@ -158,7 +163,7 @@ async def test_a_message_whose_instance_broke_off_goes_to_the_next_one_marked_as
     first, again = dying.received[0]["metadata"], other.received[0]["metadata"]
     assert first == {"agent": True, DELIVERY_KEY: {"id": "m-1", "again": False}}
     assert again == {"agent": True, DELIVERY_KEY: {"id": "m-1", "again": True}}
-    assert not instances.is_ready(dying_url) and body["metadata"] == {"agent": True}
+    assert not instances.is_ready(fake_instances[0][1]) and body["metadata"] == {"agent": True}
 
 
 async def test_the_readiness_checks_follow_each_instance(fake_instances: list[tuple[_FakeRasa, str]]) -> None:
