@@ -7,7 +7,9 @@
    all the training data, turn by turn.
 3. The evaluation set end to end: the real servers (models/agglo.tar.gz) through the REST
    channel; the payload's topic, the required and forbidden strings, invented figures.
-4. Issue 15's sets (bench/eval/questions.yml, questions_blind.yml, official_data.yml) end to end
+4. Leave one kind of phrasing out (bench/quality/phrasing_kinds.py): the project's pipeline and
+   the TF-IDF baseline trained without the examples asking one kind of question, tested on them.
+5. Issue 15's sets (bench/eval/questions.yml, questions_blind.yml, official_data.yml) end to end
    the same way, with the share of answers whose first fact is the expected one, per set and
    per kind of case (two questions, corrections, figures…).
 
@@ -15,6 +17,7 @@ Writes bench/results/quality.md, quality.json, confusion_matrix.png and f1_per_t
 ``--smoke`` runs the whole chain in a few minutes (one fold, 2 epochs, a few messages).
 
     python -m bench.quality [--smoke] [--out DIR] [--folds 3] [--seed 2032] [--no-e2e]
+    python -m bench.quality --external-only | --phrasing-only
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from bench.common.results import RESULTS_DIR, SCRATCH_DIR
 from bench.quality import report
-from bench.quality.run import run, run_external_only
+from bench.quality.run import run, run_external_only, run_phrasing_only
 from bot.settings import DEFAULT_MODEL, load_settings
 
 SMOKE_EPOCHS = 2
@@ -49,6 +52,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "three systems, and unless --no-e2e the project end to end on them and on the evaluation set; "
         "updates those sections of the existing report",
     )
+    parser.add_argument(
+        "--phrasing-only",
+        action="store_true",
+        help="only the leave-one-kind-out figure (10 trainings of the project's pipeline, ~15 min); "
+        "updates that section of the existing report",
+    )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the project's trained model")
     args = parser.parse_args(argv)
     args.folds_run = 1 if args.smoke else args.folds
@@ -67,7 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     warnings.filterwarnings("ignore")
     settings = load_settings()
-    results = run_external_only(args, settings) if args.external_only else run(args, settings)
+    if args.phrasing_only:
+        results = run_phrasing_only(args, settings)
+    elif args.external_only:
+        results = run_external_only(args, settings)
+    else:
+        results = run(args, settings)
     if not results:
         return 0
     print()

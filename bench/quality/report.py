@@ -262,6 +262,41 @@ def render_question_sets(sets: dict[str, dict[str, Any]]) -> list[str]:
     return parts
 
 
+def render_phrasing_kinds(section: dict[str, Any], cross_validation: dict[str, Any] | None) -> list[str]:
+    """The leave-one-kind-out figures, beside the cross-validation's when there is one."""
+    if not section or not section.get("per_kind"):
+        return []
+    summary = (cross_validation or {}).get("summary") or {}
+    cv = {name: (summary.get(name) or {}).get("topic_accuracy") for name in ("project", "tfidf")}
+    rows = [
+        [f"« {kind} »", str(row["messages"]), pct(row["project"]), pct(row["tfidf"])]
+        for kind, row in section["per_kind"].items()
+    ]
+    rows.append(
+        [
+            "**every kind held out**",
+            str(section["messages"]),
+            f"**{pct(section['overall']['project'])}**",
+            pct(section["overall"]["tfidf"]),
+        ]
+    )
+    if any(cv.values()):
+        rows.append(
+            ["cross-validation (kinds seen in training)", "", pct_spread(cv["project"]), pct_spread(cv["tfidf"])]
+        )
+    return [
+        "## Leave one kind of phrasing out",
+        "",
+        "Each training example is grouped by the kind of question it asks, read as the assistant reads a "
+        "message (kb/lexicon.yml); for each kind with at least "
+        f"{section['min_examples']} examples, the systems are trained on every other example and tested on that "
+        "kind's: the topic accuracy on a way of asking never seen in training (bench/quality/phrasing_kinds.py).",
+        "",
+        table(("kind held out", "examples", SYSTEM_LABELS["project"], SYSTEM_LABELS["tfidf"]), rows),
+        "",
+    ]
+
+
 def render_people(section: dict[str, Any]) -> list[str]:
     """The report's section: figures per table and category, then every failing message."""
     if not section:
@@ -455,6 +490,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             parts.append("None.")
         parts.append("")
     parts += render_question_sets(results.get("question_sets") or {})
+    parts += render_phrasing_kinds(results.get("phrasing_kinds") or {}, results.get("cross_validation"))
     evaluation = results.get("eval_set_nlu") or {}
     if evaluation:
         parts += ["## Evaluation set, NLU view: messages whose topic was missed", ""]

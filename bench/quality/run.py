@@ -15,10 +15,11 @@ from typing import Any
 
 from bench.common.progress import Progress
 from bench.common.results import SCRATCH_DIR, write_results
-from bench.quality import external, people, plots, report
+from bench.quality import external, people, phrasing_kinds, plots, report
 from bench.quality.conversations import QUESTION_SETS, Case, evaluate_set_nlu, load_cases
 from bench.quality.cross_validation import cross_validate, train_rasa_system, train_tfidf_system
 from bench.quality.end_to_end import evaluate_end_to_end, evaluate_question_sets
+from bench.quality.phrasing_kinds import leave_one_kind_out
 from bench.quality.systems import (
     DEFAULT_CONFIG,
     PROJECT_CONFIG,
@@ -30,6 +31,7 @@ from bench.quality.systems import (
 )
 from bench.quality.targets import targets
 from bench.quality.topics import Topics
+from bot.core.answers import question_words_of
 from bot.core.services import Services
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -195,6 +197,33 @@ def run_external_only(args: argparse.Namespace, settings: Settings) -> dict[str,
     return results
 
 
+def run_phrasing_only(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """Only the leave-one-kind-out section (``phrasing_kinds``), written into the report already
+    in ``args.out`` (or a report of that section alone)."""
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    services = Services(settings)
+    lexicon = question_words_of(services.kb)
+    data = load_nlu_data()
+    kinds = 1 if args.smoke else len(phrasing_kinds.groups(data.examples, lexicon))
+    progress = Progress(kinds + 1)
+    print(f"Leave one kind of phrasing out: {len(data.examples)} training examples; {progress.total} steps", flush=True)
+    config = config_with_epochs(PROJECT_CONFIG, args.epochs, _work_dir(args) / "config_project.yml")
+    topics = Topics(services.kb, services.topics, services.communes)
+    section = leave_one_kind_out(args, data, topics, lexicon, config, progress, _work_dir(args))
+    previous = out / "quality.json"
+    results: dict[str, Any] = json.loads(previous.read_text(encoding="utf-8")) if previous.exists() else {}
+    results["phrasing_kinds"] = section
+    results.setdefault("targets", [])
+    progress.step(f"writing the leave-one-kind-out section of the report to {out}")
+    # With no report before it, a report of this section alone.
+    markdown = (
+        report.render_markdown(results) if "meta" in results else "\n".join(report.render_phrasing_kinds(section, None))
+    )
+    write_results(out, "quality", report.compact(results), markdown, indent=1)
+    return results
+
+
 def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     started = time.monotonic()
     out: Path = args.out
@@ -217,7 +246,10 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     # Per fold: 2 Rasa trainings, 2 parses, 1 TF-IDF; then the evaluation set: 3 systems (and
     # the Rasa default trained on all data), end to end (the evaluation set, the people tables,
     # issue 15's sets, the external lines), and the report.
-    total = 5 * args.folds_run + 3 + (0 if args.smoke else 1) + (3 if e2e else 0) + (1 if e2e and lines else 0) + 1
+    kinds = 1 if args.smoke else len(phrasing_kinds.groups(data.examples, question_words_of(kb)))
+    total = (
+        5 * args.folds_run + kinds + 3 + (0 if args.smoke else 1) + (3 if e2e else 0) + (1 if e2e and lines else 0) + 1
+    )
     progress = Progress(total)
     configs = {
         "project": config_with_epochs(PROJECT_CONFIG, args.epochs, work / "config_project.yml"),
@@ -230,6 +262,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         flush=True,
     )
     cv, fold_systems = cross_validate(args, data, topics, configs, progress, work)
+    phrasing = leave_one_kind_out(args, data, topics, question_words_of(kb), configs["project"], progress, work)
 
     # The evaluation set, NLU view: every system trained on all the training data (in smoke
     # mode, the fold's systems, still loaded).
@@ -276,6 +309,7 @@ def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             "project_model": str(project_nlu),
         },
         "cross_validation": cv,
+        "phrasing_kinds": phrasing,
         "eval_set_nlu": evaluation,
     }
     if e2e and project_model is not None:
