@@ -31,6 +31,9 @@
   // Sent actions stay listed this long, then are forgotten.
   var SENT_KEPT_MS = 10 * 60 * 1000;
   var CHECK_EVERY_MS = 2 * 60 * 1000;
+  var RETRY_EVERY_MS = 10 * 1000;
+  // The last attempt to reach the server (an action, the pages' update) failed for want of a network.
+  var unreachable = false;
   var canKeep = consolePage && A && "serviceWorker" in navigator && "indexedDB" in window && "caches" in window;
 
   function $(selector, scope) {
@@ -181,8 +184,12 @@
       show(syncLine, "La base a été mise à jour : rechargez la page quand vous aurez fini.");
       return;
     }
-    window.sessionStorage.setItem(RELOADED, String(Date.now()));
-    window.location.reload();
+    // Never while actions are being sent: a reload would cut a request the server may have
+    // recorded, and the next page would send it again.
+    (flushing || Promise.resolve()).then(function () {
+      window.sessionStorage.setItem(RELOADED, String(Date.now()));
+      window.location.reload();
+    });
   }
 
   if (canKeep) {
@@ -201,6 +208,7 @@
       } else if (data.type === "described") {
         showSync(data);
       } else if (data.type === "sync-failed") {
+        unreachable = true;
         show(syncLine, lastSync ? "Mise à jour impossible pour l'instant : pages du " + day(lastSync.synced_at) : "Mise à jour impossible pour l'instant");
       } else if (data.type === "purged" && data.reason !== "new-session" && isCopy) {
         window.location.replace("/console/offline");
@@ -229,6 +237,13 @@
         flush().then(askSync);
       }
     }, CHECK_EVERY_MS);
+    // After a failed attempt, or on a page from the copy, try again sooner: the browser does not
+    // always tell when the network comes back (navigator.onLine may have stayed true).
+    window.setInterval(function () {
+      if (navigator.onLine && (unreachable || isCopy)) {
+        flush().then(askSync);
+      }
+    }, RETRY_EVERY_MS);
   }
 
   function backOnline() {
@@ -489,7 +504,7 @@
     if (item.state === "refused") {
       return "Refusée par le serveur (" + (item.error || "erreur") + ") : vérifiez-la puis abandonnez-la.";
     }
-    return navigator.onLine ? "Envoi en cours…" : "En attente du réseau";
+    return navigator.onLine && !unreachable ? "Envoi en cours…" : "En attente du réseau";
   }
 
   function button(label, onClick) {
@@ -599,7 +614,18 @@
       credentials: "same-origin",
       headers: headers,
       body: JSON.stringify(item.body),
-    });
+    }).then(
+      function (response) {
+        unreachable = false;
+        return response;
+      },
+      function (error) {
+        // The browser may say it is online while no request gets through (a captive portal, a
+        // dead mobile link): the last attempt is what tells.
+        unreachable = true;
+        throw error;
+      }
+    );
   }
 
   function sendOne(item, versions, token) {
