@@ -181,4 +181,6 @@ async def test_paced_load_sends_at_the_rate_asked_whatever_the_answers_speed(fak
     for sender, message in fake_rasa.received:
         by_sender.setdefault(sender, []).append(message)
     assert all(messages == ["a", "b", "c"][: len(messages)] for messages in by_sender.values())
-    assert min(result.latencies_ms) >= 300
+    # Every answer took the fake's delay at least; asyncio may wake a timer up to its clock's
+    # resolution early, so a millisecond of leeway (299.88 ms was seen).
+    assert min(result.latencies_ms) >= 300 - 1
