@@ -231,9 +231,7 @@ def plan_turn(
             # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic.
             topic = parts[0].topic
         if topic is None and index > 0:
-            # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic,
-            # when it asks something of its own (« mon vieux diesel pourra rouler ? » only says
-            # more about the first question).
+            # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic.
             topic = topic_by_facts(kb, question) or (parts[0].topic if parts else None)
         if topic is None and (question.kinds or refers_back):
             topic = current

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 from bot.french.text import fold
 
@@ -30,18 +31,29 @@ def _model_dir(package: str) -> Path | None:
 
 
 @functools.lru_cache(maxsize=4)
-def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
-    """Folded forms and lemmas of the words the spaCy model's lemmatizer knows (about 250,000); read once
-    per process (the console's editor rebuilds the knowledge base on every publication)."""
+def _lemmatizer(package: str) -> tuple[Any, Any] | None:
+    """The installed model's lemmatizer tables and string store, read once per process; None
+    without the model."""
     model_dir = _model_dir(package)
     if model_dir is None:
-        return frozenset()
+        return None
     # Imported here: spaCy is only needed by the build, not by the servers.
     from spacy.lookups import Lookups
     from spacy.strings import StringStore
 
     lookups = Lookups().from_disk(model_dir / "lemmatizer" / "lookups")
     strings = StringStore().from_disk(model_dir / "vocab" / "strings.json")
+    return lookups, strings
+
+
+@functools.lru_cache(maxsize=4)
+def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
+    """Folded forms and lemmas of the words the spaCy model's lemmatizer knows (about 250,000); read once
+    per process (the console's editor rebuilds the knowledge base on every publication)."""
+    tables = _lemmatizer(package)
+    if tables is None:
+        return frozenset()
+    lookups, strings = tables
     words: set[str] = set()
     lemma_lookup = lookups.get_table("lemma_lookup")
     for key in lemma_lookup:
@@ -63,15 +75,10 @@ def french_words(package: str = MODEL_PACKAGE) -> frozenset[str]:
 @functools.lru_cache(maxsize=4)
 def _lemma_tables(package: str) -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[str]]]:
     """The lemmatizer's table (form → lemmas), and the same reversed (lemma → forms)."""
-    model_dir = _model_dir(package)
-    if model_dir is None:
+    tables = _lemmatizer(package)
+    if tables is None:
         return {}, {}
-    # Imported here: spaCy is only needed by the build, not by the servers.
-    from spacy.lookups import Lookups
-    from spacy.strings import StringStore
-
-    lookups = Lookups().from_disk(model_dir / "lemmatizer" / "lookups")
-    strings = StringStore().from_disk(model_dir / "vocab" / "strings.json")
+    lookups, strings = tables
     lemma_lookup = lookups.get_table("lemma_lookup")
     lemmas_of: dict[str, tuple[str, ...]] = {}
     forms: dict[str, set[str]] = {}
