@@ -97,10 +97,10 @@ class MaintenanceStore(Store):
     def state(self) -> MaintenanceState:
         """The state, read at most once every ``cache_seconds``. If the database cannot be
         read, the last state known stays (off if none): the assistant keeps answering."""
-        now = self._clock()
-        cached = self._cached
-        if cached is not None and now - cached[0] < self.cache_seconds:
-            return cached[1]
+        fresh = self.fresh_state()
+        if fresh is not None:
+            return fresh
+        now, cached = self._clock(), self._cached
         try:
             state = self.read()
         except SQLAlchemyError as error:
