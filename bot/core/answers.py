@@ -37,6 +37,7 @@ from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template,
 from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
+from bot.kb.ranking import RELEVANT_SCORE
 
 # What an overview (no specific question) shows for residents, by field.
 _OVERVIEW_FIELDS = ("what", "eligibility", "how_to_apply", "figures", "actions")
@@ -57,6 +58,13 @@ _MAX_STREETS_TOLD = 6
 _FICHE_KINDS = (None, "what", "actions")
 # A second fact is shown only when it answers nearly as well as the first.
 _SECOND_FACT_SHARE = 0.6
+# An answering fact shares at least this share of the words that the best-matching fact of the
+# topic shares with the question (when that one shares rare words but does not answer), or it
+# answers about something else.
+_ON_WORDS_SHARE = 0.15
+# A subject is named in several words (« école de production agricole »); one shared word may be
+# the question's phrasing (« obtenir »).
+_SUBJECT_MIN_WORDS = 2
 # The kind of question of kb/lexicon.yml a field of the facts answers (the others share their name).
 FIELD_KINDS = {"period": "when", "figures": "figure", "details": "what", "actions": "when"}
 _FIELD_INTENTS = {
@@ -509,6 +517,7 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     answering = [item for item in scored if item.answers_kind and item.fact.id not in composer.rule_facts]
     answered = bool(answering)
     answering = _on_what_was_asked(composer.kb, topic, asked, answering, kind)
+    answering = _on_the_words_asked(composer.kb, topic, asked, answering, kind)
     if composer.rule_facts and kind == "eligibility":
         # « mon logement à Vermelles est concerné ? »: the commune's rule answered it.
         return
@@ -536,12 +545,28 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         if kind == "amount" and bike_type and topic.slug == "aide_velo":
             bike_types: dict[str, str] = composer.kb.message("bike_types")
             composer.say("bike_type_unknown", bike_type=bike_types.get(bike_type, bike_type))
+        _known_context(composer, topic, related)
         return
     answering = [item for item in answering if item.fact.id not in composer.shown] or answering
     best = answering[0].score
     for item in _about_the_first(asked, kind, answering, lexicon)[:room]:
         if item.score >= _SECOND_FACT_SHARE * best:
             composer.fact(item.fact)
+
+
+def _known_context(composer: _Composer, topic: TopicView, related: list[FactView]) -> None:
+    """After an unknown, what is known of what was asked about (« ce camion… il est déjà en
+    service ? »: the plan announces it), so that the resident is not left with a bare « I don't
+    know »: the fact that shares most words with the question, else what the topic is. Not for
+    the headline aids, whose unknown amount or delay is never followed by another case's figure."""
+    if topic.family == "headline_aid":
+        return
+    usual = [fact for fact in _newest_first(topic.facts_for("what", residents=True)) if not fact.commune_insee]
+    context = next((fact for fact in [*related, *usual] if fact.id not in composer.shown), None)
+    if context is None:
+        return
+    composer.say("unknown_context")
+    composer.fact(context)
 
 
 def _about_the_first(
@@ -589,6 +614,35 @@ def _on_what_was_asked(
     if subject:
         answering = [item for item in answering if on_subject(item.fact, subject)]
     return answering
+
+
+def _on_the_words_asked(
+    kb: KnowledgeBase, topic: TopicView, asked: Question, answering: list[Scored], kind: str | None
+) -> list[Scored]:
+    """The answering facts that speak of what the question speaks of. When the fact of the topic
+    that shares most with the question, in several rare words (« l'école de production
+    agricole »), does not answer the kind, an answering fact that shares next to nothing with
+    the question answers it about something else (the food plan's first meeting is no opening
+    date of the school): it is left out, and when none is left, what was asked is an unknown.
+    Not for a contact, which the topic's contact facts give whatever the subject."""
+    if not answering or not asked.content or kind == "contact":
+        return answering
+    facts = _agglo_facts(topic)
+    lexicon = question_words_of(kb)
+    # Places are weighed by ``_on_what_was_asked``; who asks (« proprio ») and the words that
+    # tell the kind (« horaires ») name no subject. The topic's name is left out by fact_scores.
+    ignored = place_words(kb) | kind_cue_words(lexicon, kind) | lexicon.audience_words
+    words = [word for word in asked.content if word not in ignored]
+    by_word = [kb.fact_scores(word, topic.slug, facts) for word in words]
+    shared = {fact.id: sum(scores[index] for scores in by_word) for index, fact in enumerate(facts)}
+    held = {fact.id: sum(1 for scores in by_word if scores[index] > 0) for index, fact in enumerate(facts)}
+    best = max(shared.values(), default=0.0)
+    best_ids = {fact_id for fact_id, score in shared.items() if score == best}
+    if best < RELEVANT_SCORE or any(item.fact.id in best_ids for item in answering):
+        return answering
+    if all(held[fact_id] < _SUBJECT_MIN_WORDS for fact_id in best_ids):
+        return answering
+    return [item for item in answering if shared.get(item.fact.id, 0.0) >= _ON_WORDS_SHARE * best]
 
 
 def _stems_topics(kb: KnowledgeBase) -> Counter[str]:

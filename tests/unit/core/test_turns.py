@@ -22,9 +22,18 @@ def test_a_fact_about_another_commune_does_not_answer_for_the_one_named(services
 
 def test_a_thing_named_that_no_answering_fact_speaks_of_is_an_unknown_with_the_contact(services: Services) -> None:
     facts, text = _answer(services, "sport_culture", "combien coûte le ski à Loisinord ?")
-    # Not the pools' or the music school's figures in euros presented as its price.
-    assert facts[0].startswith("contact_") and "€" not in text
-    assert "pas d'information vérifiée" in text and SWITCHBOARD in text
+    # Not the pools' or the music school's figures in euros presented as its price: the unknown
+    # first, then what is known of Loisinord, then the contact.
+    assert "€" not in text and "Loisinord" in text
+    assert text.index("pas d'information vérifiée") < text.index("Loisinord") < text.index(SWITCHBOARD)
+    assert any(fact.startswith("contact_") for fact in facts)
+
+
+def test_an_unknown_comes_with_what_is_known_of_the_thing_asked(services: Services) -> None:
+    # The only fact answering « quand » is the food plan's first meeting: not the school's date.
+    facts, text = _answer(services, "agriculture", "elle ouvre quand l'école de production agricole ?")
+    assert facts[0] == "agriculture_ecole_production"
+    assert "pas d'information vérifiée" in text and SWITCHBOARD in text and "2020" not in text
 
 
 def test_everyday_words_of_a_question_do_not_make_it_an_unknown(services: Services) -> None:
