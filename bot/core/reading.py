@@ -30,6 +30,7 @@ _SENTENCE_END = re.compile(r"[?!.;]+\s*")
 _MIN_ENGLISH_WORDS = 2
 _MIN_ENGLISH_SHARE = 0.3
 _FIGURE_KIND = "figure"
+_WHAT_KIND = "what"
 _AMOUNT_KIND = "amount"
 _HOW_MANY = "combien"
 _NOT = "pas"
@@ -263,6 +264,10 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
         ]
         units = [hit.label for hit in lexicon.units.find_all(named)]
         counted = tuple(dict.fromkeys([*units, *named]))
+    if len(found) > 1:
+        # « c'est quoi le délai ? », « il y a une aide pour ouvrir une boutique, c'est combien ? »:
+        # what it is only frames the other kind, which a fact about the topic would not answer.
+        found.discard(_WHAT_KIND)
     return tuple(kind for kind in lexicon.kind_order if kind in found), counted
 
 
@@ -459,6 +464,9 @@ def read(
             # « combien d'habitants … et combien de communes ? » counts two things.
             questions = [_question(kept_text, keywords_of(kept_text), lexicon, detector, ignore)]
     audiences = lexicon.audiences.find_all(words)
+    # « non, pas l'école d'ingénieurs, la cité des métiers »: another aspect of the same topic is
+    # meant, so the topic itself is not rejected (only the words of what was).
+    rejected = [topic for topic in rejected if topic not in {question.topic for question in questions}]
     return Reading(
         questions=tuple(questions),
         english=english,

@@ -137,3 +137,21 @@ def test_pas_opening_a_clause_rejects_what_it_names(services: Services) -> None:
     # « pas » inside a clause rejects nothing.
     other = turn_plan(services, "je n'ai pas le temps, le bus est gratuit ?", Nlu("mobilite"), context)
     assert other.reading is not None and other.reading.rejected_topics == ()
+
+
+def test_a_correction_to_another_aspect_of_the_same_topic_answers_that_aspect(services: Services) -> None:
+    context = Context(topic="formation")
+    plan = turn_plan(services, "non, pas l'école d'ingénieurs, la cité des métiers", Nlu("formation"), context)
+    assert plan.reading is not None and plan.reading.rejected_topics == ()
+    answers = answer_questions(
+        services, "non, pas l'école d'ingénieurs, la cité des métiers", Nlu("formation"), context, Asked()
+    )
+    assert answers[0].facts[0] == "formation_plan_cite_metiers"
+    assert "ingénieurs" not in answers[0].text
+
+
+def test_what_it_is_only_frames_another_kind_asked(services: Services) -> None:
+    plan = turn_plan(services, "c'est quoi le délai pour le permis de louer ?", Nlu("permis_de_louer"), Context())
+    assert [part.question.kinds for part in plan.parts] == [("delay",)]
+    alone = turn_plan(services, "il y a une aide pour la cuve à eau ?", Nlu("aide_recuperateur_eau"), Context())
+    assert [part.question.kinds for part in alone.parts] in ([("what",)], [])
