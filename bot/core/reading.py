@@ -142,6 +142,8 @@ class QuestionWords:
     # Topics that give way to any other topic the same words name (« le site internet pour le
     # récupérateur d'eau » asks about the récupérateur).
     yielding_topics: frozenset[str] = field(default_factory=frozenset)
+    # First words of a sentence that tells the resident's situation rather than asks.
+    statement_starts: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def from_lexicon(cls, lexicon: dict[str, Any]) -> QuestionWords:
@@ -184,6 +186,9 @@ class QuestionWords:
             generic_words=frozenset(" ".join(keyword_key(phrase)) for phrase in lexicon["generic_words"]),
             english=frozenset(word for phrase in lexicon["english_words"] for word in keyword_key(phrase)),
             yielding_topics=frozenset(lexicon["yielding_topics"]),
+            statement_starts=frozenset(
+                word for phrase in lexicon.get("statement_starts") or () for word in keyword_key(phrase)
+            ),
         )
 
 
@@ -355,13 +360,27 @@ def _pieces(text: str, ends: re.Pattern[str]) -> list[tuple[str, bool]]:
     return pieces
 
 
+def _tells_a_situation(words: list[str], questioned: bool, lexicon: QuestionWords) -> bool:
+    """« je renouvelle le bail avec le même locataire » before a question: the resident's
+    situation, even with a word that may ask a kind (« renouvelle »), when no question word or
+    « ? » makes it a question."""
+    return (
+        not questioned
+        and bool(words)
+        and words[0] in lexicon.statement_starts
+        and not lexicon.interrogatives.find_all(_in_place(words, lexicon))
+    )
+
+
 def _merge_statements(pieces: list[tuple[list[str], bool]], lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
     """Sentences that ask nothing (« ça fait des semaines que ma poubelle n'est pas vidée ! »)
     join the question that follows them (or the one before, at the end): they tell its topic."""
     merged: list[tuple[str, list[str]]] = []
     pending: list[str] = []
-    for words, questioned in pieces:
-        if not (questioned or _asks(words, lexicon)):
+    for index, (words, questioned) in enumerate(pieces):
+        if not (questioned or _asks(words, lexicon)) or (
+            index < len(pieces) - 1 and _tells_a_situation(words, questioned, lexicon)
+        ):
             pending += words
             continue
         combined = pending + words

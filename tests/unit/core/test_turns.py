@@ -155,3 +155,12 @@ def test_what_it_is_only_frames_another_kind_asked(services: Services) -> None:
     assert [part.question.kinds for part in plan.parts] == [("delay",)]
     alone = turn_plan(services, "il y a une aide pour la cuve à eau ?", Nlu("aide_recuperateur_eau"), Context())
     assert [part.question.kinds for part in alone.parts] in ([("what",)], [])
+
+
+def test_a_situation_told_before_the_question_joins_it(services: Services) -> None:
+    text = "je renouvelle le bail avec le même locataire, faut refaire une demande de permis de louer ?"
+    plan = turn_plan(services, text, Nlu("logement"), Context())
+    assert [part.topic for part in plan.parts] == ["permis_de_louer"]
+    # A question of its own before the comma stays one.
+    two = turn_plan(services, "combien coûte le composteur, et la déchetterie ouvre quand ?", Nlu("dechets"), Context())
+    assert len(two.reading.questions if two.reading else ()) == 2
