@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.answers import Answer
 from bot.core.matching import CommuneMatch
+from bot.core.memo import one_turn
 from bot.core.services import Services
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.settings import load_settings
@@ -96,8 +97,11 @@ class KnowledgeBaseAction(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         try:
-            first = _answer_first(dispatcher, tracker)
-            return first if first is not None else self.answer(dispatcher, tracker)
+            # The same message is read by several steps: each matcher's answers are remembered
+            # for this call only (bot/core/memo.py).
+            with one_turn():
+                first = _answer_first(dispatcher, tracker)
+                return first if first is not None else self.answer(dispatcher, tracker)
         except KnowledgeBaseUnavailable as error:
             return apologise(dispatcher, tracker, error)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from bot.core.memo import per_turn
 from bot.french.text import key, tokens
 from bot.kb.queries import CommuneView, OrientationView, TopicView
 
@@ -152,6 +153,7 @@ class CommuneMatcher:
             return self._heads[text], "short_name"
         return None
 
+    @per_turn
     def find_all(self, text: str) -> list[CommuneMatch]:
         """Every commune named in ``text``, left to right, longest names first."""
         folded = key(text)
@@ -275,6 +277,7 @@ class KeywordFinder:
         found = self.find_keyword(text, ignore)
         return None if found is None else found[0]
 
+    @per_turn
     def find_keyword(self, text: str, ignore: frozenset[str] = frozenset()) -> tuple[str, str] | None:
         """The entry, and its keyword (as compared: folded, singular), that :meth:`find` finds."""
         best: tuple[int, str, str] | None = None
@@ -285,6 +288,7 @@ class KeywordFinder:
                 best = (end - start, label, ngram)
         return None if best is None else (best[1], best[2])
 
+    @per_turn
     def find_all(self, words: Sequence[str]) -> list[KeywordHit]:
         """Every keyword found in ``words`` (see :func:`keyword_key`), longest first, without
         overlaps, in the order they appear."""

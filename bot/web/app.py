@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import uvloop
 from aiohttp import web
 
 from bot.core.services import Services
@@ -217,7 +218,9 @@ def run(settings: Settings, services: Services) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     url = web_url(settings)
     print(f"Web front on {url}/ (console: {url}/console)", flush=True)
-    # No access log: it would keep the residents' IP addresses.
+    # No access log: it would keep the residents' IP addresses. uvloop's event loop (the one
+    # Rasa's and the action server's Sanic run on): the web front's work per chat message is
+    # mostly the event loop's (two HTTP hops), which asyncio's own does in Python.
     web.run_app(
         create_app(settings, services),
         host=settings.bind_host,
@@ -225,4 +228,5 @@ def run(settings: Settings, services: Services) -> None:
         print=None,
         access_log=None,
         handle_signals=True,
+        loop=uvloop.new_event_loop(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from rasa.utils.endpoints import EndpointConfig
 
-from channels.action_client import KeptSessionEndpoint, install
+from channels.action_client import KeptSessionEndpoint, dumps, install
 
 
 async def test_calls_share_one_connection_and_the_endpoints_settings() -> None:
@@ -53,3 +54,12 @@ def test_the_agent_and_its_processor_get_the_same_kept_endpoint() -> None:
     assert agent.action_endpoint is kept and agent.processor.action_endpoint is kept
     assert install(agent) is kept  # installed twice: the same
     assert install(SimpleNamespace(action_endpoint=None)) is None
+
+
+def test_the_tracker_is_written_as_the_standard_library_would_read_it() -> None:
+    values = [
+        {"text": 'vélo électrique / 2 € \u2028 "cité"', "confidence": 0.1 + 0.2, "ts": 1764691200.123456},
+        {"big": 2**70, "small": -(2**63), "none": None, "flags": [True, False], "nested": {"a": [1.5e-300]}},
+    ]
+    for value in values:
+        assert json.loads(dumps(value)) == value
