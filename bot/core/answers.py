@@ -533,10 +533,12 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         composer.needs_contact = True
     if not answering:
         composer.needs_contact = True
-        # Facts answered the kind, but not about what was asked: the topic's unknowns are not it.
+        # The topic's unknown about what was asked; else, when no fact answered the kind at all,
+        # the unknown of its field (facts answered it, but about something else: not that one).
         unknowns = topic.unknowns_for(primary) if primary and not answered else []
-        if unknowns:
-            composer.lines.append(unknowns[0].text)
+        unknown = _unknown_asked(composer, topic, asked, kind) or (unknowns[0].text if unknowns else None)
+        if unknown:
+            composer.lines.append(unknown)
         else:
             field_labels: dict[str, str] = composer.kb.message("field_labels")
             kind_labels: dict[str, str] = composer.kb.message("kind_labels")
@@ -616,6 +618,27 @@ def _on_what_was_asked(
     return answering
 
 
+def _subject_words(kb: KnowledgeBase, asked: Question, kind: str | None) -> list[str]:
+    """The question's words that may name what it is about. Places are weighed by
+    ``_on_what_was_asked``; who asks (« proprio ») and the words that tell the kind (« horaires »)
+    name no subject; the topic's name is left out by the knowledge base's scores."""
+    lexicon = question_words_of(kb)
+    ignored = place_words(kb) | kind_cue_words(lexicon, kind) | lexicon.audience_words
+    return [word for word in asked.content if word not in ignored]
+
+
+def _unknown_asked(composer: _Composer, topic: TopicView, asked: Question, kind: str | None) -> str | None:
+    """The topic's unknown about what the question names (« les permanences des conseillers
+    numériques » → « … ni sur les lieux et horaires de leurs permanences »), if one shares rare
+    words with it."""
+    if not topic.unknowns or not asked.content:
+        return None
+    texts = [unknown.text for unknown in topic.unknowns]
+    scores = composer.kb.text_scores(" ".join(_subject_words(composer.kb, asked, kind)), topic.slug, texts)
+    best = max(range(len(texts)), key=lambda index: scores[index])
+    return texts[best] if scores[best] >= RELEVANT_SCORE else None
+
+
 def _on_the_words_asked(
     kb: KnowledgeBase, topic: TopicView, asked: Question, answering: list[Scored], kind: str | None
 ) -> list[Scored]:
@@ -628,11 +651,7 @@ def _on_the_words_asked(
     if not answering or not asked.content or kind == "contact":
         return answering
     facts = _agglo_facts(topic)
-    lexicon = question_words_of(kb)
-    # Places are weighed by ``_on_what_was_asked``; who asks (« proprio ») and the words that
-    # tell the kind (« horaires ») name no subject. The topic's name is left out by fact_scores.
-    ignored = place_words(kb) | kind_cue_words(lexicon, kind) | lexicon.audience_words
-    words = [word for word in asked.content if word not in ignored]
+    words = _subject_words(kb, asked, kind)
     by_word = [kb.fact_scores(word, topic.slug, facts) for word in words]
     shared = {fact.id: sum(scores[index] for scores in by_word) for index, fact in enumerate(facts)}
     held = {fact.id: sum(1 for scores in by_word if scores[index] > 0) for index, fact in enumerate(facts)}

@@ -547,6 +547,13 @@ class KnowledgeBase:
         stems = ranker.stems(question) - ignore
         return [ranker.score(stems, searchable_text(fact)) if stems else 0.0 for fact in facts]
 
+    def text_scores(self, question: str, topic_slug: str | None, texts: Sequence[str]) -> list[float]:
+        """:meth:`fact_scores` for other texts of a topic (its unknowns)."""
+        data = self._data()
+        ranker = data.fact_ranker
+        stems = ranker.stems(question) - data.topic_stems.get(topic_slug or "", frozenset())
+        return [ranker.score(stems, text) if stems else 0.0 for text in texts]
+
     def search_entries(self) -> list[tuple[TopicView, FactView | None, str]]:
         """What :meth:`search` looks through, in its order: each topic (its title, keywords and
         introduction) and each fact, with its folded text (the offline console's index)."""

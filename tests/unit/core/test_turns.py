@@ -164,3 +164,8 @@ def test_a_situation_told_before_the_question_joins_it(services: Services) -> No
     # A question of its own before the comma stays one.
     two = turn_plan(services, "combien coûte le composteur, et la déchetterie ouvre quand ?", Nlu("dechets"), Context())
     assert len(two.reading.questions if two.reading else ()) == 2
+
+
+def test_an_unknown_is_the_topics_own_about_what_was_asked(services: Services) -> None:
+    _, text = _answer(services, "agriculture", "elle ouvre quand l'école de production agricole ?")
+    assert text.startswith("Nous n'avons pas d'information vérifiée sur la création de l'école de production agricole")
