@@ -531,12 +531,15 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     answering = sorted((item for item in answering if item.fact in chosen), key=lambda item: ranks[item.fact.id])
     if kind == "contact":
         composer.needs_contact = True
+    if _unknown_rather(composer, topic, asked, kind, answering):
+        answering = []
     if not answering:
         composer.needs_contact = True
         # The topic's unknown about what was asked; else, when no fact answered the kind at all,
         # the unknown of its field (facts answered it, but about something else: not that one).
         unknowns = topic.unknowns_for(primary) if primary and not answered else []
-        unknown = _unknown_asked(composer, topic, asked, kind) or (unknowns[0].text if unknowns else None)
+        asked_unknown = _unknown_asked(composer, topic, asked, kind)
+        unknown = asked_unknown[0] if asked_unknown else (unknowns[0].text if unknowns else None)
         if unknown:
             composer.lines.append(unknown)
         else:
@@ -627,16 +630,32 @@ def _subject_words(kb: KnowledgeBase, asked: Question, kind: str | None) -> list
     return [word for word in asked.content if word not in ignored]
 
 
-def _unknown_asked(composer: _Composer, topic: TopicView, asked: Question, kind: str | None) -> str | None:
+def _unknown_asked(
+    composer: _Composer, topic: TopicView, asked: Question, kind: str | None
+) -> tuple[str, float] | None:
     """The topic's unknown about what the question names (« les permanences des conseillers
-    numériques » → « … ni sur les lieux et horaires de leurs permanences »), if one shares rare
-    words with it."""
+    numériques » → « … ni sur les lieux et horaires de leurs permanences »), with how much it
+    shares with the question, if it shares rare words with it."""
     if not topic.unknowns or not asked.content:
         return None
     texts = [unknown.text for unknown in topic.unknowns]
     scores = composer.kb.text_scores(" ".join(_subject_words(composer.kb, asked, kind)), topic.slug, texts)
     best = max(range(len(texts)), key=lambda index: scores[index])
-    return texts[best] if scores[best] >= RELEVANT_SCORE else None
+    return (texts[best], scores[best]) if scores[best] >= RELEVANT_SCORE else None
+
+
+def _unknown_rather(
+    composer: _Composer, topic: TopicView, asked: Question, kind: str | None, answering: list[Scored]
+) -> bool:
+    """The topic's unknown about what was asked speaks of it far more than any answering fact
+    (« où sont les permanences des conseillers numériques ? » and the associations' number):
+    the unknown is the answer. Not for the headline aids, whose unknowns are their fields'."""
+    unknown = _unknown_asked(composer, topic, asked, kind)
+    if unknown is None or not answering or topic.family == "headline_aid" or kind == "contact":
+        return False
+    words = " ".join(_subject_words(composer.kb, asked, kind))
+    best_fact = max(composer.kb.fact_scores(words, topic.slug, [item.fact for item in answering]))
+    return best_fact < _ON_WORDS_SHARE * unknown[1]
 
 
 def _on_the_words_asked(

@@ -169,3 +169,9 @@ def test_a_situation_told_before_the_question_joins_it(services: Services) -> No
 def test_an_unknown_is_the_topics_own_about_what_was_asked(services: Services) -> None:
     _, text = _answer(services, "agriculture", "elle ouvre quand l'école de production agricole ?")
     assert text.startswith("Nous n'avons pas d'information vérifiée sur la création de l'école de production agricole")
+
+
+def test_an_unknown_that_speaks_of_the_thing_asked_beats_an_unrelated_fact(services: Services) -> None:
+    facts, text = _answer(services, "education_citoyennete", "où sont les permanences des conseillers numériques ?")
+    assert "lieux et horaires de leurs permanences" in text and SWITCHBOARD in text
+    assert "education_citoyennete_associations" not in facts
