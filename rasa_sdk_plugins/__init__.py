@@ -7,12 +7,8 @@ loaded (the first action call would otherwise pay for it, a second or more on a 
 unreachable at start-up: each check tries again). Kubernetes' readiness probe asks there
 (ops/k8s/); nginx's internal side already skips a server that refuses connections.
 
-The plugin also takes off the app two things that cost every action call and give nothing
-here (:func:`lighten`, about a twentieth of the action server's CPU time): the CORS middleware
-rasa_sdk always installs (Rasa calls the server through nginx's internal listener, never a
-browser: no call carries an ``Origin`` and none got a CORS header), and Sanic's access log
-while its logger drops the lines anyway (Rasa sets Sanic's loggers to ``LOG_LEVEL_LIBRARIES``,
-``ERROR`` by default; the record was built for every call, then discarded).
+The plugin also takes off the app what it does on every action call for nothing here: the CORS
+middleware and the discarded access log (channels/sanic_app.py).
 """
 
 from __future__ import annotations
@@ -22,12 +18,11 @@ import logging
 from typing import Any
 
 import pluggy
-import sanic_cors.extension
 from sanic import response
-from sanic.log import access_logger
 
 from actions.common import services
 from bot.kb.queries import KnowledgeBaseUnavailable
+from channels.sanic_app import lighten
 
 logger = logging.getLogger(__name__)
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
@@ -44,29 +39,6 @@ def load_snapshot() -> bool:
         logger.error("not ready: %s", error)
         return False
     return True
-
-
-_CORS_MIDDLEWARE = {
-    sanic_cors.extension.unapplied_cors_request_middleware,
-    sanic_cors.extension.unapplied_cors_response_middleware,
-}
-
-
-def _is_cors(middleware: Any) -> bool:
-    # sanic_cors registers each as a ``functools.partial`` of its function.
-    return getattr(middleware, "func", middleware) in _CORS_MIDDLEWARE
-
-
-def lighten(app: Any) -> None:
-    """Without rasa_sdk's CORS middleware, and without Sanic's access log if its lines would be
-    dropped. Objects the app holds, replaced before it serves (run as the server starts, after
-    the CORS extension has installed its middleware): rasa_sdk's code is as it is."""
-    for kept in (app.request_middleware, app.response_middleware):
-        remaining = [middleware for middleware in kept if not _is_cors(middleware)]
-        kept.clear()
-        kept.extend(remaining)
-    app._future_middleware[:] = [future for future in app._future_middleware if not _is_cors(future.middleware)]
-    app.config.ACCESS_LOG = access_logger.isEnabledFor(logging.INFO)
 
 
 class Readiness:
