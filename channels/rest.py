@@ -25,8 +25,9 @@ ready (bot/web/routing.py) and so does Kubernetes (its readiness probe, ops/k8s/
 Creating the channel also makes Rasa check the action server's answers with a validator built
 once (channels/action_validation.py), the largest single cost of a turn otherwise; and once the
 server has started (the model loaded), its calls to the action server keep their connections
-(channels/action_client.py) and the memory freed while loading goes back to the system
-(channels/memory.py).
+(channels/action_client.py), the memory freed while loading goes back to the system
+(channels/memory.py), and the app loses its CORS middleware and discarded access log, no use
+for the web fronts' calls (channels/sanic_app.py).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from sanic.request import Request
 from bot.core.payloads import CHANNEL_SECRET_HEADER, DELIVERY_KEY, as_plain_text, is_intent_payload
 from bot.french.text import well_formed
 from bot.settings import load_settings
-from channels import action_client, action_validation, memory
+from channels import action_client, action_validation, memory, sanic_app
 from channels.tracker_store import CURRENT_TURN, TurnOutcome
 
 logger = logging.getLogger(__name__)
@@ -256,6 +257,10 @@ class AggloRestInput(RestInput):
             if self.action_endpoint is not None:
                 await self.action_endpoint.close()
 
+        async def lighten_app(app: Any, loop: Any) -> None:
+            # Rasa's CORS middleware and discarded access log, for nothing on every message.
+            sanic_app.lighten(app)
+
         async def release_memory(app: Any, loop: Any) -> None:
             # The model is loaded before the server starts: what loading freed can go back.
             memory.release_freed_memory()
@@ -295,6 +300,7 @@ class AggloRestInput(RestInput):
         blueprint.listener(keep_action_connections, "after_server_start")
         blueprint.listener(close_action_session, "before_server_stop")
         blueprint.listener(release_memory, "after_server_start")
+        blueprint.listener(lighten_app, "after_server_start")
         return blueprint
 
 

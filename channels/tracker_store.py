@@ -37,19 +37,21 @@ Reading and writing go through SQLAlchemy Core rather than the ORM: the same que
 Rasa's (the events of the latest session, in order; the new events appended), without an ORM
 object per event. Under load this halved the store's share of the server's CPU time
 (bench/results/speed.md). The WAL settings apply to SQLite only; the queries to any database.
+Events are read and written with ujson (channels/action_client.py's ``dumps``): the same JSON
+once read as the standard library's, in a third of the time; Rasa's own store reads it as is.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+import ujson
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
@@ -63,6 +65,7 @@ from sqlalchemy.sql import Select
 from bot.settings import load_settings
 from bot.stores.privacy import mask_event, masker
 from bot.stores.retention import ensure_events_timestamp_index
+from channels.action_client import dumps
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -194,7 +197,7 @@ class AggloTrackerStore(SQLTrackerStore):
         def stored() -> list[Any]:
             with self.session_scope() as session:
                 rows = session.execute(self._read_query, {"sender_id": sender_id})
-                return [json.loads(data) for data in rows.scalars()]
+                return [ujson.loads(data) for data in rows.scalars()]
 
         events = _again_if_disconnected(stored)
         if self.domain is None or not events:
@@ -244,7 +247,7 @@ class AggloTrackerStore(SQLTrackerStore):
                         "timestamp": data.get("timestamp"),
                         "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
                         "action_name": data.get("name"),
-                        "data": json.dumps(data),
+                        "data": dumps(data),
                     }
                 )
             if rows:

@@ -6,6 +6,9 @@ loaded (the first action call would otherwise pay for it, a second or more on a 
 ``GET /ready`` then answers 200, and 503 while the snapshot could not be loaded (the database
 unreachable at start-up: each check tries again). Kubernetes' readiness probe asks there
 (ops/k8s/); nginx's internal side already skips a server that refuses connections.
+
+The plugin also takes off the app what it does on every action call for nothing here: the CORS
+middleware and the discarded access log (channels/sanic_app.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sanic import response
 
 from actions.common import services
 from bot.kb.queries import KnowledgeBaseUnavailable
+from channels.sanic_app import lighten
 
 logger = logging.getLogger(__name__)
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
@@ -57,6 +61,8 @@ class Readiness:
             return response.json({"status": "loading"}, status=503)
 
         app.register_listener(before_start, "before_server_start")
+        # After the CORS extension's own, which installs its middleware as the server starts.
+        app.register_listener(lambda app, loop: lighten(app), "before_server_start")
         app.add_route(ready, "/ready", methods=["GET"])
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -58,6 +59,10 @@ class RasaUnavailable(RuntimeError):
     """No instance could be reached, or the one that had the message broke off."""
 
 
+# Conversations whose order on the ring is kept (a few hundred bytes each).
+ORDERS_KEPT = 4096
+
+
 class RasaError(RuntimeError):
     """The instance answered, but not with a JSON answer (an HTTP error, something else)."""
 
@@ -72,13 +77,19 @@ class RasaInstances:
         if len(set(self.urls)) != len(self.urls):
             raise ValueError(f"a Rasa instance is listed twice: {', '.join(self.urls)}")
         self._ring = HashRing(nodes=list(self.urls))
+        # The ring never changes: a conversation's order is computed once (160 points per
+        # instance walked on every message otherwise), for the conversations of the moment.
+        self._orders = functools.lru_cache(maxsize=ORDERS_KEPT)(self._ring_order)
         # Ready until a check says otherwise: a web front that starts beside its Rasa
         # instances must not refuse the first messages.
         self._ready = dict.fromkeys(self.urls, True)
 
+    def _ring_order(self, conversation: str) -> tuple[str, ...]:
+        return tuple(str(url) for url in self._ring.iterate_nodes(conversation))
+
     def order(self, conversation: str) -> list[str]:
         """Every instance, in the conversation's order on the ring (its own first)."""
-        return [str(url) for url in self._ring.iterate_nodes(conversation)]
+        return list(self._orders(conversation))
 
     def candidates(self, conversation: str) -> list[str]:
         """The instances to try for ``conversation``, in order: the ready ones; when none is

@@ -3,6 +3,7 @@ same outcome (on a redis-server of its own)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import time
@@ -76,3 +77,35 @@ async def test_release_keeps_the_lock_for_whoever_waits_and_deletes_it_after(red
         assert rasas.get_lock("resident") is not None
     assert client.keys("*") == []
     client.close()
+
+
+async def test_a_ticket_served_at_once_is_not_read_back(redis_port: int) -> None:
+    store = AggloRedisLockStore(EndpointConfig(url="127.0.0.1", port=redis_port, db=1, key_prefix="test"))
+    client = redis.Redis(port=redis_port, db=1)
+    store.red.ping()  # the store's connection opened
+    before = _commands(client)
+    async with store.lock("resident", wait_time_in_seconds=0.01) as lock:
+        assert _commands(client) - before == 2 + 1  # GET, SET; and the INFO that counts
+        assert not lock.is_locked(0)
+    assert _commands(client) - before == 4 + 2  # and GET, DEL
+    assert client.keys("*") == []
+    client.close()
+
+
+async def test_a_ticket_behind_another_waits_for_it(redis_port: int) -> None:
+    store = AggloRedisLockStore(EndpointConfig(url="127.0.0.1", port=redis_port, db=1, key_prefix="test"))
+    rasas = RedisLockStore(host="127.0.0.1", port=redis_port, db=1, key_prefix="test")
+    first = rasas.issue_ticket("resident", 20)  # another Rasa process, served
+    order: list[str] = []
+
+    async def release() -> None:
+        await asyncio.sleep(0.1)
+        order.append("first done")
+        rasas.cleanup("resident", first)
+
+    releasing = asyncio.create_task(release())
+    async with store.lock("resident", wait_time_in_seconds=0.01):
+        order.append("second served")
+    await releasing
+    assert order == ["first done", "second served"]
+    assert redis.Redis(port=redis_port, db=1).keys("*") == []
