@@ -531,14 +531,15 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     answering = sorted((item for item in answering if item.fact in chosen), key=lambda item: ranks[item.fact.id])
     if kind == "contact":
         composer.needs_contact = True
-    if _unknown_rather(composer, topic, asked, kind, answering):
+    # The topic's unknown about what was asked, looked up once: it may be the answer, or word it.
+    asked_unknown = _unknown_asked(composer, topic, asked, kind)
+    if asked_unknown is not None and _unknown_rather(composer.kb, topic, asked, kind, answering, asked_unknown[1]):
         answering = []
     if not answering:
         composer.needs_contact = True
         # The topic's unknown about what was asked; else, when no fact answered the kind at all,
         # the unknown of its field (facts answered it, but about something else: not that one).
         unknowns = topic.unknowns_for(primary) if primary and not answered else []
-        asked_unknown = _unknown_asked(composer, topic, asked, kind)
         unknown = asked_unknown[0] if asked_unknown else (unknowns[0].text if unknowns else None)
         if unknown:
             composer.lines.append(unknown)
@@ -645,17 +646,22 @@ def _unknown_asked(
 
 
 def _unknown_rather(
-    composer: _Composer, topic: TopicView, asked: Question, kind: str | None, answering: list[Scored]
+    kb: KnowledgeBase,
+    topic: TopicView,
+    asked: Question,
+    kind: str | None,
+    answering: list[Scored],
+    unknown_score: float,
 ) -> bool:
-    """The topic's unknown about what was asked speaks of it far more than any answering fact
-    (« où sont les permanences des conseillers numériques ? » and the associations' number):
-    the unknown is the answer. Not for the headline aids, whose unknowns are their fields'."""
-    unknown = _unknown_asked(composer, topic, asked, kind)
-    if unknown is None or not answering or topic.family == "headline_aid" or kind == "contact":
+    """The topic's unknown about what was asked (sharing ``unknown_score`` with it) speaks of it
+    far more than any answering fact (« où sont les permanences des conseillers numériques ? »
+    and the associations' number): the unknown is the answer. Not for the headline aids, whose
+    unknowns are their fields'."""
+    if not answering or topic.family == "headline_aid" or kind == "contact":
         return False
-    words = " ".join(_subject_words(composer.kb, asked, kind))
-    best_fact = max(composer.kb.fact_scores(words, topic.slug, [item.fact for item in answering]))
-    return best_fact < _ON_WORDS_SHARE * unknown[1]
+    words = " ".join(_subject_words(kb, asked, kind))
+    best_fact = max(kb.fact_scores(words, topic.slug, [item.fact for item in answering]))
+    return best_fact < _ON_WORDS_SHARE * unknown_score
 
 
 def _on_the_words_asked(

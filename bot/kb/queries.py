@@ -541,14 +541,10 @@ class KnowledgeBase:
     def fact_scores(self, question: str, topic_slug: str | None, facts: Sequence[FactView]) -> list[float]:
         """How much each fact shares with the question: the idf weights of the word stems they
         have in common (the words naming the topic itself left out)."""
-        data = self._data()
-        ranker = data.fact_ranker
-        ignore = data.topic_stems.get(topic_slug or "", frozenset())
-        stems = ranker.stems(question) - ignore
-        return [ranker.score(stems, searchable_text(fact)) if stems else 0.0 for fact in facts]
+        return self.text_scores(question, topic_slug, [searchable_text(fact) for fact in facts])
 
     def text_scores(self, question: str, topic_slug: str | None, texts: Sequence[str]) -> list[float]:
-        """:meth:`fact_scores` for other texts of a topic (its unknowns)."""
+        """:meth:`fact_scores` for any texts of a topic (its facts' searchable texts, its unknowns)."""
         data = self._data()
         ranker = data.fact_ranker
         stems = ranker.stems(question) - data.topic_stems.get(topic_slug or "", frozenset())
