@@ -8,10 +8,7 @@ per message. :class:`KeptSessionEndpoint` is the same endpoint (same URL, header
 timeout; the same ``request``) whose ``session()`` hands out one session kept for the server's
 life, so connections to nginx are reused.
 
-The tracker it sends with every call is written with ujson (installed with Rasa and Sanic, whose
-responses, the action server's included, it already writes): two and a half times faster than
-the standard library's encoder on a conversation's events, the same JSON once read (a value
-ujson cannot write, an integer beyond 64 bits, goes to the standard library).
+The tracker it sends with every call is written with ujson (channels/fast_json.py).
 
 Installed by the REST channel once the server has started (channels/rest.py): the agent's and
 its processor's action endpoint become this one. Rasa offers no setting for it; this replaces
@@ -20,25 +17,17 @@ an object Rasa holds, not Rasa's code.
 
 from __future__ import annotations
 
-import json
 from types import TracebackType
 from typing import Any
 
 import aiohttp
-import ujson
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+from channels.fast_json import dumps
 
 # Below nginx's keepalive_timeout (75 s): the client closes an idle connection first, so a
 # call never goes out on one nginx is closing.
 KEEPALIVE_SECONDS = 15.0
-
-
-def dumps(value: Any) -> str:
-    """JSON of ``value``, as ``json.dumps`` writes it once read back."""
-    try:
-        return str(ujson.dumps(value, escape_forward_slashes=False))
-    except OverflowError:
-        return json.dumps(value)
 
 
 class _Kept:

@@ -37,8 +37,8 @@ Reading and writing go through SQLAlchemy Core rather than the ORM: the same que
 Rasa's (the events of the latest session, in order; the new events appended), without an ORM
 object per event. Under load this halved the store's share of the server's CPU time
 (bench/results/speed.md). The WAL settings apply to SQLite only; the queries to any database.
-Events are read and written with ujson (channels/action_client.py's ``dumps``): the same JSON
-once read as the standard library's, in a third of the time; Rasa's own store reads it as is.
+Events are read and written with ujson (channels/fast_json.py): the same JSON once read as the
+standard library's, in a third of the time; Rasa's own store reads it as is.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-import ujson
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
@@ -65,7 +64,7 @@ from sqlalchemy.sql import Select
 from bot.settings import load_settings
 from bot.stores.privacy import mask_event, masker
 from bot.stores.retention import ensure_events_timestamp_index
-from channels.action_client import dumps
+from channels.fast_json import dumps, loads
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -197,7 +196,7 @@ class AggloTrackerStore(SQLTrackerStore):
         def stored() -> list[Any]:
             with self.session_scope() as session:
                 rows = session.execute(self._read_query, {"sender_id": sender_id})
-                return [ujson.loads(data) for data in rows.scalars()]
+                return [loads(data) for data in rows.scalars()]
 
         events = _again_if_disconnected(stored)
         if self.domain is None or not events:

@@ -10,7 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from rasa.utils.endpoints import EndpointConfig
 
-from channels.action_client import KeptSessionEndpoint, dumps, install
+from channels.action_client import KeptSessionEndpoint, install
+from channels.fast_json import dumps
 
 
 async def test_calls_share_one_connection_and_the_endpoints_settings() -> None:
