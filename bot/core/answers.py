@@ -636,13 +636,19 @@ def _unknown_asked(
 ) -> tuple[str, float] | None:
     """The topic's unknown about what the question names (« les permanences des conseillers
     numériques » → « … ni sur les lieux et horaires de leurs permanences »), with how much it
-    shares with the question, if it shares rare words with it."""
-    if not topic.unknowns or not asked.content:
+    shares with the question, if it shares rare words with it, several of them (« piscine »
+    alone names no unknown about the pools' opening days). Not for the headline aids, whose
+    unknowns are their fields'."""
+    if not topic.unknowns or not asked.content or topic.family == "headline_aid":
         return None
     texts = [unknown.text for unknown in topic.unknowns]
-    scores = composer.kb.text_scores(" ".join(_subject_words(composer.kb, asked, kind)), topic.slug, texts)
+    by_word = [composer.kb.text_scores(word, topic.slug, texts) for word in _subject_words(composer.kb, asked, kind)]
+    scores = [sum(scores[index] for scores in by_word) for index in range(len(texts))]
+    held = [sum(1 for scores in by_word if scores[index] > 0) for index in range(len(texts))]
     best = max(range(len(texts)), key=lambda index: scores[index])
-    return (texts[best], scores[best]) if scores[best] >= RELEVANT_SCORE else None
+    if scores[best] < RELEVANT_SCORE or held[best] < _SUBJECT_MIN_WORDS:
+        return None
+    return texts[best], scores[best]
 
 
 def _unknown_rather(

@@ -175,3 +175,16 @@ def test_an_unknown_that_speaks_of_the_thing_asked_beats_an_unrelated_fact(servi
     facts, text = _answer(services, "education_citoyennete", "où sont les permanences des conseillers numériques ?")
     assert "lieux et horaires de leurs permanences" in text and SWITCHBOARD in text
     assert "education_citoyennete_associations" not in facts
+
+
+def test_an_aids_unknown_amount_is_said_by_its_amount_unknown(services: Services) -> None:
+    _, text = _answer(
+        services, "aide_recuperateur_eau", "je voudrais savoir combien il faut payer pour une cuve à eau de pluie"
+    )
+    assert text.startswith("Le montant de cette aide") and "€" not in text
+
+
+def test_one_shared_word_names_no_unknown_of_the_topic(services: Services) -> None:
+    _, text = _answer(services, "sport_culture", "est-ce que la piscine de Bruay est ouverte le dimanche matin ?")
+    assert "liste complète des piscines" not in text
+    assert "pas d'information vérifiée" in text and SWITCHBOARD in text
