@@ -39,6 +39,12 @@ object per event. Under load this halved the store's share of the server's CPU t
 (bench/results/speed.md). The WAL settings apply to SQLite only; the queries to any database.
 Events are read and written with ujson (channels/fast_json.py): the same JSON once read as the
 standard library's, in a third of the time; Rasa's own store reads it as is.
+
+A turn's read is one SELECT and, on PostgreSQL, its write one multi-row INSERT, each outside any
+transaction (autocommit): one statement is atomic on its own, and a transaction around it cost
+two more round trips each (BEGIN, then COMMIT or ROLLBACK: six statements per message instead of
+two). A connection the database server has closed is replaced before an INSERT is sent on it,
+since a statement that commits is never sent twice.
 """
 
 from __future__ import annotations
@@ -46,17 +52,19 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import select
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -102,6 +110,26 @@ def _tune_connection(dbapi_connection: Any, connection_record: Any) -> None:
 
 class _CommitFailed(SQLAlchemyError):
     """A commit that failed: it may or may not have been made."""
+
+
+def _refuse_closed_by_server(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    """A pooled connection that the server has closed (restarted, or the backend terminated)
+    is replaced before a statement is sent on it, when a statement that commits could not be
+    sent again: an idle connection has nothing to read unless the server has closed it. A
+    local check, without the round trip of a ping."""
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    if readable:
+        raise sa.exc.DisconnectionError("the database server has closed this connection")
+
+
+@contextmanager
+def _commit_not_retried() -> Iterator[None]:
+    """A statement that commits: when it fails, it may or may not have been committed, so it
+    is never done again (_again_if_disconnected retries only what surely was not)."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        raise _CommitFailed(str(error)) from error
 
 
 def _again_if_disconnected(work: Callable[[], _T]) -> _T:
@@ -179,6 +207,27 @@ class AggloTrackerStore(SQLTrackerStore):
         return self._latest_session(sa.bindparam("sender_id"), [table.c.data]).order_by(table.c.id)
 
     @functools.cached_property
+    def _autocommit(self) -> Engine:
+        """The engine of a turn's read, and of its write on PostgreSQL, without transactions: a
+        transaction costs two more round trips to PostgreSQL (BEGIN, then COMMIT or ROLLBACK),
+        and one SELECT, or one multi-row INSERT, is atomic on its own. On PostgreSQL an engine of
+        its own, because a connection lent in autocommit costs one more statement to reset when
+        it goes back to a pool of transactions; SQLite's reset is local."""
+        if not self._one_statement_writes:
+            return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        url = self.engine.url
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", **create_engine_kwargs(url))
+        sa.event.listen(engine, "checkout", _refuse_closed_by_server)
+        return engine
+
+    @functools.cached_property
+    def _one_statement_writes(self) -> bool:
+        """Whether a turn's new events go in as one INSERT statement: SQLAlchemy's psycopg2
+        dialect writes up to a page of rows in one VALUES list; SQLite's driver inserts them one
+        by one, and more rows than a page take several statements, so those go in a transaction."""
+        return bool(self.engine.dialect.name == "postgresql")
+
+    @functools.cached_property
     def _insert(self) -> Any:
         return self.SQLEvent.__table__.insert()
 
@@ -194,8 +243,8 @@ class AggloTrackerStore(SQLTrackerStore):
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
 
         def stored() -> list[Any]:
-            with self.session_scope() as session:
-                rows = session.execute(self._read_query, {"sender_id": sender_id})
+            with self._autocommit.connect() as connection:
+                rows = connection.execute(self._read_query, {"sender_id": sender_id})
                 return [loads(data) for data in rows.scalars()]
 
         events = _again_if_disconnected(stored)
@@ -205,7 +254,7 @@ class AggloTrackerStore(SQLTrackerStore):
         setattr(tracker, STORED_EVENTS, len(events))
         return tracker
 
-    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator[Event]:
+    def _additional_events(self, connection: Connection | Session, tracker: DialogueStateTracker) -> Iterator[Event]:
         """The tracker's events that are not stored yet: those after the ones it was read with
         or last saved with (one turn of a conversation runs at a time, under the lock store);
         for a tracker this store did not read, those after the stored latest session's."""
@@ -213,7 +262,7 @@ class AggloTrackerStore(SQLTrackerStore):
         if count is None:
             table = self.SQLEvent.__table__
             stored = self._latest_session(tracker.sender_id, [table.c.id]).subquery()
-            count = session.execute(sa.select(sa.func.count()).select_from(stored)).scalar_one()
+            count = connection.execute(sa.select(sa.func.count()).select_from(stored)).scalar_one()
         return itertools.islice(tracker.events, count, len(tracker.events))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -235,27 +284,34 @@ class AggloTrackerStore(SQLTrackerStore):
         setattr(tracker, STORED_EVENTS, len(tracker.events))
 
     def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
+        with self._autocommit.connect() as connection:
+            rows = self._new_rows(connection, tracker)
+        if not rows:
+            return
+        if self._one_statement_writes and len(rows) <= self.engine.dialect.executemany_values_page_size:
+            with self._autocommit.connect() as connection, _commit_not_retried():
+                connection.execute(self._insert, rows)
+            return
         with self.session_scope() as session:
-            rows = []
-            for event in self._additional_events(session, tracker):
-                data = mask_event(event.as_dict(), self._mask_text)
-                rows.append(
-                    {
-                        "sender_id": tracker.sender_id,
-                        "type_name": event.type_name,
-                        "timestamp": data.get("timestamp"),
-                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        "action_name": data.get("name"),
-                        "data": dumps(data),
-                    }
-                )
-            if rows:
-                session.execute(self._insert, rows)
-            try:
+            session.execute(self._insert, rows)
+            with _commit_not_retried():
                 session.commit()
-            except SQLAlchemyError as error:
-                # The commit may have reached the database: never done twice.
-                raise _CommitFailed(str(error)) from error
+
+    def _new_rows(self, connection: Connection | Session, tracker: DialogueStateTracker) -> list[dict[str, Any]]:
+        rows = []
+        for event in self._additional_events(connection, tracker):
+            data = mask_event(event.as_dict(), self._mask_text)
+            rows.append(
+                {
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": dumps(data),
+                }
+            )
+        return rows
 
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
         """What an event broker receives is masked like what is stored."""

@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.prod", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per load level")
     parser.add_argument("--cost-conversations", type=int, default=20, help="load of the CPU-per-message level")
+    parser.add_argument(
+        "--cost-rounds", type=int, default=3, help="CPU per message: stack and bare Rasa in turn, this many times"
+    )
     parser.add_argument("--peak-duration", type=float, default=30.0, help="seconds at the territory's peak rate")
     parser.add_argument("--scaling-conversations", type=int, default=30)
     parser.add_argument("--scaling-duration", type=float, default=15.0)

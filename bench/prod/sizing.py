@@ -122,6 +122,29 @@ def measure_costs(stack: ProdStack, engine: sa.engine.Engine) -> Iterator[dict[s
     measured["memory_mb"] = {name: [memory_of(pid)["total_mb"] for pid in pids] for name, pids in roots.items()}
 
 
+def stack_to_bare(costs: dict[str, Any]) -> float:
+    """The whole stack's CPU per message over the bare Rasa's."""
+    return float(costs["stack_cpu_ms_per_message"]) / float(costs["bare_rasa"]["cpu_ms_per_message"])
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round of the median stack ÷ bare Rasa ratio (the higher of the two middle ones for an
+    even count: never the flattering one), with every round's stack, bare Rasa and ratio under
+    ``rounds``."""
+    if not rounds:
+        raise ValueError("no cost round to choose from")
+    chosen = dict(sorted(rounds, key=stack_to_bare)[len(rounds) // 2])
+    chosen["rounds"] = [
+        {
+            "stack_cpu_ms_per_message": costs["stack_cpu_ms_per_message"],
+            "bare_cpu_ms_per_message": costs["bare_rasa"]["cpu_ms_per_message"],
+            "ratio": round(stack_to_bare(costs), 3),
+        }
+        for costs in rounds
+    ]
+    return chosen
+
+
 def sizing(costs: dict[str, Any], rates: tuple[int, ...] = RATES) -> list[dict[str, Any]]:
     """Replicas and vCPU of each component for each rate (messages per second), from the
     measured CPU per message, and what limits first. A pod gets the vCPU it requests (a

@@ -293,6 +293,17 @@ async def test_on_postgresql_a_restarted_database_costs_no_turn(fresh_postgres: 
                     "WHERE usename = current_user AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
                 )
             ).scalar()
+            # Gone, as after a restart: pg_terminate_backend only signals them.
+            for _ in range(100):
+                left = connection.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE usename = current_user "
+                        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                    )
+                ).scalar()
+                if not left:
+                    break
+                time.sleep(0.05)
         killer.dispose()
         assert killed and killed >= 1
 

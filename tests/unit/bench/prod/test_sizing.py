@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench.prod.report import evaluate
-from bench.prod.sizing import PEAK, Peak, first_limit, predicted_throughput, sizing
+from bench.prod.sizing import PEAK, Peak, first_limit, median_round, predicted_throughput, sizing, stack_to_bare
 
 COSTS: dict[str, Any] = {
     "cpu_ms_per_message": {"web": 2.0, "nginx": 0.5, "rasa": 12.0, "actions": 2.0, "postgres": 3.0, "redis": 0.5},
@@ -62,3 +64,21 @@ def test_the_targets_read_the_sizing() -> None:
     assert targets["whole stack CPU per message ≤ 1.5× bare Rasa's"]["value"] == "1.25×"
     assert targets["p95 at the territory's peak (9.3 msg/s) ≤ 500 ms"]["met"]
     assert targets["model within 30% of the throughput with 2-3 Rasa servers"]["value"] == "12%"
+
+
+def _round(stack: float, bare: float) -> dict[str, Any]:
+    return {**COSTS, "stack_cpu_ms_per_message": stack, "bare_rasa": {"cpu_ms_per_message": bare}}
+
+
+def test_the_cost_shown_is_the_round_of_the_median_ratio_with_every_round_kept() -> None:
+    rounds = [_round(12.0, 8.0), _round(16.0, 8.0), _round(10.0, 8.0)]  # 1.5, 2.0, 1.25
+    chosen = median_round(rounds)
+    assert stack_to_bare(chosen) == 1.5
+    assert [row["ratio"] for row in chosen["rounds"]] == [1.5, 2.0, 1.25]
+    # Of two rounds, the higher ratio: an even count never flatters the stack.
+    assert stack_to_bare(median_round([_round(16.0, 8.0), _round(12.0, 8.0)])) == 2.0
+
+
+def test_no_round_is_an_error_not_a_figure() -> None:
+    with pytest.raises(ValueError):
+        median_round([])
