@@ -539,7 +539,10 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         composer.needs_contact = True
         # The topic's unknown about what was asked; else, when no fact answered the kind at all,
         # the unknown of its field (facts answered it, but about something else: not that one).
-        unknowns = topic.unknowns_for(primary) if primary and not answered else []
+        # A headline aid's unknowns are its fields': when only facts of other fields answered the
+        # kind (a fine for « des frais ? »), its field's unknown is the one asked about.
+        own_field = not answered or topic.family == "headline_aid"
+        unknowns = topic.unknowns_for(primary) if primary and own_field else []
         unknown = asked_unknown[0] if asked_unknown else (unknowns[0].text if unknowns else None)
         if unknown:
             composer.lines.append(unknown)

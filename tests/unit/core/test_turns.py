@@ -188,3 +188,11 @@ def test_one_shared_word_names_no_unknown_of_the_topic(services: Services) -> No
     _, text = _answer(services, "sport_culture", "est-ce que la piscine de Bruay est ouverte le dimanche matin ?")
     assert "liste complète des piscines" not in text
     assert "pas d'information vérifiée" in text and SWITCHBOARD in text
+
+
+def test_an_aids_field_unknown_is_said_when_only_other_fields_answered_the_kind(services: Services) -> None:
+    # The fine answers « combien » in euros, but a fee for the demand is the amount field's
+    # unknown, said in so many words, not a generic « pas d'information sur le montant ».
+    facts, text = _answer(services, "permis_de_louer", "est-ce qu'il faut payer des frais pour la demande ?")
+    assert text.startswith("Nous n'avons pas d'information vérifiée sur d'éventuels frais")
+    assert "pdl_sanctions" not in facts
