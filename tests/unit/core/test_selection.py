@@ -38,3 +38,10 @@ def test_a_word_that_tells_the_kind_is_not_counted_twice(services: Services) -> 
 def test_the_day_asked_chooses_among_opening_facts(services: Services) -> None:
     kind, first = _first_answer(services, "dechets", "la déchetterie est ouverte le dimanche ?")
     assert (kind, first) == ("opening", "dechets_dechetteries_horaires")
+
+
+def test_a_sum_in_euros_asks_an_amount(services: Services) -> None:
+    # The tokenizer drops « € »: the sign is read as « euros », which asks an amount.
+    lexicon = question_words_of(services.kb)
+    assert question_of("l'agglo verse 50 € pour une cuve, c'est bien ça ?", lexicon).kinds == ("amount",)
+    assert question_of("on m'a parlé de 100€ pour un vélo", lexicon).kinds == ("amount",)
