@@ -45,3 +45,9 @@ def test_a_sum_in_euros_asks_an_amount(services: Services) -> None:
     lexicon = question_words_of(services.kb)
     assert question_of("l'agglo verse 50 € pour une cuve, c'est bien ça ?", lexicon).kinds == ("amount",)
     assert question_of("on m'a parlé de 100€ pour un vélo", lexicon).kinds == ("amount",)
+
+
+def test_open_to_whom_asks_who_is_eligible(services: Services) -> None:
+    # « ouvert » alone asks opening days and « à qui » a contact; together they ask who may.
+    lexicon = question_words_of(services.kb)
+    assert question_of("cette aide est ouverte à qui ?", lexicon).kinds == ("eligibility",)
