@@ -521,9 +521,13 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     if composer.rule_facts and kind == "eligibility":
         # « mon logement à Vermelles est concerné ? »: the commune's rule answered it.
         return
+    # Facts of other fields only answered the kind of a headline aid (a fine for « des frais ? »).
+    other_fields_only = False
     if topic.family == "headline_aid" and primary is not None:
         # An aid's amount, delay… is said unknown in so many words, never guessed from another fact.
+        other_fields_only = bool(answering)
         answering = [item for item in answering if item.fact.field == primary]
+        other_fields_only = other_fields_only and not answering
     # The case named (a bike type) or matched by the words; what applies today first.
     related = composer.kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
     chosen = for_case([item.fact for item in answering], related, bike_type)
@@ -540,8 +544,9 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         # The topic's unknown about what was asked; else, when no fact answered the kind at all,
         # the unknown of its field (facts answered it, but about something else: not that one).
         # A headline aid's unknowns are its fields': when only facts of other fields answered the
-        # kind (a fine for « des frais ? »), its field's unknown is the one asked about.
-        own_field = not answered or topic.family == "headline_aid"
+        # kind, its field's unknown is the one asked about (not when facts of the field were
+        # left out for speaking of something else).
+        own_field = not answered or other_fields_only
         unknowns = topic.unknowns_for(primary) if primary and own_field else []
         unknown = asked_unknown[0] if asked_unknown else (unknowns[0].text if unknowns else None)
         if unknown:

@@ -196,3 +196,12 @@ def test_an_aids_field_unknown_is_said_when_only_other_fields_answered_the_kind(
     facts, text = _answer(services, "permis_de_louer", "est-ce qu'il faut payer des frais pour la demande ?")
     assert text.startswith("Nous n'avons pas d'information vérifiée sur d'éventuels frais")
     assert "pdl_sanctions" not in facts
+
+
+def test_an_aids_field_unknown_is_not_said_for_facts_left_out_as_about_something_else(services: Services) -> None:
+    # The validity facts are left out (« une fois obtenue » is another fact's words): the period
+    # field's unknown about the communes' list would answer something nobody asked.
+    _, text = _answer(
+        services, "permis_de_louer", "une fois obtenu, le permis de louer reste valable combien de temps ?"
+    )
+    assert "changements de la liste" not in text
