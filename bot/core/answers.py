@@ -29,6 +29,7 @@ from bot.core.selection import (
     in_place,
     kind_cue_words,
     on_subject,
+    says_kind,
     stem,
     subject_stems,
     topics_holding,
@@ -36,7 +37,7 @@ from bot.core.selection import (
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
 from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
-from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
+from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView, UnknownView
 from bot.kb.ranking import RELEVANT_SCORE
 
 # What an overview (no specific question) shows for residents, by field.
@@ -547,7 +548,7 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         # kind, its field's unknown is the one asked about (not when facts of the field were
         # left out for speaking of something else).
         own_field = not answered or other_fields_only
-        unknowns = topic.unknowns_for(primary) if primary and own_field else []
+        unknowns = _kind_unknowns(topic, kind, primary, lexicon) if primary and own_field else []
         unknown = asked_unknown[0] if asked_unknown else (unknowns[0].text if unknowns else None)
         if unknown:
             composer.lines.append(unknown)
@@ -566,6 +567,15 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     for item in _about_the_first(asked, kind, answering, lexicon)[:room]:
         if item.score >= _SECOND_FACT_SHARE * best:
             composer.fact(item.fact)
+
+
+def _kind_unknowns(topic: TopicView, kind: str | None, primary: str, lexicon: QuestionWords) -> list[UnknownView]:
+    """The topic's unknowns about a kind of question: those of its first field, or for a kind
+    answered only in so many words (opening days), whose field says nothing, those that say
+    them (« les horaires d'ouverture de l'accueil », not the details' unknown about an address)."""
+    if kind not in lexicon.needs_cue:
+        return topic.unknowns_for(primary)
+    return [unknown for unknown in topic.unknowns if says_kind(unknown.text, lexicon, kind)]
 
 
 def _known_context(composer: _Composer, topic: TopicView, related: list[FactView]) -> None:

@@ -125,6 +125,13 @@ def _cues_said(cues: Sequence[tuple[str, ...]], stems: Sequence[str]) -> frozens
     )
 
 
+def says_kind(text: str, lexicon: QuestionWords, kind: str | None) -> bool:
+    """The text says one of the words that tell a fact answers ``kind`` (« les horaires
+    d'ouverture de l'accueil » for opening days)."""
+    cues = tuple(_stems(cue) for cue in lexicon.kind_cues.get(kind or "", ()))
+    return bool(_cues_said(cues, _stems(keyword_key(text))))
+
+
 @lru_cache(maxsize=8192)
 def _fact_words(fact: FactView) -> tuple[str, ...]:
     """A fact's words, once per fact of a snapshot (facts are immutable views)."""

@@ -205,3 +205,11 @@ def test_an_aids_field_unknown_is_not_said_for_facts_left_out_as_about_something
         services, "permis_de_louer", "une fois obtenu, le permis de louer reste valable combien de temps ?"
     )
     assert "changements de la liste" not in text
+
+
+def test_opening_days_unknown_is_the_one_that_speaks_of_opening(services: Services) -> None:
+    # Opening days have no field of their own: the unknown is the one about opening hours, not
+    # the first field's (the Maison de l'habitat's address).
+    _, text = _answer(services, "demander_contact", "à quelle heure ouvre l'accueil du siège de l'agglo ?")
+    assert text.startswith("Nous n'avons pas d'information vérifiée sur les horaires d'ouverture de l'accueil")
+    assert "Maison de l'habitat" not in text
