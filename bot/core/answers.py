@@ -28,6 +28,7 @@ from bot.core.selection import (
     best_kind,
     in_place,
     kind_cue_words,
+    names_place,
     on_subject,
     says_kind,
     stem,
@@ -617,6 +618,9 @@ def _on_what_was_asked(
     asked_places = places & frozenset(asked.words)
     if asked_places:
         answering = [item for item in answering if in_place(item.fact, asked_places, places)]
+        # The facts that name the commune asked answer for it before those that name none
+        # (« la déchetterie de Béthune, quel numéro ? »: Béthune's, not the collection service's).
+        answering = sorted(answering, key=lambda item: not names_place(item.fact, asked_places))
     lexicon = question_words_of(kb)
     ignore = [
         *places,

@@ -213,3 +213,13 @@ def test_opening_days_unknown_is_the_one_that_speaks_of_opening(services: Servic
     _, text = _answer(services, "demander_contact", "à quelle heure ouvre l'accueil du siège de l'agglo ?")
     assert text.startswith("Nous n'avons pas d'information vérifiée sur les horaires d'ouverture de l'accueil")
     assert "Maison de l'habitat" not in text
+
+
+def test_a_phone_number_of_the_commune_asked_answers_before_the_general_contact(services: Services) -> None:
+    # The list of the déchetteries gives each one's number: the one of the commune asked comes
+    # first, the collection service after it.
+    facts, text = _answer(services, "dechets", "quel est le téléphone de la déchetterie de Lillers ?")
+    assert facts[0] == "dechets_liste_dechetteries" and "03 21 54 43 11" in text
+    # Without a commune, the contact facts keep their order: the switchboard, not a service's.
+    facts, _ = _answer(services, "demander_contact", "c'est quoi le numéro de téléphone de l'agglo ?")
+    assert facts[0] == "contact_standard"
