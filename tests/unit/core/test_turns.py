@@ -223,3 +223,12 @@ def test_a_phone_number_of_the_commune_asked_answers_before_the_general_contact(
     # Without a commune, the contact facts keep their order: the switchboard, not a service's.
     facts, _ = _answer(services, "demander_contact", "c'est quoi le numéro de téléphone de l'agglo ?")
     assert facts[0] == "contact_standard"
+
+
+def test_an_english_question_about_tap_water_gets_the_french_answer_too(services: Services) -> None:
+    # « water » alone is an everyday word; « tap water » means « eau du robinet » (kb/lexicon.yml).
+    answers = answer_questions(
+        services, "how much does running water cost here?", Nlu(intent="hors_sujet"), Context(), Asked()
+    )
+    assert answers and [answer.topic for answer in answers] == ["eau_potable", "eau_potable"]
+    assert "eau_prix_2026" in answers[1].facts
