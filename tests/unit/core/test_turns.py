@@ -232,3 +232,10 @@ def test_an_english_question_about_tap_water_gets_the_french_answer_too(services
     )
     assert answers and [answer.topic for answer in answers] == ["eau_potable", "eau_potable"]
     assert "eau_prix_2026" in answers[1].facts
+
+
+def test_setting_up_ones_own_business_in_everyday_words_is_about_creating_a_company(services: Services) -> None:
+    # « lancer ma boîte » means « création d'entreprise » (kb/lexicon.yml), not the economy's
+    # « entreprise » alone.
+    plan = turn_plan(services, "est-ce que l'agglo peut m'aider à lancer ma boîte ?", Nlu("economie_emploi"), Context())
+    assert [part.topic for part in plan.parts] == ["entrepreneuriat"]
