@@ -51,3 +51,10 @@ def test_open_to_whom_asks_who_is_eligible(services: Services) -> None:
     # « ouvert » alone asks opening days and « à qui » a contact; together they ask who may.
     lexicon = question_words_of(services.kb)
     assert question_of("cette aide est ouverte à qui ?", lexicon).kinds == ("eligibility",)
+
+
+def test_the_present_forms_of_payer_ask_an_amount(services: Services) -> None:
+    # « paye », « paie » are not in the lemma table's forms of « payer »: kb/lexicon.yml lists them.
+    lexicon = question_words_of(services.kb)
+    assert question_of("c'est l'agglo qui paie les trajets partagés ?", lexicon).kinds == ("amount",)
+    assert question_of("on paye quelque chose pour le composteur ?", lexicon).kinds == ("amount",)
