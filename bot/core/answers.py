@@ -28,7 +28,9 @@ from bot.core.selection import (
     best_kind,
     in_place,
     kind_cue_words,
+    names_place,
     on_subject,
+    says_kind,
     stem,
     subject_stems,
     topics_holding,
@@ -36,7 +38,7 @@ from bot.core.selection import (
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
 from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
-from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView
+from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView, UnknownView
 from bot.kb.ranking import RELEVANT_SCORE
 
 # What an overview (no specific question) shows for residents, by field.
@@ -521,9 +523,13 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     if composer.rule_facts and kind == "eligibility":
         # « mon logement à Vermelles est concerné ? »: the commune's rule answered it.
         return
+    # Facts of other fields only answered the kind of a headline aid (a fine for « des frais ? »).
+    other_fields_only = False
     if topic.family == "headline_aid" and primary is not None:
         # An aid's amount, delay… is said unknown in so many words, never guessed from another fact.
+        other_fields_only = bool(answering)
         answering = [item for item in answering if item.fact.field == primary]
+        other_fields_only = other_fields_only and not answering
     # The case named (a bike type) or matched by the words; what applies today first.
     related = composer.kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
     chosen = for_case([item.fact for item in answering], related, bike_type)
@@ -539,7 +545,11 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         composer.needs_contact = True
         # The topic's unknown about what was asked; else, when no fact answered the kind at all,
         # the unknown of its field (facts answered it, but about something else: not that one).
-        unknowns = topic.unknowns_for(primary) if primary and not answered else []
+        # A headline aid's unknowns are its fields': when only facts of other fields answered the
+        # kind, its field's unknown is the one asked about (not when facts of the field were
+        # left out for speaking of something else).
+        own_field = not answered or other_fields_only
+        unknowns = _kind_unknowns(topic, kind, primary, lexicon) if primary and own_field else []
         unknown = asked_unknown[0] if asked_unknown else (unknowns[0].text if unknowns else None)
         if unknown:
             composer.lines.append(unknown)
@@ -558,6 +568,15 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     for item in _about_the_first(asked, kind, answering, lexicon)[:room]:
         if item.score >= _SECOND_FACT_SHARE * best:
             composer.fact(item.fact)
+
+
+def _kind_unknowns(topic: TopicView, kind: str | None, primary: str, lexicon: QuestionWords) -> list[UnknownView]:
+    """The topic's unknowns about a kind of question: those of its first field, or for a kind
+    answered only in so many words (opening days), whose field says nothing, those that say
+    them (« les horaires d'ouverture de l'accueil », not the details' unknown about an address)."""
+    if kind not in lexicon.needs_cue:
+        return topic.unknowns_for(primary)
+    return [unknown for unknown in topic.unknowns if says_kind(unknown.text, lexicon, kind)]
 
 
 def _known_context(composer: _Composer, topic: TopicView, related: list[FactView]) -> None:
@@ -599,6 +618,9 @@ def _on_what_was_asked(
     asked_places = places & frozenset(asked.words)
     if asked_places:
         answering = [item for item in answering if in_place(item.fact, asked_places, places)]
+        # The facts that name the commune asked answer for it before those that name none
+        # (« la déchetterie de Béthune, quel numéro ? »: Béthune's, not the collection service's).
+        answering = sorted(answering, key=lambda item: not names_place(item.fact, asked_places))
     lexicon = question_words_of(kb)
     ignore = [
         *places,

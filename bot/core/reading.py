@@ -40,10 +40,14 @@ _OF = frozenset({"de", "des", "du"})
 _HOW_MANY_OF = re.compile(r"\b(combien|nombre)\s+d['’]\s*", re.IGNORECASE)
 
 
+# « 70 € »: the tokenizer drops the sign, which tells an amount is asked about.
+_EURO_SIGN = re.compile(r"\s*€")
+
+
 def keywords_of(text: str) -> list[str]:
     """The text's words as keywords are compared (bot/core/matching.py), « combien d'… » kept
-    as « combien de … »."""
-    return keyword_key(_HOW_MANY_OF.sub(r"\1 de ", text))
+    as « combien de … », « € » read as « euros »."""
+    return keyword_key(_EURO_SIGN.sub(" euros ", _HOW_MANY_OF.sub(r"\1 de ", text)))
 
 
 class _KnowsWords(Protocol):

@@ -41,11 +41,14 @@ _NUMBER = re.compile(r"\d")
 _CUE_STEM = 6
 # The cue a fact naming a commune carries (kb/lexicon.yml writes it among a kind's cues).
 PLACE_CUE = "communenommee"
+# A French phone number (« 03 21 57 38 54 », « 0800 100 116 »).
+_PHONE = re.compile(r"\b0(?:[\s.]?\d){9}\b")
 # How far before what is counted its number may stand (« 62 de ses communes »), and what each
 # word between them costs.
 _NUMBER_REACH = 3
 _REACH_PENALTY = 0.5
 _FIGURE_KINDS = ("figure", "amount")
+_CONTACT_KIND = "contact"
 # A word of the question names what it is about within the topic when only a few of the topic's
 # facts hold it (« Loisinord », « olympique »), not when many do (« piscine » among the pools).
 _SUBJECT_SHARE = 1 / 3
@@ -125,6 +128,13 @@ def _cues_said(cues: Sequence[tuple[str, ...]], stems: Sequence[str]) -> frozens
     )
 
 
+def says_kind(text: str, lexicon: QuestionWords, kind: str | None) -> bool:
+    """The text says one of the words that tell a fact answers ``kind`` (« les horaires
+    d'ouverture de l'accueil » for opening days)."""
+    cues = tuple(_stems(cue) for cue in lexicon.kind_cues.get(kind or "", ()))
+    return bool(_cues_said(cues, _stems(keyword_key(text))))
+
+
 @lru_cache(maxsize=8192)
 def _fact_words(fact: FactView) -> tuple[str, ...]:
     """A fact's words, once per fact of a snapshot (facts are immutable views)."""
@@ -189,6 +199,10 @@ def score_facts(
             answers = cue_score > 0
         elif not cues and fields and kind != "figure":
             answers = answers or rank is not None
+        if kind == _CONTACT_KIND and _PHONE.search(fact.text):
+            # A phone number answers « quel numéro ? », whatever words surround it (« Béthune, rue
+            # du Rabat (03 21 …) »); it adds no score, so the contact facts keep their order.
+            answers = True
         if kind == "figure" and not question.counted:
             answers = answers or (rank is not None and bool(_NUMBER.search(fact.text)))
         scored.append(Scored(fact=fact, score=total, answers_kind=answers, counts=unit_score > _NUMBER_WEIGHT))
@@ -242,6 +256,11 @@ def subject_stems(question: Question, facts: Sequence[FactView], ignore: Iterabl
 def on_subject(fact: FactView, subject: frozenset[str]) -> bool:
     """The fact holds one of the ``subject`` stems."""
     return bool(subject & _fact_stem_set(fact))
+
+
+def names_place(fact: FactView, asked_places: frozenset[str]) -> bool:
+    """The fact names one of the communes asked."""
+    return bool(asked_places & set(_fact_words(fact)))
 
 
 def in_place(fact: FactView, asked_places: frozenset[str], places: frozenset[str]) -> bool:

@@ -38,3 +38,23 @@ def test_a_word_that_tells_the_kind_is_not_counted_twice(services: Services) -> 
 def test_the_day_asked_chooses_among_opening_facts(services: Services) -> None:
     kind, first = _first_answer(services, "dechets", "la déchetterie est ouverte le dimanche ?")
     assert (kind, first) == ("opening", "dechets_dechetteries_horaires")
+
+
+def test_a_sum_in_euros_asks_an_amount(services: Services) -> None:
+    # The tokenizer drops « € »: the sign is read as « euros », which asks an amount.
+    lexicon = question_words_of(services.kb)
+    assert question_of("l'agglo verse 50 € pour une cuve, c'est bien ça ?", lexicon).kinds == ("amount",)
+    assert question_of("on m'a parlé de 100€ pour un vélo", lexicon).kinds == ("amount",)
+
+
+def test_open_to_whom_asks_who_is_eligible(services: Services) -> None:
+    # « ouvert » alone asks opening days and « à qui » a contact; together they ask who may.
+    lexicon = question_words_of(services.kb)
+    assert question_of("cette aide est ouverte à qui ?", lexicon).kinds == ("eligibility",)
+
+
+def test_the_present_forms_of_payer_ask_an_amount(services: Services) -> None:
+    # « paye », « paie » are not in the lemma table's forms of « payer »: kb/lexicon.yml lists them.
+    lexicon = question_words_of(services.kb)
+    assert question_of("c'est l'agglo qui paie les trajets partagés ?", lexicon).kinds == ("amount",)
+    assert question_of("on paye quelque chose pour le composteur ?", lexicon).kinds == ("amount",)

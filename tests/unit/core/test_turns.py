@@ -188,3 +188,54 @@ def test_one_shared_word_names_no_unknown_of_the_topic(services: Services) -> No
     _, text = _answer(services, "sport_culture", "est-ce que la piscine de Bruay est ouverte le dimanche matin ?")
     assert "liste complète des piscines" not in text
     assert "pas d'information vérifiée" in text and SWITCHBOARD in text
+
+
+def test_an_aids_field_unknown_is_said_when_only_other_fields_answered_the_kind(services: Services) -> None:
+    # The fine answers « combien » in euros, but a fee for the demand is the amount field's
+    # unknown, said in so many words, not a generic « pas d'information sur le montant ».
+    facts, text = _answer(services, "permis_de_louer", "est-ce qu'il faut payer des frais pour la demande ?")
+    assert text.startswith("Nous n'avons pas d'information vérifiée sur d'éventuels frais")
+    assert "pdl_sanctions" not in facts
+
+
+def test_an_aids_field_unknown_is_not_said_for_facts_left_out_as_about_something_else(services: Services) -> None:
+    # The validity facts are left out (« une fois obtenue » is another fact's words): the period
+    # field's unknown about the communes' list would answer something nobody asked.
+    _, text = _answer(
+        services, "permis_de_louer", "une fois obtenu, le permis de louer reste valable combien de temps ?"
+    )
+    assert "changements de la liste" not in text
+
+
+def test_opening_days_unknown_is_the_one_that_speaks_of_opening(services: Services) -> None:
+    # Opening days have no field of their own: the unknown is the one about opening hours, not
+    # the first field's (the Maison de l'habitat's address).
+    _, text = _answer(services, "demander_contact", "à quelle heure ouvre l'accueil du siège de l'agglo ?")
+    assert text.startswith("Nous n'avons pas d'information vérifiée sur les horaires d'ouverture de l'accueil")
+    assert "Maison de l'habitat" not in text
+
+
+def test_a_phone_number_of_the_commune_asked_answers_before_the_general_contact(services: Services) -> None:
+    # The list of the déchetteries gives each one's number: the one of the commune asked comes
+    # first, the collection service after it.
+    facts, text = _answer(services, "dechets", "quel est le téléphone de la déchetterie de Lillers ?")
+    assert facts[0] == "dechets_liste_dechetteries" and "03 21 54 43 11" in text
+    # Without a commune, the contact facts keep their order: the switchboard, not a service's.
+    facts, _ = _answer(services, "demander_contact", "c'est quoi le numéro de téléphone de l'agglo ?")
+    assert facts[0] == "contact_standard"
+
+
+def test_an_english_question_about_tap_water_gets_the_french_answer_too(services: Services) -> None:
+    # « water » alone is an everyday word; « tap water » means « eau du robinet » (kb/lexicon.yml).
+    answers = answer_questions(
+        services, "how much does running water cost here?", Nlu(intent="hors_sujet"), Context(), Asked()
+    )
+    assert answers and [answer.topic for answer in answers] == ["eau_potable", "eau_potable"]
+    assert "eau_prix_2026" in answers[1].facts
+
+
+def test_setting_up_ones_own_business_in_everyday_words_is_about_creating_a_company(services: Services) -> None:
+    # « lancer ma boîte » means « création d'entreprise » (kb/lexicon.yml), not the economy's
+    # « entreprise » alone.
+    plan = turn_plan(services, "est-ce que l'agglo peut m'aider à lancer ma boîte ?", Nlu("economie_emploi"), Context())
+    assert [part.topic for part in plan.parts] == ["entrepreneuriat"]
