@@ -625,6 +625,9 @@ def _on_what_was_asked(
     ignore = [
         *places,
         *keyword_key(asked.topic_keyword or ""),
+        # The topic's own name, however the question was read (« le montant du pass mobil agglo »
+        # names the aid, not something within it).
+        *keyword_key(f"{topic.title} {topic.label}"),
         *kind_cue_words(lexicon, kind),
         *lexicon.generic_words,
     ]

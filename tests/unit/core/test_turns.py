@@ -239,3 +239,13 @@ def test_setting_up_ones_own_business_in_everyday_words_is_about_creating_a_comp
     # « entreprise » alone.
     plan = turn_plan(services, "est-ce que l'agglo peut m'aider à lancer ma boîte ?", Nlu("economie_emploi"), Context())
     assert [part.topic for part in plan.parts] == ["entrepreneuriat"]
+
+
+def test_the_aids_own_name_is_not_what_is_asked_about_within_it(services: Services) -> None:
+    # « le montant du pass mobil agglo » names the aid, not something within it: the amounts
+    # answer, for a resident and for an agent alike.
+    for agent in (False, True):
+        answers = answer_questions(
+            services, "montant du pass mobil agglo pour un VAE", Nlu("aide_velo"), Context(), Asked(agent=agent)
+        )
+        assert answers and "velo_mav_montant_electrique" in answers[0].facts, agent
