@@ -5,6 +5,7 @@ editing front; axe-core checks every editor page."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,18 +74,23 @@ def edit_first_fact(page: Page, artifacts: Path, text: str, note: str) -> None:
 
 def publish_and_wait(page: Page) -> None:
     """Publier: the button says it is working (a rebuild takes seconds), then the history says it is done."""
-    page.get_by_role("button", name="Publier").click(no_wait_after=True)
-    # Read at once in the page still shown (a locator would wait for the navigation to end).
-    busy = page.evaluate(
-        """() => {
-            const form = document.querySelector("form[data-busy-label]");
+    # What the form shows once the page's own submit handler has run (a listener on window runs
+    # after the page's, on document), kept across the navigation that follows: read after the
+    # click, the page may already be gone when publishing is quick.
+    page.evaluate(
+        """() => window.addEventListener("submit", (event) => {
+            const form = event.target;
             const button = form.querySelector("button[type=submit]");
             const status = form.querySelector("[data-busy-status]");
-            return [form.getAttribute("aria-busy"), button.disabled, button.textContent, status.textContent];
-        }"""
+            sessionStorage.setItem("busy-at-submit", JSON.stringify(
+                [form.getAttribute("aria-busy"), button.disabled, button.textContent, status.textContent]));
+        })"""
     )
-    assert busy[:3] == ["true", True, "Publication en cours…"] and busy[3].startswith("Publication en cours"), busy
+    page.get_by_role("button", name="Publier").click(no_wait_after=True)
     expect(page.locator(".editor__done")).to_contain_text("Votre modification est publiée", timeout=PUBLISH_TIMEOUT_MS)
+    busy = json.loads(page.evaluate("() => sessionStorage.getItem('busy-at-submit')") or "null")
+    assert busy is not None, "the form was never submitted"
+    assert busy[:3] == ["true", True, "Publication en cours…"] and busy[3].startswith("Publication en cours"), busy
 
 
 def test_an_editor_edits_previews_publishes_and_sees_the_new_fiche(page: Page, artifacts: Path) -> None:
