@@ -320,6 +320,9 @@ class _Snapshot:
         self.topic_stems = {
             topic.slug: self.fact_ranker.stems(f"{topic.title} {topic.label}") for topic in self.topics.values()
         }
+        self.topic_words = {
+            topic.slug: self.fact_ranker.words(f"{topic.title} {topic.label}") for topic in self.topics.values()
+        }
         self.search_index = [
             (topic, None, fold(" ".join([topic.title, topic.label, *topic.keywords, topic.intro or ""])))
             for topic in self.topics.values()
@@ -548,7 +551,9 @@ class KnowledgeBase:
         data = self._data()
         ranker = data.fact_ranker
         stems = ranker.stems(question) - data.topic_stems.get(topic_slug or "", frozenset())
-        return [ranker.score(stems, text) if stems else 0.0 for text in texts]
+        # « déchetterie » is no name of the topic « Déchets et tri », though it shares its stem.
+        apart = ranker.apart(question, data.topic_words.get(topic_slug or "", frozenset()))
+        return [ranker.score(stems, text, apart) if stems or apart else 0.0 for text in texts]
 
     def search_entries(self) -> list[tuple[TopicView, FactView | None, str]]:
         """What :meth:`search` looks through, in its order: each topic (its title, keywords and

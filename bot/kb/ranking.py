@@ -34,11 +34,35 @@ class FactRanker:
         per_document = [(document, self.stems(document)) for document in documents]
         # The facts' stems, computed once here rather than on every question.
         self._document_stems = dict(per_document)
+        # And their whole words, for the words kept apart from a topic's name (see :meth:`apart`).
+        self._document_words = {document: self.words(document) for document, _ in per_document}
         frequencies: Counter[str] = Counter()
-        for _, document_stems in per_document:
+        word_frequencies: Counter[str] = Counter()
+        for document, document_stems in per_document:
             frequencies.update(document_stems)
+            word_frequencies.update(self._document_words[document])
         count = max(len(per_document), 1)
         self._idf = {stem: math.log(count / frequency) for stem, frequency in frequencies.items()}
+        self._word_idf = {word: math.log(count / frequency) for word, frequency in word_frequencies.items()}
+
+    def words(self, text: str) -> frozenset[str]:
+        """The text's whole words (singular), stop words and numbers left out."""
+        return frozenset(
+            _singular(word)
+            for word in tokens(text)
+            if not word.isdigit() and len(word) >= _MIN_WORD_LENGTH and word not in self._stop_words
+        )
+
+    def apart(self, text: str, name_words: frozenset[str]) -> frozenset[str]:
+        """The text's words that a topic's name leaves out by their stem but that are other,
+        longer words: « déchetterie » is cut to the stem of « déchets », the name of its topic, yet
+        tells the déchetteries' facts apart from the others. They are compared whole."""
+        name_stems = {word[:_STEM_LENGTH] for word in name_words}
+        return frozenset(
+            word
+            for word in self.words(text)
+            if len(word) > _STEM_LENGTH and word[:_STEM_LENGTH] in name_stems and word not in name_words
+        )
 
     def stems(self, text: str) -> frozenset[str]:
         """Short stems of the text's words, stop words left out; numbers are kept whole."""
@@ -52,11 +76,25 @@ class FactRanker:
         # A word no fact uses cannot match any fact: its weight does not matter.
         return self._idf.get(stem, 0.0)
 
-    def score(self, question_stems: frozenset[str], text: str) -> float:
+    def score(self, question_stems: frozenset[str], text: str, whole_words: frozenset[str] = frozenset()) -> float:
+        """The idf weights of the stems the text shares with the question, and of the
+        ``whole_words`` (see :meth:`apart`) it holds."""
         text_stems = self._document_stems.get(text)
         if text_stems is None:
             text_stems = self.stems(text)
-        return sum(self.weight(stem) for stem in question_stems & text_stems)
+        score = sum(self.weight(stem) for stem in question_stems & text_stems)
+        if whole_words:
+            text_words = self._document_words.get(text)
+            if text_words is None:
+                text_words = self.words(text)
+            # Like a stem, words of one stem count once (« déchèterie » and its synonym
+            # « déchetterie », both in the question, in a fact that writes both).
+            best: dict[str, float] = {}
+            for word in whole_words & text_words:
+                key = word[:_STEM_LENGTH]
+                best[key] = max(best.get(key, 0.0), self._word_idf.get(word, 0.0))
+            score += sum(best.values())
+        return score
 
     def relevant(self, question: str, texts: Sequence[str], ignore: frozenset[str] = frozenset()) -> list[int]:
         """Indices of the texts relevant to the question, most relevant first (ties keep the

@@ -58,3 +58,21 @@ def test_the_present_forms_of_payer_ask_an_amount(services: Services) -> None:
     lexicon = question_words_of(services.kb)
     assert question_of("c'est l'agglo qui paie les trajets partagés ?", lexicon).kinds == ("amount",)
     assert question_of("on paye quelque chose pour le composteur ?", lexicon).kinds == ("amount",)
+
+
+def test_a_longer_word_sharing_the_stem_of_the_topic_name_tells_facts_apart(services: Services) -> None:
+    # « déchèterie » is cut to « dechet », the stem of the topic's name « Déchets et tri », which
+    # scores nothing within the topic: compared whole, it brings the déchetteries' facts forward.
+    kb = services.kb
+    topic = kb.topic("dechets")
+    assert topic is not None
+    facts = {fact.id: fact for fact in topic.facts_for(None, residents=True)}
+    access, bins = facts["dechets_dechetteries_acces"], facts["dechets_demande_bac"]
+    scores = kb.fact_scores("il faut quoi pour rentrer a la decheterie dechetterie", "dechets", [access, bins])
+    assert scores[0] > scores[1]
+    # The number of déchetteries still answers « combien de déchèteries ? » before their list,
+    # which writes both spellings: words of one stem count once.
+    assert _first_answer(services, "dechets", "y a combien de déchèteries en tout ?") == (
+        "figure",
+        "dechets_nombre_dechetteries",
+    )

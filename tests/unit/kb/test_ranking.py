@@ -42,3 +42,14 @@ def test_ignored_words_do_not_count() -> None:
     question = "le prix de l'eau en 2026 ?"
     assert 4 in ranker.relevant(question, FACTS)
     assert ranker.relevant(question, FACTS, ignore=ranker.stems("prix")) == []
+
+
+def test_a_longer_word_sharing_the_stem_of_a_name_is_compared_whole() -> None:
+    ranker = FactRanker(FACTS, STOP_WORDS)
+    name = ranker.words("Déchets et tri")
+    # « déchèteries » is cut to the stem of « déchets »: left out with the name, it is kept whole.
+    assert ranker.apart("combien de déchèteries et de déchets ?", name) == frozenset({"decheterie"})
+    stems = ranker.stems("combien de déchèteries ?") - ranker.stems("Déchets et tri")
+    assert ranker.score(stems, FACTS[1]) == 0.0
+    assert ranker.score(stems, FACTS[1], frozenset({"decheterie"})) > 0.0
+    assert ranker.score(stems, FACTS[2], frozenset({"decheterie"})) == 0.0
