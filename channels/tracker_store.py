@@ -66,7 +66,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from bot.settings import load_settings
@@ -254,7 +253,7 @@ class AggloTrackerStore(SQLTrackerStore):
         setattr(tracker, STORED_EVENTS, len(events))
         return tracker
 
-    def _additional_events(self, connection: Connection | Session, tracker: DialogueStateTracker) -> Iterator[Event]:
+    def _additional_events(self, connection: Connection, tracker: DialogueStateTracker) -> Iterator[Event]:
         """The tracker's events that are not stored yet: those after the ones it was read with
         or last saved with (one turn of a conversation runs at a time, under the lock store);
         for a tracker this store did not read, those after the stored latest session's."""
@@ -286,18 +285,18 @@ class AggloTrackerStore(SQLTrackerStore):
     def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
         with self._autocommit.connect() as connection:
             rows = self._new_rows(connection, tracker)
-        if not rows:
-            return
-        if self._one_statement_writes and len(rows) <= self.engine.dialect.executemany_values_page_size:
-            with self._autocommit.connect() as connection, _commit_not_retried():
-                connection.execute(self._insert, rows)
-            return
+            if not rows:
+                return
+            if self._one_statement_writes and len(rows) <= self.engine.dialect.executemany_values_page_size:
+                with _commit_not_retried():
+                    connection.execute(self._insert, rows)
+                return
         with self.session_scope() as session:
             session.execute(self._insert, rows)
             with _commit_not_retried():
                 session.commit()
 
-    def _new_rows(self, connection: Connection | Session, tracker: DialogueStateTracker) -> list[dict[str, Any]]:
+    def _new_rows(self, connection: Connection, tracker: DialogueStateTracker) -> list[dict[str, Any]]:
         rows = []
         for event in self._additional_events(connection, tracker):
             data = mask_event(event.as_dict(), self._mask_text)

@@ -684,11 +684,11 @@ def _unknown_rather(
     answering: list[Scored],
     unknown_score: float,
 ) -> bool:
-    """The topic's unknown about what was asked (sharing ``unknown_score`` with it) speaks of it
-    far more than any answering fact (« où sont les permanences des conseillers numériques ? »
-    and the associations' number): the unknown is the answer. Not for the headline aids, whose
-    unknowns are their fields'."""
-    if not answering or topic.family == "headline_aid" or kind == "contact":
+    """The topic's unknown about what was asked (sharing ``unknown_score`` with it; never a
+    headline aid's: :func:`_unknown_asked`) speaks of it far more than any answering fact (« où
+    sont les permanences des conseillers numériques ? » and the associations' number): the
+    unknown is the answer."""
+    if not answering or kind == "contact":
         return False
     words = " ".join(_subject_words(kb, asked, kind))
     best_fact = max(kb.fact_scores(words, topic.slug, [item.fact for item in answering]))

@@ -128,11 +128,15 @@ def _cues_said(cues: Sequence[tuple[str, ...]], stems: Sequence[str]) -> frozens
     )
 
 
+def _kind_cue_stems(lexicon: QuestionWords, kind: str | None) -> tuple[tuple[str, ...], ...]:
+    """The stems of each of the words that tell a fact answers ``kind``."""
+    return tuple(_stems(cue) for cue in lexicon.kind_cues.get(kind or "", ()))
+
+
 def says_kind(text: str, lexicon: QuestionWords, kind: str | None) -> bool:
     """The text says one of the words that tell a fact answers ``kind`` (« les horaires
     d'ouverture de l'accueil » for opening days)."""
-    cues = tuple(_stems(cue) for cue in lexicon.kind_cues.get(kind or "", ()))
-    return bool(_cues_said(cues, _stems(keyword_key(text))))
+    return bool(_cues_said(_kind_cue_stems(lexicon, kind), _stems(keyword_key(text))))
 
 
 @lru_cache(maxsize=8192)
@@ -173,7 +177,7 @@ def score_facts(
     first), best first (ties keep the given order)."""
     kind = kind or question.kind
     fields = lexicon.kind_fields.get(kind or "", ())
-    cues = tuple(_stems(cue) for cue in lexicon.kind_cues.get(kind or "", ()))
+    cues = _kind_cue_stems(lexicon, kind)
     needs_cue = kind in lexicon.needs_cue
     # A word that tells the kind (« réponse » for a delay) is counted once, as a cue, not again
     # as a word shared with the question.

@@ -47,11 +47,11 @@ class FactRanker:
 
     def words(self, text: str) -> frozenset[str]:
         """The text's whole words (singular), stop words and numbers left out."""
-        return frozenset(
-            _singular(word)
-            for word in tokens(text)
-            if not word.isdigit() and len(word) >= _MIN_WORD_LENGTH and word not in self._stop_words
-        )
+        return frozenset(_singular(word) for word in tokens(text) if self._counts(word))
+
+    def _counts(self, word: str) -> bool:
+        """A word that is no number, long enough and no stop word."""
+        return not word.isdigit() and len(word) >= _MIN_WORD_LENGTH and word not in self._stop_words
 
     def apart(self, text: str, name_words: frozenset[str]) -> frozenset[str]:
         """The text's words that a topic's name leaves out by their stem but that are other,
@@ -69,7 +69,7 @@ class FactRanker:
         return frozenset(
             word if word.isdigit() else _singular(word)[:_STEM_LENGTH]
             for word in tokens(text)
-            if word.isdigit() or (len(word) >= _MIN_WORD_LENGTH and word not in self._stop_words)
+            if word.isdigit() or self._counts(word)
         )
 
     def weight(self, stem: str) -> float:
