@@ -118,6 +118,7 @@ class ProdStack:
         self._services("install")
         self._services("account", quiet=True)
         binary("setpriv")
+        self._check_service_user_reaches(PROJECT_ROOT)
         if not self.settings.model.exists():
             raise FileNotFoundError(f"no trained model at {self.settings.model}: run `make train`")
         var = self.settings.prod_dir
@@ -135,6 +136,21 @@ class ProdStack:
         script does not read."""
         env = child_environment({"AGGLO_SERVICE_USER": self.settings.service_user, **(extra_env or {})})
         subprocess.run([str(SERVICES), *args], check=True, env=env, stdout=subprocess.DEVNULL if quiet else None)
+
+    def _check_service_user_reaches(self, directory: Path) -> None:
+        """supervisord starts PostgreSQL and Redis as the service user in the project directory:
+        say so plainly when that user cannot enter it (a clone in a 0700 directory), rather than
+        waiting a minute for a PostgreSQL that never starts."""
+        if not self.as_root:
+            return
+        user = self.settings.service_user
+        probe = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(directory)], check=False)
+        if probe.returncode != 0:
+            raise RuntimeError(
+                f"the service user {user} cannot enter {directory} (or a directory above it): PostgreSQL and"
+                f" Redis run as {user} there. Make the path readable, e.g. `chmod o+rx` on each directory"
+                " of it, or clone the project under a directory that others can enter."
+            )
 
     def python_user(self) -> str | None:
         """The service user, if it can run this interpreter; else None (root runs the Python

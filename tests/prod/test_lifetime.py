@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import PROJECT_ROOT
 from ops.dev import free_port
 from ops.prod.render import program, supervisord_header
 from tests.conftest import prod_settings
@@ -99,3 +100,17 @@ def test_the_runner_gets_sigterm_when_make_dies(tmp_path: Path) -> None:
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     assert _wait(marker.exists, 15), "the runner outlived its parent"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the service user exists only when root starts the profile")
+def test_a_project_the_service_user_cannot_enter_is_said_plainly(tmp_path: Path) -> None:
+    from ops.prod.run import ProdStack
+
+    stack = ProdStack(prod_settings(tmp_path))
+    stack._services("account", quiet=True)
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    with pytest.raises(RuntimeError, match="cannot enter"):
+        stack._check_service_user_reaches(closed)
+    # The project itself: the production stack's tests start PostgreSQL there.
+    stack._check_service_user_reaches(PROJECT_ROOT)
