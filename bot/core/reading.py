@@ -44,9 +44,18 @@ _HOW_MANY_OF = re.compile(r"\b(combien|nombre)\s+d['’]\s*", re.IGNORECASE)
 _EURO_SIGN = re.compile(r"\s*€")
 
 
+# An unaccented « ou » that offers an alternative (« … ou c'est au propriétaire ? », « ou
+# bien », « ou pas ») is no « où »: folded, it would ask where (« où est »).
+_ALTERNATIVE_OR = re.compile(
+    r"(?<=\w)([\s,]+)ou\s+(?=(?:bien|alors|pas|non|plutôt|plutot)\b|c['’]\s*est\s+(?:à|a|au|aux|moi|lui|elle|eux|nous|vous|plutôt|plutot|mieux|pareil)\b)",
+    re.IGNORECASE,
+)
+
+
 def keywords_of(text: str) -> list[str]:
     """The text's words as keywords are compared (bot/core/matching.py), « combien d'… » kept
-    as « combien de … », « € » read as « euros »."""
+    as « combien de … », « € » read as « euros », an alternative's « ou » left out."""
+    text = _ALTERNATIVE_OR.sub(r"\1", text)
     return keyword_key(_EURO_SIGN.sub(" euros ", _HOW_MANY_OF.sub(r"\1 de ", text)))
 
 

@@ -249,3 +249,19 @@ def test_the_aids_own_name_is_not_what_is_asked_about_within_it(services: Servic
             services, "montant du pass mobil agglo pour un VAE", Nlu("aide_velo"), Context(), Asked(agent=agent)
         )
         assert answers and "velo_mav_montant_electrique" in answers[0].facts, agent
+
+
+def test_an_unaccented_ou_offering_an_alternative_does_not_ask_where(services: Services) -> None:
+    # Folded, « ou c'est au propriétaire » reads « où est … »: a question of where, answered by
+    # a context line about drinking water. The alternative asks about applying for the aid.
+    text = "un locataire peut demander lui-même le récupérateur d'eau de pluie ou c'est au propriétaire ?"
+    plan = turn_plan(services, text, Nlu("aide_recuperateur_eau"), Context())
+    assert [part.question.kind for part in plan.parts] == ["how_to_apply"]
+    where = turn_plan(services, "ou se trouve la déchetterie de Béthune ?", Nlu("dechets"), Context())
+    assert [part.question.kind for part in where.parts] == ["where"]
+
+
+def test_a_facility_open_to_someone_answers_who_may_go_there(services: Services) -> None:
+    # « ouverte aux particuliers » tells who may use the « gros volumes » déchetterie.
+    facts, _ = _answer(services, "dechets", "qui a le droit d'utiliser la déchetterie gros volumes ?")
+    assert facts[0] == "dechets_gros_volumes"
