@@ -561,7 +561,7 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         if kind == "amount" and bike_type and topic.slug == "aide_velo":
             bike_types: dict[str, str] = composer.kb.message("bike_types")
             composer.say("bike_type_unknown", bike_type=bike_types.get(bike_type, bike_type))
-        _known_context(composer, topic, related)
+        _known_context(composer, topic, asked, related)
         return
     answering = [item for item in answering if item.fact.id not in composer.shown] or answering
     best = answering[0].score
@@ -579,7 +579,16 @@ def _kind_unknowns(topic: TopicView, kind: str | None, primary: str, lexicon: Qu
     return [unknown for unknown in topic.unknowns if says_kind(unknown.text, lexicon, kind)]
 
 
-def _known_context(composer: _Composer, topic: TopicView, related: list[FactView]) -> None:
+def _in_places_asked(kb: KnowledgeBase, asked: Question, facts: list[FactView]) -> list[FactView]:
+    """The facts about the communes the question names, or about none (not another's)."""
+    places = place_words(kb)
+    asked_places = places & frozenset(asked.words)
+    if not asked_places:
+        return facts
+    return [fact for fact in facts if in_place(fact, asked_places, places)]
+
+
+def _known_context(composer: _Composer, topic: TopicView, asked: Question, related: list[FactView]) -> None:
     """After an unknown, what is known of what was asked about (« ce camion… il est déjà en
     service ? »: the plan announces it), so that the resident is not left with a bare « I don't
     know »: the fact that shares most words with the question, else what the topic is. Not for
@@ -587,7 +596,8 @@ def _known_context(composer: _Composer, topic: TopicView, related: list[FactView
     if topic.family == "headline_aid":
         return
     usual = [fact for fact in _newest_first(topic.facts_for("what", residents=True)) if not fact.commune_insee]
-    context = next((fact for fact in [*related, *usual] if fact.id not in composer.shown), None)
+    candidates = _in_places_asked(composer.kb, asked, [*related, *usual])
+    context = next((fact for fact in candidates if fact.id not in composer.shown), None)
     if context is None:
         return
     composer.say("unknown_context")
@@ -617,7 +627,12 @@ def _on_what_was_asked(
     places = place_words(kb)
     asked_places = places & frozenset(asked.words)
     if asked_places:
+        elsewhere = [item for item in answering if not in_place(item.fact, asked_places, places)]
         answering = [item for item in answering if in_place(item.fact, asked_places, places)]
+        if elsewhere and kind in question_words_of(kb).needs_cue:
+            # « la déchetterie de Beuvry, c'est où ? » when the déchetteries named are others':
+            # what is left must speak of what was asked, not only say the kind (« la route »).
+            answering = _sharing_words(kb, topic, asked, kind, answering)
         # The facts that name the commune asked answer for it before those that name none
         # (« la déchetterie de Béthune, quel numéro ? »: Béthune's, not the collection service's).
         answering = sorted(answering, key=lambda item: not names_place(item.fact, asked_places))
@@ -645,6 +660,17 @@ def _on_what_was_asked(
     if subject:
         answering = [item for item in answering if on_subject(item.fact, subject)]
     return answering
+
+
+def _sharing_words(
+    kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str | None, answering: list[Scored]
+) -> list[Scored]:
+    """The answering facts that share one of the question's subject words."""
+    words = " ".join(_subject_words(kb, asked, kind))
+    if not answering or not words:
+        return answering
+    scores = kb.fact_scores(words, topic.slug, [item.fact for item in answering])
+    return [item for item, score in zip(answering, scores, strict=True) if score > 0]
 
 
 def _subject_words(kb: KnowledgeBase, asked: Question, kind: str | None) -> list[str]:

@@ -265,3 +265,13 @@ def test_a_facility_open_to_someone_answers_who_may_go_there(services: Services)
     # « ouverte aux particuliers » tells who may use the « gros volumes » déchetterie.
     facts, _ = _answer(services, "dechets", "qui a le droit d'utiliser la déchetterie gros volumes ?")
     assert facts[0] == "dechets_gros_volumes"
+
+
+def test_where_a_facility_of_an_unlisted_commune_is_an_unknown_not_a_fact_saying_route(services: Services) -> None:
+    # No déchetterie of the knowledge base is at Beuvry: the others' are left out, and so is the
+    # fact on putting the bins out, which only says « la route ».
+    facts, text = _answer(services, "dechets", "la déchetterie de Beuvry, c'est où ?")
+    assert "dechets_bacs_presentation" not in facts
+    assert "pas d'information vérifiée" in text and SWITCHBOARD in text
+    facts, _ = _answer(services, "dechets", "la déchetterie de Béthune, c'est où ?")
+    assert facts[0] in ("dechets_liste_dechetteries", "dechets_gros_volumes")
