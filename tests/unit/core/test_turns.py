@@ -275,3 +275,16 @@ def test_where_a_facility_of_an_unlisted_commune_is_an_unknown_not_a_fact_saying
     assert "pas d'information vérifiée" in text and SWITCHBOARD in text
     facts, _ = _answer(services, "dechets", "la déchetterie de Béthune, c'est où ?")
     assert facts[0] in ("dechets_liste_dechetteries", "dechets_gros_volumes")
+
+
+def test_who_runs_something_is_a_kind_of_question_answered_by_who_does(services: Services) -> None:
+    # « qui … » asks who chairs, builds or runs: the fact that says it (kb/lexicon.yml, « who »).
+    answers = answer_questions(
+        services, "c'est qui le président de l'agglo en ce moment ?", Nlu(intent="hors_sujet"), Context(), Asked()
+    )
+    assert answers and answers[0].facts[0] == "contact_president"
+    facts, _ = _answer(services, "eau_potable", "qui s'occupe de l'eau du robinet depuis cette année ?")
+    assert facts[0] == "eau_regie_2026"
+    # Another body's president is not the Agglo's.
+    plan = turn_plan(services, "qui est le président de la République ?", Nlu("hors_sujet"), Context())
+    assert plan.defer
