@@ -411,6 +411,8 @@ def resident_answer(
             related = kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
             # None about another bike type than the one named.
             related = without_other_variants(related, bike_type, _agglo_facts(topic))
+            if asked.kind == "what":
+                related = _what_it_is_first(kb, topic, asked, related)
             room = _MAX_FACTS - min(len(own_schemes), 1) - (1 if rules_first else 0)
             _overview(composer, topic, related, room_for_facts=max(room, 1))
         elif not rules_only:
@@ -458,6 +460,21 @@ def _last_period_ended(composer: _Composer, topic: TopicView) -> None:
     for unknown in topic.unknowns_for("period")[:1]:
         composer.lines.append(unknown.text)
     composer.needs_contact = composer.period_ended = True
+
+
+def _what_it_is_first(kb: KnowledgeBase, topic: TopicView, asked: Question, related: list[FactView]) -> list[FactView]:
+    """« c'est quoi Loisinord ? »: of the facts that speak of it as much as any, the one that
+    says what it is comes first (not the plan's renovation of it)."""
+    if len(related) < 2:
+        return related
+    scores = kb.fact_scores(asked.search_text, topic.slug, related)
+    best = max(scores)
+    first = next(
+        (fact for fact, score in zip(related, scores, strict=True) if fact.field == "what" and score >= best), None
+    )
+    if first is None:
+        return related
+    return [first, *(fact for fact in related if fact is not first)]
 
 
 def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *, room_for_facts: int) -> None:

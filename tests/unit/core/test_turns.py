@@ -288,3 +288,11 @@ def test_who_runs_something_is_a_kind_of_question_answered_by_who_does(services:
     # Another body's president is not the Agglo's.
     plan = turn_plan(services, "qui est le président de la République ?", Nlu("hors_sujet"), Context())
     assert plan.defer
+
+
+def test_what_a_thing_is_comes_before_what_is_planned_for_it(services: Services) -> None:
+    # Both facts speak of Loisinord alike: « c'est quoi » gets the one that says what it is.
+    facts, _ = _answer(services, "sport_culture", "c'est quoi loisinord")
+    assert facts[0] == "sport_culture_loisinord"
+    plan = turn_plan(services, "à Loisinord, y a des travaux de prévus ?", Nlu("sport_culture"), Context())
+    assert [part.question.kind for part in plan.parts] == ["actions"]
