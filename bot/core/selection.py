@@ -145,6 +145,17 @@ def _fact_words(fact: FactView) -> tuple[str, ...]:
     return tuple(keyword_key(searchable_text(fact)))
 
 
+# The Agglo's own name and postal address name no commune a fact is about (« l'agglomération de
+# Béthune-Bruay », « 62411 Béthune Cedex »).
+_AGGLO_NAMES = re.compile(r"Béthune[\s-]+Bruay|Béthune\s+Cedex", re.IGNORECASE)
+
+
+@lru_cache(maxsize=8192)
+def _fact_place_candidates(fact: FactView) -> frozenset[str]:
+    """The words of a fact that may name a commune (its words, the Agglo's name left out)."""
+    return frozenset(keyword_key(_AGGLO_NAMES.sub(" ", searchable_text(fact))))
+
+
 @lru_cache(maxsize=8192)
 def _fact_stem_set(fact: FactView) -> frozenset[str]:
     """The stems of a fact's words, once per fact of a snapshot."""
@@ -159,7 +170,7 @@ def _fact_stems(fact: FactView, places: frozenset[str]) -> tuple[str, ...]:
     if "€" in fact.text:
         extra.append("euro")
     # A commune named in a fact says where something is (« à Nœux-les-Mines »).
-    if places & set(words):
+    if places & _fact_place_candidates(fact):
         extra.append(PLACE_CUE)
     return _stems([*words, *extra])
 
@@ -264,13 +275,13 @@ def on_subject(fact: FactView, subject: frozenset[str]) -> bool:
 
 def names_place(fact: FactView, asked_places: frozenset[str]) -> bool:
     """The fact names one of the communes asked."""
-    return bool(asked_places & set(_fact_words(fact)))
+    return bool(asked_places & _fact_place_candidates(fact))
 
 
 def in_place(fact: FactView, asked_places: frozenset[str], places: frozenset[str]) -> bool:
     """A fact that names communes is about them: it answers for another commune only if it names
     the one asked too (« la piscine de Béthune » is not the Lillers pool)."""
-    named = places & set(_fact_words(fact))
+    named = places & _fact_place_candidates(fact)
     return not named or bool(named & asked_places)
 
 

@@ -296,3 +296,10 @@ def test_what_a_thing_is_comes_before_what_is_planned_for_it(services: Services)
     assert facts[0] == "sport_culture_loisinord"
     plan = turn_plan(services, "à Loisinord, y a des travaux de prévus ?", Nlu("sport_culture"), Context())
     assert [part.question.kind for part in plan.parts] == ["actions"]
+
+
+def test_the_agglos_own_name_names_no_other_commune(services: Services) -> None:
+    # « … des agglomérations de Béthune-Bruay, Lens-Liévin… » is not about Béthune: the free bus
+    # answers a resident of Barlin.
+    facts, _ = _answer(services, "mobilite", "jsuis a barlin, le bus c gratuit ?")
+    assert facts[0] == "mobilite_tadao_gratuit_2026"
