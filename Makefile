@@ -22,7 +22,7 @@ KB_INPUTS := $(shell find kb -type f 2>/dev/null) $(wildcard bot/kb/*.py bot/kb/
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install tools audit kb kb-stale report train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed bench-report bench-console browser purge fuzz run-prod stop-prod test-prod services
+.PHONY: help install tools audit kb kb-stale report train run shell test lint unit rasa-test e2e lock clean bench-quality bench-speed bench-turn bench-report bench-console browser purge fuzz run-prod stop-prod test-prod services
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -142,6 +142,9 @@ bench-report: $(KB_DB) ## Report speed: 1 million synthetic events in a scratch 
 
 bench-console: $(KB_DB) ## The offline console: first full sync (target < 1 MB compressed), a fiche opened offline in Chromium (target < 100 ms) (~1 min)
 	$(PY) -m bench.console $(ARGS)
+
+bench-turn: install train ## CPU per message of the NLU and of the answer's reading and selection, on the evaluation sets (~1 min; target ≤ 10 ms)
+	$(PY) -m bench.turn_cost $(ARGS)
 
 bench-speed: install train ## Speed: latency, throughput, memory, start-up, training vs bare Rasa (~15 min; ARGS=--quick)
 	$(PY) -m bench.speed $(ARGS)
