@@ -628,8 +628,17 @@ def _about_the_first(
     the others must too (not the price of a plant after the composters')."""
     if not answering:
         return answering
-    left_out = kind_cue_words(lexicon, kind) | set(keyword_key(asked.topic_keyword or ""))
-    about = frozenset(stem(word) for word in asked.content if len(word) > 2 and word not in left_out)
+    # The keyword that named the topic still names what is asked about (« un composteur »),
+    # unless most of the facts answering hold it (« déchets »).
+    keyword = {
+        stem(word)
+        for word in keyword_key(asked.topic_keyword or "")
+        if sum(on_subject(item.fact, frozenset({stem(word)})) for item in answering) > len(answering) / 2
+    }
+    left_out = kind_cue_words(lexicon, kind)
+    about = frozenset(
+        stem(word) for word in asked.content if len(word) > 2 and word not in left_out and stem(word) not in keyword
+    )
     if not on_subject(answering[0].fact, about):
         return answering
     return [answering[0], *(item for item in answering[1:] if on_subject(item.fact, about))]

@@ -303,3 +303,13 @@ def test_the_agglos_own_name_names_no_other_commune(services: Services) -> None:
     # answers a resident of Barlin.
     facts, _ = _answer(services, "mobilite", "jsuis a barlin, le bus c gratuit ?")
     assert facts[0] == "mobilite_tadao_gratuit_2026"
+
+
+def test_the_keyword_that_named_the_topic_still_says_what_the_second_fact_must_be_about(
+    services: Services,
+) -> None:
+    # « composteur » named the waste topic; it is also what is priced: not the energy centre's
+    # 146 M€ after the composters' prices.
+    facts, text = _answer(services, "dechets", "combien coûte un composteur ?")
+    assert facts == ["dechets_composteurs_prix"] or "dechets_cve_cout" not in facts
+    assert "M€" not in text
