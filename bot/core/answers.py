@@ -26,6 +26,7 @@ from bot.core.reading import Question, QuestionWords, question_of, question_word
 from bot.core.selection import (
     Scored,
     best_kind,
+    holds_word,
     in_place,
     kind_cue_words,
     names_place,
@@ -628,20 +629,16 @@ def _about_the_first(
     the others must too (not the price of a plant after the composters')."""
     if not answering:
         return answering
-    # The keyword that named the topic still names what is asked about (« un composteur »),
-    # unless most of the facts answering hold it (« déchets »).
-    keyword = {
-        stem(word)
-        for word in keyword_key(asked.topic_keyword or "")
-        if sum(on_subject(item.fact, frozenset({stem(word)})) for item in answering) > len(answering) / 2
-    }
-    left_out = kind_cue_words(lexicon, kind)
-    about = frozenset(
-        stem(word) for word in asked.content if len(word) > 2 and word not in left_out and stem(word) not in keyword
-    )
-    if not on_subject(answering[0].fact, about):
+    # Whole words (« déchetterie » is not « déchets »); a word most of the answering facts hold
+    # names nothing within them, the keyword that named the topic may (« un composteur »).
+    left_out = kind_cue_words(lexicon, kind) | lexicon.small_words
+    candidates = {word for word in asked.content if len(word) > 2 and word not in left_out}
+    about = [
+        word for word in candidates if sum(holds_word(scored.fact, word) for scored in answering) <= len(answering) / 2
+    ]
+    if not any(holds_word(answering[0].fact, word) for word in about):
         return answering
-    return [answering[0], *(item for item in answering[1:] if on_subject(item.fact, about))]
+    return [answering[0], *(item for item in answering[1:] if any(holds_word(item.fact, word) for word in about))]
 
 
 def _on_what_was_asked(

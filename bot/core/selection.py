@@ -273,6 +273,17 @@ def on_subject(fact: FactView, subject: frozenset[str]) -> bool:
     return bool(subject & _fact_stem_set(fact))
 
 
+def holds_word(fact: FactView, word: str) -> bool:
+    """The fact holds the word itself (folded, singular), not only its stem: « déchetterie » is
+    not « déchets »."""
+    return word in _fact_word_set(fact)
+
+
+@lru_cache(maxsize=8192)
+def _fact_word_set(fact: FactView) -> frozenset[str]:
+    return frozenset(_fact_words(fact))
+
+
 def names_place(fact: FactView, asked_places: frozenset[str]) -> bool:
     """The fact names one of the communes asked."""
     return bool(asked_places & _fact_place_candidates(fact))

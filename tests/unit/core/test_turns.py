@@ -313,3 +313,10 @@ def test_the_keyword_that_named_the_topic_still_says_what_the_second_fact_must_b
     facts, text = _answer(services, "dechets", "combien coûte un composteur ?")
     assert facts == ["dechets_composteurs_prix"] or "dechets_cve_cout" not in facts
     assert "M€" not in text
+
+
+def test_a_second_fact_holds_the_very_word_asked_about_not_only_its_stem(services: Services) -> None:
+    # « déchetterie » and « déchets » share a stem: the form for broken bins is no answer about
+    # asbestos at the déchetterie.
+    facts, _ = _answer(services, "dechets", "je peux déposer de l'amiante à la déchetterie ?")
+    assert facts[0] == "dechets_amiante" and "dechets_demande_bac" not in facts
