@@ -586,6 +586,28 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     for item in _about_the_first(asked, kind, answering, lexicon)[:room]:
         if item.score >= _SECOND_FACT_SHARE * best:
             composer.fact(item.fact)
+    # What is known, then what is not of the kind asked, when no fact of its field answered and
+    # the topic's unknown of that field speaks of what the question names (« quelles voitures ? »:
+    # the zone is for the least polluting vehicles; which ones is not known), and whom to ask.
+    # Not for a kind answered only in so many words (opening days), which has no field of its own.
+    indirect = kind not in lexicon.needs_cue and primary not in {item.fact.field for item in answering[:room]}
+    unknown_said = _field_unknown_on_subject(composer.kb, topic, asked, kind, primary) if indirect and primary else None
+    if unknown_said is not None:
+        composer.lines.append(unknown_said)
+        composer.needs_contact = True
+
+
+def _field_unknown_on_subject(
+    kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str | None, field: str
+) -> str | None:
+    """The topic's unknown of ``field`` that shares a word of what the question names."""
+    words = " ".join(_subject_words(kb, asked, kind))
+    unknowns = topic.unknowns_for(field)
+    if not words or not unknowns:
+        return None
+    scores = kb.text_scores(words, topic.slug, [unknown.text for unknown in unknowns])
+    best = max(range(len(unknowns)), key=lambda index: scores[index])
+    return unknowns[best].text if scores[best] > 0 else None
 
 
 def _kind_unknowns(topic: TopicView, kind: str | None, primary: str, lexicon: QuestionWords) -> list[UnknownView]:

@@ -320,3 +320,14 @@ def test_a_second_fact_holds_the_very_word_asked_about_not_only_its_stem(service
     # asbestos at the déchetterie.
     facts, _ = _answer(services, "dechets", "je peux déposer de l'amiante à la déchetterie ?")
     assert facts[0] == "dechets_amiante" and "dechets_demande_bac" not in facts
+
+
+def test_what_is_known_comes_with_what_is_not_of_the_kind_asked(services: Services) -> None:
+    # The zone « réservée aux véhicules les moins polluants » says which ones in general only:
+    # the unknown about the vehicles concerned follows, with whom to ask.
+    facts, text = _answer(services, "zfe", "la zone à faibles émissions, quels véhicules seront concernés exactement ?")
+    assert facts[0] == "zfe_projet"
+    assert "véhicules qui seraient concernés" in text and SWITCHBOARD in text
+    # A fact of the kind's own field answered: no unknown added.
+    _, text = _answer(services, "dechets", "combien coûte un composteur ?")
+    assert "pas d'information vérifiée" not in text
