@@ -26,6 +26,7 @@ from bot.core.reading import Question, QuestionWords, question_of, question_word
 from bot.core.selection import (
     Scored,
     best_kind,
+    cues_asked_and_said,
     holds_word,
     in_place,
     kind_cue_words,
@@ -658,6 +659,16 @@ def _about_the_first(
     about = [
         word for word in candidates if sum(holds_word(scored.fact, word) for scored in answering) <= len(answering) / 2
     ]
+    fields = lexicon.kind_fields.get(kind or "", ())
+    if cues_asked_and_said(asked, answering[0].fact, lexicon, kind):
+        # « le bus est gratuit ? »: the first says « gratuit »; another answers too if it is of
+        # the kind's own field or says it as well (not a project's « 410 M€ »).
+        saying = (
+            item
+            for item in answering[1:]
+            if (fields and item.fact.field == fields[0]) or cues_asked_and_said(asked, item.fact, lexicon, kind)
+        )
+        answering = [answering[0], *saying]
     if not any(holds_word(answering[0].fact, word) for word in about):
         return answering
     return [answering[0], *(item for item in answering[1:] if any(holds_word(item.fact, word) for word in about))]

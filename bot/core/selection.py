@@ -133,6 +133,13 @@ def _kind_cue_stems(lexicon: QuestionWords, kind: str | None) -> tuple[tuple[str
     return tuple(_stems(cue) for cue in lexicon.kind_cues.get(kind or "", ()))
 
 
+def cues_asked_and_said(question: Question, fact: FactView, lexicon: QuestionWords, kind: str | None) -> bool:
+    """The fact says one of the words telling the kind that the question itself says (« gratuit »
+    for « le bus est gratuit ? »), not only another (« 410 M€ »)."""
+    asked = _cues_said(_kind_cue_stems(lexicon, kind), _stems(question.words))
+    return bool(asked & _cues_said(tuple(asked), _fact_stems(fact, frozenset())))
+
+
 def says_kind(text: str, lexicon: QuestionWords, kind: str | None) -> bool:
     """The text says one of the words that tell a fact answers ``kind`` (« les horaires
     d'ouverture de l'accueil » for opening days)."""

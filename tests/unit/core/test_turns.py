@@ -331,3 +331,9 @@ def test_what_is_known_comes_with_what_is_not_of_the_kind_asked(services: Servic
     # A fact of the kind's own field answered: no unknown added.
     _, text = _answer(services, "dechets", "combien coûte un composteur ?")
     assert "pas d'information vérifiée" not in text
+
+
+def test_a_second_fact_says_the_very_word_of_the_kind_asked_when_the_first_does(services: Services) -> None:
+    # « gratuit » asked and said by the first fact: a project's « 410 M€ » answers no « how much ».
+    facts, _ = _answer(services, "mobilite", "les bus de l'agglo sont gratuits ?")
+    assert facts[0] == "mobilite_tadao_gratuit_2026" and "mobilite_bulles" not in facts
