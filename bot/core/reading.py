@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot.core.matching import KeywordFinder, KeywordHit, keyword_key
@@ -484,7 +484,21 @@ def read(
     rejected, kept_text, corrected = _without_corrections(text, lexicon, detector)
     segments = _segments(kept_text, lexicon)[:2] or [(kept_text, keywords_of(kept_text))]
     questions = [_question(piece, piece_words, lexicon, detector, ignore) for piece, piece_words in segments]
-    if len(questions) == 2:
+    if len(questions) == 2 and questions[0].kinds and _refers_to_the_first(segments[1][1], lexicon):
+        # « la piscine de Bruay est ouverte l'hiver ? et celle de Lillers ? »: the same question
+        # for what the second names.
+        first, second = questions
+        questions = [
+            first,
+            replace(
+                second,
+                kinds=first.kinds,
+                counted=second.counted or first.counted,
+                topic=second.topic or first.topic,
+                topic_keyword=second.topic_keyword or first.topic_keyword,
+            ),
+        ]
+    elif len(questions) == 2:
         first, second = questions
         if (not second.kinds and second.topic is None) or (first.topic, first.kind, first.counted) == (
             second.topic or first.topic,
@@ -510,6 +524,12 @@ def read(
         wrapped=bool(wrappers),
         rejected_topics=tuple(rejected),
     )
+
+
+def _refers_to_the_first(words: list[str], lexicon: QuestionWords) -> bool:
+    """The words open with « et celle de », « même question pour »: they ask the question before
+    them again, of something else."""
+    return any(hit.label == "same_question" and hit.start == 0 for hit in lexicon.references.find_all(words))
 
 
 def kind_fields(kind: str | None, lexicon: QuestionWords) -> tuple[str, ...]:

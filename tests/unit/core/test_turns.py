@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.services import Services
-from bot.core.turns import Asked, Context, Nlu, answer_questions, turn_plan
+from bot.core.turns import Asked, Context, Nlu, answer_plan, answer_questions, turn_plan
 
 SWITCHBOARD = "03 21 61 50 00"
 
@@ -337,3 +337,17 @@ def test_a_second_fact_says_the_very_word_of_the_kind_asked_when_the_first_does(
     # « gratuit » asked and said by the first fact: a project's « 410 M€ » answers no « how much ».
     facts, _ = _answer(services, "mobilite", "les bus de l'agglo sont gratuits ?")
     assert facts[0] == "mobilite_tadao_gratuit_2026" and "mobilite_bulles" not in facts
+
+
+def test_et_celle_de_after_a_question_asks_it_again_for_what_it_names(services: Services) -> None:
+    plan = turn_plan(
+        services, "la piscine de Bruay est ouverte l'hiver ? et celle de Lillers ?", Nlu("sport_culture"), Context()
+    )
+    assert [(part.topic, part.question.kind) for part in plan.parts] == [("sport_culture", "opening")] * 2
+    answers = answer_plan(services, plan, "", Asked())
+    assert "sport_culture_piscine_lillers" in answers[1].facts
+
+
+def test_comment_and_a_pronoun_asks_how_to_apply(services: Services) -> None:
+    plan = turn_plan(services, "combien coûte un composteur et comment on le réserve ?", Nlu("dechets"), Context())
+    assert [part.question.kind for part in plan.parts] == ["amount", "how_to_apply"]
