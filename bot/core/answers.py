@@ -998,9 +998,10 @@ def english_answer(kb: KnowledgeBase, topic_tag: str, *, answer_follows: bool) -
     composer.lines.append(wording["reply"])
     for fact in contact.contacts[:1]:
         composer.fact(fact)
-    if answer_follows:
-        composer.lines.append(wording["answer_follows"])
     composer.source_summary()
+    if answer_follows:
+        # Last, right before the French answer it announces (after the contact's source).
+        composer.lines.append(wording["answer_follows"])
     return Answer(
         topic=topic_tag, text=composer.text(), sources=composer.sources, facts=composer.facts, gave_contact=True
     )

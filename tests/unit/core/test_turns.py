@@ -232,6 +232,8 @@ def test_an_english_question_about_tap_water_gets_the_french_answer_too(services
     )
     assert answers and [answer.topic for answer in answers] == ["eau_potable", "eau_potable"]
     assert "eau_prix_2026" in answers[1].facts
+    # The notice ends with the line announcing the French answer, after its contact's source.
+    assert answers[0].text.splitlines()[-1] == services.kb.message("english")["answer_follows"]
 
 
 def test_setting_up_ones_own_business_in_everyday_words_is_about_creating_a_company(services: Services) -> None:
