@@ -31,7 +31,7 @@ from bench.quality.systems import (
 )
 from bench.quality.targets import targets
 from bench.quality.topics import Topics
-from bot.core.answers import question_words_of
+from bot.core.relevance import question_words_of
 from bot.core.services import Services
 from bot.settings import PROJECT_ROOT, Settings
 

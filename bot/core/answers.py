@@ -16,39 +16,36 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.core.matching import keyword_key
 from bot.core.periods import for_case, in_time_ranks, last_period_ended, without_other_variants
-from bot.core.reading import Question, QuestionWords, question_of, question_words
+from bot.core.reading import Question, QuestionWords, question_of
+from bot.core.relevance import (
+    about_the_first,
+    agglo_facts,
+    field_unknown_on_subject,
+    in_places_asked,
+    on_the_words_asked,
+    on_what_was_asked,
+    place_words,
+    question_words_of,
+    unknown_asked,
+    unknown_rather,
+)
 from bot.core.selection import (
-    Scored,
     best_kind,
-    cues_asked_and_said,
-    holds_word,
-    in_place,
-    kind_cue_words,
-    names_place,
-    on_subject,
     says_kind,
-    stem,
-    subject_stems,
-    topics_holding,
 )
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
 from bot.french.text import fold
 from bot.kb.content import AID_FIELDS
 from bot.kb.queries import CommuneView, FactView, KnowledgeBase, RuleView, SourceView, TopicView, UnknownView
-from bot.kb.ranking import RELEVANT_SCORE
 
 # What an overview (no specific question) shows for residents, by field.
 _OVERVIEW_FIELDS = ("what", "eligibility", "how_to_apply", "figures", "actions")
 # The fact that answers the question, and at most one more.
 _MAX_FACTS = 2
-# Names held by more topics than this share are the Agglo's own words (« agglo »), no subject.
-_SUBJECT_TOPICS_SHARE = 0.25
 # An overview's facts together stay within this many characters (a phone screen).
 _OVERVIEW_BUDGET_CHARS = 720
 # Quick replies to a topic's other fields, in this order; each sends the question intent of
@@ -62,13 +59,6 @@ _MAX_STREETS_TOLD = 6
 _FICHE_KINDS = (None, "what", "actions")
 # A second fact is shown only when it answers nearly as well as the first.
 _SECOND_FACT_SHARE = 0.6
-# An answering fact shares at least this share of the words that the best-matching fact of the
-# topic shares with the question (when that one shares rare words but does not answer), or it
-# answers about something else.
-_ON_WORDS_SHARE = 0.15
-# A subject is named in several words (« école de production agricole »); one shared word may be
-# the question's phrasing (« obtenir »).
-_SUBJECT_MIN_WORDS = 2
 # The kind of question of kb/lexicon.yml a field of the facts answers (the others share their name).
 FIELD_KINDS = {"period": "when", "figures": "figure", "details": "what", "actions": "when"}
 _FIELD_INTENTS = {
@@ -222,11 +212,6 @@ def _period_flags(templates: dict[str, str], fact: FactView, today: dt.date) -> 
     return []
 
 
-def _agglo_facts(topic: TopicView) -> list[FactView]:
-    """The facts residents may be told, minus the communes' own schemes."""
-    return [fact for fact in topic.facts_for(None, residents=True) if not fact.commune_insee]
-
-
 def _commune_name(kb: KnowledgeBase, insee: str | None) -> str:
     commune = kb.commune(insee) if insee else None
     return commune.name if commune else ""
@@ -325,25 +310,6 @@ def _say_streets(composer: _Composer, verdict: Verdict, commune: CommuneView, la
     composer.needs_contact = composer.needs_contact or template not in SETTLED
 
 
-def place_words(kb: KnowledgeBase) -> frozenset[str]:
-    """The distinctive words of the member communes' names, to tell a fact says where."""
-    return kb.derived("place_words", _place_words)
-
-
-def _place_words(kb: KnowledgeBase) -> frozenset[str]:
-    return frozenset(
-        word
-        for commune in kb.communes(members_only=True)
-        for word in keyword_key(commune.name)
-        if len(word) > 3 and word not in kb.french_words()
-    )
-
-
-def question_words_of(kb: KnowledgeBase) -> QuestionWords:
-    """kb/lexicon.yml ready to match, rebuilt with each new build of the knowledge base."""
-    return kb.derived("question_words", question_words)
-
-
 def asked_kind(kb: KnowledgeBase, question: str, field_name: str | None) -> Question:
     """The question the resident's words ask; when they name no kind, the kind of ``field_name``
     (a quick reply, or the kind of question the NLU recognised)."""
@@ -410,9 +376,9 @@ def resident_answer(
         if rules_first and commune is not None:
             _commune_rules(composer, topic, commune, asked.text)
         if not rules_only and kind is None:
-            related = kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
+            related = kb.relevant_facts(asked.search_text, topic, agglo_facts(topic)) if asked.words else []
             # None about another bike type than the one named.
-            related = without_other_variants(related, bike_type, _agglo_facts(topic))
+            related = without_other_variants(related, bike_type, agglo_facts(topic))
             if asked.kind == "what":
                 related = _what_it_is_first(kb, topic, asked, related)
             room = _MAX_FACTS - min(len(own_schemes), 1) - (1 if rules_first else 0)
@@ -454,7 +420,7 @@ def _last_period_ended(composer: _Composer, topic: TopicView) -> None:
     """Once the last known period of a scheme run by periods (the bike aid's sessions) has
     ended, the answer says so first, with what is unknown about the next ones; the facts shown
     after are told as past, and every contact follows."""
-    ended = last_period_ended(_agglo_facts(topic), composer.today)
+    ended = last_period_ended(agglo_facts(topic), composer.today)
     if ended is None or ended.valid_until is None:
         return
     composer.say("last_period_ended", applies_to=ended.applies_to, valid_until=_french_date(ended.valid_until))
@@ -531,14 +497,14 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     does, the unknown said in so many words (for the headline aids, when no fact is filed under
     the kind's own field), and the contact after it."""
     lexicon = question_words_of(composer.kb)
-    kind, scored = best_kind(composer.kb, topic.slug, _agglo_facts(topic), asked, lexicon, place_words(composer.kb))
+    kind, scored = best_kind(composer.kb, topic.slug, agglo_facts(topic), asked, lexicon, place_words(composer.kb))
     composer.kind = kind
     fields = lexicon.kind_fields.get(kind or "", ())
     primary = fields[0] if fields else None
     answering = [item for item in scored if item.answers_kind and item.fact.id not in composer.rule_facts]
     answered = bool(answering)
-    answering = _on_what_was_asked(composer.kb, topic, asked, answering, kind)
-    answering = _on_the_words_asked(composer.kb, topic, asked, answering, kind)
+    answering = on_what_was_asked(composer.kb, topic, asked, answering, kind)
+    answering = on_the_words_asked(composer.kb, topic, asked, answering, kind)
     if composer.rule_facts and kind == "eligibility":
         # « mon logement à Vermelles est concerné ? »: the commune's rule answered it.
         return
@@ -550,15 +516,15 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         answering = [item for item in answering if item.fact.field == primary]
         other_fields_only = other_fields_only and not answering
     # The case named (a bike type) or matched by the words; what applies today first.
-    related = composer.kb.relevant_facts(asked.search_text, topic, _agglo_facts(topic)) if asked.words else []
+    related = composer.kb.relevant_facts(asked.search_text, topic, agglo_facts(topic)) if asked.words else []
     chosen = for_case([item.fact for item in answering], related, bike_type)
     ranks = in_time_ranks(chosen, composer.today)
     answering = sorted((item for item in answering if item.fact in chosen), key=lambda item: ranks[item.fact.id])
     if kind == "contact":
         composer.needs_contact = True
     # The topic's unknown about what was asked, looked up once: it may be the answer, or word it.
-    asked_unknown = _unknown_asked(composer, topic, asked, kind)
-    if asked_unknown is not None and _unknown_rather(composer.kb, topic, asked, kind, answering, asked_unknown[1]):
+    asked_unknown = unknown_asked(composer.kb, topic, asked, kind)
+    if asked_unknown is not None and unknown_rather(composer.kb, topic, asked, kind, answering, asked_unknown[1]):
         answering = []
     if not answering:
         composer.needs_contact = True
@@ -584,7 +550,7 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         return
     answering = [item for item in answering if item.fact.id not in composer.shown] or answering
     best = answering[0].score
-    for item in _about_the_first(asked, kind, answering, lexicon)[:room]:
+    for item in about_the_first(asked, kind, answering, lexicon)[:room]:
         if item.score >= _SECOND_FACT_SHARE * best:
             composer.fact(item.fact)
     # What is known, then what is not of the kind asked, when no fact of its field answered and
@@ -592,23 +558,10 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     # the zone is for the least polluting vehicles; which ones is not known), and whom to ask.
     # Not for a kind answered only in so many words (opening days), which has no field of its own.
     indirect = kind not in lexicon.needs_cue and primary not in {item.fact.field for item in answering[:room]}
-    unknown_said = _field_unknown_on_subject(composer.kb, topic, asked, kind, primary) if indirect and primary else None
+    unknown_said = field_unknown_on_subject(composer.kb, topic, asked, kind, primary) if indirect and primary else None
     if unknown_said is not None:
         composer.lines.append(unknown_said)
         composer.needs_contact = True
-
-
-def _field_unknown_on_subject(
-    kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str | None, field: str
-) -> str | None:
-    """The topic's unknown of ``field`` that shares a word of what the question names."""
-    words = " ".join(_subject_words(kb, asked, kind))
-    unknowns = topic.unknowns_for(field)
-    if not words or not unknowns:
-        return None
-    scores = kb.text_scores(words, topic.slug, [unknown.text for unknown in unknowns])
-    best = max(range(len(unknowns)), key=lambda index: scores[index])
-    return unknowns[best].text if scores[best] > 0 else None
 
 
 def _kind_unknowns(topic: TopicView, kind: str | None, primary: str, lexicon: QuestionWords) -> list[UnknownView]:
@@ -620,15 +573,6 @@ def _kind_unknowns(topic: TopicView, kind: str | None, primary: str, lexicon: Qu
     return [unknown for unknown in topic.unknowns if says_kind(unknown.text, lexicon, kind)]
 
 
-def _in_places_asked(kb: KnowledgeBase, asked: Question, facts: list[FactView]) -> list[FactView]:
-    """The facts about the communes the question names, or about none (not another's)."""
-    places = place_words(kb)
-    asked_places = places & frozenset(asked.words)
-    if not asked_places:
-        return facts
-    return [fact for fact in facts if in_place(fact, asked_places, places)]
-
-
 def _known_context(composer: _Composer, topic: TopicView, asked: Question, related: list[FactView]) -> None:
     """After an unknown, what is known of what was asked about (« ce camion… il est déjà en
     service ? »: the plan announces it), so that the resident is not left with a bare « I don't
@@ -637,173 +581,12 @@ def _known_context(composer: _Composer, topic: TopicView, asked: Question, relat
     if topic.family == "headline_aid":
         return
     usual = [fact for fact in _newest_first(topic.facts_for("what", residents=True)) if not fact.commune_insee]
-    candidates = _in_places_asked(composer.kb, asked, [*related, *usual])
+    candidates = in_places_asked(composer.kb, asked, [*related, *usual])
     context = next((fact for fact in candidates if fact.id not in composer.shown), None)
     if context is None:
         return
     composer.say("unknown_context")
     composer.fact(context)
-
-
-def _about_the_first(
-    asked: Question, kind: str | None, answering: list[Scored], lexicon: QuestionWords
-) -> list[Scored]:
-    """What the question is about (« le grand composteur »): when the first fact speaks of it,
-    the others must too (not the price of a plant after the composters')."""
-    if not answering:
-        return answering
-    # Whole words (« déchetterie » is not « déchets »); a word most of the answering facts hold
-    # names nothing within them, the keyword that named the topic may (« un composteur »).
-    left_out = kind_cue_words(lexicon, kind) | lexicon.small_words
-    candidates = {word for word in asked.content if len(word) > 2 and word not in left_out}
-    about = [
-        word for word in candidates if sum(holds_word(scored.fact, word) for scored in answering) <= len(answering) / 2
-    ]
-    fields = lexicon.kind_fields.get(kind or "", ())
-    if cues_asked_and_said(asked, answering[0].fact, lexicon, kind):
-        # « le bus est gratuit ? »: the first says « gratuit »; another answers too if it is of
-        # the kind's own field or says it as well (not a project's « 410 M€ »).
-        saying = (
-            item
-            for item in answering[1:]
-            if (fields and item.fact.field == fields[0]) or cues_asked_and_said(asked, item.fact, lexicon, kind)
-        )
-        answering = [answering[0], *saying]
-    if not any(holds_word(answering[0].fact, word) for word in about):
-        return answering
-    return [answering[0], *(item for item in answering[1:] if any(holds_word(item.fact, word) for word in about))]
-
-
-def _on_what_was_asked(
-    kb: KnowledgeBase, topic: TopicView, asked: Question, answering: list[Scored], kind: str | None
-) -> list[Scored]:
-    """The answering facts about the place and the thing the question names: none when the
-    topic's facts speak of them but none of those answering the kind does (« combien coûte le
-    ski à Loisinord ? » is then an unknown, not the pools' prices)."""
-    places = place_words(kb)
-    asked_places = places & frozenset(asked.words)
-    if asked_places:
-        elsewhere = [item for item in answering if not in_place(item.fact, asked_places, places)]
-        answering = [item for item in answering if in_place(item.fact, asked_places, places)]
-        if elsewhere and kind in question_words_of(kb).needs_cue:
-            # « la déchetterie de Beuvry, c'est où ? » when the déchetteries named are others':
-            # what is left must speak of what was asked, not only say the kind (« la route »).
-            answering = _sharing_words(kb, topic, asked, kind, answering)
-        # The facts that name the commune asked answer for it before those that name none
-        # (« la déchetterie de Béthune, quel numéro ? »: Béthune's, not the collection service's).
-        answering = sorted(answering, key=lambda item: not names_place(item.fact, asked_places))
-    lexicon = question_words_of(kb)
-    ignore = [
-        *places,
-        *keyword_key(asked.topic_keyword or ""),
-        # The topic's own name, however the question was read (« le montant du pass mobil agglo »
-        # names the aid, not something within it).
-        *keyword_key(f"{topic.title} {topic.label}"),
-        *kind_cue_words(lexicon, kind),
-        *lexicon.generic_words,
-    ]
-    # Only names (« Loisinord », « Tadao »), not everyday words, which paraphrase as often as
-    # they name (« le petit composteur… vous le vendez »).
-    common = kb.derived("stems_topics", _stems_topics)
-    named = [
-        word
-        for word in asked.content
-        # Words are read singular (« alors » → « alor »): the dictionary may hold the plural.
-        if not {word, word + "s", word + "x"} & kb.french_words()
-        and common[stem(word)] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
-    ]
-    subject = subject_stems(replace(asked, content=tuple(named)), _agglo_facts(topic), ignore)
-    if subject:
-        answering = [item for item in answering if on_subject(item.fact, subject)]
-    return answering
-
-
-def _sharing_words(
-    kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str | None, answering: list[Scored]
-) -> list[Scored]:
-    """The answering facts that share one of the question's subject words."""
-    words = " ".join(_subject_words(kb, asked, kind))
-    if not answering or not words:
-        return answering
-    scores = kb.fact_scores(words, topic.slug, [item.fact for item in answering])
-    return [item for item, score in zip(answering, scores, strict=True) if score > 0]
-
-
-def _subject_words(kb: KnowledgeBase, asked: Question, kind: str | None) -> list[str]:
-    """The question's words that may name what it is about. Places are weighed by
-    ``_on_what_was_asked``; who asks (« proprio ») and the words that tell the kind (« horaires »)
-    name no subject; the topic's name is left out by the knowledge base's scores."""
-    lexicon = question_words_of(kb)
-    ignored = place_words(kb) | kind_cue_words(lexicon, kind) | lexicon.audience_words
-    return [word for word in asked.content if word not in ignored]
-
-
-def _unknown_asked(
-    composer: _Composer, topic: TopicView, asked: Question, kind: str | None
-) -> tuple[str, float] | None:
-    """The topic's unknown about what the question names (« les permanences des conseillers
-    numériques » → « … ni sur les lieux et horaires de leurs permanences »), with how much it
-    shares with the question, if it shares rare words with it, several of them (« piscine »
-    alone names no unknown about the pools' opening days). Not for the headline aids, whose
-    unknowns are their fields'."""
-    if not topic.unknowns or not asked.content or topic.family == "headline_aid":
-        return None
-    texts = [unknown.text for unknown in topic.unknowns]
-    by_word = [composer.kb.text_scores(word, topic.slug, texts) for word in _subject_words(composer.kb, asked, kind)]
-    scores = [sum(scores[index] for scores in by_word) for index in range(len(texts))]
-    held = [sum(1 for scores in by_word if scores[index] > 0) for index in range(len(texts))]
-    best = max(range(len(texts)), key=lambda index: scores[index])
-    if scores[best] < RELEVANT_SCORE or held[best] < _SUBJECT_MIN_WORDS:
-        return None
-    return texts[best], scores[best]
-
-
-def _unknown_rather(
-    kb: KnowledgeBase,
-    topic: TopicView,
-    asked: Question,
-    kind: str | None,
-    answering: list[Scored],
-    unknown_score: float,
-) -> bool:
-    """The topic's unknown about what was asked (sharing ``unknown_score`` with it; never a
-    headline aid's: :func:`_unknown_asked`) speaks of it far more than any answering fact (« où
-    sont les permanences des conseillers numériques ? » and the associations' number): the
-    unknown is the answer."""
-    if not answering or kind == "contact":
-        return False
-    words = " ".join(_subject_words(kb, asked, kind))
-    best_fact = max(kb.fact_scores(words, topic.slug, [item.fact for item in answering]))
-    return best_fact < _ON_WORDS_SHARE * unknown_score
-
-
-def _on_the_words_asked(
-    kb: KnowledgeBase, topic: TopicView, asked: Question, answering: list[Scored], kind: str | None
-) -> list[Scored]:
-    """The answering facts that speak of what the question speaks of. When the fact of the topic
-    that shares most with the question, in several rare words (« l'école de production
-    agricole »), does not answer the kind, an answering fact that shares next to nothing with
-    the question answers it about something else (the food plan's first meeting is no opening
-    date of the school): it is left out, and when none is left, what was asked is an unknown.
-    Not for a contact, which the topic's contact facts give whatever the subject."""
-    if not answering or not asked.content or kind == "contact":
-        return answering
-    facts = _agglo_facts(topic)
-    words = _subject_words(kb, asked, kind)
-    by_word = [kb.fact_scores(word, topic.slug, facts) for word in words]
-    shared = {fact.id: sum(scores[index] for scores in by_word) for index, fact in enumerate(facts)}
-    held = {fact.id: sum(1 for scores in by_word if scores[index] > 0) for index, fact in enumerate(facts)}
-    best = max(shared.values(), default=0.0)
-    best_ids = {fact_id for fact_id, score in shared.items() if score == best}
-    if best < RELEVANT_SCORE or any(item.fact.id in best_ids for item in answering):
-        return answering
-    if all(held[fact_id] < _SUBJECT_MIN_WORDS for fact_id in best_ids):
-        return answering
-    return [item for item in answering if shared.get(item.fact.id, 0.0) >= _ON_WORDS_SHARE * best]
-
-
-def _stems_topics(kb: KnowledgeBase) -> Counter[str]:
-    return topics_holding(_agglo_facts(topic) for topic in kb.topics())
 
 
 def _cite_membership(composer: _Composer) -> None:
@@ -851,8 +634,8 @@ def agent_answer(
     # The facts chosen as for residents (the kind answered best, about the place and the thing
     # asked), agent-only ones included.
     kind, scored = best_kind(kb, slug, topic.facts_for(None, residents=False), asked, lexicon, place_words(kb))
-    answering = _on_what_was_asked(kb, topic, asked, [item for item in scored if item.answers_kind], kind)
-    shown = [item.fact for item in _about_the_first(asked, kind, answering, lexicon)][:_MAX_AGENT_FACTS]
+    answering = on_what_was_asked(kb, topic, asked, [item for item in scored if item.answers_kind], kind)
+    shown = [item.fact for item in about_the_first(asked, kind, answering, lexicon)][:_MAX_AGENT_FACTS]
     fields = lexicon.kind_fields.get(kind or "", ())
     primary = fields[0] if fields else None
     if primary is not None:

@@ -24,12 +24,12 @@ from bot.core.answers import (
     asked_kind,
     contact_answer,
     english_answer,
-    question_words_of,
     resident_answer,
 )
 from bot.core.emergencies import SAFETY_FAMILY
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
 from bot.core.reading import Question, QuestionWords, Reading, read
+from bot.core.relevance import question_words_of
 from bot.core.selection import Scored, on_subject, score_facts, stem
 from bot.core.services import Services
 from bot.core.topics import (

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.answers import question_words_of
 from bot.core.reading import keywords_of
+from bot.core.relevance import question_words_of
 from bot.editing.changes import LexiconChanges, compare_lexicon
 from bot.editing.errors import EditError
 from bot.editing.history import HISTORY_LIMIT

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.answers import place_words, question_words_of
 from bot.core.reading import question_of
+from bot.core.relevance import place_words, question_words_of
 from bot.core.selection import best_kind
 from bot.core.services import Services
 

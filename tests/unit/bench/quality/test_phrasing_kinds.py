@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.quality.phrasing_kinds import NO_KIND, groups, phrasing_kind
 from bench.quality.report import render_phrasing_kinds
 from bench.quality.systems import Example
-from bot.core.answers import question_words_of
+from bot.core.relevance import question_words_of
 from bot.core.services import Services
 
 
