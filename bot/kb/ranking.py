@@ -16,6 +16,8 @@ from bot.french.text import tokens
 
 _STEM_LENGTH = 6
 _MIN_WORD_LENGTH = 3
+# Endings are dropped down to this length, no further (« base » stays « base »).
+_MIN_STEMMED = 4
 # A fact is relevant when the words it shares with the question weigh at least this much: one
 # word found in a handful of facts at most (idf ≈ ln(N/5)), or two commoner ones.
 RELEVANT_SCORE = 3.0
@@ -24,6 +26,14 @@ RELEVANT_SCORE = 3.0
 def _singular(word: str) -> str:
     """« aides » and « aide » meet (the question may come singular from the reader)."""
     return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+
+
+def _stem(word: str) -> str:
+    """A short stem: plural and feminine endings dropped before the cut, so that « refusé »,
+    « refusées » and « refus » meet, and « fermé » « ferme »."""
+    while len(word) > _MIN_STEMMED and word[-1] in "sxe":
+        word = word[:-1]
+    return word[:_STEM_LENGTH]
 
 
 class FactRanker:
@@ -67,7 +77,7 @@ class FactRanker:
     def stems(self, text: str) -> frozenset[str]:
         """Short stems of the text's words, stop words left out; numbers are kept whole."""
         return frozenset(
-            word if word.isdigit() else _singular(word)[:_STEM_LENGTH]
+            word if word.isdigit() else _stem(word)
             for word in tokens(text)
             if word.isdigit() or self._counts(word)
         )

@@ -133,7 +133,7 @@ def test_a_hand_written_entry_over_several_lines_is_replaced_whole() -> None:
             [Issue("too_many_words", str(MAX_WORDS))],
         ),
         (
-            SynonymChange("add", new_meaning="collecte 2026", words=("ramassage",)),
+            SynonymChange("add", new_meaning="collecte 2026", words=("tournée",)),
             [Issue("meaning_has_figure", "collecte 2026")],
         ),
     ],

@@ -68,6 +68,17 @@ def test_plan_key_figures_are_attributed_to_the_plan() -> None:
     assert "-20 à -30 %" in plan_texts or "-20 % à -30 %" in plan_texts
 
 
+# A fact is shown alone, as the answer to a question: it names what it speaks of, not « leur
+# ouverture » or « cette mesure » of the fact written before it.
+_ANAPHORIC_OPENINGS = ("à leur ", "à son ", "cette mesure", "ce dispositif", "cette aide", "il ", "elle ", "ils ", "elles ", "le centre coûte")
+
+
+def test_every_fact_names_what_it_speaks_of() -> None:
+    content = _content()
+    leaning = [fact.id for fact in content.facts.values() if fact.text.lower().startswith(_ANAPHORIC_OPENINGS)]
+    assert leaning == []
+
+
 def _write(path: Path, data: object) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 

@@ -21,6 +21,15 @@ def test_plurals_and_derived_forms_share_a_stem() -> None:
     assert ranker.stems("2026") == frozenset({"2026"})
 
 
+def test_feminine_and_participle_endings_meet_the_noun() -> None:
+    ranker = FactRanker([])
+    # « refusé » asks about the fact that says « en cas de refus ».
+    assert ranker.stems("refusé") == ranker.stems("refusées") == ranker.stems("refus")
+    assert ranker.stems("fermée") == ranker.stems("ferme")
+    # Short words keep their last letters: « base » is no « bas ».
+    assert ranker.stems("bases") == frozenset({"base"})
+
+
 def test_stop_words_and_short_words_are_left_out() -> None:
     ranker = FactRanker(FACTS, STOP_WORDS)
     assert ranker.stems("c'est par ici, on y va") == frozenset({"ici"})
