@@ -125,6 +125,7 @@ class StreetMatcher:
         # Longest first: « rond point » before « rond ».
         self.kinds = sorted(kinds, key=len, reverse=True)
         self.particles = frozenset(data.get("particles") or [])
+        self.unnamed_after = frozenset(data.get("unnamed_after") or [])
         self.lists = tuple(_street_list(item) for item in data.get("lists") or [])
 
     @classmethod
@@ -232,6 +233,10 @@ class StreetMatcher:
             kind = self._kind_at(words, index)
             if not kind:
                 index += 1
+                continue
+            if index and words[index - 1] in self.unnamed_after:
+                # « quelles rues sont concernées ? », « toutes les rues »: no street is named.
+                index += len(kind)
                 continue
             name: list[str] = []
             cursor = index + len(kind)

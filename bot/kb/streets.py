@@ -151,7 +151,7 @@ def check_streets(
     ``problem(entry, message)``. ``rules``: each rule of the topics' ``commune_rules`` → its topic
     and the communes it lists."""
     if data is None:
-        return {"abbreviations": {}, "street_types": [], "particles": [], "lists": []}
+        return {"abbreviations": {}, "street_types": [], "particles": [], "unnamed_after": [], "lists": []}
     if not isinstance(data, dict):
         problem("file", "expected a mapping with abbreviations, street_types, particles and lists")
         return {}
@@ -170,5 +170,7 @@ def check_streets(
         "abbreviations": _abbreviations(data.get("abbreviations"), problem),
         "street_types": _folded_words(data.get("street_types"), "street_types", problem),
         "particles": _folded_words(data.get("particles"), "particles", problem),
+        # Optional: without it, every « rue » of a message may start a street's name.
+        "unnamed_after": _folded_words(data["unnamed_after"], "unnamed_after", problem) if "unnamed_after" in data else [],
         "lists": [item for item in lists if item],
     }

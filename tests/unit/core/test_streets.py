@@ -91,6 +91,9 @@ def test_lists_for_residents_leave_out_low_ones_and_put_current_first(services: 
         ("permis de louer rue des Lilas concernée ?", "not_listed", []),
         ("je suis à la rue", None, []),
         ("permis de louer : quelles rues sont concernées ?", None, []),
+        # As the answer gets it, words read singular: « quelle rue » names no street either.
+        ("a vendin les bethune quelle rue sont concernee par le permi de louer", None, []),
+        ("le permis de louer, c'est dans toutes les rues de Vendin ?", None, []),
     ],
 )
 def test_the_street_a_message_names(matcher: StreetMatcher, message: str, kind: str | None, streets: list[str]) -> None:
