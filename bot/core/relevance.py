@@ -10,6 +10,7 @@ unknown about what was asked when no fact speaks of it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.core.matching import keyword_key
@@ -132,9 +133,10 @@ def on_what_was_asked(
         # (« la déchetterie de Béthune, quel numéro ? »: Béthune's, not the collection service's).
         answering = sorted(answering, key=lambda item: not names_place(item.fact, asked_places))
     lexicon = question_words_of(kb)
+    keyword = keyword_key(asked.topic_keyword or "")
     ignore = [
         *places,
-        *keyword_key(asked.topic_keyword or ""),
+        *keyword,
         # The topic's own name, however the question was read (« le montant du pass mobil agglo »
         # names the aid, not something within it).
         *keyword_key(f"{topic.title} {topic.label}"),
@@ -144,14 +146,22 @@ def on_what_was_asked(
     # Only names (« Loisinord », « Tadao »), not everyday words, which paraphrase as often as
     # they name (« le petit composteur… vous le vendez »).
     common = kb.derived("stems_topics", stems_topics)
-    named = [
-        word
-        for word in asked.content
-        # Words are read singular (« alors » → « alor »): the dictionary may hold the plural.
-        if not {word, word + "s", word + "x"} & kb.french_words()
-        and common[stem(word)] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
-    ]
-    subject = subject_stems(replace(asked, content=tuple(named)), agglo_facts(topic), ignore)
+
+    def names(words: Iterable[str]) -> tuple[str, ...]:
+        return tuple(
+            word
+            for word in words
+            # Words are read singular (« alors » → « alor »): the dictionary may hold the plural.
+            if not {word, word + "s", word + "x"} & kb.french_words()
+            and common[stem(word)] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
+        )
+
+    subject = subject_stems(replace(asked, content=names(asked.content)), agglo_facts(topic), ignore)
+    # The keyword that named a broad topic names something within it (« Proxibus », the
+    # on-demand buses within mobility); a headline aid's keywords name the aid (« APML »).
+    if topic.family != "headline_aid" and keyword:
+        others = [word for word in ignore if word not in keyword]
+        subject |= subject_stems(replace(asked, content=names(keyword)), agglo_facts(topic), others)
     if subject:
         answering = [item for item in answering if on_subject(item.fact, subject)]
     return answering

@@ -353,3 +353,13 @@ def test_et_celle_de_after_a_question_asks_it_again_for_what_it_names(services: 
 def test_comment_and_a_pronoun_asks_how_to_apply(services: Services) -> None:
     plan = turn_plan(services, "combien coûte un composteur et comment on le réserve ?", Nlu("dechets"), Context())
     assert [part.question.kind for part in plan.parts] == ["amount", "how_to_apply"]
+
+
+def test_the_keyword_naming_a_broad_topic_says_what_within_it_is_asked(services: Services) -> None:
+    # « Proxibus » named mobility, and the on-demand buses within it: their fact, not the
+    # car-sharing one that also says « gratuit ».
+    facts, _ = _answer(services, "mobilite", "le Proxibus c'est gratuit aussi ?")
+    assert facts[0] == "mobilite_tad_gratuit"
+    # A headline aid's keyword only names the aid: the delay is still answered.
+    facts, _ = _answer(services, "permis_de_louer", "délai d'instruction d'une APML ?")
+    assert facts[0] == "pdl_delai"
