@@ -39,6 +39,10 @@ _NUMBER_WEIGHT = 1.0
 _NUMBER = re.compile(r"\d")
 # Cue words are compared on their first letters (« adressez », « adresse »).
 _CUE_STEM = 6
+# The cue a fact stating a part of a year carries (kb/lexicon.yml writes it among the cues of
+# « when »).
+YEAR_CUE = "anneeecrite"
+_YEAR = re.compile(r"\b(?:fin|début|mi|courant|printemps|été|automne|hiver)[\s-]+(?:19|20)\d\d\b", re.IGNORECASE)
 # The cue a fact naming a commune carries (kb/lexicon.yml writes it among a kind's cues).
 PLACE_CUE = "communenommee"
 # A French phone number (« 03 21 57 38 54 », « 0800 100 116 »).
@@ -176,6 +180,10 @@ def _fact_stems(fact: FactView, places: frozenset[str]) -> tuple[str, ...]:
     # « € » is no word for the tokenizer: the euros a fact states are cues of a price all the same.
     if "€" in fact.text:
         extra.append("euro")
+    # A part of a year says when (« envisagés fin 2026 »), whatever words surround it; a year
+    # alone may be a horizon (« -78 % d'ici à 2050 »), no date of the thing.
+    if _YEAR.search(fact.text):
+        extra.append(YEAR_CUE)
     # A commune named in a fact says where something is (« à Nœux-les-Mines »).
     if places & _fact_place_candidates(fact):
         extra.append(PLACE_CUE)

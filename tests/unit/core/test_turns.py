@@ -363,3 +363,12 @@ def test_the_keyword_naming_a_broad_topic_says_what_within_it_is_asked(services:
     # A headline aid's keyword only names the aid: the delay is still answered.
     facts, _ = _answer(services, "permis_de_louer", "délai d'instruction d'une APML ?")
     assert facts[0] == "pdl_delai"
+
+
+def test_a_part_of_a_year_says_when_and_a_horizon_does_not(services: Services) -> None:
+    # « travaux envisagés fin 2026 » answers « quand », not the car parks' places at Nœux.
+    facts, _ = _answer(services, "mobilite", "au pôle gare de Nœux-les-Mines, les travaux démarrent quand ?")
+    assert facts[0] == "mobilite_poles_gares"
+    # « -78 % d'ici à 2050 » is no date of the low-emission zone.
+    facts, text = _answer(services, "zfe", "la ZFE, c'est pour quand ?")
+    assert "2050" not in text.split("\n")[0]
