@@ -30,6 +30,9 @@ _SENTENCE_END = re.compile(r"[?!.;]+\s*")
 _MIN_ENGLISH_WORDS = 2
 _MIN_ENGLISH_SHARE = 0.3
 _FIGURE_KIND = "figure"
+# A reference that asks the last question again when it opens a message this short.
+_ELLIPSIS = "same_question_opening"
+_ELLIPSIS_MAX_WORDS = 4
 _WHAT_KIND = "what"
 _AMOUNT_KIND = "amount"
 _HOW_MANY = "combien"
@@ -85,6 +88,9 @@ class Question:
     content: tuple[str, ...] = ()
     # The keyword that names its topic (folded, singular), if any.
     topic_keyword: str | None = None
+    # It asks the last question again, of what it names (« et le train ? »): all its words
+    # name what it is about.
+    elliptic: bool = False
 
     @property
     def kind(self) -> str | None:
@@ -519,7 +525,7 @@ def read(
         negation=negation,
         correction=corrected,
         back_to="back_to" in labels,
-        same_question="same_question" in labels,
+        same_question="same_question" in labels or _elliptic(words, questions, lexicon),
         audience=audiences[0].label if audiences else None,
         wrapped=bool(wrappers),
         rejected_topics=tuple(rejected),
@@ -530,6 +536,16 @@ def _refers_to_the_first(words: list[str], lexicon: QuestionWords) -> bool:
     """The words open with « et celle de », « même question pour »: they ask the question before
     them again, of something else."""
     return any(hit.label == "same_question" and hit.start == 0 for hit in lexicon.references.find_all(words))
+
+
+def _elliptic(words: list[str], questions: Sequence[Question], lexicon: QuestionWords) -> bool:
+    """A short message that opens with « et » and asks nothing of its own (« et d'associations ? »):
+    the last question, of what it names."""
+    return (
+        len(words) <= _ELLIPSIS_MAX_WORDS
+        and not any(question.kinds for question in questions)
+        and any(hit.label == _ELLIPSIS and hit.start == 0 for hit in lexicon.references.find_all(words))
+    )
 
 
 def kind_fields(kind: str | None, lexicon: QuestionWords) -> tuple[str, ...]:

@@ -141,7 +141,8 @@ def on_what_was_asked(
         # names the aid, not something within it).
         *keyword_key(f"{topic.title} {topic.label}"),
         *kind_cue_words(lexicon, kind),
-        *lexicon.generic_words,
+        # (« et le train ? » names the train, however everyday the word)
+        *(() if asked.elliptic else lexicon.generic_words),
     ]
     # Only names (« Loisinord », « Tadao »), not everyday words, which paraphrase as often as
     # they name (« le petit composteur… vous le vendez »).
@@ -156,12 +157,15 @@ def on_what_was_asked(
             and common[stem(word)] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
         )
 
-    subject = subject_stems(replace(asked, content=names(asked.content)), agglo_facts(topic), ignore)
+    # « et le train ? » after « le bus est gratuit ? »: everything it names is what it asks about.
+    named = asked.content if asked.elliptic else names(asked.content)
+    subject = subject_stems(replace(asked, content=named), agglo_facts(topic), ignore)
     # The keyword that named a broad topic names something within it (« Proxibus », the
     # on-demand buses within mobility); a headline aid's keywords name the aid (« APML »).
     if topic.family != "headline_aid" and keyword:
         others = [word for word in ignore if word not in keyword]
-        subject |= subject_stems(replace(asked, content=names(keyword)), agglo_facts(topic), others)
+        keyword_named = tuple(keyword) if asked.elliptic else names(keyword)
+        subject |= subject_stems(replace(asked, content=keyword_named), agglo_facts(topic), others)
     if subject:
         answering = [item for item in answering if on_subject(item.fact, subject)]
     return answering

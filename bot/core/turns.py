@@ -45,6 +45,7 @@ from bot.kb.queries import FactView, TopicView
 # Intents whose turn the reading may take over when it finds what the message asks about.
 _SHORT_REPLIES = ("affirmer", "nier", "choisir_option")
 _COMMUNE_INTENTS = ("informer_commune", "communes")
+_FIGURE_KIND = "figure"
 # A question whose topic nothing names is looked up among all the facts: the best one must
 # answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
 _GLOBAL_MIN_SCORE = 6.0
@@ -211,6 +212,11 @@ def plan_turn(
     refers_back = corrects or (in_conversation and reading.same_question) or reading.back_to
     parts: list[Part] = []
     for index, question in enumerate(questions):
+        if question.kind is None and in_conversation and reading.same_question and context.kind:
+            # « combien de généralistes ? » then « et d'associations ? »: the last question,
+            # counting what is named now.
+            counted = question.content if context.kind == _FIGURE_KIND else ()
+            question = replace(question, kinds=(context.kind,), counted=counted, elliptic=True)
         topic = (
             question.topic if _is_topic(kb, question.topic) and question.topic not in reading.rejected_topics else None
         )

@@ -372,3 +372,17 @@ def test_a_part_of_a_year_says_when_and_a_horizon_does_not(services: Services) -
     # « -78 % d'ici à 2050 » is no date of the low-emission zone.
     facts, text = _answer(services, "zfe", "la ZFE, c'est pour quand ?")
     assert "2050" not in text.split("\n")[0]
+
+
+def test_a_short_message_opening_with_et_asks_the_last_question_of_what_it_names(services: Services) -> None:
+    # After « combien de médecins généralistes ? » (santé, a figure): the associations' number.
+    answers = answer_questions(services, "et d'associations ?", Nlu("sante"), Context("sante", "figure"), Asked())
+    assert answers[0].facts[0] == "pdt_chiffre_associations"
+    # After « le bus est gratuit ? »: the train's fare, not the car-sharing that also says « gratuit ».
+    answers = answer_questions(services, "et le train ?", Nlu("mobilite"), Context("mobilite", "amount"), Asked())
+    assert answers[0].facts[0] == "mobilite_ter_pass_pass"
+    # Within a longer message « et » joins two questions, each with its own kind.
+    plan = turn_plan(
+        services, "Les bus Tadao sont gérés par qui ? Et il y a combien de parkings relais ?", Nlu("mobilite"), Context()
+    )
+    assert [part.question.kind for part in plan.parts] == ["who", "figure"]
