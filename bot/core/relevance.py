@@ -39,6 +39,8 @@ _ON_WORDS_SHARE = 0.15
 # A subject is named in several words (« école de production agricole »); one shared word may be
 # the question's phrasing (« obtenir »).
 _SUBJECT_MIN_WORDS = 2
+# A keyword as short as « TER » still names what is asked.
+_KEYWORD_MIN_LENGTH = 3
 
 
 def place_words(kb: KnowledgeBase) -> frozenset[str]:
@@ -159,15 +161,25 @@ def on_what_was_asked(
 
     # « et le train ? » after « le bus est gratuit ? »: everything it names is what it asks about.
     named = asked.content if asked.elliptic else names(asked.content)
-    subject = subject_stems(replace(asked, content=named), agglo_facts(topic), ignore)
+    facts = agglo_facts(topic)
+    subject = subject_stems(replace(asked, content=named), facts, ignore)
+    broad = topic.family != "headline_aid" and bool(keyword)
     # The keyword that named a broad topic names something within it (« Proxibus », the
     # on-demand buses within mobility); a headline aid's keywords name the aid (« APML »).
-    if topic.family != "headline_aid" and keyword:
-        others = [word for word in ignore if word not in keyword]
+    others = [word for word in ignore if word not in keyword]
+    if broad:
         keyword_named = tuple(keyword) if asked.elliptic else names(keyword)
-        subject |= subject_stems(replace(asked, content=keyword_named), agglo_facts(topic), others)
+        subject |= subject_stems(replace(asked, content=keyword_named), facts, others)
     if subject:
         answering = [item for item in answering if on_subject(item.fact, subject)]
+    if broad and answering:
+        # Whatever its words (« le TER », « le transport à la demande »), it puts the answering
+        # facts that hold it first.
+        # (not an everyday word: « numéro » named the contact topic, not the water's green numbers)
+        own = tuple(word for word in keyword if word not in lexicon.generic_words)
+        held = subject_stems(replace(asked, content=own), facts, others, min_length=_KEYWORD_MIN_LENGTH)
+        if held and not on_subject(answering[0].fact, held):
+            answering = sorted(answering, key=lambda item: not on_subject(item.fact, held))
     return answering
 
 

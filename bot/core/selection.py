@@ -266,7 +266,9 @@ def best_kind(
     return best[1], best[2]
 
 
-def subject_stems(question: Question, facts: Sequence[FactView], ignore: Iterable[str]) -> frozenset[str]:
+def subject_stems(
+    question: Question, facts: Sequence[FactView], ignore: Iterable[str], min_length: int = _SUBJECT_MIN_LENGTH
+) -> frozenset[str]:
     """What the question is about beyond its topic and its kind: the stems of its content words
     (minus ``ignore``: the topic's own words, places, cues) that only a few of the topic's
     ``facts`` hold. Words no fact holds say nothing the knowledge base could answer by."""
@@ -274,7 +276,7 @@ def subject_stems(question: Question, facts: Sequence[FactView], ignore: Iterabl
     stems = {
         stem(word)
         for word in question.content
-        if len(word) >= _SUBJECT_MIN_LENGTH and not word.isdigit() and stem(word) not in ignored
+        if len(word) >= min_length and not word.isdigit() and stem(word) not in ignored
     }
     if not stems:
         return frozenset()

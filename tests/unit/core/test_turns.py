@@ -386,3 +386,11 @@ def test_a_short_message_opening_with_et_asks_the_last_question_of_what_it_names
         services, "Les bus Tadao sont gérés par qui ? Et il y a combien de parkings relais ?", Nlu("mobilite"), Context()
     )
     assert [part.question.kind for part in plan.parts] == ["who", "figure"]
+
+
+def test_the_keyword_naming_a_broad_topic_puts_the_facts_holding_it_first(services: Services) -> None:
+    # « TER » and « transport à la demande » named mobility: their fares, not the bus network's.
+    facts, _ = _answer(services, "mobilite", "le TER c'est gratuit ?")
+    assert facts[0].startswith("mobilite_ter_")
+    facts, _ = _answer(services, "mobilite", "le transport à la demande est gratuit ?")
+    assert facts[0] == "mobilite_tad_gratuit"
