@@ -175,8 +175,9 @@ def on_what_was_asked(
     if broad and answering:
         # Whatever its words (« le TER », « le transport à la demande »), it puts the answering
         # facts that hold it first.
-        # (not an everyday word: « numéro » named the contact topic, not the water's green numbers)
-        own = tuple(word for word in keyword if word not in lexicon.generic_words)
+        # (not for a topic that yields to the thing asked about: « numéro » named the contact
+        # topic, not the water's green numbers)
+        own = () if topic.slug in lexicon.yielding_topics else tuple(keyword)
         held = subject_stems(replace(asked, content=own), facts, others, min_length=_KEYWORD_MIN_LENGTH)
         if held and not on_subject(answering[0].fact, held):
             answering = sorted(answering, key=lambda item: not on_subject(item.fact, held))

@@ -394,3 +394,9 @@ def test_the_keyword_naming_a_broad_topic_puts_the_facts_holding_it_first(servic
     assert facts[0].startswith("mobilite_ter_")
     facts, _ = _answer(services, "mobilite", "le transport à la demande est gratuit ?")
     assert facts[0] == "mobilite_tad_gratuit"
+    # An everyday word too (« train »), but not for the contact topic, which yields to the thing
+    # asked about (« numéro » is no subject).
+    facts, _ = _answer(services, "mobilite", "le train est gratuit ?")
+    assert facts[0].startswith("mobilite_ter_")
+    facts, _ = _answer(services, "contact", "Je suis journaliste : quel numéro pour joindre le service presse de l'Agglo ?")
+    assert facts[0] == "contact_presse"
