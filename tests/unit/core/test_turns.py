@@ -398,5 +398,5 @@ def test_the_keyword_naming_a_broad_topic_puts_the_facts_holding_it_first(servic
     # asked about (« numéro » is no subject).
     facts, _ = _answer(services, "mobilite", "le train est gratuit ?")
     assert facts[0].startswith("mobilite_ter_")
-    facts, _ = _answer(services, "contact", "Je suis journaliste : quel numéro pour joindre le service presse de l'Agglo ?")
+    facts, _ = _answer(services, "contact", "quel numéro pour joindre le service presse de l'Agglo, svp ?")
     assert facts[0] == "contact_presse"
