@@ -400,3 +400,11 @@ def test_the_keyword_naming_a_broad_topic_puts_the_facts_holding_it_first(servic
     assert facts[0].startswith("mobilite_ter_")
     facts, _ = _answer(services, "contact", "quel numéro pour joindre le service presse de l'Agglo, svp ?")
     assert facts[0] == "contact_presse"
+
+
+def test_everyday_ways_of_asking_what_and_for_whom(services: Services) -> None:
+    # « parlez-moi de … » asks what it is (the NLU may read « parler » as asking for a contact).
+    plan = turn_plan(services, "parlez-moi du récupérateur d'eau", Nlu("demander_contact"), Context())
+    assert [(part.topic, part.question.kind) for part in plan.parts] == [("aide_recuperateur_eau", "what")]
+    plan = turn_plan(services, "je suis retraité, la mutuelle pour tous c'est pour moi ?", Nlu("mutuelle"), Context())
+    assert [part.question.kind for part in plan.parts] == ["eligibility"]
