@@ -383,7 +383,10 @@ def test_a_short_message_opening_with_et_asks_the_last_question_of_what_it_names
     assert answers[0].facts[0] == "mobilite_ter_pass_pass"
     # Within a longer message « et » joins two questions, each with its own kind.
     plan = turn_plan(
-        services, "Les bus Tadao sont gérés par qui ? Et il y a combien de parkings relais ?", Nlu("mobilite"), Context()
+        services,
+        "Les bus Tadao sont gérés par qui ? Et il y a combien de parkings relais ?",
+        Nlu("mobilite"),
+        Context(),
     )
     assert [part.question.kind for part in plan.parts] == ["who", "figure"]
 
@@ -408,3 +411,16 @@ def test_everyday_ways_of_asking_what_and_for_whom(services: Services) -> None:
     assert [(part.topic, part.question.kind) for part in plan.parts] == [("aide_recuperateur_eau", "what")]
     plan = turn_plan(services, "je suis retraité, la mutuelle pour tous c'est pour moi ?", Nlu("mutuelle"), Context())
     assert [part.question.kind for part in plan.parts] == ["eligibility"]
+
+
+def test_two_questions_in_everyday_words_get_two_answers(services: Services) -> None:
+    # « où le récupérer » asks how to get what the first question named.
+    answers = answer_questions(
+        services, "Combien coûte un composteur ? Et où le récupérer ?", Nlu("dechets"), Context(), Asked()
+    )
+    assert [answer.facts[0] for answer in answers] == ["dechets_composteurs_prix", "dechets_composteurs_demarche"]
+    # « qui préside l'Agglo » names the contact topic, whatever the NLU made of the message.
+    answers = answer_questions(
+        services, "qui préside l'agglo et combien de communes en font partie ?", Nlu("communes"), Context(), Asked()
+    )
+    assert [answer.facts[0] for answer in answers] == ["contact_president", "communes_nombre"]
