@@ -17,6 +17,7 @@ from actions.common import (
     last_payload,
     latest_intent,
     latest_text,
+    previous_text,
     send,
     services,
 )
@@ -49,7 +50,10 @@ def context_of(tracker: Tracker) -> Context:
     payload = last_payload(tracker)
     kind = payload.get("kind")
     return Context(
-        topic=str(topic) if topic else None, kind=str(kind) if kind else None, asked=payload.get("asks") is True
+        topic=str(topic) if topic else None,
+        kind=str(kind) if kind else None,
+        asked=payload.get("asks") is True,
+        previous=previous_text(tracker),
     )
 
 

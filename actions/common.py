@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.core.answers import Answer
 from bot.core.matching import CommuneMatch
 from bot.core.memo import one_turn
+from bot.core.payloads import is_intent_payload
 from bot.core.services import Services
 from bot.kb.queries import KnowledgeBaseUnavailable
 from bot.settings import load_settings
@@ -127,6 +128,13 @@ def entity(tracker: Tracker, name: str) -> str | None:
 
 def latest_text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
+
+
+def previous_text(tracker: Tracker) -> str:
+    """The resident's message before the latest one (none for a button's payload)."""
+    texts = [str(event.get("text") or "") for event in tracker.events if event.get("event") == "user"]
+    text = texts[-2] if len(texts) > 1 else ""
+    return "" if is_intent_payload(text) else text
 
 
 def latest_intent(tracker: Tracker) -> str:

@@ -161,6 +161,10 @@ class QuestionWords:
     # Topics that give way to any other topic the same words name (« le site internet pour le
     # récupérateur d'eau » asks about the récupérateur).
     yielding_topics: frozenset[str] = field(default_factory=frozenset)
+    # « ses », « son »: a question that says them speaks of what was named before.
+    possessives: frozenset[str] = field(default_factory=frozenset)
+    # The words of ``interrogatives`` (« combien », « quoi »…), one by one.
+    interrogative_words: frozenset[str] = field(default_factory=frozenset)
     # First words of a sentence that tells the resident's situation rather than asks.
     statement_starts: frozenset[str] = field(default_factory=frozenset)
 
@@ -201,10 +205,12 @@ class QuestionWords:
             negations=KeywordFinder([("negation", lexicon["negations"])]),
             joiners=KeywordFinder([("joiner", lexicon["question_joiners"])]),
             interrogatives=KeywordFinder([("interrogative", lexicon["interrogatives"])]),
+            interrogative_words=frozenset(word for phrase in lexicon["interrogatives"] for word in keyword_key(phrase)),
             small_words=frozenset(word for phrase in lexicon["small_words"] for word in keyword_key(phrase)),
             generic_words=frozenset(" ".join(keyword_key(phrase)) for phrase in lexicon["generic_words"]),
             english=frozenset(word for phrase in lexicon["english_words"] for word in keyword_key(phrase)),
             yielding_topics=frozenset(lexicon["yielding_topics"]),
+            possessives=frozenset(word for phrase in lexicon.get("possessives", ()) for word in keyword_key(phrase)),
             statement_starts=frozenset(
                 word for phrase in lexicon.get("statement_starts") or () for word in keyword_key(phrase)
             ),

@@ -30,7 +30,7 @@ from bot.core.emergencies import SAFETY_FAMILY
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
 from bot.core.reading import Question, QuestionWords, Reading, read
 from bot.core.relevance import question_words_of
-from bot.core.selection import Scored, on_subject, score_facts, stem
+from bot.core.selection import Scored, kind_cue_words, on_subject, score_facts, stem
 from bot.core.services import Services
 from bot.core.topics import (
     CONVERSATION_INTENTS,
@@ -85,6 +85,9 @@ class Context:
     kind: str | None = None
     # The assistant's latest message asked the resident something (which scheme, which commune).
     asked: bool = False
+    # The resident's message before this one (« quand ouvrira la cité de la musique ? » before
+    # « elle coûte combien ? »).
+    previous: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,38 @@ def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
     return best.fact.topic
 
 
+def _leans_on_the_last(question: Question, lexicon: QuestionWords) -> bool:
+    """A question of a known kind that names nothing of its own (« elle coûte combien ? ») or
+    speaks of « ses … », « son … »: it is about what the last message named."""
+    if any(word in lexicon.possessives for word in question.words):
+        return True
+    if not question.kinds:
+        return False
+    cues = kind_cue_words(lexicon, question.kind)
+    return not [word for word in question.content if word not in cues]
+
+
+def _about_the_last(
+    question: Question, previous: str, kb: _Knowledge, detector: _FindsTopics, lexicon: QuestionWords
+) -> Question:
+    """The question, with the words the last message named added to what it is about."""
+    if not previous:
+        return question
+    last = read(previous, kb, detector, in_conversation=False, lexicon=lexicon).first
+    # Its words, those that asked too (« le diagnostic amiante est obligatoire ? »: « diagnostic »).
+    named = tuple(
+        dict.fromkeys(
+            word
+            for word in last.words
+            if len(word) > 2
+            and word not in lexicon.small_words
+            and word not in lexicon.interrogative_words
+            and word not in question.content
+        )
+    )
+    return replace(question, words=(*question.words, *named), content=(*question.content, *named))
+
+
 def plan_turn(
     text: str,
     intent: str,
@@ -210,8 +245,15 @@ def plan_turn(
     # conversation, « ce n'est pas … » or « et pour … » are ordinary words.
     corrects = in_conversation and (reading.correction or (reading.negation and named))
     refers_back = corrects or (in_conversation and reading.same_question) or reading.back_to
+    lexicon = question_words_of(kb)  # type: ignore[arg-type]
     parts: list[Part] = []
+    leaned = False
     for index, question in enumerate(questions):
+        leans = index == 0 and in_conversation and not corrects and _leans_on_the_last(question, lexicon)
+        if leans:
+            # « elle coûte combien ? », « ses objectifs ? »: about what the last message named.
+            question = _about_the_last(question, context.previous, kb, detector, lexicon)
+            leaned = True
         if question.kind is None and in_conversation and reading.same_question and context.kind:
             # « combien de généralistes ? » then « et d'associations ? »: the last question,
             # counting what is named now.
@@ -231,6 +273,8 @@ def plan_turn(
             # (unless the NLU's topic is the second question's: « combien de communes … et
             # combien sont concernées par le permis de louer ? »).
             topic = None
+        if topic is None and index == 0 and leans:
+            topic = current
         if topic is None and index == 0:
             topic = dispositif if _is_topic(kb, dispositif) and dispositif not in reading.rejected_topics else nlu_topic
         if index > 0 and parts and topic in question_words_of(kb).yielding_topics:  # type: ignore[arg-type]
@@ -257,7 +301,7 @@ def plan_turn(
         return plan
     if not parts:
         return Plan(reading=reading)
-    if len(parts) > 1 or refers_back:
+    if len(parts) > 1 or refers_back or leaned:
         return plan
     if intent in QUESTION_FIELDS or nlu_topic is not None:
         # The topic action would answer the same, unless the reading found the kind of question.

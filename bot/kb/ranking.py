@@ -77,9 +77,7 @@ class FactRanker:
     def stems(self, text: str) -> frozenset[str]:
         """Short stems of the text's words, stop words left out; numbers are kept whole."""
         return frozenset(
-            word if word.isdigit() else _stem(word)
-            for word in tokens(text)
-            if word.isdigit() or self._counts(word)
+            word if word.isdigit() else _stem(word) for word in tokens(text) if word.isdigit() or self._counts(word)
         )
 
     def weight(self, stem: str) -> float:

@@ -171,6 +171,8 @@ def check_streets(
         "street_types": _folded_words(data.get("street_types"), "street_types", problem),
         "particles": _folded_words(data.get("particles"), "particles", problem),
         # Optional: without it, every « rue » of a message may start a street's name.
-        "unnamed_after": _folded_words(data["unnamed_after"], "unnamed_after", problem) if "unnamed_after" in data else [],
+        "unnamed_after": _folded_words(data["unnamed_after"], "unnamed_after", problem)
+        if "unnamed_after" in data
+        else [],
         "lists": [item for item in lists if item],
     }

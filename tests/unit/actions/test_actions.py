@@ -370,3 +370,16 @@ def test_a_button_payload_is_never_read_as_distress_or_insult(services: Services
     expected = resident_answer(services.kb, "aide_velo", question="/aide_velo")
     assert events == [SlotSet("topic", "aide_velo"), SlotSet("commune", None)]
     assert messages == [message(expected.text, expected.payload(), buttons=expected.buttons)]
+
+
+def _conversation(*said: str) -> Tracker:
+    events = [{"event": "user", "text": text, "parse_data": {"intent": {"name": "x"}, "entities": []}} for text in said]
+    return Tracker.from_dict({"sender_id": "t", "slots": {}, "latest_message": {"text": said[-1]}, "events": events})
+
+
+def test_the_message_before_the_latest_is_the_context_of_a_question_that_names_nothing() -> None:
+    tracker = _conversation("quand ouvrira la cité de la musique ?", "elle coûte combien ?")
+    assert actions.common.previous_text(tracker) == "quand ouvrira la cité de la musique ?"
+    # A button's payload names nothing the resident said; a first message has nothing before it.
+    assert actions.common.previous_text(_conversation('/aide_velo{"dispositif": "aide_velo"}', "et ensuite ?")) == ""
+    assert actions.common.previous_text(_conversation("bonjour")) == ""

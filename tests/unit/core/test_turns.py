@@ -424,3 +424,13 @@ def test_two_questions_in_everyday_words_get_two_answers(services: Services) -> 
         services, "qui préside l'agglo et combien de communes en font partie ?", Nlu("communes"), Context(), Asked()
     )
     assert [answer.facts[0] for answer in answers] == ["contact_president", "communes_nombre"]
+
+
+def test_a_question_that_names_nothing_is_about_what_the_last_message_named(services: Services) -> None:
+    last = Context("sport_culture", "when", previous="quand ouvrira la cité de la musique ?")
+    answers = answer_questions(services, "elle coûte combien ?", Nlu("demander_montant"), last, Asked())
+    assert answers[0].facts[0] == "sport_culture_cite_musique"
+    # « ses … » too, whatever the NLU made of it: the topic of the conversation.
+    last = Context("agriculture", "what", previous="le projet alimentaire territorial, c'est quoi ?")
+    plan = turn_plan(services, "et ses objectifs ?", Nlu("environnement"), last)
+    assert [part.topic for part in plan.parts] == ["agriculture"]

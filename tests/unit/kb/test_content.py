@@ -70,7 +70,18 @@ def test_plan_key_figures_are_attributed_to_the_plan() -> None:
 
 # A fact is shown alone, as the answer to a question: it names what it speaks of, not « leur
 # ouverture » or « cette mesure » of the fact written before it.
-_ANAPHORIC_OPENINGS = ("à leur ", "à son ", "cette mesure", "ce dispositif", "cette aide", "il ", "elle ", "ils ", "elles ", "le centre coûte")
+_ANAPHORIC_OPENINGS = (
+    "à leur ",
+    "à son ",
+    "cette mesure",
+    "ce dispositif",
+    "cette aide",
+    "il ",
+    "elle ",
+    "ils ",
+    "elles ",
+    "le centre coûte",
+)
 
 
 def test_every_fact_names_what_it_speaks_of() -> None:
