@@ -290,10 +290,12 @@ def plan_turn(
         if topic is not None:
             topic = _topic_for_figure(kb, topic, question)
         if question.kind is None and (
-            (in_conversation and reading.same_question) or (corrects and topic != context.topic)
+            (in_conversation and reading.same_question)
+            or (corrects and (topic != context.topic or reading.correction))
         ):
-            # « même question pour … », « non, le vélo » : the last question, about what is named now.
-            question = replace(question, kinds=(context.kind,) if context.kind else ())
+            # « même question pour … », « non, le vélo », « pas des déchetteries mais de la déchetterie
+            # gros volumes » (same topic): the last question, about what is named now.
+            question = replace(question, kinds=(context.kind,) if context.kind else (), elliptic=bool(context.kind))
         if topic is not None:
             parts.append(Part(topic=topic, question=question))
     plan = Plan(parts=tuple(parts), english=reading.english, defer=False, reading=reading)

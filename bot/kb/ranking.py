@@ -60,8 +60,14 @@ class FactRanker:
         return frozenset(_singular(word) for word in tokens(text) if self._counts(word))
 
     def _counts(self, word: str) -> bool:
-        """A word that is no number, long enough and no stop word."""
-        return not word.isdigit() and len(word) >= _MIN_WORD_LENGTH and word not in self._stop_words
+        """A word that is no number, long enough and no stop word, nor one read singular (the
+        question's words come singular: « mais » as « mai », « dans » as « dan »)."""
+        return (
+            not word.isdigit()
+            and len(word) >= _MIN_WORD_LENGTH
+            and word not in self._stop_words
+            and word + "s" not in self._stop_words
+        )
 
     def apart(self, text: str, name_words: frozenset[str]) -> frozenset[str]:
         """The text's words that a topic's name leaves out by their stem but that are other,

@@ -434,3 +434,10 @@ def test_a_question_that_names_nothing_is_about_what_the_last_message_named(serv
     last = Context("agriculture", "what", previous="le projet alimentaire territorial, c'est quoi ?")
     plan = turn_plan(services, "et ses objectifs ?", Nlu("environnement"), last)
     assert [part.topic for part in plan.parts] == ["agriculture"]
+
+
+def test_a_correction_within_the_topic_asks_the_last_question_of_what_it_names(services: Services) -> None:
+    last = Context("dechets", "opening", previous="horaires des déchetteries ?")
+    text = "je parle pas des déchetteries mais de la déchetterie gros volumes"
+    answers = answer_questions(services, text, Nlu("dechets"), last, Asked())
+    assert answers[0].facts[0] == "dechets_gros_volumes"

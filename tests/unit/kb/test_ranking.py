@@ -33,6 +33,8 @@ def test_feminine_and_participle_endings_meet_the_noun() -> None:
 def test_stop_words_and_short_words_are_left_out() -> None:
     ranker = FactRanker(FACTS, STOP_WORDS)
     assert ranker.stems("c'est par ici, on y va") == frozenset({"ici"})
+    # The question's words come singular: « mais » read « mai » is still no word (no month).
+    assert FactRanker([], frozenset({"mais"})).stems("mai gros") == frozenset({"gros"})
 
 
 def test_the_fact_matching_the_question_comes_first() -> None:
