@@ -290,8 +290,7 @@ def plan_turn(
         if topic is not None:
             topic = _topic_for_figure(kb, topic, question)
         if question.kind is None and (
-            (in_conversation and reading.same_question)
-            or (corrects and (topic != context.topic or reading.correction))
+            (in_conversation and reading.same_question) or (corrects and (topic != context.topic or reading.correction))
         ):
             # « même question pour … », « non, le vélo », « pas des déchetteries mais de la déchetterie
             # gros volumes » (same topic): the last question, about what is named now.
