@@ -468,7 +468,9 @@ def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *,
     # not with the plan's wording; another topic, when no fact shown says what it is.
     if topic.intro and not related and (topic.family == "headline_aid" or not shown or shown[0].field != "what"):
         composer.lines.append(topic.intro)
-        del shown[1:]
+        # After the intro, what is planned says more than a figure (« -78 % de gaz à effet de
+        # serre » is no answer to « c'est quoi la ZFE ? »).
+        shown = [next((fact for fact in shown if fact.field == "actions"), shown[0])] if shown else []
     for fact in shown:
         composer.fact(fact)
     if topic.family == "headline_aid":

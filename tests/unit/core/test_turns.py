@@ -441,3 +441,9 @@ def test_a_correction_within_the_topic_asks_the_last_question_of_what_it_names(s
     text = "je parle pas des déchetteries mais de la déchetterie gros volumes"
     answers = answer_questions(services, text, Nlu("dechets"), last, Asked())
     assert answers[0].facts[0] == "dechets_gros_volumes"
+
+
+def test_after_the_intro_what_is_planned_comes_before_a_figure(services: Services) -> None:
+    facts, text = _answer(services, "zfe", "c'est quoi la ZFE ?")
+    assert facts[0] == "zfe_projet"
+    assert "-78 %" not in text
