@@ -222,7 +222,8 @@ def plan_turn(
     ``outside_only``: the only commune it names is outside the Agglo (« le musée du
     Louvre-Lens »), which keeps a message the NLU put out of scope there."""
     in_conversation = _is_topic(kb, context.topic)
-    reading = read(text, kb, detector, in_conversation=in_conversation, lexicon=question_words_of(kb))  # type: ignore[arg-type]
+    lexicon = question_words_of(kb)  # type: ignore[arg-type]
+    reading = read(text, kb, detector, in_conversation=in_conversation, lexicon=lexicon)
     if names_orientation and not reading.english:
         return Plan(reading=reading)
     if only_a_commune:
@@ -245,7 +246,6 @@ def plan_turn(
     # conversation, « ce n'est pas … » or « et pour … » are ordinary words.
     corrects = in_conversation and (reading.correction or (reading.negation and named))
     refers_back = corrects or (in_conversation and reading.same_question) or reading.back_to
-    lexicon = question_words_of(kb)  # type: ignore[arg-type]
     parts: list[Part] = []
     leaned = False
     for index, question in enumerate(questions):
@@ -255,8 +255,8 @@ def plan_turn(
             question = _about_the_last(question, context.previous, kb, detector, lexicon)
             leaned = True
         if question.kind is None and in_conversation and reading.same_question and context.kind:
-            # « combien de généralistes ? » then « et d'associations ? »: the last question,
-            # counting what is named now.
+            # « même question pour … », « combien de généralistes ? » then « et d'associations ? »:
+            # the last question, about (counting) what is named now.
             counted = question.content if context.kind == _FIGURE_KIND else ()
             question = replace(question, kinds=(context.kind,), counted=counted, elliptic=True)
         topic = (
@@ -267,7 +267,7 @@ def plan_turn(
             and topic is not None
             and nlu_topic not in (None, topic)
             and not any(other.topic == nlu_topic for other in questions[1:])
-            and not _distinctive(question_words_of(kb), question.topic_keyword)  # type: ignore[arg-type]
+            and not _distinctive(lexicon, question.topic_keyword)
         ):
             # An everyday word (« l'usine de décarbonatation ») does not overrule the NLU's topic
             # (unless the NLU's topic is the second question's: « combien de communes … et
@@ -277,7 +277,7 @@ def plan_turn(
             topic = current
         if topic is None and index == 0:
             topic = dispositif if _is_topic(kb, dispositif) and dispositif not in reading.rejected_topics else nlu_topic
-        if index > 0 and parts and topic in question_words_of(kb).yielding_topics:  # type: ignore[arg-type]
+        if index > 0 and parts and topic in lexicon.yielding_topics:
             # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic.
             topic = parts[0].topic
         if topic is None and index > 0:
@@ -289,11 +289,9 @@ def plan_turn(
             topic = topic_by_facts(kb, question)
         if topic is not None:
             topic = _topic_for_figure(kb, topic, question)
-        if question.kind is None and (
-            (in_conversation and reading.same_question) or (corrects and (topic != context.topic or reading.correction))
-        ):
-            # « même question pour … », « non, le vélo », « pas des déchetteries mais de la déchetterie
-            # gros volumes » (same topic): the last question, about what is named now.
+        if question.kind is None and corrects and (topic != context.topic or reading.correction):
+            # « non, le vélo », « pas des déchetteries mais de la déchetterie gros volumes » (same
+            # topic): the last question, about what is named now (« même question pour … »: above).
             question = replace(question, kinds=(context.kind,) if context.kind else (), elliptic=bool(context.kind))
         if topic is not None:
             parts.append(Part(topic=topic, question=question))
@@ -314,7 +312,7 @@ def plan_turn(
         # A message the NLU put out of scope, but whose words ask a question about a topic of the
         # knowledge base (« réponds par oui ou non : le bus est gratuit ? »).
         asks = bool(parts[0].question.kinds) or reading.wrapped
-        named = _distinctive(question_words_of(kb), reading.first.topic_keyword)  # type: ignore[arg-type]
+        named = _distinctive(lexicon, reading.first.topic_keyword)
         return plan if named and asks and not outside_only else Plan(reading=reading)
     if intent in _COMMUNE_INTENTS:
         return plan if reading.first.kinds and reading.first.topic is not None else Plan(reading=reading)
