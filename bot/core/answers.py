@@ -34,7 +34,9 @@ from bot.core.relevance import (
     unknown_rather,
 )
 from bot.core.selection import (
+    FIGURE_KINDS,
     best_kind,
+    cues_asked_and_said,
     says_kind,
 )
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
@@ -61,6 +63,9 @@ _FICHE_KINDS = (None, "what", "actions")
 _SECOND_FACT_SHARE = 0.6
 # The kind of question of kb/lexicon.yml a field of the facts answers (the others share their name).
 FIELD_KINDS = {"period": "when", "figures": "figure", "details": "what", "actions": "when"}
+# The kinds a headline aid's facts answer only from their own field: figures and dates, which
+# any fact may hold.
+_OWN_FIELD_KINDS = (*FIGURE_KINDS, "when")
 _FIELD_INTENTS = {
     "eligibility": "demander_conditions",
     "how_to_apply": "demander_demarche",
@@ -515,7 +520,15 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     if topic.family == "headline_aid" and primary is not None:
         # An aid's amount, delay… is said unknown in so many words, never guessed from another fact.
         other_fields_only = bool(answering)
-        answering = [item for item in answering if item.fact.field == primary]
+        # Unless the fact says the very word the question asks by (« combien de temps est valable
+        # le DPE ? »: the diagnostics' « valable »), for no figure nor date, which any fact may
+        # hold (« depuis 2026 » is no opening date of the aid).
+        answering = [
+            item
+            for item in answering
+            if item.fact.field == primary
+            or (kind not in _OWN_FIELD_KINDS and cues_asked_and_said(asked, item.fact, lexicon, kind))
+        ]
         other_fields_only = other_fields_only and not answering
     # The case named (a bike type) or matched by the words; what applies today first.
     related = composer.kb.relevant_facts(asked.search_text, topic, agglo_facts(topic)) if asked.words else []

@@ -144,6 +144,9 @@ class QuestionWords:
     kind_cues: dict[str, tuple[tuple[str, ...], ...]]
     # Kinds a fact answers only by saying so in words (« ouvert le samedi »), whatever its field.
     needs_cue: frozenset[str]
+    # A word that asks a kind when it ends the question (« je peux les amener où ? »), not
+    # within it (« où », folded, is also « ou »).
+    kind_endings: dict[str, str]
     units: KeywordFinder
     unit_words: dict[str, frozenset[str]]
     audiences: KeywordFinder
@@ -191,6 +194,11 @@ class QuestionWords:
                 for name, kind in kinds.items()
             },
             needs_cue=frozenset(name for name, kind in kinds.items() if kind.get("needs_cue") is True),
+            kind_endings={
+                " ".join(keyword_key(phrase)): name
+                for name, kind in reversed(kinds.items())
+                for phrase in kind.get("asked_last") or ()
+            },
             units=KeywordFinder(units.items()),
             unit_words={
                 unit: frozenset(word for phrase in (unit, *phrases) for word in keyword_key(phrase))
@@ -273,6 +281,8 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
     """The kinds of question the words ask (most specific first), and what a « combien de … »
     counts (its words, the unit first when one is named)."""
     found = {hit.label for hit in lexicon.kinds.find_all(words)}
+    if not found and words and words[-1] in lexicon.kind_endings:
+        found.add(lexicon.kind_endings[words[-1]])
     counted: tuple[str, ...] = ()
     for index, word in enumerate(words):
         if word != _HOW_MANY:

@@ -116,6 +116,47 @@ def about_the_first(asked: Question, kind: str | None, answering: list[Scored], 
     return [answering[0], *(item for item in answering[1:] if any(holds_word(item.fact, word) for word in about))]
 
 
+def _not_naming(kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str | None) -> list[str]:
+    """The words of a question that name nothing within the topic: places, the keyword that
+    named the topic, its name, the words telling the kind, everyday words."""
+    lexicon = question_words_of(kb)
+    return [
+        *place_words(kb),
+        *keyword_key(asked.topic_keyword or ""),
+        # The topic's own name, however the question was read (« le montant du pass mobil agglo »
+        # names the aid, not something within it).
+        *keyword_key(f"{topic.title} {topic.label}"),
+        *kind_cue_words(lexicon, kind),
+        # (« et le train ? » names the train, however everyday the word)
+        *(() if asked.elliptic else lexicon.generic_words),
+    ]
+
+
+def _names(kb: KnowledgeBase, words: Iterable[str]) -> tuple[str, ...]:
+    """Only names (« Loisinord », « Tadao », « DPE »), not everyday words, which paraphrase as
+    often as they name (« le petit composteur… vous le vendez »)."""
+    common = kb.derived("stems_topics", stems_topics)
+    return tuple(
+        word
+        for word in words
+        # Words are read singular (« alors » → « alor »): the dictionary may hold the plural.
+        if not {word, word + "s", word + "x"} & kb.french_words()
+        and common[stem(word)] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
+    )
+
+
+def named_subject(kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str | None) -> frozenset[str]:
+    """The stems of the names the question says that only a few of the topic's facts hold (« le
+    DPE », however short); « et le train ? » after « le bus est gratuit ? »: everything it names
+    (but short everyday words: « non »)."""
+    names = _names(kb, asked.content)
+    facts, ignore = agglo_facts(topic), _not_naming(kb, topic, asked, kind)
+    subject = subject_stems(replace(asked, content=names), facts, ignore, _KEYWORD_MIN_LENGTH)
+    if asked.elliptic:
+        subject |= subject_stems(asked, facts, ignore)
+    return subject
+
+
 def on_what_was_asked(
     kb: KnowledgeBase, topic: TopicView, asked: Question, answering: list[Scored], kind: str | None
 ) -> list[Scored]:
@@ -136,39 +177,15 @@ def on_what_was_asked(
         answering = sorted(answering, key=lambda item: not names_place(item.fact, asked_places))
     lexicon = question_words_of(kb)
     keyword = keyword_key(asked.topic_keyword or "")
-    ignore = [
-        *places,
-        *keyword,
-        # The topic's own name, however the question was read (« le montant du pass mobil agglo »
-        # names the aid, not something within it).
-        *keyword_key(f"{topic.title} {topic.label}"),
-        *kind_cue_words(lexicon, kind),
-        # (« et le train ? » names the train, however everyday the word)
-        *(() if asked.elliptic else lexicon.generic_words),
-    ]
-    # Only names (« Loisinord », « Tadao »), not everyday words, which paraphrase as often as
-    # they name (« le petit composteur… vous le vendez »).
-    common = kb.derived("stems_topics", stems_topics)
-
-    def names(words: Iterable[str]) -> tuple[str, ...]:
-        return tuple(
-            word
-            for word in words
-            # Words are read singular (« alors » → « alor »): the dictionary may hold the plural.
-            if not {word, word + "s", word + "x"} & kb.french_words()
-            and common[stem(word)] <= len(kb.topics()) * _SUBJECT_TOPICS_SHARE
-        )
-
-    # « et le train ? » after « le bus est gratuit ? »: everything it names is what it asks about.
-    named = asked.content if asked.elliptic else names(asked.content)
+    ignore = _not_naming(kb, topic, asked, kind)
     facts = agglo_facts(topic)
-    subject = subject_stems(replace(asked, content=named), facts, ignore)
+    subject = named_subject(kb, topic, asked, kind)
     broad = topic.family != "headline_aid" and bool(keyword)
     # The keyword that named a broad topic names something within it (« Proxibus », the
     # on-demand buses within mobility); a headline aid's keywords name the aid (« APML »).
     others = [word for word in ignore if word not in keyword]
     if broad:
-        keyword_named = tuple(keyword) if asked.elliptic else names(keyword)
+        keyword_named = tuple(keyword) if asked.elliptic else _names(kb, keyword)
         subject |= subject_stems(replace(asked, content=keyword_named), facts, others)
     if subject:
         answering = [item for item in answering if on_subject(item.fact, subject)]

@@ -4,7 +4,8 @@ Each fact a resident may be told is scored against the :class:`~bot.core.reading
 - its field: the fields that answer the kind of question asked (kb/lexicon.yml, best first);
 - the words that tell a fact answers that kind (« lundi », « fermé » for opening days);
 - the words it shares with the question, weighted by how rare they are in the knowledge base,
-  its own text and the questions it lists (``questions:`` of kb/topics/*.yml) alike;
+  its own text and the questions it lists (``questions:`` of kb/topics/*.yml) alike, and again
+  those in its first clause, which says what the fact is about;
 - for « combien de litres ? », a number written in that unit.
 The first fact answers the question; a fact scores nothing for a kind it does not answer, so
 that « combien coûte … » never gets another fact of the topic presented as its answer.
@@ -22,6 +23,7 @@ from typing import Protocol
 from bot.core.matching import keyword_key
 from bot.core.reading import Question, QuestionWords
 from bot.kb.queries import FactView, searchable_text
+from bot.kb.ranking import stem as word_stem
 
 # Weight of the field by its rank among the fields answering the kind (first, second, …).
 _FIELD_WEIGHTS = (4.0, 2.5, 1.5, 1.0)
@@ -33,6 +35,9 @@ _MAX_ASKED_CUES = 2
 # without drowning the field: a handful of rare shared words is worth one field rank.
 _WORDS_SCALE = 0.5
 _MAX_WORDS_SCORE = 7.0
+# The words shared again in a fact's first clause, which says what it is about (capped lower).
+_MAX_LEAD_SCORE = 3.5
+_CLAUSE_END = re.compile(r"[.!?](?:\s|$)|\s[:;]")
 # A number in the unit asked (« combien de litres » → « 1 000 L »), or any number for a figure.
 _UNIT_WEIGHT = 4.0
 _NUMBER_WEIGHT = 1.0
@@ -51,7 +56,7 @@ _PHONE = re.compile(r"\b0(?:[\s.]?\d){9}\b")
 # word between them costs.
 _NUMBER_REACH = 3
 _REACH_PENALTY = 0.5
-_FIGURE_KINDS = ("figure", "amount")
+FIGURE_KINDS = ("figure", "amount")
 _CONTACT_KIND = "contact"
 # A word of the question names what it is about within the topic when only a few of the topic's
 # facts hold it (« Loisinord », « olympique »), not when many do (« piscine » among the pools).
@@ -61,6 +66,8 @@ _SUBJECT_MIN_LENGTH = 4
 
 class _ScoresFacts(Protocol):
     def fact_scores(self, question: str, topic_slug: str | None, facts: Sequence[FactView]) -> list[float]: ...
+
+    def text_scores(self, question: str, topic_slug: str | None, texts: Sequence[str]) -> list[float]: ...
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ def _counted_words(question: Question, lexicon: QuestionWords) -> frozenset[str]
 
 def _unit_score(fact: FactView, question: Question, lexicon: QuestionWords, kind: str | None) -> float:
     """A number of what is counted (« 12 parkings-relais », « 62 de ses communes »)."""
-    if kind not in _FIGURE_KINDS or not _NUMBER.search(fact.text):
+    if kind not in FIGURE_KINDS or not _NUMBER.search(fact.text):
         return 0.0
     if not question.counted:
         return _NUMBER_WEIGHT
@@ -151,6 +158,12 @@ def says_kind(text: str, lexicon: QuestionWords, kind: str | None) -> bool:
 
 
 @lru_cache(maxsize=8192)
+def _lead(fact: FactView) -> str:
+    """A fact's first clause (up to the first full stop, colon or semicolon)."""
+    return _CLAUSE_END.split(fact.text, maxsplit=1)[0]
+
+
+@lru_cache(maxsize=8192)
 def _fact_words(fact: FactView) -> tuple[str, ...]:
     """A fact's words, once per fact of a snapshot (facts are immutable views)."""
     return tuple(keyword_key(searchable_text(fact)))
@@ -190,6 +203,56 @@ def _fact_stems(fact: FactView, places: frozenset[str]) -> tuple[str, ...]:
     return _stems([*words, *extra])
 
 
+def _said_times(fact: FactView, stems: frozenset[str]) -> int:
+    """How many times the fact says words of these stems."""
+    counts = _fact_stem_counts(fact)
+    return sum(counts[item] for item in stems)
+
+
+@lru_cache(maxsize=8192)
+def _fact_stem_counts(fact: FactView) -> Counter[str]:
+    return Counter(_stems(_fact_words(fact)))
+
+
+def _cue_score(
+    fact: FactView,
+    said: frozenset[tuple[str, ...]],
+    asked: frozenset[tuple[str, ...]],
+    subject: frozenset[str],
+    needs_cue: bool,
+) -> float:
+    """What the words telling the kind that a fact says are worth. When the question names
+    what a fact speaks of over and over (``subject``: « quels diagnostics ? », « le verre
+    cassé »), that fact answers, not one listing many other things (« attestation, copie,
+    cerfa… et les diagnostics »): a fact's other such words then count once. For a kind answered
+    in so many words (opening days), the very words asked (« dimanche ») count again."""
+    if subject:
+        on = {cue for cue in said if len(cue) == 1 and cue[0] in subject}
+        repeats = _said_times(fact, subject) - len(on) if on else 0
+        score = len(on) + min(len(said - on), 1) + min(repeats, _MAX_ASKED_CUES)
+    else:
+        score = min(len(said), _MAX_CUES)
+    if needs_cue:
+        score += min(len(said & asked), _MAX_ASKED_CUES)
+    return _CUE_WEIGHT * score
+
+
+def _words_shared(question: Question, cues: Sequence[tuple[str, ...]]) -> list[str]:
+    """The question's words to compare with the facts' words. A word that tells the kind
+    (« réponse » for a delay, « coûté » for a price) is counted once, as a cue, not again as a
+    shared word (whose stems drop more endings)."""
+    cue_words = {cue[0] for cue in cues if len(cue) == 1}
+    cue_word_stems = {word_stem(word) for word in cue_words}
+    return [word for word in question.words if stem(word) not in cue_words and word_stem(word) not in cue_word_stems]
+
+
+def _cues_spoken_of(asked_cues: frozenset[tuple[str, ...]], facts: Sequence[FactView]) -> frozenset[str]:
+    """The words telling the kind that the question says itself (« diagnostics ») and that a
+    fact speaks of over and over: what the question is about."""
+    asked = {cue[0] for cue in asked_cues if len(cue) == 1}
+    return frozenset(item for item in asked if any(_fact_stem_counts(fact)[item] > 1 for fact in facts))
+
+
 def score_facts(
     kb: _ScoresFacts,
     topic_slug: str | None,
@@ -205,23 +268,34 @@ def score_facts(
     fields = lexicon.kind_fields.get(kind or "", ())
     cues = _kind_cue_stems(lexicon, kind)
     needs_cue = kind in lexicon.needs_cue
-    # A word that tells the kind (« réponse » for a delay) is counted once, as a cue, not again
-    # as a word shared with the question.
-    cue_words = {cue[0] for cue in cues if len(cue) == 1}
-    words = [word for word in question.words if stem(word) not in cue_words]
-    # For a kind answered in so many words, the very words asked (« dimanche ») count again.
-    asked_cues = _cues_said(cues, _stems(question.words)) if needs_cue else frozenset()
+    words = _words_shared(question, cues)
+    asked_cues = _cues_said(cues, _stems(question.words))
+    # (not for a kind answered in so many words, whose every word tells it: « ouverte », « dimanche »)
+    subject = frozenset() if needs_cue else _cues_spoken_of(asked_cues, facts)
     shared = kb.fact_scores(" ".join(words), topic_slug, facts)
+    # What a fact is about is in its first clause: the words it shares with the question there
+    # count again (« les aires de covoiturage » lead the areas' fact, not the charging points' one
+    # that lists them among its sites).
+    # (not everyday words such as « numéro »: the water's « deux numéros verts » is no answer to
+    # « le numéro de l'Agglo »)
+    lead_words = [word for word in words if word not in lexicon.generic_words]
+    leading = kb.text_scores(" ".join(lead_words), topic_slug, [_lead(fact) for fact in facts])
     scored = []
-    for fact, words_score in zip(facts, shared, strict=True):
+    for fact, words_score, lead_score in zip(facts, shared, leading, strict=True):
         rank = fields.index(fact.field) if fact.field in fields else None
         # A kind answered only in so many words (opening days) is not ranked by the field.
         weight = _FIELD_WEIGHTS[0] if needs_cue else _FIELD_WEIGHTS[min(rank or 0, len(_FIELD_WEIGHTS) - 1)]
         field_score = weight if rank is not None else 0.0
         said = _cues_said(cues, _fact_stems(fact, places))
-        cue_score = _CUE_WEIGHT * (min(len(said), _MAX_CUES) + min(len(said & asked_cues), _MAX_ASKED_CUES))
+        cue_score = _cue_score(fact, said, asked_cues, subject, needs_cue)
         unit_score = _unit_score(fact, question, lexicon, kind)
-        total = field_score + cue_score + unit_score + min(_WORDS_SCALE * words_score, _MAX_WORDS_SCORE)
+        total = (
+            field_score
+            + cue_score
+            + unit_score
+            + min(_WORDS_SCALE * words_score, _MAX_WORDS_SCORE)
+            + min(_WORDS_SCALE * lead_score, _MAX_LEAD_SCORE)
+        )
         # Filed under the kind's own field, or saying it in so many words (« fermé le lundi »,
         # « 1 000 L »): the other fields only rank the facts that answer.
         answers = not fields or rank == 0 or cue_score > 0 or unit_score > _NUMBER_WEIGHT

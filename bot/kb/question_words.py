@@ -65,6 +65,9 @@ def check_lexicon(data: Any, fields: tuple[str, ...], problem: Callable[[str, st
             problem(entry, f"fields must list fields of the facts ({', '.join(fields)})")
         if kind.get("needs_cue") not in (None, True, False):
             problem(entry, "needs_cue must be true or false")
+        asked_last = kind.get("asked_last")
+        if asked_last is not None and not _words(asked_last):
+            problem(entry, "asked_last must be a list of words")
         answered_by = kind.get("answered_by")
         if answered_by is not None and not (
             isinstance(answered_by, list) and all(isinstance(w, str) for w in answered_by)

@@ -8,6 +8,7 @@ across the knowledge base, so that "de", "l'Agglo" or "aide" count for little.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -28,7 +29,7 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """A short stem: plural and feminine endings dropped before the cut, so that « refusé »,
     « refusées » and « refus » meet, and « fermé » « ferme »."""
     while len(word) > _MIN_STEMMED and word[-1] in "sxe":
@@ -46,6 +47,9 @@ class FactRanker:
         self._document_stems = dict(per_document)
         # And their whole words, for the words kept apart from a topic's name (see :meth:`apart`).
         self._document_words = {document: self.words(document) for document, _ in per_document}
+        # Other texts scored over and over (the facts' first clauses): their stems once each.
+        self._other_stems = functools.lru_cache(maxsize=8192)(self.stems)
+        self._other_words = functools.lru_cache(maxsize=8192)(self.words)
         frequencies: Counter[str] = Counter()
         word_frequencies: Counter[str] = Counter()
         for document, document_stems in per_document:
@@ -83,7 +87,7 @@ class FactRanker:
     def stems(self, text: str) -> frozenset[str]:
         """Short stems of the text's words, stop words left out; numbers are kept whole."""
         return frozenset(
-            word if word.isdigit() else _stem(word) for word in tokens(text) if word.isdigit() or self._counts(word)
+            word if word.isdigit() else stem(word) for word in tokens(text) if word.isdigit() or self._counts(word)
         )
 
     def weight(self, stem: str) -> float:
@@ -95,19 +99,21 @@ class FactRanker:
         ``whole_words`` (see :meth:`apart`) it holds."""
         text_stems = self._document_stems.get(text)
         if text_stems is None:
-            text_stems = self.stems(text)
+            text_stems = self._other_stems(text)
         score = sum(self.weight(stem) for stem in question_stems & text_stems)
         if whole_words:
             text_words = self._document_words.get(text)
             if text_words is None:
-                text_words = self.words(text)
+                text_words = self._other_words(text)
             # Like a stem, words of one stem count once (« déchèterie » and its synonym
-            # « déchetterie », both in the question, in a fact that writes both).
-            best: dict[str, float] = {}
-            for word in whole_words & text_words:
-                key = word[:_STEM_LENGTH]
-                best[key] = max(best.get(key, 0.0), self._word_idf.get(word, 0.0))
-            score += sum(best.values())
+            # « déchetterie », both in the question, in a fact that writes both), and as much
+            # whichever spelling a fact writes: at the weight of the commonest one.
+            weights: dict[str, float] = {}
+            for word in whole_words:
+                if word in self._word_idf:
+                    key = word[:_STEM_LENGTH]
+                    weights[key] = min(weights.get(key, math.inf), self._word_idf[word])
+            score += sum(weights[key] for key in {word[:_STEM_LENGTH] for word in whole_words & text_words})
         return score
 
     def relevant(self, question: str, texts: Sequence[str], ignore: frozenset[str] = frozenset()) -> list[int]:

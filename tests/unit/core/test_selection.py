@@ -76,3 +76,34 @@ def test_a_longer_word_sharing_the_stem_of_the_topic_name_tells_facts_apart(serv
         "figure",
         "dechets_nombre_dechetteries",
     )
+
+
+def test_a_fact_speaking_over_and_over_of_the_paper_named_answers_before_one_listing_it(services: Services) -> None:
+    # « quels diagnostics ? »: the diagnostics' fact, not the proof of ownership that ends with
+    # « … et les diagnostics » after four other papers.
+    kind, first = _first_answer(
+        services, "permis_de_louer", "quels diagnostics il faut joindre au dossier du permis de louer ?"
+    )
+    assert (kind, first) == ("documents", "pdl_diagnostics")
+
+
+def test_what_a_fact_opens_with_tells_what_it_is_about(services: Services) -> None:
+    # The car-sharing areas' costs, not the charging points' plan that lists the areas among its
+    # sites (and costs 735 500 €).
+    kind, first = _first_answer(services, "mobilite", "les aires de covoiturage ont coûté combien ?")
+    assert (kind, first) == ("amount", "mobilite_aires_capacites")
+
+
+def test_the_words_asking_the_kind_name_no_subject(services: Services) -> None:
+    # « le numéro » asks a contact: it does not make the water's « numéros verts » the answer.
+    kind, first = _first_answer(services, "contact", "c'est quoi le numéro de téléphone de l'agglo ?")
+    assert (kind, first) == ("contact", "contact_standard")
+
+
+def test_ou_asks_where_only_when_it_ends_the_question(services: Services) -> None:
+    lexicon = question_words_of(services.kb)
+    # « où », folded, is also « ou »: it asks where at the end of a question, not within one.
+    assert question_of("mon voisin brûle ses déchets verts, je peux les amener où ?", lexicon).kinds == ("where",)
+    assert "where" not in question_of("le composteur c'est gratuit ou payant ?", lexicon).kinds
+    # « quand même » asks no date.
+    assert "when" not in question_of("je peux louer quand même ?", lexicon).kinds

@@ -447,3 +447,36 @@ def test_after_the_intro_what_is_planned_comes_before_a_figure(services: Service
     facts, text = _answer(services, "zfe", "c'est quoi la ZFE ?")
     assert facts[0] == "zfe_projet"
     assert "-78 %" not in text
+
+
+def test_quand_meme_asks_no_date(services: Services) -> None:
+    # « je peux louer quand même ? » asks whether, not when: the tacit authorisation answers.
+    facts, _ = _answer(services, "permis_de_louer", "si l'agglo ne répond pas à ma demande, je peux louer quand même ?")
+    assert facts[0] == "pdl_autorisation_tacite"
+
+
+def test_a_paper_named_and_the_word_asking_its_validity_answer_in_a_headline_aid(services: Services) -> None:
+    # The DPE's validity is the diagnostics' (filed under documents), not the authorisation's.
+    facts, text = _answer(services, "permis_de_louer", "combien de temps est valable le DPE pour le permis de louer ?")
+    assert facts[0] == "pdl_diagnostics_validite" and "10 ans" in text
+
+
+def test_a_date_of_another_field_never_says_when_a_headline_aid_opens(services: Services) -> None:
+    # « depuis le 1er janvier 2026 » (the water board's context) is no opening date of the aid.
+    facts, text = _answer(
+        services, "aide_recuperateur_eau", "la subvention pour les récupérateurs d'eau est ouverte depuis quand ?"
+    )
+    assert "recup_contexte_regie" not in facts[:1] and "2026" not in text.split("\n")[0]
+
+
+def test_a_short_everyday_word_of_a_correction_names_nothing(services: Services) -> None:
+    # « non, je voulais dire la déchetterie » after the pool's opening hours: the déchetteries'
+    # hours, not the bin whose fact says « sales ou non vidés ».
+    answers = answer_questions(
+        services,
+        "non, je voulais dire la déchetterie",
+        Nlu(intent="dechets"),
+        Context("sport_culture", "opening"),
+        Asked(),
+    )
+    assert answers[0].facts[0] in ("dechets_dechetteries_horaires", "dechets_dechetteries_fermeture")

@@ -52,7 +52,8 @@ def test_an_added_entry_is_one_new_line_after_the_last_one() -> None:
     lines = written.splitlines()
     # After the last entry, before the blank line and the comments of the next section.
     position = lines.index("  encombrants: [monstres]")
-    assert lines[position - 1].startswith("  zone à faibles émissions:")
+    last_meaning = list(yaml.safe_load(LEXICON)["synonyms"])[-1]
+    assert lines[position - 1].startswith(f"  {last_meaning}:")
     assert lines[position + 1] == "" and lines[position + 2].startswith("# Kinds of question")
     assert synonyms_of(written)["encombrants"] == ["monstres"]
 
