@@ -107,3 +107,8 @@ def test_ou_asks_where_only_when_it_ends_the_question(services: Services) -> Non
     assert "where" not in question_of("le composteur c'est gratuit ou payant ?", lexicon).kinds
     # « quand même » asks no date.
     assert "when" not in question_of("je peux louer quand même ?", lexicon).kinds
+
+
+def test_il_y_a_des_aides_asks_what_there_is_like_une_aide(services: Services) -> None:
+    lexicon = question_words_of(services.kb)
+    assert question_of("j'ai une fosse septique à refaire, il y a des aides ?", lexicon).kinds == ("what",)
