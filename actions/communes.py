@@ -73,5 +73,5 @@ def answer_commune(
             answer = resident_answer(kb, topic, commune_insee=insee, commune_only=True, contact_just_given=repeated)
         send(dispatcher, answer)
         return [SlotSet("commune", insee)]
-    send(dispatcher, commune_answer(kb, insee, contact_just_given=repeated))
+    send(dispatcher, commune_answer(kb, insee, contact_just_given=repeated, said=match.matched_text))
     return [SlotSet("commune", insee), SlotSet("topic", "communes")]

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.core.matching import keyword_key
 from bot.core.periods import for_case, in_time_ranks, last_period_ended, without_other_variants
 from bot.core.reading import Question, QuestionWords, question_of
 from bot.core.relevance import (
@@ -37,6 +38,7 @@ from bot.core.selection import (
     FIGURE_KINDS,
     best_kind,
     cues_asked_and_said,
+    holds_word,
     says_kind,
 )
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
@@ -824,13 +826,23 @@ def orientation_answer(kb: KnowledgeBase, fact_id: str, *, commune_insee: str | 
     )
 
 
-def commune_answer(kb: KnowledgeBase, commune_insee: str, *, contact_just_given: bool = False) -> Answer:
-    """Whether a commune is a member, and the commune-level rules that apply to it."""
+def commune_answer(
+    kb: KnowledgeBase, commune_insee: str, *, contact_just_given: bool = False, said: str = ""
+) -> Answer:
+    """Whether a commune is a member, and the commune-level rules that apply to it. ``said``:
+    how the resident named it; when it is another name (« Labuissière », an associated commune
+    of Bruay-la-Buissière), the communes' facts that speak of that name come first."""
     commune = kb.commune(commune_insee)
     if commune is None:
         raise KeyError(commune_insee)
     composer = _Composer(kb)
     topic = kb.topic("communes")
+    # (the words of that name its official one lacks: not « Noeux » for Nœux-les-Mines)
+    other_words = [word for word in keyword_key(said) if word not in keyword_key(commune.name)]
+    if topic is not None and other_words:
+        for fact in topic.facts_for(None, residents=True):
+            if all(holds_word(fact, word) for word in other_words):
+                composer.fact(fact)
     if not commune.is_member:
         composer.say("commune_not_member", commune=commune.name)
         _cite_membership(composer)

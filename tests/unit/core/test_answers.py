@@ -290,3 +290,14 @@ def test_a_question_naming_a_field_asks_about_it(services: Services, intent: str
 def test_the_newest_fact_of_a_field_comes_first(services: Services) -> None:
     answer = resident_answer(services.kb, "eau_potable")
     assert "L'Eau de l'Agglo" in answer.text.splitlines()[0], "the régie of 2026 before the transfer of 2020"
+
+
+def test_a_commune_named_otherwise_gets_the_facts_about_that_name_first(services: Services) -> None:
+    kb = services.kb
+    # « Labuissière » is an associated commune of Bruay-la-Buissière, not one of the 100.
+    match = services.communes.find_all("Labuissière fait partie des 100 communes ?")[0]
+    answer = commune_answer(kb, match.commune.insee, said=match.matched_text)
+    assert answer.facts[0] == "communes_labuissiere"
+    # A short name of the commune itself says nothing more (« Noeux » for Nœux-les-Mines).
+    match = services.communes.find_all("j'habite Noeux")[0]
+    assert "communes_graphies" not in commune_answer(kb, match.commune.insee, said=match.matched_text).facts
