@@ -263,7 +263,8 @@ def score_facts(
     places: frozenset[str] = frozenset(),
 ) -> list[Scored]:
     """The facts with their scores for the question (for ``kind``, by default the question's
-    first), best first (ties keep the given order)."""
+    first), best first (ties: the one sharing more words with the question, then the given
+    order)."""
     kind = kind or question.kind
     fields = lexicon.kind_fields.get(kind or "", ())
     cues = _kind_cue_stems(lexicon, kind)
@@ -281,6 +282,8 @@ def score_facts(
     lead_words = [word for word in words if word not in lexicon.generic_words]
     leading = kb.text_scores(" ".join(lead_words), topic_slug, [_lead(fact) for fact in facts])
     scored = []
+    # Between facts of equal scores, the one sharing more with the question, caps aside, first.
+    sharing = [words_score + lead_score for words_score, lead_score in zip(shared, leading, strict=True)]
     for fact, words_score, lead_score in zip(facts, shared, leading, strict=True):
         rank = fields.index(fact.field) if fact.field in fields else None
         # A kind answered only in so many words (opening days) is not ranked by the field.
@@ -310,7 +313,7 @@ def score_facts(
         if kind == "figure" and not question.counted:
             answers = answers or (rank is not None and bool(_NUMBER.search(fact.text)))
         scored.append(Scored(fact=fact, score=total, answers_kind=answers, counts=unit_score > _NUMBER_WEIGHT))
-    order = sorted(range(len(scored)), key=lambda index: (-scored[index].score, index))
+    order = sorted(range(len(scored)), key=lambda index: (-scored[index].score, -sharing[index], index))
     return [scored[index] for index in order]
 
 

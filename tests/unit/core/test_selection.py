@@ -112,3 +112,10 @@ def test_ou_asks_where_only_when_it_ends_the_question(services: Services) -> Non
 def test_il_y_a_des_aides_asks_what_there_is_like_une_aide(services: Services) -> None:
     lexicon = question_words_of(services.kb)
     assert question_of("j'ai une fosse septique à refaire, il y a des aides ?", lexicon).kinds == ("what",)
+
+
+def test_between_equal_scores_the_fact_sharing_more_with_the_question_comes_first(services: Services) -> None:
+    # Both Cité de la musique facts name Béthune; the one building it « rue de Lille » shares more
+    # with the question than the plan's « deux sites » (their capped scores are equal).
+    kind, first = _first_answer(services, "sport_culture", "à Béthune, la cité de la musique sera où ?")
+    assert (kind, first) == ("where", "sport_culture_cite_musique")
