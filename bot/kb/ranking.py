@@ -30,11 +30,12 @@ def _singular(word: str) -> str:
 
 
 def stem(word: str) -> str:
-    """A short stem: plural and feminine endings dropped before the cut, so that « refusé »,
-    « refusées » and « refus » meet, and « fermé » « ferme »."""
+    """A short stem: the word cut, then its plural and feminine endings dropped, so that
+    « refusé », « refusées » and « refus » meet, « fermé » « ferme », and « risquez » « risque »."""
+    word = word[:_STEM_LENGTH]
     while len(word) > _MIN_STEMMED and word[-1] in "sxe":
         word = word[:-1]
-    return word[:_STEM_LENGTH]
+    return word
 
 
 class FactRanker:

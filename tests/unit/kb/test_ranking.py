@@ -30,6 +30,12 @@ def test_feminine_and_participle_endings_meet_the_noun() -> None:
     assert ranker.stems("bases") == frozenset({"base"})
 
 
+def test_a_long_word_loses_its_ending_after_the_cut_as_a_short_one_does() -> None:
+    ranker = FactRanker(["Vous risquez une amende."])
+    # « risquez » is cut to « risque », then loses its « e » as « risque » itself does.
+    assert ranker.stems("je risque quoi") & ranker.stems("vous risquez") == ranker.stems("risque")
+
+
 def test_stop_words_and_short_words_are_left_out() -> None:
     ranker = FactRanker(FACTS, STOP_WORDS)
     assert ranker.stems("c'est par ici, on y va") == frozenset({"ici"})
