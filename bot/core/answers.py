@@ -838,7 +838,8 @@ def commune_answer(
     composer = _Composer(kb)
     topic = kb.topic("communes")
     # (the words of that name its official one lacks: not « Noeux » for Nœux-les-Mines)
-    other_words = [word for word in keyword_key(said) if word not in keyword_key(commune.name)]
+    official = keyword_key(commune.name)
+    other_words = [word for word in keyword_key(said) if word not in official]
     if topic is not None and other_words:
         for fact in topic.facts_for(None, residents=True):
             if all(holds_word(fact, word) for word in other_words):

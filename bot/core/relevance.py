@@ -10,7 +10,7 @@ unknown about what was asked when no fact speaks of it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from bot.core.matching import keyword_key
@@ -145,12 +145,13 @@ def _names(kb: KnowledgeBase, words: Iterable[str]) -> tuple[str, ...]:
     )
 
 
-def named_subject(kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str | None) -> frozenset[str]:
-    """The stems of the names the question says that only a few of the topic's facts hold (« le
-    DPE », however short); « et le train ? » after « le bus est gratuit ? »: everything it names
-    (but short everyday words: « non »)."""
+def _named_subject(
+    kb: KnowledgeBase, asked: Question, facts: Sequence[FactView], ignore: Sequence[str]
+) -> frozenset[str]:
+    """The stems of the names the question says that only a few of the topic's ``facts`` hold
+    (« le DPE », however short); « et le train ? » after « le bus est gratuit ? »: everything it
+    names (but short everyday words: « non »). ``ignore``: see :func:`_not_naming`."""
     names = _names(kb, asked.content)
-    facts, ignore = agglo_facts(topic), _not_naming(kb, topic, asked, kind)
     subject = subject_stems(replace(asked, content=names), facts, ignore, _KEYWORD_MIN_LENGTH)
     if asked.elliptic:
         subject |= subject_stems(asked, facts, ignore)
@@ -179,7 +180,7 @@ def on_what_was_asked(
     keyword = keyword_key(asked.topic_keyword or "")
     ignore = _not_naming(kb, topic, asked, kind)
     facts = agglo_facts(topic)
-    subject = named_subject(kb, topic, asked, kind)
+    subject = _named_subject(kb, asked, facts, ignore)
     broad = topic.family != "headline_aid" and bool(keyword)
     # The keyword that named a broad topic names something within it (« Proxibus », the
     # on-demand buses within mobility); a headline aid's keywords name the aid (« APML »).

@@ -183,7 +183,7 @@ def _fact_place_candidates(fact: FactView) -> frozenset[str]:
 @lru_cache(maxsize=8192)
 def _fact_stem_set(fact: FactView) -> frozenset[str]:
     """The stems of a fact's words, once per fact of a snapshot."""
-    return frozenset(_stems(_fact_words(fact)))
+    return frozenset(_fact_stem_counts(fact))
 
 
 @lru_cache(maxsize=8192)
@@ -203,14 +203,9 @@ def _fact_stems(fact: FactView, places: frozenset[str]) -> tuple[str, ...]:
     return _stems([*words, *extra])
 
 
-def _said_times(fact: FactView, stems: frozenset[str]) -> int:
-    """How many times the fact says words of these stems."""
-    counts = _fact_stem_counts(fact)
-    return sum(counts[item] for item in stems)
-
-
 @lru_cache(maxsize=8192)
 def _fact_stem_counts(fact: FactView) -> Counter[str]:
+    """How many times a fact says each stem, once per fact of a snapshot."""
     return Counter(_stems(_fact_words(fact)))
 
 
@@ -228,7 +223,8 @@ def _cue_score(
     in so many words (opening days), the very words asked (« dimanche ») count again."""
     if subject:
         on = {cue for cue in said if len(cue) == 1 and cue[0] in subject}
-        repeats = _said_times(fact, subject) - len(on) if on else 0
+        counts = _fact_stem_counts(fact)
+        repeats = sum(counts[item] for item in subject) - len(on) if on else 0
         score = len(on) + min(len(said - on), 1) + min(repeats, _MAX_ASKED_CUES)
     else:
         score = min(len(said), _MAX_CUES)
