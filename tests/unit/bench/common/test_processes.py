@@ -18,9 +18,12 @@ from bench.common.processes import cpu_seconds, memory_of, process_tree, rss_mb,
 
 @pytest.fixture()
 def parent_with_a_child() -> Iterator[subprocess.Popen[bytes]]:
-    """A Python process that starts a child of its own and waits, like a server and its worker."""
+    """A Python process that works a little, then starts a child of its own and waits, like a
+    server and its worker. (The work makes its CPU time certain to be counted: a bare start may
+    stay under the clock's tick, and was read as 0.0 once in CI.)"""
     child_code = "import time; time.sleep(60)"
-    code = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child_code!r}])"
+    work = "import time; end = time.process_time() + 0.2\nwhile time.process_time() < end: pass\n"
+    code = f"{work}import subprocess, sys; subprocess.run([sys.executable, '-c', {child_code!r}])"
     parent = subprocess.Popen([sys.executable, "-c", code])
     try:
         yield parent
