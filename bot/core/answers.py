@@ -357,7 +357,12 @@ def resident_answer(
     if topic is None:
         raise KeyError(slug)
     asked = asked or asked_kind(kb, question, field_name)
-    kind = asked.kind if asked.kind != "what" else None
+    # « il y aura une aide pour … ? » asks of a headline aid with no planned action of its own
+    # what it is and where it stands (its intro), not for an unknown « actions prévues ».
+    plain = asked.kind == "what" or (
+        asked.kind == "actions" and topic.family == "headline_aid" and not topic.facts_for("actions", residents=True)
+    )
+    kind = None if plain else asked.kind
     commune = kb.commune(commune_insee) if commune_insee else None
     composer = _Composer(kb, today)
     composer.shown = shown

@@ -170,6 +170,22 @@ def test_a_headline_aid_still_says_its_amount_is_unknown(services: Services) -> 
     assert "€" not in answer.text
 
 
+@pytest.mark.parametrize(
+    ("slug", "question"),
+    [
+        ("mutuelle", "où en est la mutuelle pour tous ?"),
+        ("aide_recuperateur_eau", "et l'aide aux récupérateurs d'eau de pluie, ça en est où ?"),
+    ],
+)
+def test_asking_where_a_planned_aid_stands_gets_where_it_stands(services: Services, slug: str, question: str) -> None:
+    # Its facts say so in other fields than « actions »: no « pas d'information sur les actions ».
+    topic = services.kb.topic(slug)
+    assert not topic.facts_for("actions", residents=True)
+    answer = resident_answer(services.kb, slug, question=question)
+    assert answer.text.startswith(topic.intro)
+    assert "les actions prévues" not in answer.text
+
+
 # Short answers (issue 9) -------------------------------------------------------------------------
 def _topic_facts_in(answer_text: str, kb: KnowledgeBase, slug: str) -> list[str]:
     topic = kb.topic(slug)
