@@ -22,6 +22,8 @@ _MIN_STEMMED = 4
 # A fact is relevant when the words it shares with the question weigh at least this much: one
 # word found in a handful of facts at most (idf ≈ ln(N/5)), or two commoner ones.
 RELEVANT_SCORE = 3.0
+# A verb's endings (« vendez », « vendre », « sortir »), dropped like the plural's.
+_VERB_ENDINGS = ("ez", "er", "ir", "re")
 
 
 def _singular(word: str) -> str:
@@ -31,8 +33,13 @@ def _singular(word: str) -> str:
 
 def stem(word: str) -> str:
     """A short stem: the word cut, then its plural and feminine endings dropped, so that
-    « refusé », « refusées » and « refus » meet, « fermé » « ferme », and « risquez » « risque »."""
+    « refusé », « refusées » and « refus » meet, « fermé » « ferme », « risquez » « risque », and a
+    verb's persons its infinitive (« vendez », « vendre », « vend »)."""
     word = word[:_STEM_LENGTH]
+    for ending in _VERB_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEMMED:
+            word = word[: -len(ending)]
+            break
     while len(word) > _MIN_STEMMED and word[-1] in "sxe":
         word = word[:-1]
     return word

@@ -36,6 +36,15 @@ def test_a_long_word_loses_its_ending_after_the_cut_as_a_short_one_does() -> Non
     assert ranker.stems("je risque quoi") & ranker.stems("vous risquez") == ranker.stems("risque")
 
 
+def test_a_verb_meets_its_other_persons_and_its_infinitive() -> None:
+    ranker = FactRanker(["Si vous vendez le logement, sortez les bacs."])
+    # The facts say « vous »; residents say « je vends », « sortir ».
+    assert ranker.stems("je vend") == ranker.stems("vendez") == ranker.stems("vendre")
+    assert ranker.stems("sortir") == ranker.stems("sortez")
+    # Not below four letters: « louer » is no « lou ».
+    assert ranker.stems("louer") == frozenset({"louer"})
+
+
 def test_stop_words_and_short_words_are_left_out() -> None:
     ranker = FactRanker(FACTS, STOP_WORDS)
     assert ranker.stems("c'est par ici, on y va") == frozenset({"ici"})
