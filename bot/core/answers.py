@@ -39,6 +39,7 @@ from bot.core.selection import (
     best_kind,
     cues_asked_and_said,
     holds_word,
+    lead_first,
     says_kind,
 )
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
@@ -391,6 +392,7 @@ def resident_answer(
             related = kb.relevant_facts(asked.search_text, topic, agglo_facts(topic)) if asked.words else []
             # None about another bike type than the one named.
             related = without_other_variants(related, bike_type, agglo_facts(topic))
+            related = lead_first(kb, slug, related, asked, question_words_of(kb))
             if asked.kind == "what":
                 related = _what_it_is_first(kb, topic, asked, related)
             room = _MAX_FACTS - min(len(own_schemes), 1) - (1 if rules_first else 0)

@@ -389,3 +389,22 @@ def in_place(fact: FactView, asked_places: frozenset[str], places: frozenset[str
 def topics_holding(facts_by_topic: Iterable[Sequence[FactView]]) -> Counter[str]:
     """How many topics hold each stem: a stem most topics hold (« agglo ») names no subject."""
     return Counter(item for facts in facts_by_topic for item in set().union(*map(_fact_stem_set, facts)))
+
+
+def lead_first(
+    kb: _ScoresFacts, topic_slug: str | None, facts: Sequence[FactView], question: Question, lexicon: QuestionWords
+) -> list[FactView]:
+    """The facts relevant to a question that asks no kind (« il y aura des transports
+    solidaires ? »), reordered as :func:`score_facts` weighs words: those shared in a fact's
+    first clause, which says what it is about, count again (capped)."""
+    if len(facts) < 2:
+        return list(facts)
+    shared = kb.fact_scores(" ".join(question.words), topic_slug, facts)
+    lead_words = [word for word in question.words if word not in lexicon.generic_words]
+    leading = kb.text_scores(" ".join(lead_words), topic_slug, [_lead(fact) for fact in facts])
+    totals = [
+        min(_WORDS_SCALE * words, _MAX_WORDS_SCORE) + min(_WORDS_SCALE * lead, _MAX_LEAD_SCORE)
+        for words, lead in zip(shared, leading, strict=True)
+    ]
+    order = sorted(range(len(facts)), key=lambda index: (-totals[index], index))
+    return [facts[index] for index in order]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.core.answers import resident_answer
 from bot.core.reading import question_of
 from bot.core.relevance import place_words, question_words_of
 from bot.core.selection import best_kind
@@ -119,3 +122,18 @@ def test_between_equal_scores_the_fact_sharing_more_with_the_question_comes_firs
     # with the question than the plan's « deux sites » (their capped scores are equal).
     kind, first = _first_answer(services, "sport_culture", "à Béthune, la cité de la musique sera où ?")
     assert (kind, first) == ("where", "sport_culture_cite_musique")
+
+
+@pytest.mark.parametrize(
+    ("slug", "text", "first"),
+    [
+        ("mobilite", "des transports solidaires pour les villages ?", "mobilite_plan_transports_solidaires"),
+        ("tourisme", "et les circuits de randonnée à pied ?", "tourisme_plan_circuits"),
+    ],
+)
+def test_a_question_of_no_kind_gets_first_the_fact_whose_first_clause_it_names(
+    services: Services, slug: str, text: str, first: str
+) -> None:
+    # Artois Mobilités' fact weighs as much by its words (« transports », « communes »), the
+    # tourist office's too; the plan's facts are about what is asked from their first words.
+    assert resident_answer(services.kb, slug, question=text).facts[0] == first
