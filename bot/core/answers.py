@@ -32,6 +32,7 @@ from bot.core.relevance import (
     place_words,
     question_words_of,
     unknown_asked,
+    unknown_beyond_the_facts,
     unknown_rather,
 )
 from bot.core.selection import (
@@ -399,6 +400,8 @@ def resident_answer(
             _overview(composer, topic, related, room_for_facts=max(room, 1))
         elif not rules_only:
             _kind_answer(composer, topic, asked, bike_type, room=_MAX_FACTS - (1 if rules_first else 0))
+        if not rules_only:
+            _unknown_beyond(composer, topic, asked, kind)
         if commune is not None and not rules_first:
             _commune_rules(composer, topic, commune, asked.text)
         if commune is not None and own_schemes:
@@ -585,6 +588,19 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     unknown_said = field_unknown_on_subject(composer.kb, topic, asked, kind, primary) if indirect and primary else None
     if unknown_said is not None:
         composer.lines.append(unknown_said)
+        composer.needs_contact = True
+
+
+def _unknown_beyond(composer: _Composer, topic: TopicView, asked: Question, kind: str | None) -> None:
+    """After the facts shown, the topic's unknown about what they do not speak of (« … des
+    horaires d'hiver ? »), unless an unknown was said already; then whom to ask."""
+    unknowns = {unknown.text for unknown in topic.unknowns}
+    if unknowns.intersection(composer.lines):
+        return
+    shown = [fact for fact in agglo_facts(topic) if fact.id in composer.facts]
+    unknown = unknown_beyond_the_facts(composer.kb, topic, asked, kind, shown)
+    if unknown is not None:
+        composer.lines.append(unknown)
         composer.needs_contact = True
 
 

@@ -434,8 +434,9 @@ def question_of(text: str, lexicon: QuestionWords) -> Question:
     """The question a text asks, topic left aside (the topic is already known)."""
     words = keywords_of(text)
     expanded = _with_synonyms(words, lexicon)
-    kinds, counted = _kinds(_in_place(words, lexicon), lexicon)
-    return Question(text=text, words=tuple(expanded), kinds=kinds, counted=counted)
+    in_place = _in_place(words, lexicon)
+    kinds, counted = _kinds(in_place, lexicon)
+    return Question(text=text, words=tuple(expanded), kinds=kinds, counted=counted, content=_content(in_place, lexicon))
 
 
 _CLAUSE_END = re.compile(r"[,;:.!?]+")

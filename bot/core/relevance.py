@@ -80,6 +80,29 @@ def field_unknown_on_subject(
     return unknowns[best].text if scores[best] > 0 else None
 
 
+def unknown_beyond_the_facts(
+    kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str | None, shown: Sequence[FactView]
+) -> str | None:
+    """The topic's unknown about something the question names that none of the facts shown
+    speaks of (« les déchetteries ont des horaires d'hiver ? »: the hours are known, winter
+    hours are not): after what is known, what is not. It must share with the question a rare
+    word, or several, that the facts shown lack. Not for the headline aids, whose unknowns are
+    their fields' (:func:`unknown_asked`)."""
+    if not topic.unknowns or not shown or topic.family == "headline_aid":
+        return None
+    words = subject_words(kb, asked, kind)
+    if not words:
+        return None
+    missing = [word for word in dict.fromkeys(words) if not any(kb.fact_scores(word, topic.slug, shown))]
+    texts = [unknown.text for unknown in topic.unknowns]
+    totals = [0.0] * len(texts)
+    for word in missing:
+        for index, score in enumerate(kb.text_scores(word, topic.slug, texts)):
+            totals[index] += score
+    best = max(range(len(texts)), key=totals.__getitem__)
+    return texts[best] if totals[best] >= RELEVANT_SCORE else None
+
+
 def in_places_asked(kb: KnowledgeBase, asked: Question, facts: list[FactView]) -> list[FactView]:
     """The facts about the communes the question names, or about none (not another's)."""
     places = place_words(kb)

@@ -186,6 +186,24 @@ def test_asking_where_a_planned_aid_stands_gets_where_it_stands(services: Servic
     assert "les actions prévues" not in answer.text
 
 
+@pytest.mark.parametrize(
+    ("slug", "question", "unknown"),
+    [
+        ("dechets", "et en hiver, les déchetteries changent d'horaires ?", "horaires d'hiver des déchetteries"),
+        ("industrie", "ACC embauche pour son usine de batteries ?", "les recrutements de l'usine de batteries"),
+    ],
+)
+def test_what_the_facts_shown_do_not_say_is_said_unknown_after_them(
+    services: Services, slug: str, question: str, unknown: str
+) -> None:
+    # The question, as the topic's action reads it (no reading of the turn): its words name what
+    # the facts shown lack (winter, hiring) and one of the topic's unknowns holds.
+    answer = resident_answer(services.kb, slug, question=question)
+    assert answer.facts and answer.facts[0] != "contact_standard"
+    assert unknown in answer.text
+    assert answer.gave_contact
+
+
 # Short answers (issue 9) -------------------------------------------------------------------------
 def _topic_facts_in(answer_text: str, kb: KnowledgeBase, slug: str) -> list[str]:
     topic = kb.topic(slug)

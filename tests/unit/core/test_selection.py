@@ -137,3 +137,11 @@ def test_a_question_of_no_kind_gets_first_the_fact_whose_first_clause_it_names(
     # Artois Mobilités' fact weighs as much by its words (« transports », « communes »), the
     # tourist office's too; the plan's facts are about what is asked from their first words.
     assert resident_answer(services.kb, slug, question=text).facts[0] == first
+
+
+def test_a_question_read_without_its_turn_still_names_what_it_is_about(services: Services) -> None:
+    # The topic's action reads the question alone (no turn plan): what it names is kept, apart
+    # from the words that ask (« horaires », « quand »), for the subject's checks.
+    question = question_of("les déchetteries ont des horaires d'hiver ?", question_words_of(services.kb))
+    assert "hiver" in question.content
+    assert "horaires" not in question.content
