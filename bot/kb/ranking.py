@@ -65,6 +65,7 @@ class FactRanker:
             word_frequencies.update(self._document_words[document])
         count = max(len(per_document), 1)
         self._idf = {stem: math.log(count / frequency) for stem, frequency in frequencies.items()}
+        self._unseen_weight = math.log(count)
         self._word_idf = {word: math.log(count / frequency) for word, frequency in word_frequencies.items()}
 
     def words(self, text: str) -> frozenset[str]:
@@ -99,8 +100,9 @@ class FactRanker:
         )
 
     def weight(self, stem: str) -> float:
-        # A word no fact uses cannot match any fact: its weight does not matter.
-        return self._idf.get(stem, 0.0)
+        # A word no fact uses matches no fact, but may match another text (a topic's unknown:
+        # « terrains disponibles »): it weighs as the rarest.
+        return self._idf.get(stem, self._unseen_weight)
 
     def score(self, question_stems: frozenset[str], text: str, whole_words: frozenset[str] = frozenset()) -> float:
         """The idf weights of the stems the text shares with the question, and of the

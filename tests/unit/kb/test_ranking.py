@@ -45,6 +45,14 @@ def test_a_verb_meets_its_other_persons_and_its_infinitive() -> None:
     assert ranker.stems("louer") == frozenset({"louer"})
 
 
+def test_a_word_no_fact_uses_weighs_as_the_rarest_in_other_texts() -> None:
+    ranker = FactRanker(["Les bacs sont collectés.", "Les bacs jaunes sont collectés le lundi.", "Le lundi."])
+    unknown = "Nous ne savons rien des terrains disponibles."
+    # « terrains » is in no fact: it still tells the unknown about them, more than any fact's word.
+    assert ranker.score(ranker.stems("quels terrains ?"), unknown) > 0
+    assert ranker.weight(next(iter(ranker.stems("terrains")))) >= ranker.weight(next(iter(ranker.stems("jaunes"))))
+
+
 def test_stop_words_and_short_words_are_left_out() -> None:
     ranker = FactRanker(FACTS, STOP_WORDS)
     assert ranker.stems("c'est par ici, on y va") == frozenset({"ici"})
