@@ -332,6 +332,11 @@ def _topic(
     asking |= {index for hit in lexicon.interrogatives.find_all(words) for index in range(hit.start, hit.end)}
     without_asking = [word for index, word in enumerate(words) if index not in asking]
     found = detector.find_keyword(" ".join(without_asking), ignore) or detector.find_keyword(" ".join(words), ignore)
+    if found and found[1] in lexicon.generic_words:
+        # « la rénovation de Loisinord »: an everyday word yields to another keyword named.
+        other = detector.find_keyword(" ".join(without_asking), ignore | frozenset(found[1].split()))
+        if other:
+            return other
     if found and found[0] in lexicon.yielding_topics:
         other = detector.find_keyword(" ".join(words), ignore | frozenset(found[1].split()))
         if other and other[0] not in lexicon.yielding_topics:

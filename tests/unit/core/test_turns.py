@@ -480,3 +480,10 @@ def test_a_short_everyday_word_of_a_correction_names_nothing(services: Services)
         Asked(),
     )
     assert answers[0].facts[0] in ("dechets_dechetteries_horaires", "dechets_dechetteries_fermeture")
+
+
+def test_an_everyday_keyword_yields_to_another_keyword_named(services: Services) -> None:
+    # « rénovation » names the housing topic (thermal renovation) but is said of pools and slopes
+    # too: « Loisinord » names what is asked about, whatever the NLU's topic.
+    plan = turn_plan(services, "la rénovation de Loisinord va coûter combien ?", Nlu(intent="logement"), Context())
+    assert [part.topic for part in plan.parts] == ["sport_culture"]
