@@ -487,3 +487,19 @@ def test_an_everyday_keyword_yields_to_another_keyword_named(services: Services)
     # too: « Loisinord » names what is asked about, whatever the NLU's topic.
     plan = turn_plan(services, "la rénovation de Loisinord va coûter combien ?", Nlu(intent="logement"), Context())
     assert [part.topic for part in plan.parts] == ["sport_culture"]
+
+
+def test_a_date_of_opening_is_no_answer_to_opening_hours(services: Services) -> None:
+    # The health centre's fact says « ouvert en juin 2024 »: its hours are an unknown.
+    facts, text = _answer(services, "sante", "le centre de santé intercommunal est ouvert le samedi ?")
+    assert "sante_csipa" not in facts
+    assert "les horaires, la prise de rendez-vous" in text and SWITCHBOARD in text
+
+
+def test_open_to_someone_asks_who_may_and_not_when(services: Services) -> None:
+    facts, _ = _answer(
+        services,
+        "dechets",
+        "le financement participatif du centre de valorisation énergétique, c'est ouvert aux habitants ?",
+    )
+    assert facts[0] == "dechets_cve_financement"
