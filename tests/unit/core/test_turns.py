@@ -236,6 +236,16 @@ def test_an_english_question_about_tap_water_gets_the_french_answer_too(services
     assert answers[0].text.splitlines()[-1] == services.kb.message("english")["answer_follows"]
 
 
+def test_an_english_question_in_the_first_person_is_read_as_english(services: Services) -> None:
+    # « I'm a landlord, do I need … »: « i » is English only; the NLU, reading French, took it for
+    # a question on the music school when it named a commune.
+    answers = answer_questions(
+        services, "I'm a landlord, do I need a rental permit in Bruay?", Nlu(intent="sport_culture"), Context(), Asked()
+    )
+    assert [answer.topic for answer in answers] == ["permis_de_louer", "permis_de_louer"]
+    assert answers[0].text.startswith("Hello")
+
+
 def test_setting_up_ones_own_business_in_everyday_words_is_about_creating_a_company(services: Services) -> None:
     # « lancer ma boîte » means « création d'entreprise » (kb/lexicon.yml), not the economy's
     # « entreprise » alone.
