@@ -178,6 +178,10 @@ def _french_date(value: dt.date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+# A year or a span of years (« 2022-2032 »).
+_YEARS = re.compile(r"\d{4}(?:\s*-?\s*\d{4})?")
+
+
 def _fact_line(templates: dict[str, str], fact: FactView, today: dt.date) -> tuple[str, bool]:
     """A fact as told to a resident, and whether its period has ended: an ended fact is only
     said to be over (its text is not told as current), or told as past when it is one of a
@@ -209,7 +213,12 @@ def _period_tells_something(fact: FactView) -> bool:
         return False
     period, text = fold(fact.applies_to), fold(fact.text)
     years = re.findall(r"\d{4}", period)
-    return not (period in text or (years and all(year in text for year in years)))
+    if period in text or (years and all(year in text for year in years)):
+        return False
+    # « (projet de territoire 2022-2032) » after « Le projet de territoire prévoit … »: the text
+    # names what the period names, and a span of years says no date the resident could use.
+    named = _YEARS.sub("", period).strip(" ,-()")
+    return not (named and named in text and _YEARS.fullmatch(period.replace(named, "").strip(" ,-()")))
 
 
 def _period_flags(templates: dict[str, str], fact: FactView, today: dt.date) -> list[str]:

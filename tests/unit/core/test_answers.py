@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bench.quality.figures import NUMBER, unsourced_numbers
-from bot.core.answers import agent_fiche, commune_answer, orientation_answer, resident_answer
+from bot.core.answers import _period_tells_something, agent_fiche, commune_answer, orientation_answer, resident_answer
 from bot.core.services import Services
 from bot.kb.content import FIELDS
 from bot.kb.queries import KnowledgeBase
@@ -202,6 +202,27 @@ def test_what_the_facts_shown_do_not_say_is_said_unknown_after_them(
     assert answer.facts and answer.facts[0] != "contact_standard"
     assert unknown in answer.text
     assert answer.gave_contact
+
+
+def test_a_period_in_brackets_only_where_it_tells_something(services: Services) -> None:
+    kb = services.kb
+    # « Le projet de territoire prévoit … » needs no « (projet de territoire 2022-2032) » after it.
+    plan_fact = next(fact for fact in kb.topic("zfe").facts if fact.id == "zfe_projet")
+    assert plan_fact.applies_to == "projet de territoire 2022-2032" and "projet de territoire" in plan_fact.text
+    answer = resident_answer(kb, "zfe", question="la zone à faibles émissions, c'est prévu ?")
+    line = next(line for line in answer.text.splitlines() if plan_fact.text in line)
+    assert line.endswith(plan_fact.text), line
+    # A date the text does not say is kept (« depuis le 1er janvier 2026 »).
+    dated = [
+        fact
+        for topic in kb.topics()
+        for fact in topic.facts
+        if re.search(r"\b1er|\bjanvier|\bseptembre", fact.applies_to or "")
+        and fact.field != "contact"
+        and not all(year in fact.text for year in re.findall(r"\d{4}", fact.applies_to))
+    ]
+    assert dated
+    assert all(_period_tells_something(fact) for fact in dated)
 
 
 # Short answers (issue 9) -------------------------------------------------------------------------
