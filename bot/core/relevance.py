@@ -21,8 +21,10 @@ from bot.core.selection import (
     holds_word,
     in_place,
     kind_cue_words,
+    kind_cues_said,
     names_place,
     on_subject,
+    says_kind,
     stem,
     subject_stems,
     topics_holding,
@@ -93,6 +95,9 @@ def unknown_beyond_the_facts(
     words = subject_words(kb, asked, kind)
     if not words:
         return None
+    untold = _kind_untold(kb, topic, asked, kind, shown, words)
+    if untold is not None:
+        return untold
     missing = [word for word in dict.fromkeys(words) if not any(kb.fact_scores(word, topic.slug, shown))]
     texts = [unknown.text for unknown in topic.unknowns]
     totals = [0.0] * len(texts)
@@ -101,6 +106,23 @@ def unknown_beyond_the_facts(
             totals[index] += score
     best = max(range(len(texts)), key=totals.__getitem__)
     return texts[best] if totals[best] >= RELEVANT_SCORE else None
+
+
+def _kind_untold(
+    kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str | None, shown: Sequence[FactView], words: list[str]
+) -> str | None:
+    """For a kind answered only in so many words (« les horaires de la piscine ? »), when no fact
+    shown says it in several (the Lillers pool is « fermée », no days nor hours), the topic's
+    unknown that says that kind about what the question names (« … les horaires d'ouverture des
+    piscines »), the topic's own words included."""
+    lexicon = question_words_of(kb)
+    if kind not in lexicon.needs_cue or any(kind_cues_said(fact, lexicon, kind) > 1 for fact in shown):
+        return None
+    named = {stem(word) for word in words}
+    for unknown in topic.unknowns:
+        if says_kind(unknown.text, lexicon, kind) and named & {stem(word) for word in keyword_key(unknown.text)}:
+            return unknown.text
+    return None
 
 
 def in_places_asked(kb: KnowledgeBase, asked: Question, facts: list[FactView]) -> list[FactView]:

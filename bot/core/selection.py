@@ -151,6 +151,12 @@ def cues_asked_and_said(question: Question, fact: FactView, lexicon: QuestionWor
     return bool(asked & _cues_said(tuple(asked), _fact_stems(fact, frozenset())))
 
 
+def kind_cues_said(fact: FactView, lexicon: QuestionWords, kind: str | None) -> int:
+    """How many of the words telling ``kind`` the fact says (« ouvertes du mardi au samedi »:
+    three for opening days; « fermée jusqu'à nouvel ordre »: one)."""
+    return len(_cues_said(_kind_cue_stems(lexicon, kind), _fact_stems(fact, frozenset())))
+
+
 def says_kind(text: str, lexicon: QuestionWords, kind: str | None) -> bool:
     """The text says one of the words that tell a fact answers ``kind`` (« les horaires
     d'ouverture de l'accueil » for opening days)."""

@@ -513,3 +513,14 @@ def test_open_to_someone_asks_who_may_and_not_when(services: Services) -> None:
         "le financement participatif du centre de valorisation énergétique, c'est ouvert aux habitants ?",
     )
     assert facts[0] == "dechets_cve_financement"
+
+
+def test_opening_hours_no_fact_gives_are_said_unknown_after_what_is_known(services: Services) -> None:
+    # The Lillers pool's closure answers « fermée », no day nor hour: the pools' hours are an
+    # unknown of the topic, said after it with whom to ask.
+    facts, text = _answer(services, "sport_culture", "les horaires de la piscine ?")
+    assert facts[0] == "sport_culture_piscine_lillers"
+    assert "horaires d'ouverture des piscines" in text and SWITCHBOARD in text
+    # The déchetteries' hours are given in days and hours: no unknown after them.
+    facts, text = _answer(services, "dechets", "les horaires de la déchetterie ?")
+    assert "dechets_dechetteries_horaires" in facts and "pas d'information vérifiée" not in text
