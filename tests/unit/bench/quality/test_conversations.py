@@ -235,3 +235,16 @@ def test_agents_may_see_low_confidence_figures_residents_may_not(services: Servi
     resident_turn = Case("r", (Turn("récupérateur", "aide_recuperateur_eau"),))
     row = check_turn(kb, resident_turn, 0, _reply(fiche.text, fiche.payload()), 0.1)
     assert "70" in row["invented"]
+
+
+TUNING_SETS = sorted((PROJECT_ROOT / "bench" / "eval" / "tuning").glob("*.yml"))
+
+
+@pytest.mark.parametrize("path", TUNING_SETS, ids=lambda path: path.stem)
+def test_a_tuning_set_is_valid_new_and_answerable(path: Path, services: Services) -> None:
+    # The sets a session tunes on (bench/eval/tuning/): never training data, and every required
+    # string is one an answer of the knowledge base can give.
+    tuning = load_cases(path)
+    training = [example.text for example in load_nlu_data().examples]
+    assert training_overlap(tuning, training) == []
+    assert content_problems(tuning, services.kb, services.communes) == []
