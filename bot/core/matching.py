@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.core.memo import per_turn
-from bot.french.text import key, tokens
+from bot.french.text import key, singular, tokens
 from bot.kb.queries import CommuneView, OrientationView, TopicView
 
 # Names that contain a commune's name without meaning the commune: the Agglo's own name
@@ -235,14 +235,9 @@ class CommuneMatcher:
         return matches[0]
 
 
-def _singular(word: str) -> str:
-    """Plural and singular made equal for keyword matching ("récupérateurs", "vélos")."""
-    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
-
-
 def keyword_key(text: str) -> list[str]:
     """The words of a text as keywords are compared: folded, singular."""
-    return [_singular(word) for word in tokens(text)]
+    return [singular(word) for word in tokens(text)]
 
 
 @dataclass(frozen=True)

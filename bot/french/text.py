@@ -32,6 +32,17 @@ def tokens(text: str) -> list[str]:
     return [_TOKEN_EQUIVALENTS.get(token, token) for token in fold(text).split()]
 
 
+def singular(word: str) -> str:
+    """A folded word with its plural ending dropped, so that « aides » meets « aide » and
+    « jeux » « jeu ». An « x » only after « u » (« eaux », « bijoux »): « prix » is no plural,
+    and read « pri » it met the participle « pris » (« c'est pris en charge ? » asked a price)."""
+    if len(word) <= 3:
+        return word
+    if word[-1] == "s" or (word[-1] == "x" and word[-2] == "u"):
+        return word[:-1]
+    return word
+
+
 def key(text: str) -> str:
     """A comparison key: two spellings of the same name give the same key."""
     return " ".join(tokens(text))

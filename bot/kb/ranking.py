@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from bot.french.text import tokens
+from bot.french.text import singular, tokens
 
 _STEM_LENGTH = 6
 _MIN_WORD_LENGTH = 3
@@ -24,11 +24,6 @@ _MIN_STEMMED = 4
 RELEVANT_SCORE = 3.0
 # A verb's endings (« vendez », « vendre », « sortir »), dropped like the plural's.
 _VERB_ENDINGS = ("ez", "er", "ir", "re")
-
-
-def _singular(word: str) -> str:
-    """« aides » and « aide » meet (the question may come singular from the reader)."""
-    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
 
 
 def stem(word: str) -> str:
@@ -70,7 +65,7 @@ class FactRanker:
 
     def words(self, text: str) -> frozenset[str]:
         """The text's whole words (singular), stop words and numbers left out."""
-        return frozenset(_singular(word) for word in tokens(text) if self._counts(word))
+        return frozenset(singular(word) for word in tokens(text) if self._counts(word))
 
     def _counts(self, word: str) -> bool:
         """A word that is no number, long enough and no stop word, nor one read singular (the

@@ -56,6 +56,15 @@ def test_open_to_whom_asks_who_is_eligible(services: Services) -> None:
     assert question_of("cette aide est ouverte à qui ?", lexicon).kinds == ("eligibility",)
 
 
+def test_taken_is_no_price(services: Services) -> None:
+    # « pris » and « prix » were both read « pri »: « pris » asked a price. « pris en charge »
+    # still asks whether something is paid for.
+    lexicon = question_words_of(services.kb)
+    assert question_of("les sacs à côté du bac, ils sont pris quand même ?", lexicon).kinds == ()
+    assert question_of("le prix du composteur ?", lexicon).kinds == ("amount",)
+    assert question_of("la réparation est prise en charge ?", lexicon).kinds == ("amount",)
+
+
 def test_the_present_forms_of_payer_ask_an_amount(services: Services) -> None:
     # « paye », « paie » are not in the lemma table's forms of « payer »: kb/lexicon.yml lists them.
     lexicon = question_words_of(services.kb)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.french.text import well_formed
+from bot.french.text import singular, well_formed
 
 
 @pytest.mark.parametrize("text", ["\ud800", "bonjour \udfff", "\ud83d permis de louer"])
@@ -17,3 +17,11 @@ def test_a_lone_surrogate_is_replaced(text: str) -> None:
 def test_well_formed_text_is_unchanged() -> None:
     text = "Vélo électrique 🚲, Nœux-les-Mines « ok »"
     assert well_formed(text) == text
+
+
+@pytest.mark.parametrize(
+    ("word", "read"),
+    [("aides", "aide"), ("jeux", "jeu"), ("eaux", "eau"), ("prix", "prix"), ("pris", "pri"), ("bus", "bus")],
+)
+def test_a_plural_is_read_singular_and_prix_stays_prix(word: str, read: str) -> None:
+    assert singular(word) == read

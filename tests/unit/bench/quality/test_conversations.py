@@ -243,8 +243,10 @@ TUNING_SETS = sorted((PROJECT_ROOT / "bench" / "eval" / "tuning").glob("*.yml"))
 @pytest.mark.parametrize("path", TUNING_SETS, ids=lambda path: path.stem)
 def test_a_tuning_set_is_valid_new_and_answerable(path: Path, services: Services) -> None:
     # The sets a session tunes on (bench/eval/tuning/): never training data, and every required
-    # string is one an answer of the knowledge base can give.
+    # string is one an answer of the knowledge base can give (emergencies aside: issue 16's
+    # patterns answer them, not a topic's facts).
     tuning = load_cases(path)
     training = [example.text for example in load_nlu_data().examples]
     assert training_overlap(tuning, training) == []
-    assert content_problems(tuning, services.kb, services.communes) == []
+    topical = [case for case in tuning if all(turn.expected_topic not in people.TOPICS for turn in case.turns)]
+    assert content_problems(topical, services.kb, services.communes) == []
