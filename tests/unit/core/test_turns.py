@@ -524,3 +524,11 @@ def test_opening_hours_no_fact_gives_are_said_unknown_after_what_is_known(servic
     # The déchetteries' hours are given in days and hours: no unknown after them.
     facts, text = _answer(services, "dechets", "les horaires de la déchetterie ?")
     assert "dechets_dechetteries_horaires" in facts and "pas d'information vérifiée" not in text
+
+
+def test_bikes_for_hire_are_mobility_even_when_electric(services: Services) -> None:
+    # « vélo électrique » names the purchase aid; « … en libre-service » is Artois Mobilités'
+    # planned bike hire, a keyword of mobility and the longer one.
+    facts, text = _answer(services, "aide_velo", "les vélos électriques en libre-service, ça arrive quand ?")
+    assert facts[0] == "mobilite_vls"
+    assert "mis en attente" in text
