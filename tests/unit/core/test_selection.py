@@ -154,3 +154,11 @@ def test_a_question_read_without_its_turn_still_names_what_it_is_about(services:
     question = question_of("les déchetteries ont des horaires d'hiver ?", question_words_of(services.kb))
     assert "hiver" in question.content
     assert "horaires" not in question.content
+
+
+def test_learning_meets_training(services: Services) -> None:
+    # kb/lexicon.yml: « apprendre » is read « se former », the digital advisers' word.
+    facts = resident_answer(
+        services.kb, "education_citoyennete", question="je suis nul en informatique, l'agglo peut m'aider à apprendre ?"
+    ).facts
+    assert facts[0] == "education_citoyennete_conseillers_numeriques"
