@@ -170,6 +170,8 @@ class QuestionWords:
     interrogative_words: frozenset[str] = field(default_factory=frozenset)
     # First words of a sentence that tells the resident's situation rather than asks.
     statement_starts: frozenset[str] = field(default_factory=frozenset)
+    # Words of a change (« réduire »): with them, « combien » alone asks a figure, not a price.
+    change_words: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def from_lexicon(cls, lexicon: dict[str, Any]) -> QuestionWords:
@@ -221,6 +223,9 @@ class QuestionWords:
             possessives=frozenset(word for phrase in lexicon.get("possessives", ()) for word in keyword_key(phrase)),
             statement_starts=frozenset(
                 word for phrase in lexicon.get("statement_starts") or () for word in keyword_key(phrase)
+            ),
+            change_words=frozenset(
+                word for phrase in lexicon.get("change_words") or () for word in keyword_key(phrase)
             ),
         )
 
@@ -291,8 +296,9 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
         if counted:
             found.add(_FIGURE_KIND)
         elif not found:
-            # « c'est combien ? », « combien pour un vélo cargo ? »: a price.
-            found.add(_AMOUNT_KIND)
+            # « c'est combien ? », « combien pour un vélo cargo ? »: a price; « de combien … réduire
+            # les déchets ? »: by how much, a figure.
+            found.add(_FIGURE_KIND if lexicon.change_words.intersection(words) else _AMOUNT_KIND)
     if not counted and _FIGURE_KIND in found:
         # « le nombre de généralistes », « les déchetteries, il y en a combien ? »: what the
         # question names, apart from how it asks.

@@ -65,6 +65,18 @@ def test_taken_is_no_price(services: Services) -> None:
     assert question_of("la réparation est prise en charge ?", lexicon).kinds == ("amount",)
 
 
+def test_how_much_a_change_asks_a_figure_not_a_price(services: Services) -> None:
+    # « combien » alone asks a price, unless the question speaks of a change (kb/lexicon.yml
+    # change_words): then the waste plan's target, not the composters' price.
+    lexicon = question_words_of(services.kb)
+    assert question_of("c'est combien ?", lexicon).kinds == ("amount",)
+    assert question_of("de combien l'agglo veut réduire les déchets ?", lexicon).kinds == ("figure",)
+    facts = resident_answer(
+        services.kb, "dechets", question="de combien l'agglo veut réduire les déchets d'ici 2030 ?"
+    ).facts
+    assert facts[0] == "dechets_objectifs_2030"
+
+
 def test_the_present_forms_of_payer_ask_an_amount(services: Services) -> None:
     # « paye », « paie » are not in the lemma table's forms of « payer »: kb/lexicon.yml lists them.
     lexicon = question_words_of(services.kb)
