@@ -368,8 +368,10 @@ def resident_answer(
     if topic is None:
         raise KeyError(slug)
     asked = asked or asked_kind(kb, question, field_name)
-    # « il y aura une aide pour … ? » asks of a headline aid with no planned action of its own
-    # what it is and where it stands (its intro), not for an unknown « actions prévues ».
+    # « il y aura une aide pour … ? », « qu'est-ce qui est prévu pour l'aide … ? » ask of a
+    # headline aid with no planned action of its own what it is and where it stands in plain
+    # words (its intro), then what the plan says: not an unknown « actions prévues », nor the
+    # plan's wording first.
     plain = asked.kind == "what" or (
         asked.kind == "actions" and topic.family == "headline_aid" and not topic.facts_for("actions", residents=True)
     )
@@ -406,7 +408,7 @@ def resident_answer(
             if asked.kind == "what":
                 related = _what_it_is_first(kb, topic, asked, related)
             room = _MAX_FACTS - min(len(own_schemes), 1) - (1 if rules_first else 0)
-            _overview(composer, topic, related, room_for_facts=max(room, 1))
+            _overview(composer, topic, related, room_for_facts=max(room, 1), intro_first=plain)
         elif not rules_only:
             _kind_answer(composer, topic, asked, bike_type, room=_MAX_FACTS - (1 if rules_first else 0))
         if not rules_only:
@@ -471,12 +473,16 @@ def _what_it_is_first(kb: KnowledgeBase, topic: TopicView, asked: Question, rela
     return [first, *(fact for fact in related if fact is not first)]
 
 
-def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *, room_for_facts: int) -> None:
+def _overview(
+    composer: _Composer, topic: TopicView, related: list[FactView], *, room_for_facts: int, intro_first: bool = False
+) -> None:
     """What the topic is, in two facts at most (of different fields, within a length budget):
     the facts that match the question's words when there are some, else the fact that says
     what it is and one more (a step, a key figure, an action). The intro (plain words, no
     figures) comes first when no fact shown says what the topic is. For the headline aids,
-    the fields still unknown are listed (not the contact, which follows)."""
+    the fields still unknown are listed (not the contact, which follows). ``intro_first``: the
+    question asked plainly what it is or what is planned, which a headline aid's intro answers
+    first even when facts match the question's words."""
     usual = [
         fact
         for name in _OVERVIEW_FIELDS
@@ -492,7 +498,10 @@ def _overview(composer: _Composer, topic: TopicView, related: list[FactView], *,
             shown.append(fact)
     # A headline aid starts by saying plainly where it stands (its intro: « annoncée, mais… »),
     # not with the plan's wording; another topic, when no fact shown says what it is.
-    if topic.intro and not related and (topic.family == "headline_aid" or not shown or shown[0].field != "what"):
+    headline_aid = topic.family == "headline_aid"
+    if topic.intro and (
+        (intro_first and headline_aid) or (not related and (headline_aid or not shown or shown[0].field != "what"))
+    ):
         composer.lines.append(topic.intro)
         # After the intro, what is planned says more than a figure (« -78 % de gaz à effet de
         # serre » is no answer to « c'est quoi la ZFE ? »).

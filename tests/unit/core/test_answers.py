@@ -175,6 +175,9 @@ def test_a_headline_aid_still_says_its_amount_is_unknown(services: Services) -> 
     [
         ("mutuelle", "où en est la mutuelle pour tous ?"),
         ("aide_recuperateur_eau", "et l'aide aux récupérateurs d'eau de pluie, ça en est où ?"),
+        # The plan's fact shares « prévu » with the question: still after the intro.
+        ("aide_recuperateur_eau", "qu'est-ce qui est prévu pour l'aide aux récupérateurs d'eau de pluie ?"),
+        ("mutuelle", "c'est quoi exactement cette mutuelle intercommunale prévue ?"),
     ],
 )
 def test_asking_where_a_planned_aid_stands_gets_where_it_stands(services: Services, slug: str, question: str) -> None:
