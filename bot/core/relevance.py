@@ -242,8 +242,19 @@ def on_what_was_asked(
         # topic, not the water's green numbers)
         own = () if topic.slug in lexicon.yielding_topics else tuple(keyword)
         held = subject_stems(replace(asked, content=own), facts, others, min_length=_KEYWORD_MIN_LENGTH)
-        if held and not on_subject(answering[0].fact, held):
-            answering = sorted(answering, key=lambda item: not on_subject(item.fact, held))
+        # A fact holds a keyword of several words when it holds them all: the bike hire's
+        # « vélos électriques » do not hold « voiture électrique ».
+        whole = [
+            frozenset({stem(word)})
+            for word in own
+            if len(word) >= _KEYWORD_MIN_LENGTH and word not in lexicon.small_words and word not in others
+        ]
+
+        def holds(fact: FactView) -> bool:
+            return on_subject(fact, held) and all(on_subject(fact, word) for word in whole)
+
+        if held and not holds(answering[0].fact):
+            answering = sorted(answering, key=lambda item: not holds(item.fact))
     return answering
 
 

@@ -532,3 +532,13 @@ def test_bikes_for_hire_are_mobility_even_when_electric(services: Services) -> N
     facts, text = _answer(services, "aide_velo", "les vélos électriques en libre-service, ça arrive quand ?")
     assert facts[0] == "mobilite_vls"
     assert "mis en attente" in text
+
+
+def test_a_fact_holds_a_keyword_of_several_words_only_when_it_holds_them_all(services: Services) -> None:
+    # « voiture électrique » named mobility; the bike hire's « vélos électriques » held only
+    # half of it and came before the charging points' costs.
+    facts, text = _answer(
+        services, "mobilite", "les bornes pour recharger la voiture électrique, ça a coûté combien à l'agglo ?"
+    )
+    assert facts[0] == "mobilite_bornes_schema"
+    assert "147 000 €" in text
