@@ -174,3 +174,14 @@ def test_learning_meets_training(services: Services) -> None:
         services.kb, "education_citoyennete", question="je suis nul en informatique, l'agglo peut m'aider à apprendre ?"
     ).facts
     assert facts[0] == "education_citoyennete_conseillers_numeriques"
+
+
+def test_for_which_communes_asks_who_is_eligible(services: Services) -> None:
+    # kb/lexicon.yml: « pour quelles communes » asks where a scheme applies, which the permis de
+    # louer's list answers (not what the permis is).
+    lexicon = question_words_of(services.kb)
+    assert question_of("le permis de louer c'est pour quelles communes ?", lexicon).kinds == ("eligibility",)
+    facts = resident_answer(
+        services.kb, "permis_de_louer", question="le permis de louer c'est pour quelles communes ?"
+    ).facts
+    assert facts[0] == "pdl_liste_2025"
