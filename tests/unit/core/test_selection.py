@@ -62,19 +62,8 @@ def test_taken_is_no_price(services: Services) -> None:
     lexicon = question_words_of(services.kb)
     assert question_of("les sacs à côté du bac, ils sont pris quand même ?", lexicon).kinds == ()
     assert question_of("le prix du composteur ?", lexicon).kinds == ("amount",)
-    assert question_of("la réparation est prise en charge ?", lexicon).kinds == ("amount",)
-
-
-def test_how_much_a_change_asks_a_figure_not_a_price(services: Services) -> None:
-    # « combien » alone asks a price, unless the question speaks of a change (kb/lexicon.yml
-    # change_words): then the waste plan's target, not the composters' price.
-    lexicon = question_words_of(services.kb)
     assert question_of("c'est combien ?", lexicon).kinds == ("amount",)
-    assert question_of("de combien l'agglo veut réduire les déchets ?", lexicon).kinds == ("figure",)
-    facts = resident_answer(
-        services.kb, "dechets", question="de combien l'agglo veut réduire les déchets d'ici 2030 ?"
-    ).facts
-    assert facts[0] == "dechets_objectifs_2030"
+    assert question_of("la réparation est prise en charge ?", lexicon).kinds == ("amount",)
 
 
 def test_the_present_forms_of_payer_ask_an_amount(services: Services) -> None:
@@ -168,20 +157,25 @@ def test_a_question_read_without_its_turn_still_names_what_it_is_about(services:
     assert "horaires" not in question.content
 
 
-def test_learning_meets_training(services: Services) -> None:
-    # kb/lexicon.yml: « apprendre » is read « se former », the digital advisers' word.
-    facts = resident_answer(
-        services.kb, "education_citoyennete", question="je suis nul en informatique, l'agglo peut m'aider à apprendre ?"
-    ).facts
-    assert facts[0] == "education_citoyennete_conseillers_numeriques"
-
-
-def test_for_which_communes_asks_who_is_eligible(services: Services) -> None:
-    # kb/lexicon.yml: « pour quelles communes » asks where a scheme applies, which the permis de
-    # louer's list answers (not what the permis is).
-    lexicon = question_words_of(services.kb)
-    assert question_of("le permis de louer c'est pour quelles communes ?", lexicon).kinds == ("eligibility",)
-    facts = resident_answer(
-        services.kb, "permis_de_louer", question="le permis de louer c'est pour quelles communes ?"
-    ).facts
-    assert facts[0] == "pdl_liste_2025"
+@pytest.mark.parametrize(
+    ("slug", "text", "kinds", "first"),
+    [
+        # kb/lexicon.yml change_words: « combien » with a change asks by how much, not a price
+        # (the composters' price came first).
+        ("dechets", "de combien l'agglo veut réduire les déchets d'ici 2030 ?", ("figure",), "dechets_objectifs_2030"),
+        # « apprendre » is read « se former », the digital advisers' word.
+        (
+            "education_citoyennete",
+            "je suis nul en informatique, l'agglo peut m'aider à apprendre ?",
+            (),
+            "education_citoyennete_conseillers_numeriques",
+        ),
+        # « pour quelles communes » asks where a scheme applies: the list, not what the permis is.
+        ("permis_de_louer", "le permis de louer c'est pour quelles communes ?", ("eligibility",), "pdl_liste_2025"),
+    ],
+)
+def test_everyday_words_get_the_fact_that_answers(
+    services: Services, slug: str, text: str, kinds: tuple[str, ...], first: str
+) -> None:
+    assert question_of(text, question_words_of(services.kb)).kinds == kinds
+    assert resident_answer(services.kb, slug, question=text).facts[0] == first
