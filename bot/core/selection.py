@@ -255,6 +255,25 @@ def _cues_spoken_of(asked_cues: frozenset[tuple[str, ...]], facts: Sequence[Fact
     return frozenset(item for item in asked if any(_fact_stem_counts(fact)[item] > 1 for fact in facts))
 
 
+def _words_and_lead(
+    kb: _ScoresFacts, topic_slug: str | None, facts: Sequence[FactView], words: Sequence[str], lexicon: QuestionWords
+) -> tuple[list[float], list[float]]:
+    """Per fact, the weight of the words it shares with the question, and of those it shares in
+    its first clause, which says what it is about (« les aires de covoiturage » lead the areas'
+    fact, not the charging points' one that lists them among its sites). Everyday words such as
+    « numéro » count only in the first: the water's « deux numéros verts » is no answer to « le
+    numéro de l'Agglo »."""
+    shared = kb.fact_scores(" ".join(words), topic_slug, facts)
+    lead_words = [word for word in words if word not in lexicon.generic_words]
+    leading = kb.text_scores(" ".join(lead_words), topic_slug, [_lead(fact) for fact in facts])
+    return shared, leading
+
+
+def _capped(words_score: float, lead_score: float) -> tuple[float, float]:
+    """The two weights of :func:`_words_and_lead`, each capped as a fact's score counts them."""
+    return min(_WORDS_SCALE * words_score, _MAX_WORDS_SCORE), min(_WORDS_SCALE * lead_score, _MAX_LEAD_SCORE)
+
+
 def score_facts(
     kb: _ScoresFacts,
     topic_slug: str | None,
@@ -275,14 +294,7 @@ def score_facts(
     asked_cues = _cues_said(cues, _stems(question.words))
     # (not for a kind answered in so many words, whose every word tells it: « ouverte », « dimanche »)
     subject = frozenset() if needs_cue else _cues_spoken_of(asked_cues, facts)
-    shared = kb.fact_scores(" ".join(words), topic_slug, facts)
-    # What a fact is about is in its first clause: the words it shares with the question there
-    # count again (« les aires de covoiturage » lead the areas' fact, not the charging points' one
-    # that lists them among its sites).
-    # (not everyday words such as « numéro »: the water's « deux numéros verts » is no answer to
-    # « le numéro de l'Agglo »)
-    lead_words = [word for word in words if word not in lexicon.generic_words]
-    leading = kb.text_scores(" ".join(lead_words), topic_slug, [_lead(fact) for fact in facts])
+    shared, leading = _words_and_lead(kb, topic_slug, facts, words, lexicon)
     scored = []
     # Between facts of equal scores, the one sharing more with the question, caps aside, first.
     sharing = [words_score + lead_score for words_score, lead_score in zip(shared, leading, strict=True)]
@@ -294,13 +306,8 @@ def score_facts(
         said = _cues_said(cues, _fact_stems(fact, places))
         cue_score = _cue_score(fact, said, asked_cues, subject, needs_cue)
         unit_score = _unit_score(fact, question, lexicon, kind)
-        total = (
-            field_score
-            + cue_score
-            + unit_score
-            + min(_WORDS_SCALE * words_score, _MAX_WORDS_SCORE)
-            + min(_WORDS_SCALE * lead_score, _MAX_LEAD_SCORE)
-        )
+        capped_words, capped_lead = _capped(words_score, lead_score)
+        total = field_score + cue_score + unit_score + capped_words + capped_lead
         # Filed under the kind's own field, or saying it in so many words (« fermé le lundi »,
         # « 1 000 L »): the other fields only rank the facts that answer.
         answers = not fields or rank == 0 or cue_score > 0 or unit_score > _NUMBER_WEIGHT
@@ -405,12 +412,7 @@ def lead_first(
     first clause, which says what it is about, count again (capped)."""
     if len(facts) < 2:
         return list(facts)
-    shared = kb.fact_scores(" ".join(question.words), topic_slug, facts)
-    lead_words = [word for word in question.words if word not in lexicon.generic_words]
-    leading = kb.text_scores(" ".join(lead_words), topic_slug, [_lead(fact) for fact in facts])
-    totals = [
-        min(_WORDS_SCALE * words, _MAX_WORDS_SCORE) + min(_WORDS_SCALE * lead, _MAX_LEAD_SCORE)
-        for words, lead in zip(shared, leading, strict=True)
-    ]
+    shared, leading = _words_and_lead(kb, topic_slug, facts, question.words, lexicon)
+    totals = [sum(_capped(words, lead)) for words, lead in zip(shared, leading, strict=True)]
     order = sorted(range(len(facts)), key=lambda index: (-totals[index], index))
     return [facts[index] for index in order]
