@@ -44,6 +44,9 @@ QUESTION_SETS = {
     "questions (blind)": QUESTIONS_BLIND_SET,
     "official data": OFFICIAL_DATA_SET,
 }
+# Sets a session writes before the changes it tunes (bench/eval/tuning/), measured beside the
+# fixed ones so that their figures can be rerun by anyone.
+TUNING_DIR = PROJECT_ROOT / "bench" / "eval" / "tuning"
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 HEADLINE_AIDS = ("aide_recuperateur_eau", "aide_velo", "permis_de_louer", "mutuelle")
 BIKE_TYPES = (None, "electrique", "cargo", "pliant", "classique")
@@ -56,6 +59,12 @@ MIN_PER_AID = 3
 MIN_PER_TOPIC = 2
 MIN_OUT_OF_SCOPE = 20
 MIN_MULTI_TURN = 10
+
+
+def question_set_paths() -> dict[str, Path]:
+    """Issue 15's sets by name: the fixed ones, then each tuning set as « tuning <file> »."""
+    tuning = {f"tuning {path.stem}": path for path in sorted(TUNING_DIR.glob("*.yml"))}
+    return {**QUESTION_SETS, **tuning}
 
 
 @dataclass(frozen=True)

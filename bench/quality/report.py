@@ -237,11 +237,13 @@ def render_question_sets(sets: dict[str, dict[str, Any]]) -> list[str]:
         "The sets of issue 15 (« answer the question that was asked »), end to end on one start of the real "
         "servers, checked like the evaluation set: `bench/eval/questions.yml` (frozen), "
         "`bench/eval/questions_blind.yml` (written blind, before the changes it measures) and "
-        "`bench/eval/official_data.yml` (facts official sources hold). None is used for training or tuning, and "
-        "their messages are not reproduced here. **All checks**: topic (both topics, in order, for two questions "
-        "in one message), required strings, nothing forbidden (strings and figures), no invented figure, and the "
-        "first fact when the turn names one. **First fact the expected one**: share of the messages naming "
-        "expected first facts whose answer shows one of them first (payload `facts`), out of those messages.",
+        "`bench/eval/official_data.yml` (facts official sources hold), then the tuning sets of "
+        "`bench/eval/tuning/`, each written before the changes it was used to tune. None is used for training, "
+        "the first three not for tuning either, and their messages are not reproduced here. **All checks**: "
+        "topic (both topics, in order, for two questions in one message), required strings, nothing forbidden "
+        "(strings and figures), no invented figure, and the first fact when the turn names one. **First fact "
+        "the expected one**: share of the messages naming expected first facts whose answer shows one of them "
+        "first (payload `facts`), out of those messages.",
         "",
         table(
             ("set", *QUESTION_SET_COLUMNS),

@@ -16,7 +16,7 @@ from typing import Any
 from bench.common.progress import Progress
 from bench.common.results import SCRATCH_DIR, write_results
 from bench.quality import external, people, phrasing_kinds, plots, report
-from bench.quality.conversations import QUESTION_SETS, Case, evaluate_set_nlu, load_cases
+from bench.quality.conversations import Case, evaluate_set_nlu, load_cases, question_set_paths
 from bench.quality.cross_validation import cross_validate, train_rasa_system, train_tfidf_system
 from bench.quality.end_to_end import evaluate_end_to_end, evaluate_question_sets
 from bench.quality.phrasing_kinds import leave_one_kind_out
@@ -114,14 +114,14 @@ def _people(
 
 def question_sets(smoke: bool) -> dict[str, list[Case]]:
     """Issue 15's sets, by name (the first few cases of each in smoke runs)."""
-    sets = {name: load_cases(path) for name, path in QUESTION_SETS.items()}
+    sets = {name: load_cases(path) for name, path in question_set_paths().items()}
     return {name: cases[:SMOKE_CASES] for name, cases in sets.items()} if smoke else sets
 
 
 def _question_sets(
     args: argparse.Namespace, kb: Any, settings: Settings, model: Path, progress: Progress, work: Path
 ) -> dict[str, Any]:
-    """Issue 15's three sets end to end, and their figures in the progress lines."""
+    """Issue 15's sets end to end, and their figures in the progress lines."""
     figures = evaluate_question_sets(question_sets(args.smoke), kb, settings, model, progress, work)
     progress.note(
         "issue 15's sets: "

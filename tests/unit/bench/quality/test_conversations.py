@@ -13,7 +13,9 @@ import yaml
 
 from bench.quality import people
 from bench.quality.conversations import (
+    QUESTION_SETS,
     QUESTIONS_BLIND_SET,
+    TUNING_DIR,
     Case,
     Turn,
     contains,
@@ -22,6 +24,7 @@ from bench.quality.conversations import (
     domain_responses,
     load_cases,
     possible_answers,
+    question_set_paths,
     training_overlap,
     turns,
 )
@@ -237,7 +240,14 @@ def test_agents_may_see_low_confidence_figures_residents_may_not(services: Servi
     assert "70" in row["invented"]
 
 
-TUNING_SETS = sorted((PROJECT_ROOT / "bench" / "eval" / "tuning").glob("*.yml"))
+TUNING_SETS = sorted(TUNING_DIR.glob("*.yml"))
+
+
+def test_the_quality_benchmark_plays_every_tuning_set_after_the_fixed_ones() -> None:
+    names = list(question_set_paths())
+    assert names[: len(QUESTION_SETS)] == list(QUESTION_SETS)
+    assert [question_set_paths()[name] for name in names[len(QUESTION_SETS) :]] == TUNING_SETS
+    assert TUNING_SETS and all(name.startswith("tuning dev") for name in names[len(QUESTION_SETS) :])
 
 
 @pytest.mark.parametrize("path", TUNING_SETS, ids=lambda path: path.stem)
