@@ -50,6 +50,7 @@ YEAR_CUE = "anneeecrite"
 _YEAR = re.compile(r"\b(?:fin|début|mi|courant|printemps|été|automne|hiver)[\s-]+(?:19|20)\d\d\b", re.IGNORECASE)
 # The cue a fact naming a commune carries (kb/lexicon.yml writes it among a kind's cues).
 PLACE_CUE = "communenommee"
+_WORD_CLASS_CUES = frozenset({YEAR_CUE, PLACE_CUE})
 # A French phone number (« 03 21 57 38 54 », « 0800 100 116 »).
 _PHONE = re.compile(r"\b0(?:[\s.]?\d){9}\b")
 # How far before what is counted its number may stand (« 62 de ses communes »), and what each
@@ -111,8 +112,10 @@ def _unit_score(fact: FactView, question: Question, lexicon: QuestionWords, kind
 
 
 def stem(word: str) -> str:
-    """A word cut to a short stem, so that « adressez » meets « adresse », « fermées » « fermé »."""
-    return word[:_CUE_STEM]
+    """A word cut to a short stem, so that « adressez » meets « adresse », « fermées » « fermé ».
+    The cues standing for a kind of word are kept whole: cut, « communenommee » would be met
+    by « communautaire »."""
+    return word if word in _WORD_CLASS_CUES else word[:_CUE_STEM]
 
 
 def _stems(words: Sequence[str]) -> tuple[str, ...]:

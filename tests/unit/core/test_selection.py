@@ -7,7 +7,7 @@ import pytest
 from bot.core.answers import resident_answer
 from bot.core.reading import question_of
 from bot.core.relevance import place_words, question_words_of
-from bot.core.selection import best_kind
+from bot.core.selection import best_kind, kind_cues_said, score_facts
 from bot.core.services import Services
 
 
@@ -172,6 +172,21 @@ def test_a_question_read_without_its_turn_still_names_what_it_is_about(services:
         ),
         # « pour quelles communes » asks where a scheme applies: the list, not what the permis is.
         ("permis_de_louer", "le permis de louer c'est pour quelles communes ?", ("eligibility",), "pdl_liste_2025"),
+        # « papier » alone is no paperwork (« une carte papier »): the price is asked, only it.
+        (
+            "tourisme",
+            "il existe une carte papier des parcours VTT ? elle coûte combien ?",
+            ("amount",),
+            "tourisme_topo_guide",
+        ),
+        # « ouverts au public », « ouvertes à tous » say who may come, not opening hours.
+        ("environnement", "les ateliers compost sont ouverts au public ?", ("eligibility",), "environnement_ateliers"),
+        (
+            "environnement",
+            "les ateliers de sensibilisation sont ouverts à tous ?",
+            ("eligibility",),
+            "environnement_ateliers",
+        ),
     ],
 )
 def test_everyday_words_get_the_fact_that_answers(
@@ -179,3 +194,16 @@ def test_everyday_words_get_the_fact_that_answers(
 ) -> None:
     assert question_of(text, question_words_of(services.kb)).kinds == kinds
     assert resident_answer(services.kb, slug, question=text).facts[0] == first
+
+
+def test_only_a_fact_naming_a_commune_says_where(services: Services) -> None:
+    # The cue of a commune named is no word to cut to a stem: cut, « communenommee » was met by
+    # the « conseil communautaire » of a fact that says nothing of where.
+    lexicon = question_words_of(services.kb)
+    facts = {fact.id: fact for fact in services.kb.topic("agriculture").facts_for(None, residents=True)}
+    assert kind_cues_said(facts["agriculture_pat_reconnu"], lexicon, "where") == 0
+    question = question_of("le projet alimentaire territorial a démarré où ?", lexicon)
+    scored = score_facts(
+        services.kb, "agriculture", list(facts.values()), question, lexicon, "where", place_words(services.kb)
+    )
+    assert [item.fact.id for item in scored if item.answers_kind] == ["agriculture_pat_gouvernance"]
