@@ -279,6 +279,9 @@ def plan_turn(
             topic = current
         if topic is None and index == 0:
             topic = dispositif if _is_topic(kb, dispositif) and dispositif not in reading.rejected_topics else nlu_topic
+        if index == 0 and current and reading.same_question and not corrects and topic in lexicon.yielding_topics:
+            # « et celle de Béthune, c'est quel numéro ? »: the number of what was spoken of.
+            topic = current
         if index > 0 and parts and topic in lexicon.yielding_topics:
             # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic.
             topic = parts[0].topic

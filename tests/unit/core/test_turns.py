@@ -542,3 +542,12 @@ def test_a_fact_holds_a_keyword_of_several_words_only_when_it_holds_them_all(ser
     )
     assert facts[0] == "mobilite_bornes_schema"
     assert "147 000 €" in text
+
+
+def test_a_reference_asking_for_a_number_keeps_what_was_spoken_of(services: Services) -> None:
+    # « numéro » names the contact topic, which yields: « et celle de Béthune ? » after the
+    # déchetteries asks the déchetterie's number, not the Agglo's switchboard.
+    context = Context(topic="dechets", kind="opening", previous="les déchetteries sont ouvertes le dimanche ?")
+    plan = turn_plan(services, "et celle de Houdain, c'est quel numéro ?", Nlu("contact"), context)
+    assert [(part.topic, part.question.kind) for part in plan.parts] == [("dechets", "contact")]
+    assert answer_plan(services, plan, "", Asked())[0].facts[0] == "dechets_liste_dechetteries"
