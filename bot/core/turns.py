@@ -138,6 +138,26 @@ def topic_by_facts(kb: _Knowledge, question: Question) -> str | None:
     return best.fact.topic
 
 
+def _second_topic(kb: _Knowledge, question: Question, first: str) -> str:
+    """The topic of a second question no word names the topic of: the first's, unless a fact of
+    another topic answers it better and names what is asked (« combien coûte le topo-guide ? et
+    l'agglo a son siège où ? »)."""
+    if not question.kinds or not question.content:
+        return first
+    best = _best_fact_anywhere(kb, question)
+    if best is None or best.fact.topic == first or best.score < _GLOBAL_MIN_SCORE:
+        return first
+    if not _shares_content(question, best.fact):
+        return first
+    lexicon = question_words_of(kb)  # type: ignore[arg-type]
+    view = kb.topic(first)
+    own = view.facts_for(None, residents=True) if view is not None else []
+    scored = score_facts(kb, first, own, question, lexicon)
+    if any(item.answers_kind and item.score >= best.score for item in scored):
+        return first
+    return best.fact.topic
+
+
 def _shares_content(question: Question, fact: FactView) -> bool:
     """The fact names something the question is about, not only how it asks."""
     return on_subject(fact, frozenset(map(stem, question.content)))
@@ -287,7 +307,7 @@ def plan_turn(
             topic = parts[0].topic
         if topic is None and index > 0:
             # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic.
-            topic = topic_by_facts(kb, question) or (parts[0].topic if parts else None)
+            topic = topic_by_facts(kb, question) or (_second_topic(kb, question, parts[0].topic) if parts else None)
         if topic is None and (question.kinds or refers_back):
             topic = current
         if topic is None and question.kinds:

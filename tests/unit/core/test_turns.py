@@ -551,3 +551,15 @@ def test_a_reference_asking_for_a_number_keeps_what_was_spoken_of(services: Serv
     plan = turn_plan(services, "et celle de Houdain, c'est quel numéro ?", Nlu("contact"), context)
     assert [(part.topic, part.question.kind) for part in plan.parts] == [("dechets", "contact")]
     assert answer_plan(services, plan, "", Asked())[0].facts[0] == "dechets_liste_dechetteries"
+
+
+def test_a_second_question_naming_no_topic_goes_where_a_fact_answers_it_better(services: Services) -> None:
+    # No keyword names the towpath: the first question's topic (tourism) has no fact about it,
+    # mobility's greenway has.
+    text = "le topo-guide VTT coûte combien ? et le chemin de halage entre Billy-Berclau et Hinges, c'est quoi ?"
+    plan = turn_plan(services, text, Nlu("tourisme"), Context())
+    assert [part.topic for part in plan.parts] == ["tourisme", "mobilite"]
+    assert answer_plan(services, plan, "", Asked())[1].facts[0] == "mobilite_voie_verte"
+    # A second question its facts answer as well stays with the first's topic.
+    plan = turn_plan(services, "combien coûte un composteur et comment on le réserve ?", Nlu("dechets"), Context())
+    assert [part.topic for part in plan.parts] == ["dechets", "dechets"]
