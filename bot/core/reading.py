@@ -338,8 +338,9 @@ def _topic(
     asking |= {index for hit in lexicon.interrogatives.find_all(words) for index in range(hit.start, hit.end)}
     without_asking = [word for index, word in enumerate(words) if index not in asking]
     found = detector.find_keyword(" ".join(without_asking), ignore) or detector.find_keyword(" ".join(words), ignore)
-    if found and found[1] in lexicon.generic_words:
-        # « la rénovation de Loisinord »: an everyday word yields to another keyword named.
+    if found and (found[1] in lexicon.generic_words or found[1] in lexicon.audience_words):
+        # « la rénovation de Loisinord »: an everyday word yields to another keyword named, and
+        # so does a word saying who asks (« je suis propriétaire, combien coûte un composteur ? »).
         other = detector.find_keyword(" ".join(without_asking), ignore | frozenset(found[1].split()))
         if other:
             return other

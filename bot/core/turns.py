@@ -29,7 +29,7 @@ from bot.core.answers import (
 from bot.core.emergencies import SAFETY_FAMILY
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
 from bot.core.reading import Question, QuestionWords, Reading, read
-from bot.core.relevance import question_words_of
+from bot.core.relevance import place_words, question_words_of
 from bot.core.selection import Scored, kind_cue_words, on_subject, score_facts, stem
 from bot.core.services import Services
 from bot.core.topics import (
@@ -117,6 +117,23 @@ def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
     if not keyword:
         return False
     return len(keyword.split()) > 1 or keyword not in (lexicon.generic_words | lexicon.audience_words)
+
+
+def _names_only_a_place(question: Question, lexicon: QuestionWords, places: frozenset[str]) -> bool:
+    """Besides the words that refer to the last question (« même question pour »), the message
+    names only communes."""
+    referring = {index for hit in lexicon.references.find_all(question.words) for index in range(hit.start, hit.end)}
+    said = {word for index, word in enumerate(question.words) if index not in referring}
+    named = said & set(question.content)
+    return bool(named) and named <= places
+
+
+def _only_asks(lexicon: QuestionWords, keyword: str | None) -> bool:
+    """The keyword is a word that asks a kind of question (« budget », « horaires »)."""
+    if not keyword:
+        return False
+    words = keyword.split()
+    return any(hit.start == 0 and hit.end == len(words) for hit in lexicon.kinds.find_all(words))
 
 
 def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
@@ -280,6 +297,13 @@ def plan_turn(
             # « même question pour … », « combien de généralistes ? » then « et d'associations ? »:
             # the last question, about (counting) what is named now.
             counted = question.content if context.kind == _FIGURE_KIND else ()
+            places = place_words(kb)  # type: ignore[arg-type]
+            if context.previous and _names_only_a_place(question, lexicon, places):
+                # « même question pour Haisnes » after « combien de places à Lillers ? »: the
+                # same count, for the commune named now.
+                counted = read(context.previous, kb, detector, lexicon=lexicon).first.counted
+                communes = tuple(word for word in question.content if word in places)
+                question = replace(question, words=(*question.words, *counted), content=(*communes, *counted))
             question = replace(question, kinds=(context.kind,), counted=counted, elliptic=True)
         topic = (
             question.topic if _is_topic(kb, question.topic) and question.topic not in reading.rejected_topics else None
@@ -295,6 +319,10 @@ def plan_turn(
             # (unless the NLU's topic is the second question's: « combien de communes … et
             # combien sont concernées par le permis de louer ? »).
             topic = None
+        if index == 0 and leans and current is not None and _only_asks(lexicon, question.topic_keyword):
+            # « et son budget ? » after the Cité de la musique: « budget » asks its price here,
+            # though it names the Agglo's budget when nothing else is spoken of.
+            topic = current
         if topic is None and index == 0 and leans:
             topic = current
         if topic is None and index == 0:

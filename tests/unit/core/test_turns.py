@@ -563,3 +563,36 @@ def test_a_second_question_naming_no_topic_goes_where_a_fact_answers_it_better(s
     # A second question its facts answer as well stays with the first's topic.
     plan = turn_plan(services, "combien coûte un composteur et comment on le réserve ?", Nlu("dechets"), Context())
     assert [part.topic for part in plan.parts] == ["dechets", "dechets"]
+
+
+def test_a_word_that_asks_does_not_move_a_question_leaning_on_the_last(services: Services) -> None:
+    # « budget » names the Agglo's budget when nothing else is spoken of; « et son budget ? »
+    # asks the price of what the last message named.
+    context = Context(
+        topic="dechets", kind="what", previous="c'est quoi le nouveau centre de valorisation énergétique ?"
+    )
+    plan = turn_plan(services, "et son budget ?", Nlu("projet_de_territoire"), context)
+    assert [(part.topic, part.question.kind) for part in plan.parts] == [("dechets", "amount")]
+    assert answer_plan(services, plan, "", Asked())[0].facts[0] == "dechets_cve_cout"
+
+
+def test_how_a_correction_is_said_is_not_what_it_asks_about(services: Services) -> None:
+    # « je demandais » met the form « demande d'intervention bacs ».
+    context = Context(topic="dechets", kind="opening", previous="la déchetterie ouvre le lundi ?")
+    plan = turn_plan(services, "non, je demandais pour le dimanche", Nlu("dechets"), context)
+    assert answer_plan(services, plan, "", Asked())[0].facts[0] == "dechets_dechetteries_horaires"
+
+
+def test_the_same_count_asked_for_another_commune(services: Services) -> None:
+    # « Labourse » is no thing counted: the places of the last question are, at Labourse.
+    context = Context(
+        topic="mobilite", kind="figure", previous="combien de places sur l'aire de covoiturage de Divion ?"
+    )
+    plan = turn_plan(services, "même question pour Labourse", Nlu("mobilite"), context)
+    assert plan.parts[0].question.counted == ("place",)
+    assert answer_plan(services, plan, "", Asked())[0].facts[0] == "mobilite_aires_capacites"
+
+
+def test_who_asks_yields_to_what_is_asked_about(services: Services) -> None:
+    plan = turn_plan(services, "je suis propriétaire, combien coûte un composteur ?", Nlu("logement"), Context())
+    assert [(part.topic, part.question.kind) for part in plan.parts] == [("dechets", "amount")]
