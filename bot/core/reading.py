@@ -202,8 +202,9 @@ class QuestionWords:
                 for phrase in kind.get("asked_last") or ()
             },
             units=KeywordFinder(units.items()),
+            # One-word spellings only: « pour cent » split would count « 50 M€ pour l'Agglo ».
             unit_words={
-                unit: frozenset(word for phrase in (unit, *phrases) for word in keyword_key(phrase))
+                unit: frozenset(key[0] for key in (keyword_key(phrase) for phrase in (unit, *phrases)) if len(key) == 1)
                 for unit, phrases in units.items()
             },
             audiences=KeywordFinder(lexicon["audiences"].items()),
@@ -308,7 +309,8 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
             for index, word in enumerate(words)
             if index not in asking and word not in lexicon.small_words and len(word) > 3 and not word.isdigit()
         ]
-        units = [hit.label for hit in lexicon.units.find_all(named)]
+        # The unit may be a word that asks (« quel pourcentage »).
+        units = [hit.label for hit in lexicon.units.find_all(words)]
         counted = tuple(dict.fromkeys([*units, *named]))
     if len(found) > 1:
         # « c'est quoi le délai ? », « il y a une aide pour ouvrir une boutique, c'est combien ? »:

@@ -51,6 +51,8 @@ _YEAR = re.compile(r"\b(?:fin|début|mi|courant|printemps|été|automne|hiver)[\
 # The cue a fact naming a commune carries (kb/lexicon.yml writes it among a kind's cues).
 PLACE_CUE = "communenommee"
 _WORD_CLASS_CUES = frozenset({YEAR_CUE, PLACE_CUE})
+# How « % » is read when counting (one of the spellings of kb/lexicon.yml's « pourcents » unit).
+_PERCENT_WORD = "pourcent"
 # A French phone number (« 03 21 57 38 54 », « 0800 100 116 »).
 _PHONE = re.compile(r"\b0(?:[\s.]?\d){9}\b")
 # How far before what is counted its number may stand (« 62 de ses communes »), and what each
@@ -99,7 +101,7 @@ def _unit_score(fact: FactView, question: Question, lexicon: QuestionWords, kind
     if not question.counted:
         return _NUMBER_WEIGHT
     counted = _counted_words(question, lexicon)
-    words = _fact_words(fact)
+    words = _counting_words(fact)
     best = 0.0
     for index, word in enumerate(words):
         # What is counted, a few words after a number (« 275 327 habitants », « 62 de ses
@@ -176,6 +178,13 @@ def _lead(fact: FactView) -> str:
 def _fact_words(fact: FactView) -> tuple[str, ...]:
     """A fact's words, once per fact of a snapshot (facts are immutable views)."""
     return tuple(keyword_key(searchable_text(fact)))
+
+
+@lru_cache(maxsize=8192)
+def _counting_words(fact: FactView) -> tuple[str, ...]:
+    """A fact's words with « % », which the tokenizer drops, written out (« 67 % » counts
+    « pourcent »)."""
+    return tuple(keyword_key(searchable_text(fact).replace("%", f" {_PERCENT_WORD} ")))
 
 
 # The Agglo's own name and postal address name no commune a fact is about (« l'agglomération de

@@ -35,10 +35,11 @@ def tokens(text: str) -> list[str]:
 def singular(word: str) -> str:
     """A folded word with its plural ending dropped, so that « aides » meets « aide » and
     « jeux » « jeu ». An « x » only after « u » (« eaux », « bijoux »): « prix » is no plural,
-    and read « pri » it met the participle « pris » (« c'est pris en charge ? » asked a price)."""
+    and read « pri » it met the participle « pris » (« c'est pris en charge ? » asked a price).
+    Nor an « s » after « s » (« pass », « stress »): « Pass'Mobil'Agglo » read « pas »."""
     if len(word) <= 3:
         return word
-    if word[-1] == "s" or (word[-1] == "x" and word[-2] == "u"):
+    if (word[-1] == "s" and word[-2] != "s") or (word[-1] == "x" and word[-2] == "u"):
         return word[:-1]
     return word
 

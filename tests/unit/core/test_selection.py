@@ -187,6 +187,13 @@ def test_a_question_read_without_its_turn_still_names_what_it_is_about(services:
             ("eligibility",),
             "environnement_ateliers",
         ),
+        # « toujours bonne » asks whether it is still valid: when it lapses, not the fines.
+        (
+            "permis_de_louer",
+            "je n'ai jamais loué mon appartement, mon autorisation de louer est toujours bonne ?",
+            ("validity",),
+            "pdl_validite",
+        ),
     ],
 )
 def test_everyday_words_get_the_fact_that_answers(
@@ -207,3 +214,20 @@ def test_only_a_fact_naming_a_commune_says_where(services: Services) -> None:
         services.kb, "agriculture", list(facts.values()), question, lexicon, "where", place_words(services.kb)
     )
     assert [item.fact.id for item in scored if item.answers_kind] == ["agriculture_pat_gouvernance"]
+
+
+def test_a_helmet_is_one_of_the_safety_accessories(services: Services) -> None:
+    # kb/lexicon.yml: « casque » reads « accessoires de sécurité », which the Pass'Mobil'Agglo's
+    # fact names.
+    answer = resident_answer(services.kb, "aide_velo", question="je peux acheter un casque avec le Pass'Mobil'Agglo ?")
+    assert answer.facts[0] == "velo_pass_mobil_existe"
+
+
+def test_a_percentage_counts_figures_in_percent_only(services: Services) -> None:
+    lexicon = question_words_of(services.kb)
+    question = question_of("quel pourcentage des déchets sera valorisé ?", lexicon)
+    assert question.counted[0] == "pourcents"
+    facts = services.kb.topic("dechets").facts_for(None, residents=True)
+    counts = {item.fact.id: item.counts for item in score_facts(services.kb, "dechets", facts, question, lexicon)}
+    # « 67 % » counts; « 50 M€ pour l'Agglo » does not (« pour cent » is one spelling, not two).
+    assert counts["dechets_objectifs_2030"] and not counts["dechets_cve_cout"]

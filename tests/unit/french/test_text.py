@@ -21,7 +21,17 @@ def test_well_formed_text_is_unchanged() -> None:
 
 @pytest.mark.parametrize(
     ("word", "read"),
-    [("aides", "aide"), ("jeux", "jeu"), ("eaux", "eau"), ("prix", "prix"), ("pris", "pri"), ("bus", "bus")],
+    [
+        ("aides", "aide"),
+        ("jeux", "jeu"),
+        ("eaux", "eau"),
+        ("prix", "prix"),
+        ("pris", "pri"),
+        ("bus", "bus"),
+        # « Pass'Mobil'Agglo » was read « pas », the negation.
+        ("pass", "pass"),
+        ("stress", "stress"),
+    ],
 )
 def test_a_plural_is_read_singular_and_prix_stays_prix(word: str, read: str) -> None:
     assert singular(word) == read
