@@ -231,3 +231,20 @@ def test_a_percentage_counts_figures_in_percent_only(services: Services) -> None
     counts = {item.fact.id: item.counts for item in score_facts(services.kb, "dechets", facts, question, lexicon)}
     # « 67 % » counts; « 50 M€ pour l'Agglo » does not (« pour cent » is one spelling, not two).
     assert counts["dechets_objectifs_2030"] and not counts["dechets_cve_cout"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "counted_first"),
+    [
+        # « argent » is counted in euros: the 42 M€ for the communes, not any number.
+        ("combien d'argent l'agglo donne aux communes ?", ("figure",), "euros"),
+        # « veut quoi » asks what is planned.
+        ("l'agglo veut quoi pour les piscines ?", ("actions",), None),
+    ],
+)
+def test_what_everyday_words_ask_and_count(
+    services: Services, text: str, kinds: tuple[str, ...], counted_first: str | None
+) -> None:
+    question = question_of(text, question_words_of(services.kb))
+    assert question.kinds == kinds
+    assert (question.counted[0] if question.counted else None) == counted_first
