@@ -187,6 +187,14 @@ def test_a_question_read_without_its_turn_still_names_what_it_is_about(services:
             ("eligibility",),
             "environnement_ateliers",
         ),
+        # « déposer des … » asks what the déchetterie accepts, not how to apply (the asbestos
+        # rule, whose field is how to apply, came first).
+        (
+            "dechets",
+            "est-ce que je peux déposer des pneus à la déchetterie ?",
+            ("sorting",),
+            "dechets_dechetteries_acceptes",
+        ),
         # « toujours bonne » asks whether it is still valid: when it lapses, not the fines.
         (
             "permis_de_louer",
