@@ -158,7 +158,7 @@ def topic_by_facts(kb: _Knowledge, question: Question) -> str | None:
 def _second_topic(kb: _Knowledge, question: Question, first: str) -> str:
     """The topic of a second question no word names the topic of: the first's, unless a fact of
     another topic answers it better and names what is asked (« combien coûte le topo-guide ? et
-    l'agglo a son siège où ? »)."""
+    le chemin de halage entre Billy-Berclau et Hinges, c'est quoi ? »: mobility's greenway)."""
     if not question.kinds or not question.content:
         return first
     best = _best_fact_anywhere(kb, question)
