@@ -319,6 +319,13 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
     return tuple(kind for kind in lexicon.kind_order if kind in found), counted
 
 
+def _only_asks(words: Sequence[str], lexicon: QuestionWords) -> bool:
+    """The words only ask (« et quand ? », « et où ? »): no word of their own."""
+    joining = {index for hit in lexicon.joiners.find_all(words) for index in range(hit.start, hit.end)}
+    rest = [word for index, word in enumerate(words) if index not in joining]
+    return bool(rest) and all(word in lexicon.interrogative_words for word in rest)
+
+
 def _content(words: list[str], lexicon: QuestionWords) -> tuple[str, ...]:
     asking = {index for hit in lexicon.kinds.find_all(words) for index in range(hit.start, hit.end)}
     asking |= {index for hit in lexicon.interrogatives.find_all(words) for index in range(hit.start, hit.end)}
@@ -535,6 +542,11 @@ def read(
                 topic_keyword=second.topic_keyword or first.topic_keyword,
             ),
         ]
+    elif len(questions) == 2 and questions[0].kinds and _only_asks(segments[1][1], lexicon):
+        # « le PAT a démarré où et quand ? »: one question of two kinds, which one fact may answer
+        # (two answers showed it twice).
+        first, second = questions
+        questions = [replace(first, kinds=tuple(dict.fromkeys([*first.kinds, *second.kinds])))]
     elif len(questions) == 2:
         first, second = questions
         if (not second.kinds and second.topic is None) or (first.topic, first.kind, first.counted) == (

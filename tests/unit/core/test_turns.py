@@ -596,3 +596,15 @@ def test_the_same_count_asked_for_another_commune(services: Services) -> None:
 def test_who_asks_yields_to_what_is_asked_about(services: Services) -> None:
     plan = turn_plan(services, "je suis propriétaire, combien coûte un composteur ?", Nlu("logement"), Context())
     assert [(part.topic, part.question.kind) for part in plan.parts] == [("dechets", "amount")]
+
+
+def test_two_question_words_of_one_subject_are_one_question(services: Services) -> None:
+    # « où et quand » is one question of two kinds: one answer, its fact said once (two answers
+    # showed the same fact twice).
+    plan = turn_plan(services, "le PAT a démarré où et quand ?", Nlu("agriculture"), Context())
+    assert len(plan.parts) == 1 and set(plan.parts[0].question.kinds) == {"where", "when"}
+    answers = answer_plan(services, plan, "", Asked())
+    assert [answer.facts[0] for answer in answers] == ["agriculture_pat_gouvernance"]
+    # A second question with words of its own stays a second question.
+    plan = turn_plan(services, "combien coûte un composteur et comment on le réserve ?", Nlu("dechets"), Context())
+    assert len(plan.parts) == 2
