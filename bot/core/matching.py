@@ -297,6 +297,10 @@ class KeywordFinder:
             taken[start:end] = [True] * (end - start)
         return sorted(hits, key=lambda hit: hit.start)
 
+    def covered(self, words: Sequence[str]) -> frozenset[int]:
+        """The positions in ``words`` of the keywords :meth:`find_all` finds."""
+        return frozenset(index for hit in self.find_all(words) for index in range(hit.start, hit.end))
+
 
 class TopicDetector(KeywordFinder):
     """Finds which topic a text names, from the keywords and title of each topic file."""

@@ -303,7 +303,7 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
     if not counted and _FIGURE_KIND in found:
         # « le nombre de généralistes », « les déchetteries, il y en a combien ? »: what the
         # question names, apart from how it asks.
-        asking = {index for hit in lexicon.kinds.find_all(words) for index in range(hit.start, hit.end)}
+        asking = lexicon.kinds.covered(words)
         named = [
             word
             for index, word in enumerate(words)
@@ -321,14 +321,13 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
 
 def _only_asks(words: Sequence[str], lexicon: QuestionWords) -> bool:
     """The words only ask (« et quand ? », « et où ? »): no word of their own."""
-    joining = {index for hit in lexicon.joiners.find_all(words) for index in range(hit.start, hit.end)}
+    joining = lexicon.joiners.covered(words)
     rest = [word for index, word in enumerate(words) if index not in joining]
     return bool(rest) and all(word in lexicon.interrogative_words for word in rest)
 
 
 def _content(words: list[str], lexicon: QuestionWords) -> tuple[str, ...]:
-    asking = {index for hit in lexicon.kinds.find_all(words) for index in range(hit.start, hit.end)}
-    asking |= {index for hit in lexicon.interrogatives.find_all(words) for index in range(hit.start, hit.end)}
+    asking = lexicon.kinds.covered(words) | lexicon.interrogatives.covered(words)
     return tuple(
         word
         for index, word in enumerate(words)
@@ -343,8 +342,7 @@ def _topic(
     « combien ») names a topic only when no other word does: « les horaires de la déchetterie »
     is about the déchetterie. The words of ``ignore`` name no topic (audiences, during a
     conversation)."""
-    asking = {index for hit in lexicon.kinds.find_all(words) for index in range(hit.start, hit.end)}
-    asking |= {index for hit in lexicon.interrogatives.find_all(words) for index in range(hit.start, hit.end)}
+    asking = lexicon.kinds.covered(words) | lexicon.interrogatives.covered(words)
     without_asking = [word for index, word in enumerate(words) if index not in asking]
     found = detector.find_keyword(" ".join(without_asking), ignore) or detector.find_keyword(" ".join(words), ignore)
     if found and (found[1] in lexicon.generic_words or found[1] in lexicon.audience_words):

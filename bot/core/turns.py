@@ -122,13 +122,13 @@ def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
 def _names_only_a_place(question: Question, lexicon: QuestionWords, places: frozenset[str]) -> bool:
     """Besides the words that refer to the last question (« même question pour »), the message
     names only communes."""
-    referring = {index for hit in lexicon.references.find_all(question.words) for index in range(hit.start, hit.end)}
+    referring = lexicon.references.covered(question.words)
     said = {word for index, word in enumerate(question.words) if index not in referring}
     named = said & set(question.content)
     return bool(named) and named <= places
 
 
-def _only_asks(lexicon: QuestionWords, keyword: str | None) -> bool:
+def _keyword_asks(lexicon: QuestionWords, keyword: str | None) -> bool:
     """The keyword is a word that asks a kind of question (« budget », « horaires »)."""
     if not keyword:
         return False
@@ -166,11 +166,7 @@ def _second_topic(kb: _Knowledge, question: Question, first: str) -> str:
         return first
     if not _shares_content(question, best.fact):
         return first
-    lexicon = question_words_of(kb)  # type: ignore[arg-type]
-    view = kb.topic(first)
-    own = view.facts_for(None, residents=True) if view is not None else []
-    scored = score_facts(kb, first, own, question, lexicon)
-    if any(item.answers_kind and item.score >= best.score for item in scored):
+    if any(item.answers_kind and item.score >= best.score for item in _scored_in(kb, first, question)):
         return first
     return best.fact.topic
 
@@ -202,12 +198,16 @@ def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
     best = _best_fact_anywhere(kb, question)
     if best is None or best.fact.topic == topic or not best.counts:
         return topic
-    lexicon = question_words_of(kb)  # type: ignore[arg-type]
-    view = kb.topic(topic)
-    own = [fact for fact in view.facts_for(None, residents=True)] if view is not None else []
-    if any(item.counts for item in score_facts(kb, topic, own, question, lexicon)):
+    if any(item.counts for item in _scored_in(kb, topic, question)):
         return topic
     return best.fact.topic
+
+
+def _scored_in(kb: _Knowledge, slug: str, question: Question) -> list[Scored]:
+    """The facts residents may be told of a topic, scored for the question."""
+    view = kb.topic(slug)
+    own = view.facts_for(None, residents=True) if view is not None else []
+    return score_facts(kb, slug, own, question, question_words_of(kb))  # type: ignore[arg-type]
 
 
 def _leans_on_the_last(question: Question, lexicon: QuestionWords) -> bool:
@@ -319,7 +319,7 @@ def plan_turn(
             # (unless the NLU's topic is the second question's: « combien de communes … et
             # combien sont concernées par le permis de louer ? »).
             topic = None
-        if index == 0 and leans and current is not None and _only_asks(lexicon, question.topic_keyword):
+        if index == 0 and leans and current is not None and _keyword_asks(lexicon, question.topic_keyword):
             # « et son budget ? » after the Cité de la musique: « budget » asks its price here,
             # though it names the Agglo's budget when nothing else is spoken of.
             topic = current
