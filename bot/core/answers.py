@@ -39,6 +39,7 @@ from bot.core.selection import (
     FIGURE_KINDS,
     best_kind,
     cues_asked_and_said,
+    dated_as_asked,
     holds_word,
     lead_first,
     says_kind,
@@ -552,12 +553,15 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
         other_fields_only = bool(answering)
         # Unless the fact says the very word the question asks by (« combien de temps est valable
         # le DPE ? »: the diagnostics' « valable »), for no figure nor date, which any fact may
-        # hold (« depuis 2026 » is no opening date of the aid).
+        # hold (« depuis 2026 » is no opening date of the aid), except a date its first clause
+        # says in the words asked: « depuis quand ? » is answered by « Depuis le 1er septembre
+        # 2018, si vous êtes … », what the fact is about.
         answering = [
             item
             for item in answering
             if item.fact.field == primary
             or (kind not in _OWN_FIELD_KINDS and cues_asked_and_said(asked, item.fact, lexicon, kind))
+            or (kind == "when" and dated_as_asked(asked, item.fact, lexicon))
         ]
         other_fields_only = other_fields_only and not answering
     # The case named (a bike type) or matched by the words; what applies today first.

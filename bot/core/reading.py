@@ -172,6 +172,20 @@ class QuestionWords:
     statement_starts: frozenset[str] = field(default_factory=frozenset)
     # Words of a change (« réduire »): with them, « combien » alone asks a figure, not a price.
     change_words: frozenset[str] = field(default_factory=frozenset)
+    # Interrogatives that ask only at a clause's start or after ``asking_before`` (« qui »):
+    # elsewhere they open a relative clause.
+    relative_pronouns: frozenset[str] = field(default_factory=frozenset)
+    asking_before: frozenset[str] = field(default_factory=frozenset)
+
+    def asking_words(self, words: Sequence[str]) -> list[KeywordHit]:
+        """The interrogatives of ``words`` that ask (« l'usine qui brûle … »: none)."""
+        return [
+            hit
+            for hit in self.interrogatives.find_all(words)
+            if hit.start == 0
+            or words[hit.start] not in self.relative_pronouns
+            or words[hit.start - 1] in self.asking_before
+        ]
 
     @classmethod
     def from_lexicon(cls, lexicon: dict[str, Any]) -> QuestionWords:
@@ -216,19 +230,22 @@ class QuestionWords:
             negations=KeywordFinder([("negation", lexicon["negations"])]),
             joiners=KeywordFinder([("joiner", lexicon["question_joiners"])]),
             interrogatives=KeywordFinder([("interrogative", lexicon["interrogatives"])]),
-            interrogative_words=frozenset(word for phrase in lexicon["interrogatives"] for word in keyword_key(phrase)),
-            small_words=frozenset(word for phrase in lexicon["small_words"] for word in keyword_key(phrase)),
+            interrogative_words=_words_of(lexicon, "interrogatives"),
+            small_words=_words_of(lexicon, "small_words"),
             generic_words=frozenset(" ".join(keyword_key(phrase)) for phrase in lexicon["generic_words"]),
-            english=frozenset(word for phrase in lexicon["english_words"] for word in keyword_key(phrase)),
+            english=_words_of(lexicon, "english_words"),
             yielding_topics=frozenset(lexicon["yielding_topics"]),
-            possessives=frozenset(word for phrase in lexicon.get("possessives", ()) for word in keyword_key(phrase)),
-            statement_starts=frozenset(
-                word for phrase in lexicon.get("statement_starts") or () for word in keyword_key(phrase)
-            ),
-            change_words=frozenset(
-                word for phrase in lexicon.get("change_words") or () for word in keyword_key(phrase)
-            ),
+            possessives=_words_of(lexicon, "possessives"),
+            statement_starts=_words_of(lexicon, "statement_starts"),
+            change_words=_words_of(lexicon, "change_words"),
+            relative_pronouns=_words_of(lexicon, "relative_pronouns"),
+            asking_before=_words_of(lexicon, "asking_before"),
         )
+
+
+def _words_of(lexicon: dict[str, Any], section: str) -> frozenset[str]:
+    """Every word of a section's phrases, one by one (none when the section is absent)."""
+    return frozenset(word for phrase in lexicon.get(section) or () for word in keyword_key(phrase))
 
 
 def question_words(kb: _KnowsWords) -> QuestionWords:
@@ -379,7 +396,7 @@ def _question(
 def _asks(words: list[str], lexicon: QuestionWords) -> bool:
     """The words ask something: a kind of question, or a question word (« quel », « combien »)."""
     in_place = _in_place(words, lexicon)
-    return bool(_kinds(in_place, lexicon)[0] or lexicon.interrogatives.find_all(in_place))
+    return bool(_kinds(in_place, lexicon)[0] or lexicon.asking_words(in_place))
 
 
 def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
@@ -422,7 +439,7 @@ def _tells_a_situation(words: list[str], questioned: bool, lexicon: QuestionWord
         not questioned
         and bool(words)
         and words[0] in lexicon.statement_starts
-        and not lexicon.interrogatives.find_all(_in_place(words, lexicon))
+        and not lexicon.asking_words(_in_place(words, lexicon))
     )
 
 

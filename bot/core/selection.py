@@ -52,6 +52,7 @@ _YEAR = re.compile(r"\b(?:fin|début|mi|courant|printemps|été|automne|hiver)[\
 PLACE_CUE = "communenommee"
 _WORD_CLASS_CUES = frozenset({YEAR_CUE, PLACE_CUE})
 # How « % » is read when counting (one of the spellings of kb/lexicon.yml's « pourcents » unit).
+_YEAR_NUMBER = re.compile(r"\b(?:19|20)\d\d\b")
 _PERCENT_WORD = "pourcent"
 # A French phone number (« 03 21 57 38 54 », « 0800 100 116 »).
 _PHONE = re.compile(r"\b0(?:[\s.]?\d){9}\b")
@@ -152,8 +153,20 @@ def _kind_cue_stems(lexicon: QuestionWords, kind: str | None) -> tuple[tuple[str
 def cues_asked_and_said(question: Question, fact: FactView, lexicon: QuestionWords, kind: str | None) -> bool:
     """The fact says one of the words telling the kind that the question itself says (« gratuit »
     for « le bus est gratuit ? »), not only another (« 410 M€ »)."""
+    return _cues_asked_in(question, _fact_stems(fact, frozenset()), lexicon, kind)
+
+
+def _cues_asked_in(question: Question, stems: Sequence[str], lexicon: QuestionWords, kind: str | None) -> bool:
     asked = _cues_said(_kind_cue_stems(lexicon, kind), _stems(question.words))
-    return bool(asked & _cues_said(tuple(asked), _fact_stems(fact, frozenset())))
+    return bool(asked & _cues_said(tuple(asked), stems))
+
+
+def dated_as_asked(question: Question, fact: FactView, lexicon: QuestionWords) -> bool:
+    """The fact's first clause, which says what it is about, gives a year in the words the
+    question asks the date by: « Depuis le 1er septembre 2018, si vous êtes … » for « depuis
+    quand ? » (not « Dates des sessions, conditions et démarche », which gives none)."""
+    lead = _lead(fact)
+    return bool(_YEAR_NUMBER.search(lead)) and _cues_asked_in(question, _stems(keyword_key(lead)), lexicon, "when")
 
 
 def kind_cues_said(fact: FactView, lexicon: QuestionWords, kind: str | None) -> int:

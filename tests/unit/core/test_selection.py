@@ -202,6 +202,12 @@ def test_a_question_read_without_its_turn_still_names_what_it_is_about(services:
             ("validity",),
             "pdl_validite",
         ),
+        # « depuis quand ? » of a headline aid: the fact that opens with the date in those words
+        # (« Depuis le 1er septembre 2018, … »), though filed under what it is, not the validity
+        # period of an authorisation.
+        ("permis_de_louer", "le permis de louer existe depuis quand ?", ("when",), "pdl_principe"),
+        # « incinérateur », the word residents know, asks of the new centre de valorisation énergétique.
+        ("dechets", "le nouvel incinérateur sera en service en quelle année ?", ("when",), "dechets_cve_projet"),
     ],
 )
 def test_everyday_words_get_the_fact_that_answers(

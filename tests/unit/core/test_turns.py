@@ -608,3 +608,21 @@ def test_two_question_words_of_one_subject_are_one_question(services: Services) 
     # A second question with words of its own stays a second question.
     plan = turn_plan(services, "combien coûte un composteur et comment on le réserve ?", Nlu("dechets"), Context())
     assert len(plan.parts) == 2
+
+
+def test_a_relative_qui_asks_no_question_of_its_own(services: Services) -> None:
+    # kb/lexicon.yml relative_pronouns: « l'usine qui brûle … » is what the question after the
+    # comma asks about, not a first question (it got the sorting of household waste).
+    text = "la future usine qui brûle les ordures, elle sera terminée en quelle année ?"
+    plan = turn_plan(services, text, Nlu("industrie"), Context())
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("when",))]
+    facts, _ = _answer(services, "industrie", text)
+    assert facts[0] == "dechets_cve_projet"
+
+
+def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services: Services) -> None:
+    # kb/topics/mobilite.yml: « louer un vélo » names the hire; « quelque part » asks where.
+    plan = turn_plan(
+        services, "on peut louer un vélo électrique quelque part dans le coin ?", Nlu("demander_montant"), Context()
+    )
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("mobilite", ("where",))]
