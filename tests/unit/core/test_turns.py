@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.services import Services
 from bot.core.turns import Asked, Context, Nlu, answer_plan, answer_questions, turn_plan
 
@@ -626,3 +628,27 @@ def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services
         services, "on peut louer un vélo électrique quelque part dans le coin ?", Nlu("demander_montant"), Context()
     )
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [("mobilite", ("where",))]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "kinds", "first"),
+    [
+        # « il y aura … ? » asks what is planned; kb/lexicon.yml reads « spectacles » as the
+        # plan's « événements culturels ».
+        (
+            "il y aura des spectacles ailleurs que dans les salles ?",
+            "sport_culture",
+            ("actions",),
+            "sport_culture_plan_hors_les_murs",
+        ),
+        # « déplacements » names mobility (kb/topics/mobilite.yml).
+        ("quelle proportion des déplacements se fait en voiture ?", "mobilite", ("figure",), "mobilite_part_voiture"),
+    ],
+)
+def test_a_question_the_nlu_put_out_of_scope_is_answered_when_its_words_name_a_topic(
+    services: Services, text: str, topic: str, kinds: tuple[str, ...], first: str
+) -> None:
+    plan = turn_plan(services, text, Nlu("hors_sujet"), Context())
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [(topic, kinds)]
+    facts, _ = _answer(services, "hors_sujet", text)
+    assert facts[0] == first
