@@ -176,6 +176,9 @@ class QuestionWords:
     # elsewhere they open a relative clause.
     relative_pronouns: frozenset[str] = field(default_factory=frozenset)
     asking_before: frozenset[str] = field(default_factory=frozenset)
+    # Words that ask of a start (« commencé », « depuis »), and those a fact gives it by.
+    start_words: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
+    start_cues: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
 
     def asking_words(self, words: Sequence[str]) -> list[KeywordHit]:
         """The interrogatives of ``words`` that ask (« l'usine qui brûle … »: none)."""
@@ -240,6 +243,8 @@ class QuestionWords:
             change_words=_words_of(lexicon, "change_words"),
             relative_pronouns=_words_of(lexicon, "relative_pronouns"),
             asking_before=_words_of(lexicon, "asking_before"),
+            start_words=KeywordFinder([("start", lexicon.get("start_words") or [])]),
+            start_cues=KeywordFinder([("start", lexicon.get("start_cues") or [])]),
         )
 
 

@@ -153,20 +153,21 @@ def _kind_cue_stems(lexicon: QuestionWords, kind: str | None) -> tuple[tuple[str
 def cues_asked_and_said(question: Question, fact: FactView, lexicon: QuestionWords, kind: str | None) -> bool:
     """The fact says one of the words telling the kind that the question itself says (« gratuit »
     for « le bus est gratuit ? »), not only another (« 410 M€ »)."""
-    return _cues_asked_in(question, _fact_stems(fact, frozenset()), lexicon, kind)
-
-
-def _cues_asked_in(question: Question, stems: Sequence[str], lexicon: QuestionWords, kind: str | None) -> bool:
     asked = _cues_said(_kind_cue_stems(lexicon, kind), _stems(question.words))
-    return bool(asked & _cues_said(tuple(asked), stems))
+    return bool(asked & _cues_said(tuple(asked), _fact_stems(fact, frozenset())))
 
 
 def dated_as_asked(question: Question, fact: FactView, lexicon: QuestionWords) -> bool:
-    """The fact's first clause, which says what it is about, gives a year in the words the
-    question asks the date by: « Depuis le 1er septembre 2018, si vous êtes … » for « depuis
-    quand ? » (not « Dates des sessions, conditions et démarche », which gives none)."""
+    """A question of a start (« depuis quand ? », « a commencé quand ? »: kb/lexicon.yml
+    ``start_words``) and a fact whose first clause, which says what it is about, gives a start
+    with its year: « Depuis le 1er septembre 2018, si vous êtes … » (not « Dates des sessions,
+    conditions et démarche », which gives none)."""
     lead = _lead(fact)
-    return bool(_YEAR_NUMBER.search(lead)) and _cues_asked_in(question, _stems(keyword_key(lead)), lexicon, "when")
+    return (
+        bool(_YEAR_NUMBER.search(lead))
+        and bool(lexicon.start_words.find_all(question.words))
+        and bool(lexicon.start_cues.find_all(keyword_key(lead)))
+    )
 
 
 def kind_cues_said(fact: FactView, lexicon: QuestionWords, kind: str | None) -> int:

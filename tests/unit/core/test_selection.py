@@ -206,6 +206,8 @@ def test_a_question_read_without_its_turn_still_names_what_it_is_about(services:
         # (« Depuis le 1er septembre 2018, … »), though filed under what it is, not the validity
         # period of an authorisation.
         ("permis_de_louer", "le permis de louer existe depuis quand ?", ("when",), "pdl_principe"),
+        # kb/lexicon.yml start_words: « commencé » asks the start, as « depuis » does.
+        ("permis_de_louer", "le permis de louer a commencé quand ?", ("when",), "pdl_principe"),
         # « incinérateur », the word residents know, asks of the new centre de valorisation énergétique.
         ("dechets", "le nouvel incinérateur sera en service en quelle année ?", ("when",), "dechets_cve_projet"),
     ],
