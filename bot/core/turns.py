@@ -46,6 +46,8 @@ from bot.kb.queries import FactView, TopicView
 _SHORT_REPLIES = ("affirmer", "nier", "choisir_option")
 _COMMUNE_INTENTS = ("informer_commune", "communes")
 _FIGURE_KIND = "figure"
+# Kinds every topic answers (what it is, its contact): they name no topic of their own.
+_EVERY_TOPIC_KINDS = ("what", "contact", _FIGURE_KIND)
 # A question whose topic nothing names is looked up among all the facts: the best one must
 # answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
 _GLOBAL_MIN_SCORE = 6.0
@@ -203,6 +205,29 @@ def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
     return best.fact.topic
 
 
+def _topic_for_kind(kb: _Knowledge, topic: str, question: Question, *, named: bool) -> str:
+    """A question of a kind no fact of its topic answers, when no word of it named that topic
+    (« propriétaire à Auchel, si je loue sans autorisation je risque quoi ? », taken for
+    housing, which tells of no sanction): the topic whose fact answers that kind best and names
+    what is asked. Not for what a topic is nor its contact, which every topic answers."""
+    if named or question.kind in (None, *_EVERY_TOPIC_KINDS):
+        return topic
+    scored = _scored_in(kb, topic, question)
+    if any(item.answers_kind for item in scored):
+        return topic
+    # A topic whose facts speak of what is asked keeps it: its unknown is the answer.
+    lexicon = question_words_of(kb)  # type: ignore[arg-type]
+    subject = frozenset(stem(word) for word in question.content if word not in lexicon.audience_words)
+    if any(on_subject(item.fact, subject) for item in scored):
+        return topic
+    best = _best_fact_anywhere(kb, question)
+    if best is None or best.fact.topic == topic or best.score < _GLOBAL_MIN_SCORE:
+        return topic
+    # The words that ask count too (« sans autorisation » is said by the fact on sanctions).
+    said = frozenset(stem(word) for word in question.words if len(word) > 3 and word not in lexicon.small_words)
+    return best.fact.topic if on_subject(best.fact, said) else topic
+
+
 def _scored_in(kb: _Knowledge, slug: str, question: Question) -> list[Scored]:
     """The facts residents may be told of a topic, scored for the question."""
     view = kb.topic(slug)
@@ -342,6 +367,8 @@ def plan_turn(
             topic = topic_by_facts(kb, question)
         if topic is not None:
             topic = _topic_for_figure(kb, topic, question)
+            named_here = topic == question.topic and _distinctive(lexicon, question.topic_keyword)
+            topic = _topic_for_kind(kb, topic, question, named=named_here or refers_back or leans)
         if question.kind is None and corrects and (topic != context.topic or reading.correction):
             # « non, le vélo », « pas des déchetteries mais de la déchetterie gros volumes » (same
             # topic): the last question, about what is named now (« même question pour … »: above).

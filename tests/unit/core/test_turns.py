@@ -652,3 +652,32 @@ def test_a_question_the_nlu_put_out_of_scope_is_answered_when_its_words_name_a_t
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [(topic, kinds)]
     facts, _ = _answer(services, "hors_sujet", text)
     assert facts[0] == first
+
+
+def test_a_kind_no_fact_of_the_nlu_topic_answers_goes_to_the_topic_whose_fact_does(services: Services) -> None:
+    # Taken for housing (« propriétaire »), which tells of no sanction nor of renting without
+    # leave: the permis de louer's fines answer.
+    text = "propriétaire à Auchel, si je loue sans autorisation je risque quoi ?"
+    plan = turn_plan(services, text, Nlu("logement"), Context())
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("permis_de_louer", ("sanctions",))]
+    facts, _ = _answer(services, "logement", text)
+    assert facts[0] == "pdl_sanctions"
+
+
+def test_je_fais_comment_asks_how_to_apply(services: Services) -> None:
+    facts, _ = _answer(
+        services,
+        "permis_de_louer",
+        "j'ai un appartement à Barlin que je veux louer, je fais comment pour l'autorisation ?",
+    )
+    assert facts[0] == "pdl_formulaire"
+
+
+def test_je_me_suis_mal_exprime_asks_again_of_the_topic_spoken_of(services: Services) -> None:
+    # kb/lexicon.yml: « je me suis mal exprimé » says the last answer missed; « isoler » reads
+    # « isolation », housing's word.
+    context = Context(topic="logement", previous="quelles sont les aides pour rénover ma maison ?")
+    text = "je me suis mal exprimé : c'est pour isoler, qui je dois appeler ?"
+    answers = answer_questions(services, text, Nlu(intent="hors_sujet"), context, Asked())
+    assert answers and answers[0].topic == "logement"
+    assert answers[0].facts[0] == "logement_contact_france_renov"
