@@ -256,6 +256,9 @@ def test_a_percentage_counts_figures_in_percent_only(services: Services) -> None
         ("combien d'argent l'agglo donne aux communes ?", ("figure",), "euros"),
         # « veut quoi » asks what is planned.
         ("l'agglo veut quoi pour les piscines ?", ("actions",), None),
+        # « réserver où », « s'inscrire où »: where to do it is how to apply (a website), not an
+        # address.
+        ("on le réserve où ?", ("how_to_apply",), None),
     ],
 )
 def test_what_everyday_words_ask_and_count(
