@@ -259,6 +259,12 @@ def test_a_percentage_counts_figures_in_percent_only(services: Services) -> None
         # « réserver où », « s'inscrire où »: where to do it is how to apply (a website), not an
         # address.
         ("on le réserve où ?", ("how_to_apply",), None),
+        # SMS spellings ask as the words they stand for.
+        ("slt c koi le num du service collecte", ("contact",), None),
+        # « on en fait quoi ? » of a thing asks where it goes; « qu'est-ce qui est fait ? » what
+        # is done about it.
+        ("et le verre on en fait quoi ?", ("sorting",), None),
+        ("on a de l'eau rousse, qu'est-ce qui est fait ?", ("actions",), None),
     ],
 )
 def test_what_everyday_words_ask_and_count(
