@@ -265,6 +265,7 @@ def test_a_percentage_counts_figures_in_percent_only(services: Services) -> None
         # is done about it.
         ("et le verre on en fait quoi ?", ("sorting",), None),
         ("on a de l'eau rousse, qu'est-ce qui est fait ?", ("actions",), None),
+        ("mon bac est cassé, comment en avoir un autre ?", ("how_to_apply",), None),
     ],
 )
 def test_what_everyday_words_ask_and_count(

@@ -681,3 +681,12 @@ def test_je_me_suis_mal_exprime_asks_again_of_the_topic_spoken_of(services: Serv
     answers = answer_questions(services, text, Nlu(intent="hors_sujet"), context, Asked())
     assert answers and answers[0].topic == "logement"
     assert answers[0].facts[0] == "logement_contact_france_renov"
+
+
+def test_je_voulais_dire_asks_again_of_the_topic_spoken_of(services: Services) -> None:
+    # « je voulais dire … » corrects the last question; « comment on l'obtient » asks how to apply.
+    context = Context(topic="dechets", kind="amount", previous="le prix du composteur ?")
+    answers = answer_questions(
+        services, "pardon, je voulais dire comment on l'obtient", Nlu(intent="hors_sujet"), context, Asked()
+    )
+    assert answers and answers[0].facts[0] == "dechets_composteurs_demarche"
