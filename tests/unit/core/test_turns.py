@@ -612,16 +612,6 @@ def test_two_question_words_of_one_subject_are_one_question(services: Services) 
     assert len(plan.parts) == 2
 
 
-def test_a_relative_qui_asks_no_question_of_its_own(services: Services) -> None:
-    # kb/lexicon.yml relative_pronouns: « l'usine qui brûle … » is what the question after the
-    # comma asks about, not a first question (it got the sorting of household waste).
-    text = "la future usine qui brûle les ordures, elle sera terminée en quelle année ?"
-    plan = turn_plan(services, text, Nlu("industrie"), Context())
-    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("when",))]
-    facts, _ = _answer(services, "industrie", text)
-    assert facts[0] == "dechets_cve_projet"
-
-
 def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services: Services) -> None:
     # kb/topics/mobilite.yml: « louer un vélo » names the hire; « quelque part » asks where.
     plan = turn_plan(
@@ -631,37 +621,52 @@ def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services
 
 
 @pytest.mark.parametrize(
-    ("text", "topic", "kinds", "first"),
+    ("intent", "text", "topic", "kinds", "first"),
     [
-        # « il y aura … ? » asks what is planned; kb/lexicon.yml reads « spectacles » as the
-        # plan's « événements culturels ».
+        # kb/lexicon.yml relative_pronouns: « l'usine qui brûle … » is what the question after
+        # the comma asks about, not a first question (it got the sorting of household waste).
         (
+            "industrie",
+            "la future usine qui brûle les ordures, elle sera terminée en quelle année ?",
+            "dechets",
+            ("when",),
+            "dechets_cve_projet",
+        ),
+        # Out of scope for the NLU, answered when its words name a topic: « il y aura … ? » asks
+        # what is planned and « spectacles » reads the plan's « événements culturels »;
+        # « déplacements » names mobility (kb/topics/mobilite.yml).
+        (
+            "hors_sujet",
             "il y aura des spectacles ailleurs que dans les salles ?",
             "sport_culture",
             ("actions",),
             "sport_culture_plan_hors_les_murs",
         ),
-        # « déplacements » names mobility (kb/topics/mobilite.yml).
-        ("quelle proportion des déplacements se fait en voiture ?", "mobilite", ("figure",), "mobilite_part_voiture"),
+        (
+            "hors_sujet",
+            "quelle proportion des déplacements se fait en voiture ?",
+            "mobilite",
+            ("figure",),
+            "mobilite_part_voiture",
+        ),
+        # A kind no fact of the NLU's topic answers goes to the topic whose fact does: taken for
+        # housing (« propriétaire »), which tells of no sanction, the permis de louer's fines.
+        (
+            "logement",
+            "propriétaire à Auchel, si je loue sans autorisation je risque quoi ?",
+            "permis_de_louer",
+            ("sanctions",),
+            "pdl_sanctions",
+        ),
     ],
 )
-def test_a_question_the_nlu_put_out_of_scope_is_answered_when_its_words_name_a_topic(
-    services: Services, text: str, topic: str, kinds: tuple[str, ...], first: str
+def test_what_everyday_questions_are_about_and_their_first_fact(
+    services: Services, intent: str, text: str, topic: str, kinds: tuple[str, ...], first: str
 ) -> None:
-    plan = turn_plan(services, text, Nlu("hors_sujet"), Context())
+    plan = turn_plan(services, text, Nlu(intent), Context())
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [(topic, kinds)]
-    facts, _ = _answer(services, "hors_sujet", text)
+    facts, _ = _answer(services, intent, text)
     assert facts[0] == first
-
-
-def test_a_kind_no_fact_of_the_nlu_topic_answers_goes_to_the_topic_whose_fact_does(services: Services) -> None:
-    # Taken for housing (« propriétaire »), which tells of no sanction nor of renting without
-    # leave: the permis de louer's fines answer.
-    text = "propriétaire à Auchel, si je loue sans autorisation je risque quoi ?"
-    plan = turn_plan(services, text, Nlu("logement"), Context())
-    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("permis_de_louer", ("sanctions",))]
-    facts, _ = _answer(services, "logement", text)
-    assert facts[0] == "pdl_sanctions"
 
 
 def test_je_fais_comment_asks_how_to_apply(services: Services) -> None:
@@ -673,20 +678,28 @@ def test_je_fais_comment_asks_how_to_apply(services: Services) -> None:
     assert facts[0] == "pdl_formulaire"
 
 
-def test_je_me_suis_mal_exprime_asks_again_of_the_topic_spoken_of(services: Services) -> None:
-    # kb/lexicon.yml: « je me suis mal exprimé » says the last answer missed; « isoler » reads
-    # « isolation », housing's word.
-    context = Context(topic="logement", previous="quelles sont les aides pour rénover ma maison ?")
-    text = "je me suis mal exprimé : c'est pour isoler, qui je dois appeler ?"
+@pytest.mark.parametrize(
+    ("context", "text", "first"),
+    [
+        # kb/lexicon.yml: « je me suis mal exprimé » says the last answer missed; « isoler »
+        # reads « isolation », housing's word.
+        (
+            Context(topic="logement", previous="quelles sont les aides pour rénover ma maison ?"),
+            "je me suis mal exprimé : c'est pour isoler, qui je dois appeler ?",
+            "logement_contact_france_renov",
+        ),
+        # « je voulais dire … » corrects the last question; « comment on l'obtient » asks how to
+        # apply.
+        (
+            Context(topic="dechets", kind="amount", previous="le prix du composteur ?"),
+            "pardon, je voulais dire comment on l'obtient",
+            "dechets_composteurs_demarche",
+        ),
+    ],
+)
+def test_a_correction_asks_again_of_the_topic_spoken_of(
+    services: Services, context: Context, text: str, first: str
+) -> None:
     answers = answer_questions(services, text, Nlu(intent="hors_sujet"), context, Asked())
-    assert answers and answers[0].topic == "logement"
-    assert answers[0].facts[0] == "logement_contact_france_renov"
-
-
-def test_je_voulais_dire_asks_again_of_the_topic_spoken_of(services: Services) -> None:
-    # « je voulais dire … » corrects the last question; « comment on l'obtient » asks how to apply.
-    context = Context(topic="dechets", kind="amount", previous="le prix du composteur ?")
-    answers = answer_questions(
-        services, "pardon, je voulais dire comment on l'obtient", Nlu(intent="hors_sujet"), context, Asked()
-    )
-    assert answers and answers[0].facts[0] == "dechets_composteurs_demarche"
+    assert answers and answers[0].topic == context.topic
+    assert answers[0].facts[0] == first
