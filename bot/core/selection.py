@@ -322,14 +322,18 @@ def score_facts(
     subject = frozenset() if needs_cue else _cues_spoken_of(asked_cues, facts)
     shared, leading = _words_and_lead(kb, topic_slug, facts, words, lexicon)
     scored = []
-    # Between facts of equal scores, the one sharing more with the question, caps aside, first.
+    # Between facts of equal scores, the one sharing more with the question, caps aside, first;
+    # for a kind answered in so many words, before that, the one saying more of them (the
+    # opening hours of every day before the closing day alone).
     sharing = [words_score + lead_score for words_score, lead_score in zip(shared, leading, strict=True)]
+    told: list[int] = []
     for fact, words_score, lead_score in zip(facts, shared, leading, strict=True):
         rank = fields.index(fact.field) if fact.field in fields else None
         # A kind answered only in so many words (opening days) is not ranked by the field.
         weight = _FIELD_WEIGHTS[0] if needs_cue else _FIELD_WEIGHTS[min(rank or 0, len(_FIELD_WEIGHTS) - 1)]
         field_score = weight if rank is not None else 0.0
         said = _cues_said(cues, _fact_stems(fact, places))
+        told.append(len(said) if needs_cue else 0)
         cue_score = _cue_score(fact, said, asked_cues, subject, needs_cue)
         unit_score = _unit_score(fact, question, lexicon, kind)
         capped_words, capped_lead = _capped(words_score, lead_score)
@@ -348,7 +352,7 @@ def score_facts(
         if kind == "figure" and not question.counted:
             answers = answers or (rank is not None and bool(_NUMBER.search(fact.text)))
         scored.append(Scored(fact=fact, score=total, answers_kind=answers, counts=unit_score > _NUMBER_WEIGHT))
-    order = sorted(range(len(scored)), key=lambda index: (-scored[index].score, -sharing[index], index))
+    order = sorted(range(len(scored)), key=lambda index: (-scored[index].score, -told[index], -sharing[index], index))
     return [scored[index] for index in order]
 
 

@@ -210,6 +210,10 @@ def test_a_question_read_without_its_turn_still_names_what_it_is_about(services:
         ("permis_de_louer", "le permis de louer a commencé quand ?", ("when",), "pdl_principe"),
         # « incinérateur », the word residents know, asks of the new centre de valorisation énergétique.
         ("dechets", "le nouvel incinérateur sera en service en quelle année ?", ("when",), "dechets_cve_projet"),
+        # Opening days and hours tying on the capped cues: the fact saying more of them (every
+        # day's hours) before the one saying the closing day alone.
+        ("dechets", "la déchetterie est ouverte le dimanche matin ?", ("opening",), "dechets_dechetteries_horaires"),
+        ("dechets", "la déchetterie ferme à quelle heure ?", ("opening",), "dechets_dechetteries_horaires"),
     ],
 )
 def test_everyday_words_get_the_fact_that_answers(
