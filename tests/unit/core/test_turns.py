@@ -248,6 +248,16 @@ def test_an_english_question_in_the_first_person_is_read_as_english(services: Se
     assert answers[0].text.startswith("Hello")
 
 
+def test_an_english_question_on_an_old_fridge_gets_what_the_dechetteries_accept(services: Services) -> None:
+    # kb/lexicon.yml: « fridge » reads « électroménager » (a keyword of waste), « throw away »
+    # asks where a thing goes.
+    answers = answer_questions(
+        services, "good morning, where can I throw away an old fridge?", Nlu(intent="incompris"), Context(), Asked()
+    )
+    assert [answer.topic for answer in answers] == ["dechets", "dechets"]
+    assert answers[1].facts[0] == "dechets_dechetteries_acceptes"
+
+
 def test_setting_up_ones_own_business_in_everyday_words_is_about_creating_a_company(services: Services) -> None:
     # « lancer ma boîte » means « création d'entreprise » (kb/lexicon.yml), not the economy's
     # « entreprise » alone.
