@@ -379,7 +379,16 @@ def best_kind(
             best = (answering[0], kind, scored)
     if best is None:
         return question.kinds[0], first
-    return best[1], best[2]
+    kind, scored = best[1], best[2]
+    others = [other for other in question.kinds if other != kind]
+    if others:
+        # « validité des diagnostics » asks which papers and how long they last: between facts
+        # of equal scores, the one that says the other kind asked too (« valable ») first.
+        def says_another(item: Scored) -> bool:
+            return any(kind_cues_said(item.fact, lexicon, other) > 0 for other in others)
+
+        scored = sorted(scored, key=lambda item: (-item.score, not says_another(item)))
+    return kind, scored
 
 
 def subject_stems(

@@ -214,6 +214,14 @@ def test_a_question_read_without_its_turn_still_names_what_it_is_about(services:
         # day's hours) before the one saying the closing day alone.
         ("dechets", "la déchetterie est ouverte le dimanche matin ?", ("opening",), "dechets_dechetteries_horaires"),
         ("dechets", "la déchetterie ferme à quelle heure ?", ("opening",), "dechets_dechetteries_horaires"),
+        # Two kinds asked (which papers, how long they last): between the papers' facts tying,
+        # the one saying how long they are valid first.
+        (
+            "permis_de_louer",
+            "validité des diagnostics pour le permis de louer",
+            ("documents", "validity"),
+            "pdl_diagnostics_validite",
+        ),
     ],
 )
 def test_everyday_words_get_the_fact_that_answers(
