@@ -91,6 +91,9 @@ class Question:
     # It asks the last question again, of what it names (« et le train ? »): all its words
     # name what it is about.
     elliptic: bool = False
+    # Its topic is named after « mais » (« on parlait de X, mais au fait le bus … ? »): what the
+    # message says it asks about, whatever the NLU thought.
+    meant: bool = False
 
     @property
     def kind(self) -> str | None:
@@ -387,6 +390,11 @@ def _question(
     in_place = _in_place(words, lexicon)
     kinds, counted = _kinds(in_place, lexicon)
     named = _topic(expanded, lexicon, detector, ignore)
+    meant = _topic_after_but(words, lexicon, detector, ignore)
+    if meant is not None and named is not None and meant[0] != named[0]:
+        named = meant
+    else:
+        meant = None
     return Question(
         text=text,
         words=tuple(expanded),
@@ -395,7 +403,21 @@ def _question(
         topic=named[0] if named else None,
         content=_content(in_place, lexicon),
         topic_keyword=named[1] if named else None,
+        meant=meant is not None,
     )
+
+
+def _topic_after_but(
+    words: list[str], lexicon: QuestionWords, detector: _FindsTopics, ignore: frozenset[str]
+) -> tuple[str, str] | None:
+    """« on parlait du permis de louer, mais au fait le bus est gratuit ? »: what follows the last
+    « mais » (kb/lexicon.yml references ``but``) is what is asked about, when it names a topic
+    (not by a word that says who asks)."""
+    hits = [hit for hit in lexicon.references.find_all(words) if hit.label == "but"]
+    if not hits:
+        return None
+    named = _topic(_with_synonyms(words[hits[-1].end :], lexicon), lexicon, detector, ignore)
+    return None if named is None or named[1] in lexicon.audience_words else named
 
 
 def _asks(words: list[str], lexicon: QuestionWords) -> bool:

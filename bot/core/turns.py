@@ -338,7 +338,7 @@ def plan_turn(
             and topic is not None
             and nlu_topic not in (None, topic)
             and not any(other.topic == nlu_topic for other in questions[1:])
-            and not _distinctive(lexicon, question.topic_keyword)
+            and not (_distinctive(lexicon, question.topic_keyword) or question.meant)
         ):
             # An everyday word (« l'usine de décarbonatation ») does not overrule the NLU's topic
             # (unless the NLU's topic is the second question's: « combien de communes … et

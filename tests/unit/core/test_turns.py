@@ -248,6 +248,14 @@ def test_an_english_question_in_the_first_person_is_read_as_english(services: Se
     assert answers[0].text.startswith("Hello")
 
 
+def test_what_follows_mais_is_what_is_asked_about(services: Services) -> None:
+    # « bus », an everyday word, overrules the NLU's topic when the message says it moves on to it.
+    context = Context(topic="permis_de_louer", kind="what", previous="expliquez-moi en deux mots le permis de louer")
+    text = "on parlait du permis de louer, mais au fait le bus est gratuit maintenant ?"
+    plan = turn_plan(services, text, Nlu("permis_de_louer"), context)
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("mobilite", ("amount",))]
+
+
 def test_an_english_question_on_an_old_fridge_gets_what_the_dechetteries_accept(services: Services) -> None:
     # kb/lexicon.yml: « fridge » reads « électroménager » (a keyword of waste), « throw away »
     # asks where a thing goes.
