@@ -68,6 +68,9 @@ _FICHE_KINDS = (None, "what", "actions")
 _SECOND_FACT_SHARE = 0.6
 # The kind of question of kb/lexicon.yml a field of the facts answers (the others share their name).
 FIELD_KINDS = {"period": "when", "figures": "figure", "details": "what", "actions": "when"}
+# The kinds a commune's rule answers first (« mon logement à Vermelles est concerné ? », « à
+# Béthune, c'est dans quelles rues ? »).
+_RULE_KINDS = ("eligibility", "where")
 # The kinds a headline aid's facts answer only from their own field: figures and dates, which
 # any fact may hold.
 _OWN_FIELD_KINDS = (*FIGURE_KINDS, "when")
@@ -397,8 +400,9 @@ def resident_answer(
         # A message that only names a commune (« et à Gosnay ? ») gets the commune's rules; one
         # that asks something else about the topic gets its answer, the rules after it.
         rules_only = commune_only and commune is not None and has_rules and kind in (None, "eligibility")
-        # « mon logement à Vermelles est concerné ? »: the commune's rule is the answer.
-        rules_first = commune is not None and has_rules and (rules_only or kind == "eligibility")
+        # « mon logement à Vermelles est concerné ? », « dans quelles rues ? »: the commune's rule
+        # is the answer.
+        rules_first = commune is not None and has_rules and (rules_only or kind in _RULE_KINDS)
         if rules_first and commune is not None:
             _commune_rules(composer, topic, commune, asked.text)
         if not rules_only and kind is None:
@@ -543,7 +547,7 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
     answered = bool(answering)
     answering = on_what_was_asked(composer.kb, topic, asked, answering, kind)
     answering = on_the_words_asked(composer.kb, topic, asked, answering, kind)
-    if composer.rule_facts and kind == "eligibility":
+    if composer.rule_facts and kind in _RULE_KINDS:
         # « mon logement à Vermelles est concerné ? »: the commune's rule answered it.
         return
     # Facts of other fields only answered the kind of a headline aid (a fine for « des frais ? »).

@@ -206,10 +206,16 @@ def _counting_words(fact: FactView) -> tuple[str, ...]:
 _AGGLO_NAMES = re.compile(r"Béthune[\s-]+Bruay|Béthune\s+Cedex", re.IGNORECASE)
 
 
+# « Vendin-lès-Béthune » is Vendin near Béthune: the town after « lès » is another commune.
+_NEAR_ANOTHER_TOWN = re.compile(r"[\s-](?:lès|lez|les)[\s-]+[A-ZÀ-Ý][\w'’-]*")
+
+
 @lru_cache(maxsize=8192)
 def _fact_place_candidates(fact: FactView) -> frozenset[str]:
-    """The words of a fact that may name a commune (its words, the Agglo's name left out)."""
-    return frozenset(keyword_key(_AGGLO_NAMES.sub(" ", searchable_text(fact))))
+    """The words of a fact that may name a commune (its words, the Agglo's name and the town a
+    name says it is near left out)."""
+    text = _NEAR_ANOTHER_TOWN.sub(" ", _AGGLO_NAMES.sub(" ", searchable_text(fact)))
+    return frozenset(keyword_key(text))
 
 
 @lru_cache(maxsize=8192)

@@ -7,7 +7,7 @@ import pytest
 from bot.core.answers import resident_answer
 from bot.core.reading import question_of
 from bot.core.relevance import place_words, question_words_of
-from bot.core.selection import best_kind, kind_cues_said, score_facts
+from bot.core.selection import best_kind, kind_cues_said, names_place, score_facts
 from bot.core.services import Services
 
 
@@ -286,3 +286,19 @@ def test_what_everyday_words_ask_and_count(
     question = question_of(text, question_words_of(services.kb))
     assert question.kinds == kinds
     assert (question.counted[0] if question.counted else None) == counted_first
+
+
+def test_a_commune_near_another_does_not_name_it(services: Services) -> None:
+    # « Vendin-lès-Béthune » is Vendin near Béthune: its streets are not Béthune's.
+    facts = {fact.id: fact for fact in services.kb.topic("permis_de_louer").facts_for(None, residents=True)}
+    assert not names_place(facts["pdl_vendin_rues_2025"], frozenset({"bethune"}))
+    assert names_place(facts["pdl_vendin_rues_2025"], frozenset({"vendin"}))
+    # « dans quelle rue ? » in a commune with rules: the commune's rule answers, not the streets
+    # of another.
+    answer = resident_answer(
+        services.kb,
+        "permis_de_louer",
+        question="Béthune, il faut un permis de louer dans quelle rue ?",
+        commune_insee="62119",
+    )
+    assert answer.facts[0] == "pdl_liste_2025" and "Vendin" not in answer.text
