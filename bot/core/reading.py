@@ -315,8 +315,10 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
     if not found and words and words[-1] in lexicon.kind_endings:
         found.add(lexicon.kind_endings[words[-1]])
     counted: tuple[str, ...] = ()
+    # « combien » within the words of a kind asks that kind (« combien de temps »: a delay), no count.
+    asking = lexicon.kinds.covered(words)
     for index, word in enumerate(words):
-        if word != _HOW_MANY:
+        if word != _HOW_MANY or index in asking:
             continue
         counted = counted or _counted(words, index, lexicon)
         if counted:
@@ -328,7 +330,6 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
     if not counted and _FIGURE_KIND in found:
         # « le nombre de généralistes », « les déchetteries, il y en a combien ? »: what the
         # question names, apart from how it asks.
-        asking = lexicon.kinds.covered(words)
         named = [
             word
             for index, word in enumerate(words)

@@ -278,6 +278,8 @@ def test_a_percentage_counts_figures_in_percent_only(services: Services) -> None
         ("et le verre on en fait quoi ?", ("sorting",), None),
         ("on a de l'eau rousse, qu'est-ce qui est fait ?", ("actions",), None),
         ("mon bac est cassé, comment en avoir un autre ?", ("how_to_apply",), None),
+        # « combien » within « combien de temps » asks a delay, no count of « temps ».
+        ("combien de temps pour avoir la réponse ?", ("delay",), None),
     ],
 )
 def test_what_everyday_words_ask_and_count(

@@ -248,6 +248,12 @@ def test_an_english_question_in_the_first_person_is_read_as_english(services: Se
     assert answers[0].text.startswith("Hello")
 
 
+def test_mon_eau_names_drinking_water_in_a_message_naming_a_commune(services: Services) -> None:
+    # The NLU took it for the commune; kb/topics/eau_potable.yml: « mon eau » names the water.
+    plan = turn_plan(services, "j'habite Isbergues, qui s'occupe de mon eau ?", Nlu("informer_commune"), Context())
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("eau_potable", ("who",))]
+
+
 def test_what_follows_mais_is_what_is_asked_about(services: Services) -> None:
     # « bus », an everyday word, overrules the NLU's topic when the message says it moves on to it.
     context = Context(topic="permis_de_louer", kind="what", previous="expliquez-moi en deux mots le permis de louer")
