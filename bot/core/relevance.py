@@ -98,7 +98,12 @@ def unknown_beyond_the_facts(
     untold = _kind_untold(kb, topic, asked, kind, shown, words)
     if untold is not None:
         return untold
-    missing = [word for word in dict.fromkeys(words) if not any(kb.fact_scores(word, topic.slug, shown))]
+    # The keyword that named the topic (« la déchetterie d'Auchel ») tells no unknown apart: the
+    # winter hours of the déchetteries are not what « le numéro de la déchetterie » asks.
+    naming = frozenset(keyword_key(asked.topic_keyword or ""))
+    missing = [
+        word for word in dict.fromkeys(words) if word not in naming and not any(kb.fact_scores(word, topic.slug, shown))
+    ]
     texts = [unknown.text for unknown in topic.unknowns]
     totals = [0.0] * len(texts)
     for word in missing:

@@ -727,3 +727,12 @@ def test_a_correction_asks_again_of_the_topic_spoken_of(
     answers = answer_questions(services, text, Nlu(intent="hors_sujet"), context, Asked())
     assert answers and answers[0].topic == context.topic
     assert answers[0].facts[0] == first
+
+
+def test_the_keyword_naming_the_topic_brings_no_unknown_of_its_own(services: Services) -> None:
+    # « déchetterie » named the topic; the winter hours of the déchetteries are not what « le
+    # numéro de la déchetterie d'Auchel ? » asks.
+    _, text = _answer(services, "dechets", "le numéro de la déchetterie d'Auchel ?")
+    assert "hiver" not in text
+    _, text = _answer(services, "dechets", "les déchetteries ont des horaires d'hiver ?")
+    assert "horaires d'hiver" in text
