@@ -74,7 +74,8 @@ async def test_an_editor_adds_a_word_sees_the_reading_change_publishes_and_the_a
     today, after = row.split("<td>")[1:3]
     assert "aucun, d&#39;après les mots du message" in today
     assert "Déchets et tri" in after and "les jours et horaires d&#39;ouverture" in after
-    assert "Les déchetteries de l&#39;Agglo sont fermées le lundi" in after
+    # The opening hours of every day answer « à quelle heure ? » (not the Monday closure alone).
+    assert "les déchetteries sont ouvertes du mardi au samedi de 9 h 20 à 18 h" in after
     assert 'action="/console/edit/synonyms/publish"' in page and 'data-busy-label="Publication en cours…"' in page
     assert len(content.commits(LEXICON)) == 1  # nothing written by a preview
 
