@@ -52,8 +52,9 @@ _YEAR = re.compile(r"\b(?:fin|début|mi|courant|printemps|été|automne|hiver)[\
 PLACE_CUE = "communenommee"
 _WORD_CLASS_CUES = frozenset({YEAR_CUE, PLACE_CUE})
 # How « % » is read when counting (one of the spellings of kb/lexicon.yml's « pourcents » unit).
-_YEAR_NUMBER = re.compile(r"\b(?:19|20)\d\d\b")
 _PERCENT_WORD = "pourcent"
+# A year, as a fact's first clause gives the date something started (« Depuis le 1er septembre 2018 »).
+_YEAR_NUMBER = re.compile(r"\b(?:19|20)\d\d\b")
 # A French phone number (« 03 21 57 38 54 », « 0800 100 116 »).
 _PHONE = re.compile(r"\b0(?:[\s.]?\d){9}\b")
 # How far before what is counted its number may stand (« 62 de ses communes »), and what each
@@ -162,12 +163,11 @@ def dated_as_asked(question: Question, fact: FactView, lexicon: QuestionWords) -
     ``start_words``) and a fact whose first clause, which says what it is about, gives a start
     with its year: « Depuis le 1er septembre 2018, si vous êtes … » (not « Dates des sessions,
     conditions et démarche », which gives none)."""
+    # The question first: most ask no start, and then no fact is read.
+    if not lexicon.start_words.find_all(question.words):
+        return False
     lead = _lead(fact)
-    return (
-        bool(_YEAR_NUMBER.search(lead))
-        and bool(lexicon.start_words.find_all(question.words))
-        and bool(lexicon.start_cues.find_all(keyword_key(lead)))
-    )
+    return bool(_YEAR_NUMBER.search(lead)) and bool(lexicon.start_cues.find_all(keyword_key(lead)))
 
 
 def kind_cues_said(fact: FactView, lexicon: QuestionWords, kind: str | None) -> int:

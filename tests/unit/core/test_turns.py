@@ -682,6 +682,14 @@ def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services
             ("sanctions",),
             "pdl_sanctions",
         ),
+        # « je fais comment » asks how to apply.
+        (
+            "permis_de_louer",
+            "j'ai un appartement à Barlin que je veux louer, je fais comment pour l'autorisation ?",
+            "permis_de_louer",
+            ("how_to_apply",),
+            "pdl_formulaire",
+        ),
     ],
 )
 def test_what_everyday_questions_are_about_and_their_first_fact(
@@ -691,15 +699,6 @@ def test_what_everyday_questions_are_about_and_their_first_fact(
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [(topic, kinds)]
     facts, _ = _answer(services, intent, text)
     assert facts[0] == first
-
-
-def test_je_fais_comment_asks_how_to_apply(services: Services) -> None:
-    facts, _ = _answer(
-        services,
-        "permis_de_louer",
-        "j'ai un appartement à Barlin que je veux louer, je fais comment pour l'autorisation ?",
-    )
-    assert facts[0] == "pdl_formulaire"
 
 
 @pytest.mark.parametrize(
