@@ -41,6 +41,7 @@ from bot.core.selection import (
     cues_asked_and_said,
     dated_as_asked,
     holds_word,
+    kind_cues_said,
     lead_first,
     says_kind,
 )
@@ -74,6 +75,9 @@ _RULE_KINDS = ("eligibility", "where")
 # The kinds a headline aid's facts answer only from their own field: figures and dates, which
 # any fact may hold.
 _OWN_FIELD_KINDS = (*FIGURE_KINDS, "when")
+# The kinds a headline aid's fact answers by naming someone, whatever its field (« qui vient
+# vérifier ? »: the commune's agents, in the visit's fact filed under how to apply).
+_NAMING_KINDS = ("who",)
 _FIELD_INTENTS = {
     "eligibility": "demander_conditions",
     "how_to_apply": "demander_demarche",
@@ -565,6 +569,7 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
             for item in answering
             if item.fact.field == primary
             or (kind not in _OWN_FIELD_KINDS and cues_asked_and_said(asked, item.fact, lexicon, kind))
+            or (kind in _NAMING_KINDS and kind_cues_said(item.fact, lexicon, kind) > 0)
             or (kind == "when" and dated_as_asked(asked, item.fact, lexicon))
         ]
         other_fields_only = other_fields_only and not answering

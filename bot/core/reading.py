@@ -197,12 +197,15 @@ class QuestionWords:
     def from_lexicon(cls, lexicon: dict[str, Any]) -> QuestionWords:
         kinds: dict[str, Any] = lexicon["question_kinds"]
         units: dict[str, list[str]] = lexicon["units"]
+        synonyms = KeywordFinder((meaning, words) for meaning, words in lexicon["synonyms"].items())
+        synonym_words = {meaning: tuple(keyword_key(meaning)) for meaning in lexicon["synonyms"]}
         return cls(
-            synonyms=KeywordFinder((meaning, words) for meaning, words in lexicon["synonyms"].items()),
-            synonym_words={meaning: tuple(keyword_key(meaning)) for meaning in lexicon["synonyms"]},
+            synonyms=synonyms,
+            synonym_words=synonym_words,
             # With the other forms of its verbs the build adds (bot/kb/question_words.py).
             kinds=KeywordFinder(
-                (name, [*kind["asked_by"], *kind.get(INFLECTED_KEY, ())]) for name, kind in kinds.items()
+                (name, _as_read([*kind["asked_by"], *kind.get(INFLECTED_KEY, ())], synonyms, synonym_words))
+                for name, kind in kinds.items()
             ),
             kind_order=tuple(kinds),
             kind_fields={name: tuple(kind["fields"]) for name, kind in kinds.items()},
@@ -274,18 +277,40 @@ def _is_english(words: Sequence[str], english: frozenset[str]) -> bool:
 def _in_place(words: list[str], lexicon: QuestionWords) -> list[str]:
     """The words with each synonym replaced by its meaning where it stands (« cb de … » reads
     « combien de … »), for the kinds of question, which depend on word order."""
+    return _synonyms_in_place(words, lexicon.synonyms, lexicon.synonym_words)
+
+
+def _synonyms_in_place(words: list[str], synonyms: KeywordFinder, meanings: dict[str, tuple[str, ...]]) -> list[str]:
     result: list[str] = []
     position = 0
-    for hit in lexicon.synonyms.find_all(words):
-        result += words[position : hit.start] + list(lexicon.synonym_words[hit.label])
+    for hit in synonyms.find_all(words):
+        result += words[position : hit.start] + list(meanings[hit.label])
         position = hit.end
     return result + words[position:]
 
 
+def _as_read(phrases: Iterable[str], synonyms: KeywordFinder, meanings: dict[str, tuple[str, ...]]) -> list[str]:
+    """Each phrase, and the phrase as a question is read for its kind, synonyms replaced: the
+    question « dans quelle poubelle ? » reads « dans quelle bac » and must still be found."""
+    phrases = list(phrases)
+    return phrases + [" ".join(_synonyms_in_place(keyword_key(phrase), synonyms, meanings)) for phrase in phrases]
+
+
 def _with_synonyms(words: list[str], lexicon: QuestionWords) -> list[str]:
     """The words, followed by the meaning of every synonym found (« proprio » adds « propriétaire »)."""
-    meanings = [word for hit in lexicon.synonyms.find_all(words) for word in lexicon.synonym_words[hit.label]]
-    return words + [word for word in meanings if word not in words]
+    hits = lexicon.synonyms.find_all(words)
+    meanings = [word for hit in hits for word in lexicon.synonym_words[hit.label]]
+    # The words of a phrase that says its meaning in other words are not words of their own
+    # (« pots de confiture » are « bocaux », not any « pots »); a variant keeps them (« médecin
+    # traitant » is a « médecin », and the facts say « médecin traitant »).
+    phrased = {
+        index
+        for hit in hits
+        if hit.end - hit.start > 1 and not set(words[hit.start : hit.end]) & set(lexicon.synonym_words[hit.label])
+        for index in range(hit.start, hit.end)
+    }
+    kept = [word for index, word in enumerate(words) if index not in phrased or word in meanings]
+    return kept + [word for word in meanings if word not in kept]
 
 
 def _counted(words: Sequence[str], index: int, lexicon: QuestionWords) -> tuple[str, ...]:

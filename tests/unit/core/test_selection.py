@@ -50,6 +50,21 @@ def test_a_sum_in_euros_asks_an_amount(services: Services) -> None:
     assert question_of("on m'a parlé de 100€ pour un vélo", lexicon).kinds == ("amount",)
 
 
+def test_the_words_asking_a_kind_are_found_with_the_synonyms_in_place(services: Services) -> None:
+    # The question is read « dans quelle bac » (« poubelle » is a « bac »): so is the kind's phrase.
+    lexicon = question_words_of(services.kb)
+    assert question_of("ça va dans quelle poubelle ?", lexicon).kinds == ("sorting",)
+
+
+def test_a_phrase_saying_its_meaning_in_other_words_lends_them_to_no_fact(services: Services) -> None:
+    # « pots de confiture » are « bocaux », not any « pots » (of flowers); « médecin traitant »
+    # is a variant of « médecin », whose words the facts say.
+    lexicon = question_words_of(services.kb)
+    jars = question_of("les pots de confiture vides ?", lexicon).words
+    assert "bocau" in jars and "pot" not in jars
+    assert "traitant" in question_of("sans médecin traitant ?", lexicon).words
+
+
 def test_open_to_whom_asks_who_is_eligible(services: Services) -> None:
     # « ouvert » alone asks opening days and « à qui » a contact; together they ask who may.
     lexicon = question_words_of(services.kb)

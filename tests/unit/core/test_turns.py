@@ -291,10 +291,11 @@ def test_the_aids_own_name_is_not_what_is_asked_about_within_it(services: Servic
 
 def test_an_unaccented_ou_offering_an_alternative_does_not_ask_where(services: Services) -> None:
     # Folded, « ou c'est au propriétaire » reads « où est … »: a question of where, answered by
-    # a context line about drinking water. The alternative asks about applying for the aid.
+    # a context line about drinking water. The alternative asks who may apply for the aid
+    # (« c'est au propriétaire ? », kb/lexicon.yml).
     text = "un locataire peut demander lui-même le récupérateur d'eau de pluie ou c'est au propriétaire ?"
     plan = turn_plan(services, text, Nlu("aide_recuperateur_eau"), Context())
-    assert [part.question.kind for part in plan.parts] == ["how_to_apply"]
+    assert [part.question.kind for part in plan.parts] == ["who"]
     where = turn_plan(services, "ou se trouve la déchetterie de Béthune ?", Nlu("dechets"), Context())
     assert [part.question.kind for part in where.parts] == ["where"]
 
@@ -690,6 +691,57 @@ def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services
             ("how_to_apply",),
             "pdl_formulaire",
         ),
+        # « à quel moment de l'année » asks when.
+        (
+            "dechets",
+            "la collecte de la tonte s'arrête à quel moment de l'année ?",
+            "dechets",
+            ("when",),
+            "dechets_dechets_verts",
+        ),
+        # « X peut-il … ? » asks whether X may; « artisan » reads « professionnels ».
+        (
+            "dechets",
+            "un artisan peut-il venir vider sa camionnette à la déchetterie gros volumes ?",
+            "dechets",
+            ("eligibility",),
+            "dechets_gros_volumes",
+        ),
+        # « est-ce à moi de … » asks who must (before how): the landlord, not the renewal of a lease.
+        (
+            "permis_de_louer",
+            "je suis locataire, est-ce à moi de demander le permis de louer ?",
+            "permis_de_louer",
+            ("who", "how_to_apply"),
+            "pdl_principe",
+        ),
+        # « qui vient … » asks who does it: the commune's agents visit.
+        (
+            "permis_de_louer",
+            "qui vient contrôler le logement pour le permis de louer ?",
+            "permis_de_louer",
+            ("who",),
+            "pdl_visite",
+        ),
+        # « dater de moins de … » asks how long a paper stays valid.
+        (
+            "permis_de_louer",
+            "le diagnostic électrique doit dater de moins de combien d'années pour le permis de louer ?",
+            "permis_de_louer",
+            ("documents", "validity"),
+            "pdl_diagnostics_validite",
+        ),
+        # « être aidé » asks whether there is an aid: a keyword of the knowledge base (« fosse
+        # septique ») then keeps a message the NLU took for a question about the assistant.
+        (
+            "identite_bot",
+            "pour refaire une fosse septique, on peut être aidé ?",
+            "eau_potable",
+            ("what",),
+            "eau_anc_aides",
+        ),
+        # « le président de la communauté d'agglo » names the contact topic.
+        ("agglomobile", "qui est le président de la communauté d'agglo ?", "contact", ("who",), "contact_president"),
     ],
 )
 def test_what_everyday_questions_are_about_and_their_first_fact(
@@ -735,3 +787,25 @@ def test_the_keyword_naming_the_topic_brings_no_unknown_of_its_own(services: Ser
     assert "hiver" not in text
     _, text = _answer(services, "dechets", "les déchetteries ont des horaires d'hiver ?")
     assert "horaires d'hiver" in text
+
+
+def test_where_to_collect_something_asked_last_asks_how_to_get_it(services: Services) -> None:
+    # « on le récupère où ? » asks how to get the composter (booking, then collection), not the
+    # list of the déchetteries that « où » alone would ask.
+    answers = answer_questions(
+        services,
+        "un composteur de 800 litres, c'est quel prix et on le récupère où ?",
+        Nlu("dechets"),
+        Context(),
+        Asked(),
+    )
+    assert [(answer.kind, answer.facts[0]) for answer in answers] == [
+        ("amount", "dechets_composteurs_prix"),
+        ("how_to_apply", "dechets_composteurs_demarche"),
+    ]
+
+
+def test_vouchers_in_everyday_words_are_the_aids_cheques(services: Services) -> None:
+    # kb/lexicon.yml: « des bons » reads « chèques », the form the bike aid takes.
+    facts, _ = _answer(services, "aide_velo", "le Pass'Mobil'Agglo, on le touche en coupons ?")
+    assert facts[0] == "velo_cheques_partenaires"
