@@ -72,6 +72,10 @@ def test_a_question_whether_a_machine_answers_is_told_apart_from_a_request(servi
     assert people.person_request("c'est une IA ? je veux parler à un agent") == "contact"
     assert people.person_request("je voudrais parler à un conseiller") == "contact"
     assert people.person_request("qui es-tu ?") is None
+    # Saying one knows it is a machine asks nothing of the kind: the rest of the message is the
+    # question (kb/people.yml, machine « unless »).
+    assert people.person_request("je me doute que vous êtes un robot, mais les bus sont gratuits ?") is None
+    assert people.person_request("vous êtes un robot ?") == "identite_bot"
 
 
 @pytest.mark.parametrize("text", OWN_NOT_PERSON)

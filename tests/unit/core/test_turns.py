@@ -809,3 +809,33 @@ def test_vouchers_in_everyday_words_are_the_aids_cheques(services: Services) -> 
     # kb/lexicon.yml: « des bons » reads « chèques », the form the bike aid takes.
     facts, _ = _answer(services, "aide_velo", "le Pass'Mobil'Agglo, on le touche en coupons ?")
     assert facts[0] == "velo_cheques_partenaires"
+
+
+def test_a_pronoun_and_a_word_telling_the_kind_ask_of_what_was_named(services: Services) -> None:
+    # « des » is a small word (kb/lexicon.yml): « il a des antennes où ? » names nothing but the
+    # kind's cue, so it asks about the health centre just spoken of.
+    context = Context(topic="sante", previous="parlez-moi du centre de santé intercommunal")
+    answers = answer_questions(services, "et il a des antennes où ?", Nlu("hors_sujet"), context, Asked())
+    assert answers and answers[0].facts[0] == "sante_csipa"
+
+
+def test_a_wrapper_asking_a_guarantee_keeps_the_question_and_guarantees_nothing(services: Services) -> None:
+    # « je compte sur vous pour me garantir que … » wraps a question the NLU put out of scope.
+    answers = answer_questions(
+        services,
+        "je compte sur vous pour me garantir que le Pass'Mobil'Agglo reviendra au printemps",
+        Nlu("hors_sujet"),
+        Context(),
+        Asked(),
+    )
+    assert answers and answers[0].topic == "aide_velo"
+    assert "reviendra au printemps" not in answers[0].text
+
+
+def test_owning_up_to_a_mistake_corrects_the_last_question(services: Services) -> None:
+    # kb/lexicon.yml references « wrong »: « autant pour moi », « erreur de ma part ».
+    context = Context(topic="mobilite", kind="amount", previous="le bus est payant ?")
+    for text in ("autant pour moi, le composteur", "erreur de ma part : le composteur"):
+        plan = turn_plan(services, text, Nlu("dechets"), context)
+        assert plan.reading is not None and plan.reading.correction
+        assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("amount",))]
