@@ -310,7 +310,21 @@ def _with_synonyms(words: list[str], lexicon: QuestionWords) -> list[str]:
         for index in range(hit.start, hit.end)
     }
     kept = [word for index, word in enumerate(words) if index not in phrased or word in meanings]
-    return kept + [word for word in meanings if word not in kept]
+    added: list[str] = []
+    for hit in hits:
+        meaning = list(lexicon.synonym_words[hit.label])
+        if len(meaning) == 1:
+            added += [word for word in meaning if word not in kept and word not in added]
+        elif not _holds_phrase(kept + added, meaning):
+            # A meaning of several words is added whole, so that it names what a keyword of
+            # the same words names (« sans diplôme » → « école de la seconde chance »).
+            added += meaning
+    return kept + added
+
+
+def _holds_phrase(words: Sequence[str], phrase: Sequence[str]) -> bool:
+    size = len(phrase)
+    return any(list(words[start : start + size]) == list(phrase) for start in range(len(words) - size + 1))
 
 
 def _counted(words: Sequence[str], index: int, lexicon: QuestionWords) -> tuple[str, ...]:
@@ -416,6 +430,12 @@ def _question(
     in_place = _in_place(words, lexicon)
     kinds, counted = _kinds(in_place, lexicon)
     named = _topic(expanded, lexicon, detector, ignore)
+    as_written = _topic(words, lexicon, detector, ignore)
+    if named and as_written and as_written[0] != named[0] and len(as_written[1].split()) > 1:
+        # A keyword of several words the resident wrote (« louer un vélo ») names the topic
+        # before the longer one a synonym's meaning adds (« vélo électrique » → « vélo à
+        # assistance électrique »).
+        named = as_written
     meant = _topic_after_but(words, lexicon, detector, ignore)
     if meant is not None and named is not None and meant[0] != named[0]:
         named = meant

@@ -839,3 +839,50 @@ def test_owning_up_to_a_mistake_corrects_the_last_question(services: Services) -
         plan = turn_plan(services, text, Nlu("dechets"), context)
         assert plan.reading is not None and plan.reading.correction
         assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("amount",))]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "topic", "first"),
+    [
+        # A synonym's meaning of several words is added whole: it names what the keyword of the
+        # same words names (« petits commerces » → « commerces de proximité », « sans diplôme »
+        # → « école de la seconde chance »), even out of scope for the NLU; « il y a une … ? »
+        # asks whether it exists.
+        ("hors_sujet", "combien de petits commerces dans l'agglo ?", "commerces", "commerces_nombre"),
+        (
+            "hors_sujet",
+            "ma fille a quitté l'école sans diplôme, il y a une solution ?",
+            "formation",
+            "formation_plan_e2c",
+        ),
+        # « qui peut me renseigner » asks whom to contact; « passoire thermique » is the energy
+        # renovation of the home.
+        (
+            "logement",
+            "mon appartement est une passoire thermique, qui peut me renseigner ?",
+            "logement",
+            "logement_contact_france_renov",
+        ),
+        # « nager » reads « nageurs », « conseil des jeunes » the « parlement des jeunes », « le
+        # four qui brûle les ordures » the energy recovery centre and « du chauffage » its heat
+        # network.
+        (
+            "sport_culture",
+            "savoir nager pour tous les enfants, c'est quoi l'objectif ?",
+            "sport_culture",
+            "sport_culture_savoir_nager",
+        ),
+        (
+            "education_citoyennete",
+            "il existe un conseil des jeunes ?",
+            "education_citoyennete",
+            "education_citoyennete_parlement_jeunes",
+        ),
+        ("dechets", "le four qui brûle les ordures va faire du chauffage ?", "dechets", "dechets_cve_capacite"),
+    ],
+)
+def test_everyday_words_the_lexicon_reads_as_the_facts_words(
+    services: Services, intent: str, text: str, topic: str, first: str
+) -> None:
+    answers = answer_questions(services, text, Nlu(intent), Context(), Asked())
+    assert answers and (answers[0].topic, answers[0].facts[0]) == (topic, first)
