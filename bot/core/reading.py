@@ -637,10 +637,16 @@ def read(
         questions = [replace(first, kinds=tuple(dict.fromkeys([*first.kinds, *second.kinds])))]
     elif len(questions) == 2:
         first, second = questions
-        if (not second.kinds and second.topic is None) or (first.topic, first.kind, first.counted) == (
-            second.topic or first.topic,
-            second.kind,
-            second.counted or first.counted,
+        if (
+            (not second.kinds and second.topic is None)
+            # « sérieux ?! les médecins, on en a que 114 ? »: a first that asks nothing of its own.
+            or (not first.kinds and first.topic is None)
+            or (first.topic, first.kind, first.counted)
+            == (
+                second.topic or first.topic,
+                second.kind,
+                second.counted or first.counted,
+            )
         ):
             # The same question said twice (« c'est quoi … et c'est pour quoi ? »), or a second
             # that asks nothing of its own (« …, on a quoi comme info ? »): one answer;

@@ -886,3 +886,39 @@ def test_everyday_words_the_lexicon_reads_as_the_facts_words(
 ) -> None:
     answers = answer_questions(services, text, Nlu(intent), Context(), Asked())
     assert answers and (answers[0].topic, answers[0].facts[0]) == (topic, first)
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "topic", "told"),
+    [
+        # kb/lexicon.yml: « tip » is a déchetterie, « closed » asks the opening days; « president
+        # of the agglomeration » names the contact topic's president.
+        ("hors_sujet", "is the tip closed on mondays?", "dechets", "fermées tous les lundis"),
+        ("incompris", "who is the president of the agglomeration please?", "contact", "Olivier Gacquerre"),
+    ],
+)
+def test_english_questions_in_everyday_words_get_the_french_answer(
+    services: Services, intent: str, text: str, topic: str, told: str
+) -> None:
+    answers = answer_questions(services, text, Nlu(intent=intent), Context(), Asked())
+    assert answers and answers[0].text.startswith("Hello")
+    assert [answer.topic for answer in answers[1:]] == [topic] and told in answers[1].text.split("\n")[0]
+
+
+def test_a_first_sentence_asking_nothing_of_its_own_joins_the_question(services: Services) -> None:
+    # « quoi ?! » asks nothing: one question, whose number the health figures' fact holds (the
+    # overview of health, for « quoi », came first).
+    text = "quoi ?! seulement 114 généralistes pour 100 000 habitants ?"
+    plan = turn_plan(services, text, Nlu("sante"), Context())
+    assert plan.reading is not None and len(plan.reading.questions) == 1
+    facts, _ = _answer(services, "sante", text)
+    assert facts[0] == "sante_generalistes"
+
+
+def test_a_demand_for_an_assurance_wraps_a_question_and_is_not_granted(services: Services) -> None:
+    # « assurez-moi que … » (kb/lexicon.yml wrappers) wraps a question the NLU put out of scope.
+    answers = answer_questions(
+        services, "assurez-moi que l'Agglomobile passera dans mon village", Nlu("hors_sujet"), Context(), Asked()
+    )
+    assert answers and answers[0].topic == "agglomobile"
+    assert "passera dans mon village" not in answers[0].text
