@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from bot.core.matching import keyword_key
+from bot.core.matching import KeywordFinder, keyword_key
 from bot.core.reading import Question, QuestionWords, question_words
 from bot.core.selection import (
     Scored,
@@ -57,6 +57,20 @@ def _place_words(kb: KnowledgeBase) -> frozenset[str]:
         for word in keyword_key(commune.name)
         if len(word) > 3 and word not in kb.french_words()
     )
+
+
+def _commune_names(kb: KnowledgeBase) -> KeywordFinder:
+    return KeywordFinder((commune.name, [commune.name]) for commune in kb.communes(members_only=True))
+
+
+def named_commune_words(kb: KnowledgeBase, words: Sequence[str]) -> list[str]:
+    """The words of the communes the question names in full, everyday words included
+    (« Marles-les-Mines »: « marle », « mine »), which say where, not what is asked about."""
+    return [
+        word
+        for hit in kb.derived("commune_names", _commune_names).find_all(words)
+        for word in words[hit.start : hit.end]
+    ]
 
 
 def question_words_of(kb: KnowledgeBase) -> QuestionWords:
@@ -172,6 +186,7 @@ def _not_naming(kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str 
     lexicon = question_words_of(kb)
     return [
         *place_words(kb),
+        *named_commune_words(kb, asked.words),
         *keyword_key(asked.topic_keyword or ""),
         # The topic's own name, however the question was read (« le montant du pass mobil agglo »
         # names the aid, not something within it).
@@ -280,6 +295,7 @@ def subject_words(kb: KnowledgeBase, asked: Question, kind: str | None) -> list[
     name no subject; the topic's name is left out by the knowledge base's scores."""
     lexicon = question_words_of(kb)
     ignored = place_words(kb) | kind_cue_words(lexicon, kind) | lexicon.audience_words
+    ignored |= frozenset(named_commune_words(kb, asked.words))
     return [word for word in asked.content if word not in ignored]
 
 

@@ -38,6 +38,9 @@ _MAX_WORDS_SCORE = 7.0
 # The words shared again in a fact's first clause, which says what it is about (capped lower).
 _MAX_LEAD_SCORE = 3.5
 _CLAUSE_END = re.compile(r"[.!?](?:\s|$)|\s[:;]")
+# A fact that lists the very question asked (``questions:`` of kb/topics/*.yml, every word of
+# one of them said) answers it, as much as the kind's own field does.
+_LISTED_WEIGHT = _FIELD_WEIGHTS[0]
 # A number in the unit asked (« combien de litres » → « 1 000 L »), or any number for a figure.
 _UNIT_WEIGHT = 4.0
 _NUMBER_WEIGHT = 1.0
@@ -343,10 +346,11 @@ def score_facts(
         cue_score = _cue_score(fact, said, asked_cues, subject, needs_cue)
         unit_score = _unit_score(fact, question, lexicon, kind)
         capped_words, capped_lead = _capped(words_score, lead_score)
-        total = field_score + cue_score + unit_score + capped_words + capped_lead
+        listed = listed_question_asked(fact, question, lexicon)
+        total = field_score + cue_score + unit_score + capped_words + capped_lead + (_LISTED_WEIGHT if listed else 0.0)
         # Filed under the kind's own field, or saying it in so many words (« fermé le lundi »,
         # « 1 000 L »): the other fields only rank the facts that answer.
-        answers = not fields or rank == 0 or cue_score > 0 or unit_score > _NUMBER_WEIGHT
+        answers = not fields or rank == 0 or cue_score > 0 or unit_score > _NUMBER_WEIGHT or listed
         if needs_cue:
             answers = cue_score > 0
         elif not cues and fields and kind != "figure":
@@ -360,6 +364,28 @@ def score_facts(
         scored.append(Scored(fact=fact, score=total, answers_kind=answers, counts=unit_score > _NUMBER_WEIGHT))
     order = sorted(range(len(scored)), key=lambda index: (-scored[index].score, -told[index], -sharing[index], index))
     return [scored[index] for index in order]
+
+
+def listed_question_asked(fact: FactView, question: Question, lexicon: QuestionWords) -> bool:
+    """The question says every word of one of the questions the fact lists, and nothing more (its
+    small words and the words that only ask aside): « combien de communes dans l'Agglo ? »
+    listed by the fact that gives their number, not « combien de petites communes … ? »."""
+    if not fact.questions:
+        return False
+    asked = frozenset(question.words)
+    content = frozenset(question.content)
+    return any(
+        words and words <= asked and content <= words
+        for words in (_listed_words(listed, lexicon) for listed in fact.questions)
+    )
+
+
+def _listed_words(listed: str, lexicon: QuestionWords) -> frozenset[str]:
+    return frozenset(
+        word
+        for word in keyword_key(listed)
+        if word not in lexicon.small_words and word not in lexicon.interrogative_words and len(word) > 2
+    )
 
 
 def best_kind(

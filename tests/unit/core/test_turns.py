@@ -922,3 +922,20 @@ def test_a_demand_for_an_assurance_wraps_a_question_and_is_not_granted(services:
     )
     assert answers and answers[0].topic == "agglomobile"
     assert "passera dans mon village" not in answers[0].text
+
+
+def test_the_words_of_a_commune_named_say_where_not_what_is_asked(services: Services) -> None:
+    # « Marles-les-Mines »: « marle » and « mine » are French words, not distinctive place words;
+    # they named what was asked about, which only the list of communes holds (the form was then
+    # said unknown).
+    facts, _ = _answer(services, "permis_de_louer", "à Marles-les-Mines, c'est quel cerfa pour le permis de louer ?")
+    assert facts[0] == "pdl_formulaire"
+
+
+def test_a_fact_listing_the_very_question_asked_answers_it(services: Services) -> None:
+    # kb/topics/communes.yml: communes_nombre lists « combien de communes dans l'Agglo ? »; the
+    # population's fact, filed under figures, also counts communes (« 62 de ses communes »).
+    answers = answer_questions(
+        services, "combien de communes dans l'agglo et combien d'habitants ?", Nlu("communes"), Context(), Asked()
+    )
+    assert [answer.facts[0] for answer in answers] == ["communes_nombre", "communes_population"]
