@@ -652,6 +652,12 @@ def read(
             # that asks nothing of its own (« …, on a quoi comme info ? »): one answer;
             # « combien d'habitants … et combien de communes ? » counts two things.
             questions = [_question(kept_text, keywords_of(kept_text), lexicon, detector, ignore)]
+    if len(questions) == 2 and _asks_of_the_first(questions[1]):
+        # « les déchetteries ouvrent à quelle heure, et faut-il un justificatif ? »: the second
+        # asks of what the first named (the déchetteries' proof of address, not a form for bins).
+        first, second = questions
+        named = tuple(word for word in first.content if word not in second.content)
+        questions = [first, replace(second, words=(*second.words, *named), content=(*second.content, *named))]
     audiences = lexicon.audiences.find_all(words)
     # « non, pas l'école d'ingénieurs, la cité des métiers »: another aspect of the same topic is
     # meant, so the topic itself is not rejected (only the words of what was).
@@ -667,6 +673,12 @@ def read(
         wrapped=bool(wrappers),
         rejected_topics=tuple(rejected),
     )
+
+
+def _asks_of_the_first(second: Question) -> bool:
+    """A second question of a kind that names no topic and no word of its own (« et faut-il un
+    justificatif ? »: « faut » aside)."""
+    return bool(second.kinds) and second.topic is None and not [word for word in second.content if len(word) > 4]
 
 
 def _refers_to_the_first(words: list[str], lexicon: QuestionWords) -> bool:

@@ -939,3 +939,25 @@ def test_a_fact_listing_the_very_question_asked_answers_it(services: Services) -
         services, "combien de communes dans l'agglo et combien d'habitants ?", Nlu("communes"), Context(), Asked()
     )
     assert [answer.facts[0] for answer in answers] == ["communes_nombre", "communes_population"]
+
+
+def test_a_second_question_naming_nothing_of_its_own_asks_of_what_the_first_named(services: Services) -> None:
+    # « faut-il un justificatif ? » after the déchetteries: their proof of address, not the form
+    # for a broken bin, which also says how to apply.
+    answers = answer_questions(
+        services,
+        "la déchetterie ferme à quelle heure, et faut-il un justificatif ?",
+        Nlu("dechets"),
+        Context(),
+        Asked(),
+    )
+    assert [answer.kind for answer in answers] == ["opening", "documents"]
+    assert answers[1].facts[0] == "dechets_dechetteries_acces"
+
+
+def test_a_home_to_let_names_the_permis_de_louer(services: Services) -> None:
+    # kb/topics/permis_de_louer.yml: « appartement à louer », in a message the NLU put out of scope.
+    plan = turn_plan(
+        services, "j'ai un appartement à louer, quel délai pour la réponse ?", Nlu("hors_sujet"), Context()
+    )
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("permis_de_louer", ("delay",))]
