@@ -90,8 +90,9 @@ async def test_an_editor_adds_a_word_sees_the_reading_change_publishes_and_the_a
     assert commits[0].endswith(f"{EDITOR} <{EDITOR}@console.invalid> | {EDITOR} | « dépotoir » pour la déchetterie")
     assert content.git("status", "--porcelain") == ""
     old_lines, new_lines = before.splitlines(), content.file_text(LEXICON).splitlines()
+    # Only the déchetterie's line changed (whatever words kb/lexicon.yml lists for it today).
     assert [line for line in old_lines if line not in new_lines] == [
-        "  déchetterie: [déchèterie, dechetrie, decheterie, dechetterie, déchetteries]"
+        line for line in old_lines if line.startswith("  déchetterie: [")
     ]
     # The running assistant reads the new word at once: no retraining, no restart.
     assert topic_planned(content) == "dechets"
