@@ -26,6 +26,7 @@ from bot.core.relevance import (
     about_the_first,
     agglo_facts,
     field_unknown_on_subject,
+    holding_the_keyword,
     in_places_asked,
     on_the_words_asked,
     on_what_was_asked,
@@ -416,6 +417,10 @@ def resident_answer(
             related = lead_first(kb, slug, related, asked, question_words_of(kb))
             if asked.kind == "what":
                 related = _what_it_is_first(kb, topic, asked, related)
+            if not related:
+                # « il y a un centre de santé ? »: no other word ranks the facts; what the keyword
+                # names comes before the topic's overview.
+                related = holding_the_keyword(kb, topic, asked, agglo_facts(topic))
             room = _MAX_FACTS - min(len(own_schemes), 1) - (1 if rules_first else 0)
             _overview(composer, topic, related, room_for_facts=max(room, 1), intro_first=plain)
         elif not rules_only:

@@ -363,3 +363,25 @@ def on_the_words_asked(
 
 def stems_topics(kb: KnowledgeBase) -> Counter[str]:
     return topics_holding(agglo_facts(topic) for topic in kb.topics())
+
+
+def holding_the_keyword(
+    kb: KnowledgeBase, topic: TopicView, asked: Question, facts: Sequence[FactView]
+) -> list[FactView]:
+    """Of ``facts``, those that hold every word of the keyword of several words that named a
+    broad topic, beyond the topic's own name: « centre de santé » names the health centre, whose
+    facts come before the topic's overview. None for a headline aid, whose keywords name the aid,
+    or a topic that yields to the thing asked about."""
+    lexicon = question_words_of(kb)
+    keyword = keyword_key(asked.topic_keyword or "")
+    if len(keyword) < 2 or topic.family == "headline_aid" or topic.slug in lexicon.yielding_topics:
+        return []
+    name = frozenset(keyword_key(f"{topic.title} {topic.label}"))
+    words = [
+        frozenset({stem(word)})
+        for word in keyword
+        if len(word) >= _KEYWORD_MIN_LENGTH and word not in lexicon.small_words and word not in name
+    ]
+    if not words:
+        return []
+    return [fact for fact in facts if all(on_subject(fact, word) for word in words)]

@@ -961,3 +961,10 @@ def test_a_home_to_let_names_the_permis_de_louer(services: Services) -> None:
         services, "j'ai un appartement à louer, quel délai pour la réponse ?", Nlu("hors_sujet"), Context()
     )
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [("permis_de_louer", ("delay",))]
+
+
+def test_a_keyword_of_several_words_naming_a_broad_topic_is_what_its_overview_shows(services: Services) -> None:
+    # « centre de santé » named health, and no other word ranks its facts: the health centre's
+    # facts, not the topic's usual overview (the doctors' figures).
+    facts, _ = _answer(services, "sante", "il y a un centre de santé ?")
+    assert facts[0] in ("sante_plan_centre", "sante_csipa") and "sante_generalistes" not in facts
