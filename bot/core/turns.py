@@ -111,6 +111,15 @@ class Plan:
     reading: Reading | None = None
 
 
+def _names_too(detector: _FindsTopics, lexicon: QuestionWords, question: Question, topic: str | None) -> bool:
+    """The question's words, those of the keyword that named its topic aside, name ``topic`` for
+    sure (see :func:`_distinctive`: not « locataire », « rénovation »)."""
+    if not question.topic_keyword or question.meant:
+        return False
+    other = detector.find_keyword(" ".join(question.words), frozenset(question.topic_keyword.split()))
+    return other is not None and other[0] == topic and _distinctive(lexicon, other[1])
+
+
 def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
     """A keyword that names a topic of the knowledge base for sure: several words (« permis de
     louer ») or a word that is not an everyday one too (kb/lexicon.yml, ``generic_words``:
@@ -338,11 +347,15 @@ def plan_turn(
             and topic is not None
             and nlu_topic not in (None, topic)
             and not any(other.topic == nlu_topic for other in questions[1:])
-            and not (_distinctive(lexicon, question.topic_keyword) or question.meant)
+            and (
+                not (_distinctive(lexicon, question.topic_keyword) or question.meant)
+                or _names_too(detector, lexicon, question, nlu_topic)
+            )
         ):
             # An everyday word (« l'usine de décarbonatation ») does not overrule the NLU's topic
             # (unless the NLU's topic is the second question's: « combien de communes … et
-            # combien sont concernées par le permis de louer ? »).
+            # combien sont concernées par le permis de louer ? »), nor does any keyword when
+            # another names the NLU's topic too (« rouler en vélo électrique sur la voie verte »).
             topic = None
         if index == 0 and leans and current is not None and _keyword_asks(lexicon, question.topic_keyword):
             # « et son budget ? » after the Cité de la musique: « budget » asks its price here,

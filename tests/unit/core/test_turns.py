@@ -968,3 +968,11 @@ def test_a_keyword_of_several_words_naming_a_broad_topic_is_what_its_overview_sh
     # facts, not the topic's usual overview (the doctors' figures).
     facts, _ = _answer(services, "sante", "il y a un centre de santé ?")
     assert facts[0] in ("sante_plan_centre", "sante_csipa") and "sante_generalistes" not in facts
+
+
+def test_a_keyword_does_not_overrule_the_nlus_topic_when_another_names_it_too(services: Services) -> None:
+    # « vélo électrique » names the bike aid, « voie verte » mobility, the NLU's topic: riding on
+    # the greenway at night is no question about the purchase aid (« y a-t-il un … ? » asks it).
+    text = "y a-t-il un risque à rouler en vélo électrique sur la voie verte la nuit ?"
+    plan = turn_plan(services, text, Nlu("mobilite"), Context())
+    assert [part.topic for part in plan.parts] == ["mobilite"]
