@@ -430,7 +430,8 @@ def _question(
     in_place = _in_place(words, lexicon)
     kinds, counted = _kinds(in_place, lexicon)
     named = _topic(expanded, lexicon, detector, ignore)
-    as_written = _topic(words, lexicon, detector, ignore)
+    # (without a synonym, the words as written are the words read: nothing to compare)
+    as_written = _topic(words, lexicon, detector, ignore) if expanded != words else named
     if named and as_written and as_written[0] != named[0] and len(as_written[1].split()) > 1:
         # A keyword of several words the resident wrote (« louer un vélo ») names the topic
         # before the longer one a synonym's meaning adds (« vélo électrique » → « vélo à

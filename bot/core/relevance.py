@@ -264,14 +264,10 @@ def on_what_was_asked(
         held = subject_stems(replace(asked, content=own), facts, others, min_length=_KEYWORD_MIN_LENGTH)
         # A fact holds a keyword of several words when it holds them all: the bike hire's
         # « vélos électriques » do not hold « voiture électrique ».
-        whole = [
-            frozenset({stem(word)})
-            for word in own
-            if len(word) >= _KEYWORD_MIN_LENGTH and word not in lexicon.small_words and word not in others
-        ]
+        whole = _keyword_stems(own, lexicon, others)
 
         def holds(fact: FactView) -> bool:
-            return on_subject(fact, held) and all(on_subject(fact, word) for word in whole)
+            return on_subject(fact, held) and _holds_all(fact, whole)
 
         if held and not holds(answering[0].fact):
             answering = sorted(answering, key=lambda item: not holds(item.fact))
@@ -376,12 +372,22 @@ def holding_the_keyword(
     keyword = keyword_key(asked.topic_keyword or "")
     if len(keyword) < 2 or topic.family == "headline_aid" or topic.slug in lexicon.yielding_topics:
         return []
-    name = frozenset(keyword_key(f"{topic.title} {topic.label}"))
-    words = [
-        frozenset({stem(word)})
-        for word in keyword
-        if len(word) >= _KEYWORD_MIN_LENGTH and word not in lexicon.small_words and word not in name
-    ]
+    words = _keyword_stems(keyword, lexicon, keyword_key(f"{topic.title} {topic.label}"))
     if not words:
         return []
-    return [fact for fact in facts if all(on_subject(fact, word) for word in words)]
+    return [fact for fact in facts if _holds_all(fact, words)]
+
+
+def _keyword_stems(keyword: Iterable[str], lexicon: QuestionWords, leave_out: Iterable[str]) -> list[frozenset[str]]:
+    """The stem of each word of a keyword that says something (not a small word, nor one of
+    ``leave_out``), one by one: a fact holds the keyword when it holds them all."""
+    left_out = frozenset(leave_out)
+    return [
+        frozenset({stem(word)})
+        for word in keyword
+        if len(word) >= _KEYWORD_MIN_LENGTH and word not in lexicon.small_words and word not in left_out
+    ]
+
+
+def _holds_all(fact: FactView, stems: Iterable[frozenset[str]]) -> bool:
+    return all(on_subject(fact, item) for item in stems)
