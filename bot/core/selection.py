@@ -211,13 +211,16 @@ _AGGLO_NAMES = re.compile(r"Béthune[\s-]+Bruay|Béthune\s+Cedex", re.IGNORECASE
 
 # « Vendin-lès-Béthune » is Vendin near Béthune: the town after « lès » is another commune.
 _NEAR_ANOTHER_TOWN = re.compile(r"[\s-](?:lès|lez|les)[\s-]+[A-ZÀ-Ý][\w'’-]*")
+# « Artois » alone is the region (Artois Mobilités, Université d'Artois, Artois Lys Romane), not
+# the commune of Ham-en-Artois.
+_REGION = re.compile(r"(?<!en-)(?<!en )\bArtois\b")
 
 
 @lru_cache(maxsize=8192)
 def _fact_place_candidates(fact: FactView) -> frozenset[str]:
     """The words of a fact that may name a commune (its words, the Agglo's name and the town a
     name says it is near left out)."""
-    text = _NEAR_ANOTHER_TOWN.sub(" ", _AGGLO_NAMES.sub(" ", searchable_text(fact)))
+    text = _REGION.sub(" ", _NEAR_ANOTHER_TOWN.sub(" ", _AGGLO_NAMES.sub(" ", searchable_text(fact))))
     return frozenset(keyword_key(text))
 
 

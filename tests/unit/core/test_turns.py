@@ -740,6 +740,63 @@ def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services
             ("what",),
             "eau_anc_aides",
         ),
+        # « c'est moi qui dois … » asks who must: the landlord.
+        (
+            "permis_de_louer",
+            "je suis locataire : c'est moi qui dois demander le permis de louer ?",
+            "permis_de_louer",
+            ("who", "how_to_apply"),
+            "pdl_principe",
+        ),
+        # « tout refaire » asks whether the authorisation stays valid: it is transferred.
+        (
+            "permis_de_louer",
+            "si je vends la maison louée, le nouveau propriétaire doit tout refaire pour le permis de louer ?",
+            "permis_de_louer",
+            ("validity",),
+            "pdl_validite",
+        ),
+        # A lease renewed is about when the authorisation applies (kb/ files it under period),
+        # not a step of the application.
+        (
+            "permis_de_louer",
+            "le bail est reconduit avec le même locataire, faut-il refaire une demande d'autorisation ?",
+            "permis_de_louer",
+            ("validity",),
+            "pdl_renouvellement_bail",
+        ),
+        # « je n'habite pas … » asks who may; « Lillers » is no filter on the aid's facts, and
+        # « Artois » alone (Artois Lys Romane) names the region, not Ham-en-Artois.
+        (
+            "aide_velo",
+            "je n'habite pas ici mais je bosse à Lillers, le Pass'Mobil'Agglo c'est jouable ?",
+            "aide_velo",
+            ("eligibility",),
+            "velo_eligibilite_habitants",
+        ),
+        (
+            "mobilite",
+            "habitant de Lillers, comment j'obtiens le titre gratuit pour le TER ?",
+            "mobilite",
+            ("amount", "how_to_apply"),
+            "mobilite_ter_gratuit",
+        ),
+        # « venir la chercher » asks how to have it collected; « amiante » names waste.
+        (
+            "hors_sujet",
+            "l'amiante de ma cabane, quelqu'un peut venir la chercher chez moi ?",
+            "dechets",
+            ("how_to_apply",),
+            "dechets_amiante",
+        ),
+        # « aider financièrement » asks whether there is an aid, which keeps the keyword's topic.
+        (
+            "fonds_de_concours",
+            "ma fosse septique est à changer, l'agence de l'eau peut m'aider financièrement ?",
+            "eau_potable",
+            ("what",),
+            "eau_anc_aides",
+        ),
         # « le président de la communauté d'agglo » names the contact topic.
         ("agglomobile", "qui est le président de la communauté d'agglo ?", "contact", ("who",), "contact_president"),
     ],
