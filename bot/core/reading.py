@@ -26,6 +26,8 @@ from bot.kb.question_words import INFLECTED_KEY
 # de kilos de déchets ») it asks a figure.
 _UNIT_WINDOW = 3
 _SENTENCE_END = re.compile(r"[?!.;]+\s*")
+# « ou » (folded: « où » too, whose question has a kind of its own) between choices.
+_ALTERNATIVE = "ou"
 # An English message: at least this many English words, and this share of its words.
 _MIN_ENGLISH_WORDS = 2
 _MIN_ENGLISH_SHARE = 0.3
@@ -416,6 +418,10 @@ def _topic(
         other = detector.find_keyword(" ".join(without_asking), ignore | frozenset(found[1].split()))
         if other:
             return other
+        # Nor to a keyword of several words that holds a word asking (« qui s'occupe de l'eau »).
+        other = detector.find_keyword(" ".join(words), ignore | frozenset(found[1].split()))
+        if other and len(other[1].split()) > 1:
+            return other
     if found and found[0] in lexicon.yielding_topics:
         other = detector.find_keyword(" ".join(words), ignore | frozenset(found[1].split()))
         if other and other[0] not in lexicon.yielding_topics:
@@ -640,6 +646,9 @@ def read(
         first, second = questions
         if (
             (not second.kinds and second.topic is None)
+            # « qui gère l'eau, l'agglo ou la mairie ? »: a second that only offers choices for
+            # the first's answer.
+            or (first.kinds and not second.kinds and _ALTERNATIVE in segments[1][1])
             # « sérieux ?! les médecins, on en a que 114 ? »: a first that asks nothing of its own.
             or (not first.kinds and first.topic is None)
             or (first.topic, first.kind, first.counted)

@@ -209,7 +209,13 @@ def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
     best = _best_fact_anywhere(kb, question)
     if best is None or best.fact.topic == topic or not best.counts:
         return topic
-    if any(item.counts for item in _scored_in(kb, topic, question)):
+    # A topic keeps it with a fact that counts it, unless a word of the question names the best
+    # fact's topic, which counts it better (the NLU's waste for « combien de petites communes de
+    # moins de 2000 habitants ? » has the « 7 communes » of a heat network; « habitants » names
+    # the communes).
+    named_elsewhere = question.topic == best.fact.topic
+    scored = _scored_in(kb, topic, question)
+    if any(item.counts and not (named_elsewhere and item.score < best.score) for item in scored):
         return topic
     return best.fact.topic
 

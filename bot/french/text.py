@@ -16,6 +16,9 @@ _TOKEN_EQUIVALENTS = {
 }
 # Elided articles and pronouns glued to the next word by an apostrophe ("j'habite", "l'agglo").
 _ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)'")
+# A number written in groups of three digits (« 2 000 », « 100 000 ») is one number, as residents
+# often write it (« 2000 »).
+_DIGIT_GROUPS = re.compile(r"(?<!\d)\d{1,3}(?: \d{3})+(?!\d)")
 
 
 def fold(text: str) -> str:
@@ -24,7 +27,8 @@ def fold(text: str) -> str:
     text = _ELISION.sub(" ", text)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", stripped).strip()
+    spaced = _NON_WORD.sub(" ", stripped).strip()
+    return _DIGIT_GROUPS.sub(lambda match: match.group().replace(" ", ""), spaced)
 
 
 def tokens(text: str) -> list[str]:

@@ -797,6 +797,37 @@ def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services
             ("what",),
             "eau_anc_aides",
         ),
+        # A keyword of several words holding a word that asks (« qui s'occupe de l'eau ») names
+        # its topic before an everyday one (« mairie »).
+        (
+            "fonds_de_concours",
+            "qui s'occupe de l'eau chez nous depuis que la mairie ne le fait plus ?",
+            "eau_potable",
+            ("who",),
+            "eau_regie_2026",
+        ),
+        # « c qui » asks who, as « c'est qui ».
+        ("hors_sujet", "c qui le président de la communauté d'agglo ?", "contact", ("who",), "contact_president"),
+        # « où on peut trouver » asks where; « randos » reads « randonnées ».
+        ("tourisme", "où on peut trouver des randos à faire à pied ?", "tourisme", ("where",), "tourisme_office"),
+        # « vise », « lutte contre » tell what is done (the food plan's aims); « précarité
+        # alimentaire » names it.
+        (
+            "hors_sujet",
+            "qu'est-ce que vous faites contre la précarité alimentaire ?",
+            "agriculture",
+            ("actions",),
+            "agriculture_pat_objectifs",
+        ),
+        # The NLU's topic counts communes (a heat network's « 7 communes »), but « habitants »
+        # names the communes, whose fact counts them better (« 2000 » is « 2 000 »).
+        (
+            "dechets",
+            "combien de petites communes ont moins de 2000 habitants ?",
+            "communes",
+            ("figure",),
+            "communes_population",
+        ),
         # « le président de la communauté d'agglo » names the contact topic.
         ("agglomobile", "qui est le président de la communauté d'agglo ?", "contact", ("who",), "contact_president"),
     ],
@@ -1033,3 +1064,10 @@ def test_a_keyword_does_not_overrule_the_nlus_topic_when_another_names_it_too(se
     text = "y a-t-il un risque à rouler en vélo électrique sur la voie verte la nuit ?"
     plan = turn_plan(services, text, Nlu("mobilite"), Context())
     assert [part.topic for part in plan.parts] == ["mobilite"]
+
+
+def test_choices_after_a_question_belong_to_it(services: Services) -> None:
+    # « …, l'agglo ou la mairie ? » offers the first question's possible answers: no second
+    # question about the communes' funds (« mairie »).
+    plan = turn_plan(services, "qui gère l'eau chez nous, l'agglo ou la mairie ?", Nlu("fonds_de_concours"), Context())
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("eau_potable", ("who",))]
