@@ -394,7 +394,14 @@ def _only_asks(words: Sequence[str], lexicon: QuestionWords) -> bool:
 
 
 def _content(words: list[str], lexicon: QuestionWords) -> tuple[str, ...]:
-    asking = lexicon.kinds.covered(words) | lexicon.interrogatives.covered(words)
+    # What wraps the question (« dites-moi », « oui ou non ») or refers to the last one
+    # (« plutôt », « même question pour ») names nothing asked about.
+    asking = (
+        lexicon.kinds.covered(words)
+        | lexicon.interrogatives.covered(words)
+        | lexicon.wrappers.covered(words)
+        | lexicon.references.covered(words)
+    )
     return tuple(
         word
         for index, word in enumerate(words)
@@ -435,6 +442,9 @@ def _question(
     expanded = _with_synonyms(words, lexicon)
     in_place = _in_place(words, lexicon)
     kinds, counted = _kinds(in_place, lexicon)
+    # What « combien de … » counts names its topic, though it may say who asks elsewhere
+    # (« et pour une commune ? » against « combien de communes dans l'agglo ? »).
+    ignore = ignore - frozenset(counted)
     named = _topic(expanded, lexicon, detector, ignore)
     # (without a synonym, the words as written are the words read: nothing to compare)
     as_written = _topic(words, lexicon, detector, ignore) if expanded != words else named

@@ -241,6 +241,10 @@ def on_what_was_asked(
         # The facts that name the commune asked answer for it before those that name none
         # (« la déchetterie de Béthune, quel numéro ? »: Béthune's, not the collection service's).
         answering = sorted(answering, key=lambda item: not names_place(item.fact, asked_places))
+    elif full_name := named_commune_words(kb, asked.words):
+        # A commune whose every word is a French word too (« Saint-Venant »): the facts that
+        # hold its whole name answer for it first.
+        answering = sorted(answering, key=lambda item: not all(holds_word(item.fact, word) for word in full_name))
     lexicon = question_words_of(kb)
     keyword = keyword_key(asked.topic_keyword or "")
     ignore = _not_naming(kb, topic, asked, kind)
@@ -270,7 +274,14 @@ def on_what_was_asked(
             return on_subject(fact, held) and _holds_all(fact, whole)
 
         if held and not holds(answering[0].fact):
-            answering = sorted(answering, key=lambda item: not holds(item.fact))
+            # Unless the best answer holds what else the question names and the facts holding
+            # the keyword do not (« mon bac jaune est cassé, je fais quoi ? »: the form for a
+            # broken bin, not what goes in the yellow one).
+            holding = [item.fact for item in answering if holds(item.fact)]
+            rest = subject_stems(asked, facts, [*keyword, *others])
+            beyond = frozenset(item for item in rest if on_subject(answering[0].fact, frozenset({item})))
+            if not beyond or any(on_subject(fact, beyond) for fact in holding):
+                answering = sorted(answering, key=lambda item: not holds(item.fact))
     return answering
 
 

@@ -414,7 +414,10 @@ def plan_turn(
         named = _distinctive(lexicon, reading.first.topic_keyword)
         return plan if named and asks and not outside_only else Plan(reading=reading)
     if intent in _COMMUNE_INTENTS:
-        return plan if reading.first.kinds and reading.first.topic is not None else Plan(reading=reading)
+        # « et combien de places à Haisnes ? » after the car-sharing areas: a question about the
+        # topic spoken of, for a commune.
+        about = reading.first.topic is not None or in_conversation
+        return plan if reading.first.kinds and about else Plan(reading=reading)
     return Plan(reading=reading)
 
 

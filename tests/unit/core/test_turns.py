@@ -1071,3 +1071,57 @@ def test_choices_after_a_question_belong_to_it(services: Services) -> None:
     # question about the communes' funds (« mairie »).
     plan = turn_plan(services, "qui gère l'eau chez nous, l'agglo ou la mairie ?", Nlu("fonds_de_concours"), Context())
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [("eau_potable", ("who",))]
+
+
+@pytest.mark.parametrize(
+    ("intent", "context", "text", "topic", "first"),
+    [
+        # A question for a commune the NLU took for one naming a commune: about the topic spoken of.
+        (
+            "informer_commune",
+            Context(topic="mobilite", kind="where", previous="où sont les aires de covoiturage ?"),
+            "et combien de places à Lillers ?",
+            "mobilite",
+            "mobilite_aires_capacites",
+        ),
+        # « traverse quelles communes » asks where, of what was spoken of (not the communes).
+        (
+            "communes",
+            Context(topic="mobilite", kind="figure", previous="la voie verte fait combien de km ?"),
+            "elle traverse quelles communes ?",
+            "mobilite",
+            "mobilite_voie_verte",
+        ),
+        # « Saint-Venant »: both words are French words too; the fact holding the whole name
+        # answers for it before the collection service's number.
+        (
+            "informer_commune",
+            Context(topic="dechets", kind="contact", previous="le téléphone de la déchetterie de Lillers ?"),
+            "et pour Saint-Venant ?",
+            "dechets",
+            "dechets_liste_dechetteries",
+        ),
+        # « dites-moi », « plutôt » name nothing asked: the fact listing the question answers;
+        # what « combien de … » counts names its topic, though « communes » says who asks
+        # elsewhere (« et pour une commune ? »).
+        (
+            "hors_sujet",
+            Context(topic="sante", kind="figure", previous="combien de médecins ?"),
+            "laissez tomber, dites-moi plutôt combien de communes y a-t-il dans l'agglo",
+            "communes",
+            "communes_nombre",
+        ),
+    ],
+)
+def test_a_question_in_a_conversation_gets_its_answer(
+    services: Services, intent: str, context: Context, text: str, topic: str, first: str
+) -> None:
+    answers = answer_questions(services, text, Nlu(intent), context, Asked())
+    assert answers and answers[0].topic == topic
+    assert answers[0].facts[0] == first
+
+
+def test_what_else_the_question_names_beats_its_keyword(services: Services) -> None:
+    # « bac jaune » names what goes in the yellow bin; « cassé » the form for a broken bin.
+    facts, _ = _answer(services, "dechets", "mon bac jaune est cassé, je fais comment pour le remplacer ?")
+    assert facts[0] == "dechets_demande_bac"
