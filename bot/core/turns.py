@@ -27,10 +27,19 @@ from bot.core.answers import (
     resident_answer,
 )
 from bot.core.emergencies import SAFETY_FAMILY
+from bot.core.matching import keyword_key
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
 from bot.core.reading import Question, QuestionWords, Reading, read
 from bot.core.relevance import place_words, question_words_of
-from bot.core.selection import Scored, kind_cue_words, on_subject, score_facts, stem
+from bot.core.selection import (
+    Scored,
+    cues_asked_and_said,
+    holds_word,
+    kind_cue_words,
+    on_subject,
+    score_facts,
+    stem,
+)
 from bot.core.services import Services
 from bot.core.topics import (
     CONVERSATION_INTENTS,
@@ -145,6 +154,20 @@ def _keyword_asks(lexicon: QuestionWords, keyword: str | None) -> bool:
         return False
     words = keyword.split()
     return any(hit.start == 0 and hit.end == len(words) for hit in lexicon.kinds.find_all(words))
+
+
+def _said_by_a_fact(kb: _Knowledge, part: Part, lexicon: QuestionWords) -> bool:
+    """An everyday keyword (« bus ») and the very word that asks the kind (« gratuit ») are both
+    said by one fact of the keyword's topic: the knowledge base answers in the question's words."""
+    question = part.question
+    if part.topic != question.topic or not question.topic_keyword or not question.kinds:
+        return False
+    view = kb.topic(part.topic)
+    words = keyword_key(question.topic_keyword)
+    return view is not None and any(
+        all(holds_word(fact, word) for word in words) and cues_asked_and_said(question, fact, lexicon, question.kind)
+        for fact in view.facts_for(None, residents=True)
+    )
 
 
 def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
@@ -411,7 +434,9 @@ def plan_turn(
         # A message the NLU put out of scope, but whose words ask a question about a topic of the
         # knowledge base (« réponds par oui ou non : le bus est gratuit ? »).
         asks = bool(parts[0].question.kinds) or reading.wrapped
-        named = _distinctive(lexicon, reading.first.topic_keyword)
+        named = _distinctive(lexicon, reading.first.topic_keyword) or (
+            reading.wrapped and _said_by_a_fact(kb, parts[0], lexicon)
+        )
         return plan if named and asks and not outside_only else Plan(reading=reading)
     if intent in _COMMUNE_INTENTS:
         # « et combien de places à Haisnes ? » after the car-sharing areas: a question about the

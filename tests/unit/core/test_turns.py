@@ -828,6 +828,15 @@ def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services
             ("figure",),
             "communes_population",
         ),
+        # Out of scope for the NLU, wrapped (« franchement »): an everyday keyword (« bus ») and
+        # the word asking the kind (« gratuit ») said by one fact keep the question.
+        (
+            "hors_sujet",
+            "franchement, le bus est gratuit maintenant ?",
+            "mobilite",
+            ("amount",),
+            "mobilite_tadao_gratuit_2026",
+        ),
         # « le président de la communauté d'agglo » names the contact topic.
         ("agglomobile", "qui est le président de la communauté d'agglo ?", "contact", ("who",), "contact_president"),
     ],
