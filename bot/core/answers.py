@@ -690,16 +690,28 @@ def agent_answer(
     commune = kb.commune(commune_insee) if commune_insee else None
     if commune is not None and not (commune.is_member and _has_commune_content(kb, slug, commune.insee)):
         commune = None
-    if asked.kind in _FICHE_KINDS and commune is None:
-        # « c'est quoi … », « où en est … »: the whole fiche says where it stands.
-        return agent_fiche(kb, slug, commune_insee=commune_insee, today=today)
     topic = kb.topic(slug)
     if topic is None:
         raise KeyError(slug)
     lexicon = question_words_of(kb)
+    # « antennes du CSIPA ? », « l'amiante en déchetterie »: words naming a thing within the
+    # topic, no kind of question, get the facts about that thing, not the whole fiche.
+    every_fact = topic.facts_for(None, residents=False)
+    about = (
+        lead_first(kb, slug, kb.relevant_facts(asked.search_text, topic, every_fact), asked, lexicon)
+        if asked.kind is None and commune is None and asked.words and not lexicon.whole_fiche.find_all(asked.words)
+        else []
+    )
+    if asked.kind in _FICHE_KINDS and commune is None and not about:
+        # « c'est quoi … », « où en est … »: the whole fiche says where it stands.
+        return agent_fiche(kb, slug, commune_insee=commune_insee, today=today)
     composer = _Composer(kb, today)
     headings: dict[str, str] = kb.message("agent_headings")
     composer.say("agent_title", title=topic.title)
+    if about:
+        for fact in about[:_MAX_AGENT_FACTS]:
+            _agent_fact_line(composer, kb, fact)
+        return _agent_closing(composer, topic, commune_insee, None)
     if asked.kind in _FICHE_KINDS and commune is not None:
         # « Violaines est dans la liste ? », « la mutuelle communale de Béthune ? »: the
         # commune's rules and its own schemes, with every detail for agents.

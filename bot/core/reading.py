@@ -184,6 +184,8 @@ class QuestionWords:
     # Words that ask of a start (« commencé », « depuis »), and those a fact gives it by.
     start_words: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
     start_cues: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
+    # Words by which an agent asks for a topic's whole fiche, not one thing of it.
+    whole_fiche: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
 
     def asking_words(self, words: Sequence[str]) -> list[KeywordHit]:
         """The interrogatives of ``words`` that ask (« l'usine qui brûle … »: none)."""
@@ -253,6 +255,7 @@ class QuestionWords:
             asking_before=_words_of(lexicon, "asking_before"),
             start_words=KeywordFinder([("start", lexicon.get("start_words") or [])]),
             start_cues=KeywordFinder([("start", lexicon.get("start_cues") or [])]),
+            whole_fiche=KeywordFinder([("fiche", lexicon.get("whole_fiche") or [])]),
         )
 
 

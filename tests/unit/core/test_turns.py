@@ -1134,3 +1134,15 @@ def test_what_else_the_question_names_beats_its_keyword(services: Services) -> N
     # « bac jaune » names what goes in the yellow bin; « cassé » the form for a broken bin.
     facts, _ = _answer(services, "dechets", "mon bac jaune est cassé, je fais comment pour le remplacer ?")
     assert facts[0] == "dechets_demande_bac"
+
+
+def test_an_agent_naming_a_thing_within_a_topic_gets_its_facts_not_the_fiche(services: Services) -> None:
+    # No kind of question: « les antennes du CSIPA » names one fact, given with the agents'
+    # details; « fiche complète » asks for every fact of the topic.
+    agent = Asked(agent=True)
+    answers = answer_questions(services, "les antennes du CSIPA", Nlu("sante"), Context(), agent)
+    fiche = answer_questions(services, "fiche complète santé", Nlu("sante"), Context(), agent)
+    assert answers and fiche
+    assert answers[0].facts[0] == "sante_csipa"
+    assert "sante_generalistes" in fiche[0].facts
+    assert "sante_generalistes" not in answers[0].facts
