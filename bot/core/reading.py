@@ -664,11 +664,16 @@ def read(
             or (first.kinds and not second.kinds and _ALTERNATIVE in segments[1][1])
             # « sérieux ?! les médecins, on en a que 114 ? »: a first that asks nothing of its own.
             or (not first.kinds and first.topic is None)
-            or (first.topic, first.kind, first.counted)
-            == (
-                second.topic or first.topic,
-                second.kind,
-                second.counted or first.counted,
+            or (
+                (first.topic, first.kind, first.counted)
+                == (
+                    second.topic or first.topic,
+                    second.kind,
+                    second.counted or first.counted,
+                )
+                # (« quel est le taux de chômage ? et le nombre de zones d'activités ? »: the
+                # same kind about another thing is another question)
+                and set(second.content) <= set(first.content)
             )
         ):
             # The same question said twice (« c'est quoi … et c'est pour quoi ? »), or a second

@@ -837,6 +837,8 @@ def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services
             ("amount",),
             "mobilite_tadao_gratuit_2026",
         ),
+        # « on la met dans quoi » asks where it is sorted.
+        ("dechets", "la tonte de pelouse, on la met dans quoi ?", "dechets", ("sorting",), "dechets_dechets_verts_bac"),
         # « le président de la communauté d'agglo » names the contact topic.
         ("agglomobile", "qui est le président de la communauté d'agglo ?", "contact", ("who",), "contact_president"),
     ],
@@ -1146,3 +1148,12 @@ def test_an_agent_naming_a_thing_within_a_topic_gets_its_facts_not_the_fiche(ser
     assert answers[0].facts[0] == "sante_csipa"
     assert "sante_generalistes" in fiche[0].facts
     assert "sante_generalistes" not in answers[0].facts
+
+
+def test_the_same_kind_about_another_thing_is_another_question(services: Services) -> None:
+    # Both ask a price in the waste topic, of two things: two answers, each its own fact.
+    text = "quel est le prix d'un composteur ? et le prix pour l'amiante ?"
+    plan = turn_plan(services, text, Nlu("dechets"), Context())
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("amount",))] * 2
+    answers = answer_plan(services, plan, text, Asked())
+    assert [answer.facts[0] for answer in answers] == ["dechets_composteurs_prix", "dechets_amiante"]
