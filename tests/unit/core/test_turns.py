@@ -839,6 +839,22 @@ def test_hiring_a_bike_somewhere_is_about_mobility_not_the_purchase_aid(services
         ),
         # « on la met dans quoi » asks where it is sorted.
         ("dechets", "la tonte de pelouse, on la met dans quoi ?", "dechets", ("sorting",), "dechets_dechets_verts_bac"),
+        # A commune's name counts nothing: not the car-sharing places « à Labourse/Nœux-les-Mines ».
+        (
+            "sport_culture",
+            "la piste de ski de Nœux-les-Mines mesure quelle longueur ?",
+            "sport_culture",
+            ("figure",),
+            "sport_culture_loisinord",
+        ),
+        # « je loue une maison » names the permis de louer (kb/topics/permis_de_louer.yml).
+        (
+            "hors_sujet",
+            "je loue une maison à Auchel, quel est le délai de réponse pour l'autorisation ?",
+            "permis_de_louer",
+            ("delay",),
+            "pdl_delai",
+        ),
         # « le président de la communauté d'agglo » names the contact topic.
         ("agglomobile", "qui est le président de la communauté d'agglo ?", "contact", ("who",), "contact_president"),
     ],
