@@ -171,6 +171,8 @@ class QuestionWords:
     yielding_topics: frozenset[str] = field(default_factory=frozenset)
     # « ses », « son »: a question that says them speaks of what was named before.
     possessives: frozenset[str] = field(default_factory=frozenset)
+    # « en prendre », « le plus petit »: they stand for what was named before.
+    referring_phrases: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
     # The words of ``interrogatives`` (« combien », « quoi »…), one by one.
     interrogative_words: frozenset[str] = field(default_factory=frozenset)
     # First words of a sentence that tells the resident's situation rather than asks.
@@ -249,6 +251,7 @@ class QuestionWords:
             english=_words_of(lexicon, "english_words"),
             yielding_topics=frozenset(lexicon["yielding_topics"]),
             possessives=_words_of(lexicon, "possessives"),
+            referring_phrases=KeywordFinder([("referring", lexicon.get("referring_phrases") or [])]),
             statement_starts=_words_of(lexicon, "statement_starts"),
             change_words=_words_of(lexicon, "change_words"),
             relative_pronouns=_words_of(lexicon, "relative_pronouns"),

@@ -1103,6 +1103,22 @@ def test_choices_after_a_question_belong_to_it(services: Services) -> None:
 @pytest.mark.parametrize(
     ("intent", "context", "text", "topic", "first"),
     [
+        # « en acheter » and « le moins cher » stand for what the last message named: the
+        # composters, in a message the NLU puts out of scope.
+        (
+            "hors_sujet",
+            Context(topic="dechets", kind="amount", previous="combien coûte le composteur de 345 litres ?"),
+            "je peux en acheter combien pour ma maison ?",
+            "dechets",
+            "dechets_composteurs_prix",
+        ),
+        (
+            "hors_sujet",
+            Context(topic="dechets", kind="amount", previous="le composteur de 800 litres coûte combien ?"),
+            "et le moins cher, il fait combien ?",
+            "dechets",
+            "dechets_composteurs_prix",
+        ),
         # A question for a commune the NLU took for one naming a commune: about the topic spoken of.
         (
             "informer_commune",
