@@ -1119,6 +1119,14 @@ def test_choices_after_a_question_belong_to_it(services: Services) -> None:
             "dechets",
             "dechets_composteurs_prix",
         ),
+        # « ce machin » is what the last message named: the new plant's cost, not a composter's.
+        (
+            "hors_sujet",
+            Context(topic="dechets", kind="what", previous="le nouvel incinérateur de Labeuvrière remplace l'ancien ?"),
+            "et ce machin, il coûte combien ?",
+            "dechets",
+            "dechets_cve_cout",
+        ),
         # A question for a commune the NLU took for one naming a commune: about the topic spoken of.
         (
             "informer_commune",
