@@ -73,6 +73,12 @@ def named_commune_words(kb: KnowledgeBase, words: Sequence[str]) -> list[str]:
     ]
 
 
+def where_words(kb: KnowledgeBase, words: Sequence[str]) -> frozenset[str]:
+    """The words of a question that say where, not what is asked about: the member communes'
+    distinctive words, and every word of a commune named in full."""
+    return place_words(kb) | frozenset(named_commune_words(kb, words))
+
+
 def question_words_of(kb: KnowledgeBase) -> QuestionWords:
     """kb/lexicon.yml ready to match, rebuilt with each new build of the knowledge base."""
     return kb.derived("question_words", question_words)
@@ -185,8 +191,7 @@ def _not_naming(kb: KnowledgeBase, topic: TopicView, asked: Question, kind: str 
     named the topic, its name, the words telling the kind, everyday words."""
     lexicon = question_words_of(kb)
     return [
-        *place_words(kb),
-        *named_commune_words(kb, asked.words),
+        *where_words(kb, asked.words),
         *keyword_key(asked.topic_keyword or ""),
         # The topic's own name, however the question was read (« le montant du pass mobil agglo »
         # names the aid, not something within it).
@@ -301,8 +306,7 @@ def subject_words(kb: KnowledgeBase, asked: Question, kind: str | None) -> list[
     ``on_what_was_asked``; who asks (« proprio ») and the words that tell the kind (« horaires »)
     name no subject; the topic's name is left out by the knowledge base's scores."""
     lexicon = question_words_of(kb)
-    ignored = place_words(kb) | kind_cue_words(lexicon, kind) | lexicon.audience_words
-    ignored |= frozenset(named_commune_words(kb, asked.words))
+    ignored = where_words(kb, asked.words) | kind_cue_words(lexicon, kind) | lexicon.audience_words
     return [word for word in asked.content if word not in ignored]
 
 

@@ -30,7 +30,7 @@ from bot.core.emergencies import SAFETY_FAMILY
 from bot.core.matching import keyword_key
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
 from bot.core.reading import Question, QuestionWords, Reading, read
-from bot.core.relevance import named_commune_words, place_words, question_words_of
+from bot.core.relevance import place_words, question_words_of, where_words
 from bot.core.selection import (
     Scored,
     cues_asked_and_said,
@@ -227,11 +227,11 @@ def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
     """A « combien de … » whose topic has no number of what it counts, while another topic's
     fact has (« quel pourcentage des habitants galère avec internet ? » names the habitants of
     the communes topic, the figure is in another): that topic."""
-    if question.kind != "figure":
+    if question.kind != "figure" or not question.counted:
         return topic
     # A commune's name counts nothing (« à Nœux-les-Mines, la piste de ski fait quelle
     # longueur ? »: not the « 43 à Labourse/Nœux-les-Mines » places of car-sharing).
-    places = place_words(kb) | frozenset(named_commune_words(kb, question.words))  # type: ignore[arg-type]
+    places = where_words(kb, question.words)  # type: ignore[arg-type]
     question = replace(question, counted=tuple(word for word in question.counted if word not in places))
     if not question.counted:
         return topic
