@@ -170,6 +170,20 @@ def _said_by_a_fact(kb: _Knowledge, part: Part, lexicon: QuestionWords) -> bool:
     )
 
 
+def _follows_up(kb: _Knowledge, part: Part, current: str | None, lexicon: QuestionWords) -> bool:
+    """A question of a kind, about the topic spoken of, that a fact of it answers in the
+    question's own words (« on a le droit d'apporter combien au maximum ? » after the
+    déchetteries): the conversation goes on, though the NLU put the message out of scope."""
+    question = part.question
+    if part.topic != current or not question.kinds:
+        return False
+    cues = kind_cue_words(lexicon, question.kind)
+    subject = frozenset(stem(word) for word in question.content if word not in cues)
+    return bool(subject) and any(
+        item.answers_kind and on_subject(item.fact, subject) for item in _scored_in(kb, part.topic, question)
+    )
+
+
 def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
     topic = kb.topic(slug) if slug else None
     return topic is not None and topic.family not in _NOT_TOPICS
@@ -446,7 +460,9 @@ def plan_turn(
         named = _distinctive(lexicon, reading.first.topic_keyword) or (
             reading.wrapped and _said_by_a_fact(kb, parts[0], lexicon)
         )
-        return plan if named and asks and not outside_only else Plan(reading=reading)
+        if named and asks and not outside_only:
+            return plan
+        return plan if in_conversation and _follows_up(kb, parts[0], current, lexicon) else Plan(reading=reading)
     if intent in _COMMUNE_INTENTS:
         # « et combien de places à Haisnes ? » after the car-sharing areas: a question about the
         # topic spoken of, for a commune.

@@ -1197,3 +1197,15 @@ def test_the_same_kind_about_another_thing_is_another_question(services: Service
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("amount",))] * 2
     answers = answer_plan(services, plan, text, Asked())
     assert [answer.facts[0] for answer in answers] == ["dechets_composteurs_prix", "dechets_amiante"]
+
+
+def test_a_follow_up_the_nlu_put_out_of_scope_goes_on_when_a_fact_answers_it_in_its_words(
+    services: Services,
+) -> None:
+    # After the déchetteries, « on a droit à combien de pneus ? »: a fact of the topic spoken
+    # of says « 5 pneus ». The same question on something no fact of it speaks of stays out.
+    context = Context(topic="dechets", kind="where", previous="les déchetteries sont ouvertes le samedi ?")
+    answers = answer_questions(services, "on a droit à combien de pneus ?", Nlu("hors_sujet"), context, Asked())
+    assert answers and answers[0].facts[0] == "dechets_dechetteries_acces"
+    plan = turn_plan(services, "on a droit à combien de pizzas ?", Nlu("hors_sujet"), context)
+    assert plan.defer
