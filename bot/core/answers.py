@@ -652,11 +652,14 @@ def _kind_unknowns(topic: TopicView, kind: str | None, primary: str, lexicon: Qu
 def _known_context(composer: _Composer, topic: TopicView, asked: Question, related: list[FactView]) -> None:
     """After an unknown, what is known of what was asked about (« ce camion… il est déjà en
     service ? »: the plan announces it), so that the resident is not left with a bare « I don't
-    know »: the fact that shares most words with the question, else what the topic is. Not for
-    the headline aids, whose unknown amount or delay is never followed by another case's figure."""
-    if topic.family == "headline_aid":
-        return
+    know »: the fact that shares most words with the question, else what the topic is. For the
+    headline aids, only what the aid is, where it says no figure: their unknown amount or delay
+    is never followed by another case's figure, but « pour qui ? » learns that the plan
+    announces it for the inhabitants and the communes."""
     usual = [fact for fact in _newest_first(topic.facts_for("what", residents=True)) if not fact.commune_insee]
+    if topic.family == "headline_aid":
+        related = []
+        usual = [fact for fact in usual if not any(character.isdigit() for character in fact.text)]
     candidates = in_places_asked(composer.kb, asked, [*related, *usual])
     context = next((fact for fact in candidates if fact.id not in composer.shown), None)
     if context is None:

@@ -69,6 +69,7 @@ def test_open_to_whom_asks_who_is_eligible(services: Services) -> None:
     # « ouvert » alone asks opening days and « à qui » a contact; together they ask who may.
     lexicon = question_words_of(services.kb)
     assert question_of("cette aide est ouverte à qui ?", lexicon).kinds == ("eligibility",)
+    assert question_of("ce service sera ouvert à tout le monde ?", lexicon).kinds == ("eligibility",)
 
 
 def test_taken_is_no_price(services: Services) -> None:

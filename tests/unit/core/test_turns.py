@@ -1209,3 +1209,13 @@ def test_a_follow_up_the_nlu_put_out_of_scope_goes_on_when_a_fact_answers_it_in_
     assert answers and answers[0].facts[0] == "dechets_dechetteries_acces"
     plan = turn_plan(services, "on a droit à combien de pizzas ?", Nlu("hors_sujet"), context)
     assert plan.defer
+
+
+def test_an_announced_aids_unknown_comes_with_what_the_plan_says_of_it_and_no_figure(services: Services) -> None:
+    # « qui peut en profiter ? »: the conditions are unknown, but the plan announces the aid for
+    # the inhabitants and the communes; never the low-confidence 70 €.
+    facts, text = _answer(services, "aide_recuperateur_eau", "la subvention pour une citerne, qui peut en profiter ?")
+    assert text.startswith("Nous n'avons pas d'information vérifiée sur les conditions")
+    assert facts[0] == "recup_plan_annonce" and "pour les habitants et pour les communes" in text
+    assert "70" not in text and SWITCHBOARD in text
+
