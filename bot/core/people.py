@@ -65,6 +65,10 @@ class PeopleDetector:
             lexicon.get("spellings") or {}, known_words, vocabulary(_sources([person, machine, insults]), word_lists)
         )
 
+    def written_out(self, text: str) -> str:
+        """The message with its SMS spellings written out (kb/people.yml ``spellings``)."""
+        return self.normaliser.written_out(text)
+
     def person_request(self, text: str) -> str | None:
         """The topic of the answer when the message asks for a person or a callback
         (:data:`PERSON_TOPIC`), or only whether a person is answering (:data:`MACHINE_TOPIC`);

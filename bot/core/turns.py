@@ -482,7 +482,9 @@ class Nlu:
 
 def turn_plan(services: Services, text: str, nlu: Nlu, context: Context) -> Plan:
     """The plan of a turn (see :func:`plan_turn`), with what the commune and orientation
-    matchers of ``services`` say of the message."""
+    matchers of ``services`` say of the message. « jrisque koi ? » is read as « je risque
+    quoi ? » (the NLU had it as typed)."""
+    text = services.people.written_out(text)
     communes = services.communes.find_all(text)
     return plan_turn(
         text,
@@ -542,6 +544,7 @@ def answer_parts(
 
 def answer_plan(services: Services, plan: Plan, text: str, asked: Asked) -> list[Answer]:
     """The plan's answers, in order: in English first when the message was English."""
+    text = services.people.written_out(text)
     answers: list[Answer] = []
     if plan.english:
         tag = plan.parts[0].topic if plan.parts else "incompris"

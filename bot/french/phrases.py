@@ -31,6 +31,8 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß"
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATED = re.compile(r"([a-z])\1{2,}")
 # Where a message is cut into sentences (before normalising, which drops punctuation).
+# A word as typed: letters only, accents included (« jrisque », « koi »).
+_TYPED_WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE_END = re.compile(r"[.!?;:…\n\r]+|\s[-–—]\s")
 _VOWELS = frozenset("aeiouy")
 _WORD_LIST = re.compile(r"<([a-z_]+)>")
@@ -185,13 +187,11 @@ class Normaliser:
     def word(self, token: str) -> str:
         """A token as the patterns expect it: its written-out spelling, « je » glued to a verb
         written apart (« jsens » → « je sens »), or its correction."""
-        spelt = self._spelt.get(token)
-        if spelt is not None:
-            return spelt
+        written = self._written_out(token)
+        if written is not None:
+            return written
         if token in self.known or token in self.vocabulary or not token.isalpha():
             return token
-        if len(token) > 2 and token[0] == "j" and token[1] not in _VOWELS and token[1:] in self.known:
-            return f"je {token[1:]}"
         if len(token) < MIN_TYPO_LENGTH:
             return token
         corrected = self._corrections.get(token)
@@ -201,6 +201,30 @@ class Normaliser:
             corrected = best[0] if best is not None else token
             self._corrections[token] = corrected
         return corrected
+
+    def _written_out(self, token: str) -> str | None:
+        """A folded token's SMS spelling written out (« koi » → « quoi », « jsens » → « je
+        sens »), None when it is no SMS spelling."""
+        spelt = self._spelt.get(token)
+        if spelt is not None:
+            return spelt
+        if token in self.known or token in self.vocabulary or not token.isalpha():
+            return None
+        if len(token) > 2 and token[0] == "j" and token[1] not in _VOWELS and token[1:] in self.known:
+            return f"je {token[1:]}"
+        return None
+
+    def written_out(self, text: str) -> str:
+        """The message as typed, with its SMS spellings written out and nothing else changed
+        (« si jloue sans permis jrisque koi ? » → « si je loue sans permis je risque quoi ? »):
+        what the reading of questions reads. No typo is corrected here."""
+
+        def write_out(match: re.Match[str]) -> str:
+            folded = fold_words(match.group())
+            written = self._written_out(folded[0]) if len(folded) == 1 else None
+            return written if written is not None else match.group()
+
+        return _TYPED_WORD.sub(write_out, text)
 
     def sentence(self, text: str) -> str:
         normalised = " ".join(self.word(token) for token in fold_words(text))

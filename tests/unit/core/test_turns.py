@@ -1219,3 +1219,10 @@ def test_an_announced_aids_unknown_comes_with_what_the_plan_says_of_it_and_no_fi
     assert facts[0] == "recup_plan_annonce" and "pour les habitants et pour les communes" in text
     assert "70" not in text and SWITCHBOARD in text
 
+
+def test_sms_spellings_are_read_written_out(services: Services) -> None:
+    # kb/people.yml spellings and « j » glued to a verb: « jrisque koi » asks the sanctions.
+    plan = turn_plan(
+        services, "jmets en location sans le permis de louer, jrisque koi ?", Nlu("permis_de_louer"), Context()
+    )
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("permis_de_louer", ("sanctions",))]

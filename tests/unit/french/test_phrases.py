@@ -40,6 +40,15 @@ def test_je_glued_to_a_known_verb_is_split() -> None:
     assert normaliser(set()).sentence("jsens le gaz") == "je sens le gaz"
 
 
+def test_a_message_written_out_keeps_everything_but_its_sms_spellings() -> None:
+    # Accents, case, apostrophes and punctuation stay as typed; no typo is corrected.
+    words = normaliser({"mourir"}, koi="quoi")
+    assert words.written_out("Jsens le gaz à l'étage, koi faire ? mourrir") == (
+        "je sens le gaz à l'étage, quoi faire ? mourrir"
+    )
+    assert words.written_out("Jean a un ticket") == "Jean a un ticket"
+
+
 def test_a_typo_is_corrected_towards_a_pattern_word_but_a_french_word_never_is() -> None:
     words = normaliser({"mourir", "suicide"})
     assert words.sentence("je veux mourrir") == "je veux mourir"
