@@ -72,6 +72,15 @@ def test_open_to_whom_asks_who_is_eligible(services: Services) -> None:
     assert question_of("ce service sera ouvert à tout le monde ?", lexicon).kinds == ("eligibility",)
 
 
+def test_whether_one_must_ask_is_who_is_concerned(services: Services) -> None:
+    # « besoin du permis ? », « il doit faire une demande ? »: whether the rule applies, not how
+    # to apply; « comment » still asks how.
+    lexicon = question_words_of(services.kb)
+    assert question_of("pour une maison, ai-je besoin du permis ?", lexicon).kinds == ("eligibility",)
+    assert question_of("ma fille doit faire une demande pour son studio ?", lexicon).kinds == ("eligibility",)
+    assert "how_to_apply" in question_of("je dois faire une demande, comment je fais ?", lexicon).kinds
+
+
 def test_taken_is_no_price(services: Services) -> None:
     # « pris » and « prix » were both read « pri »: « pris » asked a price. « pris en charge »
     # still asks whether something is paid for.
