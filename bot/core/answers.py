@@ -574,7 +574,9 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
             for item in answering
             if item.fact.field == primary
             or (kind not in _OWN_FIELD_KINDS and cues_asked_and_said(asked, item.fact, lexicon, kind))
-            or (kind in _NAMING_KINDS and kind_cues_said(item.fact, lexicon, kind) > 0)
+            # Opening days, which have no field of their own, are answered in so many words
+            # (« lundi et jeudi de 14 h à 17 h » in the service's contact).
+            or ((kind in _NAMING_KINDS or kind in lexicon.needs_cue) and kind_cues_said(item.fact, lexicon, kind) > 0)
             or (kind == "when" and dated_as_asked(asked, item.fact, lexicon))
         ]
         other_fields_only = other_fields_only and not answering

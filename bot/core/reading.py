@@ -36,6 +36,9 @@ _FIGURE_KIND = "figure"
 _ELLIPSIS = "same_question_opening"
 _ELLIPSIS_MAX_WORDS = 4
 _WHAT_KIND = "what"
+_CONTACT_KIND = "contact"
+_WHEN_KIND = "when"
+_OPENING_KIND = "opening"
 _AMOUNT_KIND = "amount"
 _HOW_MANY = "combien"
 _NOT = "pas"
@@ -385,6 +388,9 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
         # The unit may be a word that asks (« quel pourcentage »).
         units = [hit.label for hit in lexicon.units.find_all(words)]
         counted = tuple(dict.fromkeys([*units, *named]))
+    if {_CONTACT_KIND, _WHEN_KIND} <= found:
+        # « quel jour je peux appeler ? »: when the service answers, its opening days.
+        found = (found - {_WHEN_KIND}) | {_OPENING_KIND}
     if len(found) > 1:
         # « c'est quoi le délai ? », « il y a une aide pour ouvrir une boutique, c'est combien ? »:
         # what it is only frames the other kind, which a fact about the topic would not answer.

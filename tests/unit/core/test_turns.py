@@ -1226,3 +1226,14 @@ def test_sms_spellings_are_read_written_out(services: Services) -> None:
         services, "jmets en location sans le permis de louer, jrisque koi ?", Nlu("permis_de_louer"), Context()
     )
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [("permis_de_louer", ("sanctions",))]
+
+
+def test_when_to_call_asks_the_opening_days_a_contact_says(services: Services) -> None:
+    # « quand » with « appeler » asks when the service answers, not a date; the permis de
+    # louer's service says its days in its contact fact, filed under contact.
+    context = Context(topic="permis_de_louer", kind="contact", previous="le permis de louer, on appelle qui ?")
+    plan = turn_plan(services, "on peut les appeler quand ?", Nlu("demander_contact"), context)
+    assert [part.question.kinds for part in plan.parts] == [("contact", "opening")]
+    answers = answer_questions(services, "on peut les appeler quand ?", Nlu("demander_contact"), context, Asked())
+    assert answers and answers[0].facts[0] == "pdl_contact_service_habitat"
+    assert "pas d'information vérifiée" not in answers[0].text
