@@ -1237,3 +1237,12 @@ def test_when_to_call_asks_the_opening_days_a_contact_says(services: Services) -
     answers = answer_questions(services, "on peut les appeler quand ?", Nlu("demander_contact"), context, Asked())
     assert answers and answers[0].facts[0] == "pdl_contact_service_habitat"
     assert "pas d'information vérifiée" not in answers[0].text
+
+
+def test_cela_and_faut_name_nothing_so_the_question_is_about_what_was_spoken_of(services: Services) -> None:
+    # kb/lexicon.yml small_words: « cela », « faut ». « composer » a number asks a contact.
+    context = Context(topic="dechets", kind="amount", previous="l'amiante, ils le prennent à la déchetterie ?")
+    priced = answer_questions(services, "cela coûte combien ?", Nlu("demander_montant"), context, Asked())
+    assert priced and priced[0].facts[0] == "dechets_amiante"
+    plan = turn_plan(services, "quel numéro faut-il composer ?", Nlu("demander_contact"), context)
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("contact",))]
