@@ -41,6 +41,11 @@ _WHEN_KIND = "when"
 _OPENING_KIND = "opening"
 _AMOUNT_KIND = "amount"
 _HOW_MANY = "combien"
+# « il y en a combien, des piscines ? »: « en » and the partitive that names what it stands for.
+_PRONOUN_EN = "en"
+# « il y en a combien », « on en compte combien »; not « on peut en prendre combien ».
+_COUNTING_VERBS = frozenset({"a", "ai", "avez", "ont", "compte", "comptez", "existe", "reste"})
+_PARTITIVES = frozenset({"des", "de", "du", "d"})
 _NOT = "pas"
 # « combien de … », « combien d'… » (the elided « d' » is dropped by the tokenizer).
 _OF = frozenset({"de", "des", "du"})
@@ -376,7 +381,9 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
         elif not found:
             # « c'est combien ? », « combien pour un vélo cargo ? »: a price; « de combien … réduire
             # les déchets ? »: by how much, a figure.
-            found.add(_FIGURE_KIND if lexicon.change_words.intersection(words) else _AMOUNT_KIND)
+            # « il y en a combien ? », « on en compte combien ? »: a count of what « en » stands for.
+            counts_en = index > 1 and words[index - 2] == _PRONOUN_EN and words[index - 1] in _COUNTING_VERBS
+            found.add(_FIGURE_KIND if counts_en or lexicon.change_words.intersection(words) else _AMOUNT_KIND)
     if not counted and _FIGURE_KIND in found:
         # « le nombre de généralistes », « les déchetteries, il y en a combien ? »: what the
         # question names, apart from how it asks.
@@ -673,6 +680,8 @@ def read(
             or (first.kinds and not second.kinds and _ALTERNATIVE in segments[1][1])
             # « sérieux ?! les médecins, on en a que 114 ? »: a first that asks nothing of its own.
             or (not first.kinds and first.topic is None)
+            # « il y en a combien en tout, des piscines ? »: the thing « en » stands for, said last.
+            or (first.kinds and not second.kinds and _dislocated(segments[0][1], segments[1][1]))
             or (
                 (first.topic, first.kind, first.counted)
                 == (
@@ -710,6 +719,11 @@ def read(
         wrapped=bool(wrappers),
         rejected_topics=tuple(rejected),
     )
+
+
+def _dislocated(first: Sequence[str], second: Sequence[str]) -> bool:
+    """The second words only say what the first's « en » stood for (« …, des piscines »)."""
+    return _PRONOUN_EN in first and bool(second) and second[0] in _PARTITIVES
 
 
 def _asks_of_the_first(second: Question) -> bool:

@@ -1246,3 +1246,11 @@ def test_cela_and_faut_name_nothing_so_the_question_is_about_what_was_spoken_of(
     assert priced and priced[0].facts[0] == "dechets_amiante"
     plan = turn_plan(services, "quel numéro faut-il composer ?", Nlu("demander_contact"), context)
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("contact",))]
+
+
+def test_what_en_stands_for_said_last_is_what_is_counted(services: Services) -> None:
+    # « on en compte combien, des déchetteries ? »: one question counting the déchetteries, not
+    # a count of nothing then a second question.
+    plan = turn_plan(services, "on en compte combien sur le territoire, des déchetteries ?", Nlu("dechets"), Context())
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("figure",))]
+    assert "dechetterie" in plan.parts[0].question.counted
