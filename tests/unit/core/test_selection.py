@@ -81,6 +81,13 @@ def test_whether_one_must_ask_is_who_is_concerned(services: Services) -> None:
     assert "how_to_apply" in question_of("je dois faire une demande, comment je fais ?", lexicon).kinds
 
 
+def test_only_for_some_asks_who_may(services: Services) -> None:
+    # « seulement pour », « uniquement pour », « réservé aux »: whether others may too.
+    lexicon = question_words_of(services.kb)
+    for text in ("le composteur, c'est uniquement pour les maisons ?", "la navette est réservée aux seniors ?"):
+        assert question_of(text, lexicon).kinds == ("eligibility",)
+
+
 def test_taken_is_no_price(services: Services) -> None:
     # « pris » and « prix » were both read « pri »: « pris » asked a price. « pris en charge »
     # still asks whether something is paid for.
