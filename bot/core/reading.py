@@ -511,9 +511,19 @@ def _asks(words: list[str], lexicon: QuestionWords) -> bool:
 def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
     """The message cut where a new question starts: after « ? », or at a joining word (« et »)
     when what follows asks something of its own (a kind of question)."""
-    pieces: list[tuple[list[str], bool]] = []
-    for sentence, questioned in _pieces(text, _SENTENCE_END):
+    # Each piece's words, whether it ends with « ? », whether it exclaims before a question.
+    pieces: list[tuple[list[str], bool, bool]] = []
+    sentences = _pieces(text, _SENTENCE_END)
+    for index, (sentence, mark) in enumerate(sentences):
         words = keywords_of(sentence)
+        questioned = "?" in mark
+        if "!" in mark and not questioned and any("?" in later for _, later in sentences[index + 1 :]):
+            # « ras-le-bol de la paperasse ! …, il faut le refaire ? »: an exclamation before a
+            # question asks nothing (its words that would ask a kind are left out); what it names
+            # joins the question.
+            asking = lexicon.kinds.covered(words)
+            pieces.append(([word for index, word in enumerate(words) if index not in asking], False, True))
+            continue
         starts = [0]
         for hit in lexicon.joiners.find_all(words):
             after = words[hit.end :]
@@ -523,19 +533,19 @@ def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
         for begin, end in zip(starts, [*starts[1:], len(words)], strict=True):
             if words[begin:end]:
                 # A sentence that ends with « ? » asks, whatever its words (« il sera où ? »).
-                pieces.append((words[begin:end], questioned and end == len(words)))
+                pieces.append((words[begin:end], questioned and end == len(words), False))
     return _merge_statements(pieces, lexicon)
 
 
-def _pieces(text: str, ends: re.Pattern[str]) -> list[tuple[str, bool]]:
-    """The non-empty pieces of a text between the marks ``ends`` finds, each with whether its
-    mark holds a question mark (a question ends there)."""
-    pieces: list[tuple[str, bool]] = []
+def _pieces(text: str, ends: re.Pattern[str]) -> list[tuple[str, str]]:
+    """The non-empty pieces of a text between the marks ``ends`` finds, each with the mark that
+    ends it (« ? »: a question ends there; « ! »: an exclamation; empty at the end)."""
+    pieces: list[tuple[str, str]] = []
     position = 0
     for match in [*ends.finditer(text), None]:
         end = match.start() if match else len(text)
         if text[position:end].strip():
-            pieces.append((text[position:end], match is not None and "?" in match.group()))
+            pieces.append((text[position:end], match.group() if match is not None else ""))
         position = match.end() if match else end
     return pieces
 
@@ -552,14 +562,18 @@ def _tells_a_situation(words: list[str], questioned: bool, lexicon: QuestionWord
     )
 
 
-def _merge_statements(pieces: list[tuple[list[str], bool]], lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
+def _merge_statements(
+    pieces: list[tuple[list[str], bool, bool]], lexicon: QuestionWords
+) -> list[tuple[str, list[str]]]:
     """Sentences that ask nothing (« ça fait des semaines que ma poubelle n'est pas vidée ! »)
     join the question that follows them (or the one before, at the end): they tell its topic."""
     merged: list[tuple[str, list[str]]] = []
     pending: list[str] = []
-    for index, (words, questioned) in enumerate(pieces):
-        if not (questioned or _asks(words, lexicon)) or (
-            index < len(pieces) - 1 and _tells_a_situation(words, questioned, lexicon)
+    for index, (words, questioned, exclaimed) in enumerate(pieces):
+        if (
+            exclaimed
+            or not (questioned or _asks(words, lexicon))
+            or (index < len(pieces) - 1 and _tells_a_situation(words, questioned, lexicon))
         ):
             pending += words
             continue
@@ -603,8 +617,8 @@ def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopi
     rejected: list[str] = []
     kept: list[str] = []
     corrected = False
-    for clause, questioned in _pieces(text, _CLAUSE_END):
-        end_mark = " ?" if questioned else "."
+    for clause, mark in _pieces(text, _CLAUSE_END):
+        end_mark = " ?" if "?" in mark else " !" if "!" in mark else "."
         words = keywords_of(clause)
         hits = lexicon.references.find_all(words)
         wrong = [hit for hit in hits if hit.label in ("not_that", "wrong")]

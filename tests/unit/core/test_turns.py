@@ -1254,3 +1254,15 @@ def test_what_en_stands_for_said_last_is_what_is_counted(services: Services) -> 
     plan = turn_plan(services, "on en compte combien sur le territoire, des déchetteries ?", Nlu("dechets"), Context())
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [("dechets", ("figure",))]
     assert "dechetterie" in plan.parts[0].question.counted
+
+
+def test_an_exclamation_before_a_question_asks_nothing_of_its_own(services: Services) -> None:
+    # « marre de la paperasse ! »: « paperasse » would ask the documents; the question after the
+    # « ! » is the one asked, about the topic both name.
+    plan = turn_plan(
+        services,
+        "marre de la paperasse ! le permis de louer, on doit le refaire à chaque changement de locataire ?",
+        Nlu("permis_de_louer"),
+        Context(),
+    )
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("permis_de_louer", ("validity",))]
