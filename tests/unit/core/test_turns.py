@@ -1266,3 +1266,14 @@ def test_an_exclamation_before_a_question_asks_nothing_of_its_own(services: Serv
         Context(),
     )
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [("permis_de_louer", ("validity",))]
+
+
+def test_en_before_a_verb_stands_for_what_was_spoken_of(services: Services) -> None:
+    # kb/lexicon.yml referring_phrases « en serait », « en coûte »: after the water-butt aid, its
+    # price is the aid's unknown, not the bike aid's amounts (whose fact speaks of « personnes »).
+    context = Context(topic="aide_recuperateur_eau", kind="what", previous="l'aide pour une cuve de pluie existe ?")
+    answers = answer_questions(
+        services, "combien en coûte une pour une personne seule ?", Nlu("demander_montant"), context, Asked()
+    )
+    assert answers and answers[0].topic == "aide_recuperateur_eau"
+    assert "€" not in answers[0].text
