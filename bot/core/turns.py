@@ -263,11 +263,14 @@ def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
     return best.fact.topic
 
 
-def _topic_for_kind(kb: _Knowledge, topic: str, question: Question, *, named: bool) -> str:
+def _topic_for_kind(kb: _Knowledge, topic: str, question: Question, *, named: bool, by_words: bool = True) -> str:
     """A question of a kind no fact of its topic answers, when no word of it named that topic
     (« propriétaire à Auchel, si je loue sans autorisation je risque quoi ? », taken for
     housing, which tells of no sanction): the topic whose fact answers that kind best and names
-    what is asked. Not for what a topic is nor its contact, which every topic answers."""
+    what is asked. Not for what a topic is nor its contact, which every topic answers.
+    ``by_words``: the words that ask count too; not when the topic is the conversation's (« bon,
+    et je fais la demande où ? » after the water-butt aid is not the permis de louer's
+    « demande »)."""
     if named or question.kind in (None, *_EVERY_TOPIC_KINDS):
         return topic
     scored = _scored_in(kb, topic, question)
@@ -282,7 +285,8 @@ def _topic_for_kind(kb: _Knowledge, topic: str, question: Question, *, named: bo
     if best is None or best.fact.topic == topic or best.score < _GLOBAL_MIN_SCORE:
         return topic
     # The words that ask count too (« sans autorisation » is said by the fact on sanctions).
-    said = frozenset(stem(word) for word in question.words if len(word) > 3 and word not in lexicon.small_words)
+    said_words = question.words if by_words else question.content
+    said = frozenset(stem(word) for word in said_words if len(word) > 3 and word not in lexicon.small_words)
     return best.fact.topic if on_subject(best.fact, said) else topic
 
 
@@ -426,6 +430,8 @@ def plan_turn(
         if topic is None and index > 0:
             # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic.
             topic = topic_by_facts(kb, question) or (_second_topic(kb, question, parts[0].topic) if parts else None)
+        # The topic spoken of, the message naming none: only what it names may move it away.
+        from_conversation = topic is None and current is not None and bool(question.kinds or refers_back)
         if topic is None and (question.kinds or refers_back):
             topic = current
         if topic is None and question.kinds:
@@ -433,7 +439,9 @@ def plan_turn(
         if topic is not None:
             topic = _topic_for_figure(kb, topic, question)
             named_here = topic == question.topic and _distinctive(lexicon, question.topic_keyword)
-            topic = _topic_for_kind(kb, topic, question, named=named_here or refers_back or leans)
+            topic = _topic_for_kind(
+                kb, topic, question, named=named_here or refers_back or leans, by_words=not from_conversation
+            )
         if question.kind is None and corrects and (topic != context.topic or reading.correction):
             # « non, le vélo », « pas des déchetteries mais de la déchetterie gros volumes » (same
             # topic): the last question, about what is named now (« même question pour … »: above).

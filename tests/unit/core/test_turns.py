@@ -1277,3 +1277,11 @@ def test_en_before_a_verb_stands_for_what_was_spoken_of(services: Services) -> N
     )
     assert answers and answers[0].topic == "aide_recuperateur_eau"
     assert "€" not in answers[0].text
+
+
+def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
+    # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
+    # procedure is the answer, not the permis de louer, whose facts say « demande ».
+    context = Context(topic="aide_recuperateur_eau", kind="amount", previous="ça me ferait combien ?")
+    plan = turn_plan(services, "bon, et je fais la demande où ?", Nlu("demander_demarche"), context)
+    assert [part.topic for part in plan.parts] == ["aide_recuperateur_eau"]
