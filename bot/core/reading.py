@@ -696,6 +696,9 @@ def read(
             or (not first.kinds and first.topic is None)
             # « il y en a combien en tout, des piscines ? »: the thing « en » stands for, said last.
             or (first.kinds and not second.kinds and _dislocated(segments[0][1], segments[1][1]))
+            # « elle arrive quand, votre mutuelle pour tous ? »: what a question that names nothing
+            # is about, said after it.
+            or (first.kinds and first.topic is None and second.topic is not None and not second.kinds)
             or (
                 (first.topic, first.kind, first.counted)
                 == (

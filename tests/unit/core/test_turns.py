@@ -1285,3 +1285,9 @@ def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services
     context = Context(topic="aide_recuperateur_eau", kind="amount", previous="ça me ferait combien ?")
     plan = turn_plan(services, "bon, et je fais la demande où ?", Nlu("demander_demarche"), context)
     assert [part.topic for part in plan.parts] == ["aide_recuperateur_eau"]
+
+
+def test_what_a_question_is_about_said_after_it_makes_one_question(services: Services) -> None:
+    # « ça ouvre quand, la piscine de Lillers ? »: one question of its kind about what follows.
+    plan = turn_plan(services, "franchement, ça rouvre quand, la piscine de Lillers ?", Nlu("sport_culture"), Context())
+    assert [(part.topic, part.question.kinds) for part in plan.parts] == [("sport_culture", ("when",))]
