@@ -60,6 +60,8 @@ _EVERY_TOPIC_KINDS = ("what", "contact", _FIGURE_KIND)
 # A question whose topic nothing names is looked up among all the facts: the best one must
 # answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
 _GLOBAL_MIN_SCORE = 6.0
+# Words that name the Agglo itself: its own address or number is asked, whatever the conversation.
+_THE_AGGLO = frozenset({"agglo", "agglomeration"})
 # Families never answered as a topic: small talk, and the emergencies (answered by
 # :func:`people_first` alone, from their own patterns).
 _NOT_TOPICS = ("conversation", SAFETY_FAMILY)
@@ -423,6 +425,17 @@ def plan_turn(
             topic = dispositif if _is_topic(kb, dispositif) and dispositif not in reading.rejected_topics else nlu_topic
         if index == 0 and current and reading.same_question and not corrects and topic in lexicon.yielding_topics:
             # « et celle de Béthune, c'est quel numéro ? »: the number of what was spoken of.
+            topic = current
+        if (
+            index == 0
+            and current
+            and topic in lexicon.yielding_topics
+            and question.kinds
+            and not _distinctive(lexicon, question.topic_keyword)
+            and not _THE_AGGLO.intersection(question.words)
+        ):
+            # « c'est l'adresse mail pour envoyer le dossier que je voulais »: an everyday word
+            # (« adresse », « numéro ») asks the contact of what is spoken of, not the Agglo's.
             topic = current
         if index > 0 and parts and topic in lexicon.yielding_topics:
             # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic.

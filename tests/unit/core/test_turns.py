@@ -1291,3 +1291,13 @@ def test_what_a_question_is_about_said_after_it_makes_one_question(services: Ser
     # « ça ouvre quand, la piscine de Lillers ? »: one question of its kind about what follows.
     plan = turn_plan(services, "franchement, ça rouvre quand, la piscine de Lillers ?", Nlu("sport_culture"), Context())
     assert [(part.topic, part.question.kinds) for part in plan.parts] == [("sport_culture", ("when",))]
+
+
+def test_an_everyday_contact_word_asks_the_contact_of_what_is_spoken_of(services: Services) -> None:
+    # After the composters, « le numéro à appeler pour un souci ? » is the waste service's, and « l'adresse
+    # de l'agglo ? » still the Agglo's own.
+    context = Context(topic="dechets", kind="amount", previous="combien coûte un composteur ?")
+    plan = turn_plan(services, "bon, c'est quoi le numéro à appeler pour un souci ?", Nlu("demander_contact"), context)
+    assert [part.topic for part in plan.parts] == ["dechets"]
+    agglo = turn_plan(services, "vous avez l'adresse de l'agglo ?", Nlu("demander_contact"), context)
+    assert [part.topic for part in agglo.parts] in ([], ["contact"])
