@@ -151,6 +151,9 @@ class QuestionWords:
     synonyms: KeywordFinder
     synonym_words: dict[str, tuple[str, ...]]
     kinds: KeywordFinder
+    # Phrases that ask their kind only when nothing else asks (« je dois faire une demande ? »
+    # asks whether one must; « je dois faire une demande où ? » asks where).
+    kinds_alone: KeywordFinder
     kind_order: tuple[str, ...]
     kind_fields: dict[str, tuple[str, ...]]
     # The words that tell a fact answers a kind, each cue as its words (« mise en service »).
@@ -220,6 +223,11 @@ class QuestionWords:
             kinds=KeywordFinder(
                 (name, _as_read([*kind["asked_by"], *kind.get(INFLECTED_KEY, ())], synonyms, synonym_words))
                 for name, kind in kinds.items()
+            ),
+            kinds_alone=KeywordFinder(
+                (name, _as_read(kind["asked_alone"], synonyms, synonym_words))
+                for name, kind in kinds.items()
+                if kind.get("asked_alone")
             ),
             kind_order=tuple(kinds),
             kind_fields={name: tuple(kind["fields"]) for name, kind in kinds.items()},
@@ -366,7 +374,19 @@ def _counted(words: Sequence[str], index: int, lexicon: QuestionWords) -> tuple[
 def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The kinds of question the words ask (most specific first), and what a « combien de … »
     counts (its words, the unit first when one is named)."""
-    found = {hit.label for hit in lexicon.kinds.find_all(words)}
+    hits = lexicon.kinds.find_all(words)
+    found = {hit.label for hit in hits}
+    alone = lexicon.kinds_alone.covered(words)
+    if alone and all(index in alone for hit in hits for index in range(hit.start, hit.end)):
+        # « il doit faire une demande ? »: whether one must (« faire une demande » inside it asks
+        # nothing else), unless another word asks (« … où ? », « comment … ? »).
+        asks_else = any(
+            word in lexicon.interrogative_words or word in lexicon.kind_endings
+            for index, word in enumerate(words)
+            if index not in alone
+        )
+        if not asks_else:
+            found = {hit.label for hit in lexicon.kinds_alone.find_all(words)}
     if not found and words and words[-1] in lexicon.kind_endings:
         found.add(lexicon.kind_endings[words[-1]])
     counted: tuple[str, ...] = ()
@@ -417,6 +437,7 @@ def _content(words: list[str], lexicon: QuestionWords) -> tuple[str, ...]:
     # (« plutôt », « même question pour ») names nothing asked about.
     asking = (
         lexicon.kinds.covered(words)
+        | lexicon.kinds_alone.covered(words)
         | lexicon.interrogatives.covered(words)
         | lexicon.wrappers.covered(words)
         | lexicon.references.covered(words)

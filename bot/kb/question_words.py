@@ -68,6 +68,9 @@ def check_lexicon(data: Any, fields: tuple[str, ...], problem: Callable[[str, st
         asked_last = kind.get("asked_last")
         if asked_last is not None and not _words(asked_last):
             problem(entry, "asked_last must be a list of words")
+        asked_alone = kind.get("asked_alone")
+        if asked_alone is not None and not _words(asked_alone):
+            problem(entry, "asked_alone must be a list of words")
         answered_by = kind.get("answered_by")
         if answered_by is not None and not (
             isinstance(answered_by, list) and all(isinstance(w, str) for w in answered_by)

@@ -79,6 +79,10 @@ def test_whether_one_must_ask_is_who_is_concerned(services: Services) -> None:
     assert question_of("pour une maison, ai-je besoin du permis ?", lexicon).kinds == ("eligibility",)
     assert question_of("ma fille doit faire une demande pour son studio ?", lexicon).kinds == ("eligibility",)
     assert "how_to_apply" in question_of("je dois faire une demande, comment je fais ?", lexicon).kinds
+    # kb/lexicon.yml asked_alone: another word asking says what is asked.
+    assert question_of("je dois demander l'autorisation ?", lexicon).kinds == ("eligibility",)
+    assert question_of("je dois faire une demande où ?", lexicon).kinds == ("how_to_apply",)
+    assert question_of("comment je dois demander l'autorisation ?", lexicon).kinds != ("eligibility",)
 
 
 def test_only_for_some_asks_who_may(services: Services) -> None:
