@@ -501,6 +501,17 @@ class Nlu:
     bike_type: str | None = None
 
 
+def _names_orientation(services: Services, text: str) -> bool:
+    """The message names a question for another body, not inside a longer keyword of a topic
+    (« le taux de chômage » is the territory's figure; « le chômage » is France Travail's)."""
+    words = keyword_key(text)
+    longer = [(hit.start, hit.end) for hit in services.topics.find_all(words)]
+    return any(
+        not any(start <= hit.start and hit.end <= end and end - start > hit.end - hit.start for start, end in longer)
+        for hit in services.orientation.find_all(words)
+    )
+
+
 def turn_plan(services: Services, text: str, nlu: Nlu, context: Context) -> Plan:
     """The plan of a turn (see :func:`plan_turn`), with what the commune and orientation
     matchers of ``services`` say of the message. « jrisque koi ? » is read as « je risque
@@ -514,7 +525,7 @@ def turn_plan(services: Services, text: str, nlu: Nlu, context: Context) -> Plan
         context,
         services.kb,
         services.topics,
-        names_orientation=services.orientation.find(text) is not None,
+        names_orientation=_names_orientation(services, text),
         only_a_commune=services.communes.names_only_a_commune(text),
         outside_only=bool(communes) and not any(match.is_member for match in communes),
     )

@@ -1301,3 +1301,12 @@ def test_an_everyday_contact_word_asks_the_contact_of_what_is_spoken_of(services
     assert [part.topic for part in plan.parts] == ["dechets"]
     agglo = turn_plan(services, "vous avez l'adresse de l'agglo ?", Nlu("demander_contact"), context)
     assert [part.topic for part in agglo.parts] in ([], ["contact"])
+
+
+def test_a_topics_longer_keyword_holding_another_bodys_keyword_names_the_topic(services: Services) -> None:
+    # « chômage » is France Travail's (kb/orientation.yml); « taux de chômage » the territory's
+    # figure (kb/topics/economie_emploi.yml).
+    figure = turn_plan(services, "quel est le taux de chômage par chez nous ?", Nlu("hors_sujet"), Context())
+    assert [part.topic for part in figure.parts] == ["economie_emploi"]
+    registering = turn_plan(services, "je suis au chômage, je m'inscris où ?", Nlu("hors_sujet"), Context())
+    assert registering.defer
