@@ -154,8 +154,10 @@ def find_commune(tracker: Tracker) -> CommuneMatch | None:
     which prefers the longest name ("Fouquières-lès-Béthune", not the "Béthune" inside it),
     else the entity the NLU extracted (a spelling the matcher missed in the sentence)."""
     matcher = services().communes
-    match = matcher.find(latest_text(tracker))
-    if match is not None:
+    text = latest_text(tracker)
+    match = matcher.find(text)
+    if match is not None or matcher.find_all(text):
+        # (None: the only commune named is where one goes, « jusqu'à Lens ».)
         return match
     mentioned = entity(tracker, "commune")
     return matcher.find(mentioned) if mentioned else None

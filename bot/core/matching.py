@@ -72,6 +72,9 @@ _FILLER_WORDS = frozenset(
 )
 # Small words between a street's kind and its name (« route de », « rue du »; « d' » is folded away).
 _STREET_PARTICLES = frozenset({"de", "du", "des", "la", "le", "les"})
+# The words before a place one goes to (« aller jusqu'à Lens en bus »), folded: a destination,
+# not the commune the resident lives in or asks about.
+_DESTINATION_BEFORE = (("jusqu", "a"), ("aller", "a"), ("vers",), ("direction",), ("rejoindre",), ("rendre", "a"))
 # Below this length a spelling must be exact: too many short words are one letter apart.
 _FUZZY_MIN_LENGTH = 6
 
@@ -86,6 +89,8 @@ class CommuneMatch:
     candidates: tuple[CommuneView, ...] = ()
     # Named after « rue », « route de »…: a street's name (« rue d'Hinges »), not where one lives.
     in_street: bool = False
+    # « pour aller jusqu'à Lens »: a place one goes to.
+    destination: bool = False
 
     @property
     def is_member(self) -> bool:
@@ -187,6 +192,8 @@ class CommuneMatcher:
                 )
                 if self._after_street_word(words, start):
                     match = replace(match, in_street=True)
+                if any(tuple(words[max(0, start - len(before)) : start]) == before for before in _DESTINATION_BEFORE):
+                    match = replace(match, destination=True)
                 found.append((start, match))
                 for index in range(start, end):
                     taken[index] = True
@@ -227,7 +234,11 @@ class CommuneMatcher:
         matches = self.find_all(text)
         if not matches:
             return None
-        # « rue d'Hinges à Vendin-lès-Béthune » is about Vendin-lès-Béthune.
+        # « rue d'Hinges à Vendin-lès-Béthune » is about Vendin-lès-Béthune; « aller jusqu'à Lens
+        # en bus » about no commune of the resident's.
+        matches = [match for match in matches if not match.destination]
+        if not matches:
+            return None
         matches = [match for match in matches if not match.in_street] or matches
         for match in matches:
             if match.is_member:

@@ -517,7 +517,7 @@ def turn_plan(services: Services, text: str, nlu: Nlu, context: Context) -> Plan
     matchers of ``services`` say of the message. « jrisque koi ? » is read as « je risque
     quoi ? » (the NLU had it as typed)."""
     text = services.people.written_out(text)
-    communes = services.communes.find_all(text)
+    communes = [match for match in services.communes.find_all(text) if not match.destination]
     return plan_turn(
         text,
         nlu.intent,

@@ -195,3 +195,13 @@ def test_an_audience_does_not_switch_the_topic(
     from bot.core.topics import resolve_topic
 
     assert resolve_topic("demander_conditions", None, text, current, services.kb, services.topics) == expected
+
+
+def test_a_place_one_goes_to_is_not_the_commune_asked_about(services: Services) -> None:
+    # « jusqu'à Lens », « vers Arras »: where the bus goes, not where the resident lives; a commune
+    # named besides is still found.
+    assert services.communes.find("pour aller jusqu'à Lens en bus, c'est payant ?") is None
+    assert services.communes.find("le bus vers Arras est gratuit ?") is None
+    match = services.communes.find("j'habite Beuvry, le bus pour aller à Lens est gratuit ?")
+    assert match is not None and match.commune is not None and match.commune.name == "Beuvry"
+    assert services.communes.find("j'habite à Lens") is not None
