@@ -39,8 +39,12 @@ def headline_aid_buttons() -> list[dict[str, str]]:
 
 
 def nlu_of(tracker: Tracker) -> Nlu:
+    confidence = (tracker.latest_message.get("intent") or {}).get("confidence")
     return Nlu(
-        intent=latest_intent(tracker), dispositif=entity(tracker, "dispositif"), bike_type=entity(tracker, "type_velo")
+        intent=latest_intent(tracker),
+        dispositif=entity(tracker, "dispositif"),
+        bike_type=entity(tracker, "type_velo"),
+        confidence=float(confidence) if isinstance(confidence, (int, float)) else 1.0,
     )
 
 

@@ -290,7 +290,10 @@ class AggloRestInput(RestInput):
                 return response.json({"status": "loading"}, status=503)
             parsed = await agent.parse_message(well_formed(message))
             entities = {item["entity"]: item["value"] for item in reversed(parsed.get("entities") or [])}
-            return response.json({"intent": (parsed.get("intent") or {}).get("name") or "", "entities": entities})
+            intent = parsed.get("intent") or {}
+            return response.json(
+                {"intent": intent.get("name") or "", "confidence": intent.get("confidence"), "entities": entities}
+            )
 
         blueprint = super().blueprint(guarded)
         blueprint.add_route(ready, "/ready", methods=["GET"])

@@ -60,6 +60,9 @@ _EVERY_TOPIC_KINDS = ("what", "contact", _FIGURE_KIND)
 # A question whose topic nothing names is looked up among all the facts: the best one must
 # answer its kind and share this much with it (see bot/core/selection.py) to choose the topic.
 _GLOBAL_MIN_SCORE = 6.0
+# Below this confidence, the NLU's topic is a guess: an everyday word of the message (« adresse »)
+# names the topic rather than it.
+_SURE_NLU = 0.4
 # Words that name the Agglo itself: its own address or number is asked, whatever the conversation.
 _THE_AGGLO = frozenset({"agglo", "agglomeration"})
 # Families never answered as a topic: small talk, and the emergencies (answered by
@@ -345,13 +348,15 @@ def plan_turn(
     names_orientation: bool = False,
     only_a_commune: bool = False,
     outside_only: bool = False,
+    nlu_confidence: float = 1.0,
 ) -> Plan:
     """What to answer: see the module's docstring. ``names_orientation``: the message names a
     question for another body (kb/orientation.yml), which its own answer handles;
     ``only_a_commune``: the message only names a commune (« et à Gosnay ? »), which answers the
     current topic for it, unless the last question had a kind (« et celle de Lillers ? »);
     ``outside_only``: the only commune it names is outside the Agglo (« le musée du
-    Louvre-Lens »), which keeps a message the NLU put out of scope there."""
+    Louvre-Lens »), which keeps a message the NLU put out of scope there; ``nlu_confidence``: how
+    sure the NLU is of ``intent`` (an unsure guess does not overrule an everyday word)."""
     in_conversation = _is_topic(kb, context.topic)
     lexicon = question_words_of(kb)  # type: ignore[arg-type]
     reading = read(text, kb, detector, in_conversation=in_conversation, lexicon=lexicon)
@@ -406,7 +411,7 @@ def plan_turn(
             and nlu_topic not in (None, topic)
             and not any(other.topic == nlu_topic for other in questions[1:])
             and (
-                not (_distinctive(lexicon, question.topic_keyword) or question.meant)
+                not (_distinctive(lexicon, question.topic_keyword) or question.meant or nlu_confidence < _SURE_NLU)
                 or _names_too(detector, lexicon, question, nlu_topic)
             )
         ):
@@ -499,6 +504,8 @@ class Nlu:
     intent: str = ""
     dispositif: str | None = None
     bike_type: str | None = None
+    # How sure the NLU is of its intent (1.0 when unknown: a test, a button's payload).
+    confidence: float = 1.0
 
 
 def _names_orientation(services: Services, text: str) -> bool:
@@ -527,6 +534,7 @@ def turn_plan(services: Services, text: str, nlu: Nlu, context: Context) -> Plan
         services.topics,
         names_orientation=_names_orientation(services, text),
         only_a_commune=services.communes.names_only_a_commune(text),
+        nlu_confidence=nlu.confidence,
         outside_only=bool(communes) and not any(match.is_member for match in communes),
     )
 

@@ -27,7 +27,13 @@ def nlu_of(parsed: Any) -> Nlu | None:
     entities = parsed.get("entities")
     if not isinstance(entities, dict):
         entities = {}
-    return Nlu(intent=parsed["intent"], dispositif=entities.get("dispositif"), bike_type=entities.get("type_velo"))
+    confidence = parsed.get("confidence")
+    return Nlu(
+        intent=parsed["intent"],
+        dispositif=entities.get("dispositif"),
+        bike_type=entities.get("type_velo"),
+        confidence=float(confidence) if isinstance(confidence, (int, float)) else 1.0,
+    )
 
 
 async def parsed_messages(app: web.Application, messages: Sequence[str]) -> dict[str, Nlu]:

@@ -6,6 +6,7 @@ import pytest
 
 from bot.core.services import Services
 from bot.core.turns import Asked, Context, Nlu, answer_plan, answer_questions, turn_plan
+from bot.web.language_model import nlu_of
 
 SWITCHBOARD = "03 21 61 50 00"
 
@@ -1310,3 +1311,19 @@ def test_a_topics_longer_keyword_holding_another_bodys_keyword_names_the_topic(s
     assert [part.topic for part in figure.parts] == ["economie_emploi"]
     registering = turn_plan(services, "je suis au chômage, je m'inscris où ?", Nlu("hors_sujet"), Context())
     assert registering.defer
+
+
+def test_an_unsure_nlu_guess_does_not_overrule_an_everyday_word(services: Services) -> None:
+    # « adresse » names the contact; the NLU's associations at 0.27 are a guess, at 0.9 a reading.
+    text = "vous pourriez me dire à quelle adresse j'écris pour l'agglo ?"
+    unsure = turn_plan(services, text, Nlu("education_citoyennete", confidence=0.27), Context())
+    assert [part.topic for part in unsure.parts] == ["contact"]
+    sure = turn_plan(services, text, Nlu("education_citoyennete", confidence=0.9), Context())
+    assert [part.topic for part in sure.parts] != ["contact"]
+
+
+def test_the_language_models_confidence_is_read_from_the_parse() -> None:
+    parsed = nlu_of({"intent": "mutuelle", "confidence": 0.31, "entities": {}})
+    assert parsed is not None and parsed.confidence == 0.31
+    missing = nlu_of({"intent": "mutuelle", "entities": {}})
+    assert missing is not None and missing.confidence == 1.0
