@@ -194,14 +194,21 @@ def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
     return topic is not None and topic.family not in _NOT_TOPICS
 
 
-def topic_by_facts(kb: _Knowledge, question: Question) -> str | None:
+def topic_by_facts(kb: _Knowledge, question: Question, *, any_kind: bool = False) -> str | None:
     """The topic of the fact that best answers a question no word names the topic of (« combien
-    d'habitants dans l'agglo ? »), when one stands out."""
-    if question.kind != "figure" or not question.content:
+    d'habitants dans l'agglo ? »), when one stands out; ``any_kind``: not only a figure (the
+    NLU's topic was a guess)."""
+    if (question.kind != "figure" and not any_kind) or not question.content:
         # A figure asked in everyday words (« combien d'habitants dans l'agglo ? ») has a number
         # in one fact; « c'est quel tarif ? » says nothing of what it is about.
         return None
     best = _best_fact_anywhere(kb, question)
+    if any_kind:
+        # Not by an everyday word (« l'agglo », which most facts say), nor by one that says the
+        # kind (« depuis »).
+        lexicon = question_words_of(kb)  # type: ignore[arg-type]
+        telling = lexicon.generic_words | kind_cue_words(lexicon, question.kind)
+        question = replace(question, content=tuple(word for word in question.content if word not in telling))
     if best is None or best.score < _GLOBAL_MIN_SCORE or not _shares_content(question, best.fact):
         # « comment faire une demande de RSA ? »: a fact about how to apply for something else.
         return None
@@ -426,6 +433,10 @@ def plan_turn(
             topic = current
         if topic is None and index == 0 and leans:
             topic = current
+        if topic is None and index == 0 and nlu_confidence < _SURE_NLU and dispositif is None and question.kinds:
+            # « l'agglo a été créée en quelle année ? », an unsure guess of the NLU: the topic
+            # of the fact that answers it, when one stands out.
+            topic = topic_by_facts(kb, question, any_kind=True)
         if topic is None and index == 0:
             topic = dispositif if _is_topic(kb, dispositif) and dispositif not in reading.rejected_topics else nlu_topic
         if index == 0 and current and reading.same_question and not corrects and topic in lexicon.yielding_topics:

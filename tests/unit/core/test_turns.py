@@ -1327,3 +1327,12 @@ def test_the_language_models_confidence_is_read_from_the_parse() -> None:
     assert parsed is not None and parsed.confidence == 0.31
     missing = nlu_of({"intent": "mutuelle", "entities": {}})
     assert missing is not None and missing.confidence == 1.0
+
+
+def test_an_unsure_nlu_guess_yields_to_the_fact_that_answers(services: Services) -> None:
+    # kb/lexicon.yml: « fondée » is « née »; the communes' fact says when the Agglo was born.
+    text = "la communauté d'agglomération de Béthune-Bruay a été fondée en quelle année ?"
+    unsure = answer_questions(services, text, Nlu("projet_de_territoire", confidence=0.3), Context(), Asked())
+    assert unsure and unsure[0].facts[0] == "communes_nombre"
+    sure = turn_plan(services, text, Nlu("projet_de_territoire", confidence=0.9), Context())
+    assert [part.topic for part in sure.parts] == ["projet_de_territoire"]
