@@ -1336,3 +1336,9 @@ def test_an_unsure_nlu_guess_yields_to_the_fact_that_answers(services: Services)
     assert unsure and unsure[0].facts[0] == "communes_nombre"
     sure = turn_plan(services, text, Nlu("projet_de_territoire", confidence=0.9), Context())
     assert [part.topic for part in sure.parts] == ["projet_de_territoire"]
+
+
+def test_a_bus_one_books_is_the_demand_responsive_transport(services: Services) -> None:
+    # kb/lexicon.yml synonyms: « un bus à réserver » says « transport à la demande ».
+    facts, _ = _answer(services, "mobilite", "le bus sur réservation, c'est gratuit ?")
+    assert {"mobilite_transport_a_la_demande", "mobilite_tad_gratuit"} & set(facts[:1])
