@@ -439,19 +439,22 @@ def plan_turn(
             topic = topic_by_facts(kb, question, any_kind=True)
         if topic is None and index == 0:
             topic = dispositif if _is_topic(kb, dispositif) and dispositif not in reading.rejected_topics else nlu_topic
-        if index == 0 and current and reading.same_question and not corrects and topic in lexicon.yielding_topics:
-            # « et celle de Béthune, c'est quel numéro ? »: the number of what was spoken of.
-            topic = current
         if (
             index == 0
             and current
             and topic in lexicon.yielding_topics
-            and question.kinds
-            and not _distinctive(lexicon, question.topic_keyword)
-            and not _THE_AGGLO.intersection(question.words)
+            and (
+                (reading.same_question and not corrects)
+                or (
+                    question.kinds
+                    and not _distinctive(lexicon, question.topic_keyword)
+                    and not _THE_AGGLO.intersection(question.words)
+                )
+            )
         ):
-            # « c'est l'adresse mail pour envoyer le dossier que je voulais »: an everyday word
-            # (« adresse », « numéro ») asks the contact of what is spoken of, not the Agglo's.
+            # « et celle de Béthune, c'est quel numéro ? », « c'est l'adresse mail pour envoyer le
+            # dossier que je voulais »: the number of what was spoken of; an everyday word
+            # (« adresse », « numéro ») asks its contact, not the Agglo's.
             topic = current
         if index > 0 and parts and topic in lexicon.yielding_topics:
             # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic.
