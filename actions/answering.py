@@ -44,7 +44,7 @@ def nlu_of(tracker: Tracker) -> Nlu:
         intent=latest_intent(tracker),
         dispositif=entity(tracker, "dispositif"),
         bike_type=entity(tracker, "type_velo"),
-        confidence=float(confidence) if isinstance(confidence, (int, float)) else 1.0,
+        confidence=Nlu.confidence_of(confidence),
     )
 
 

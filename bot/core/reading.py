@@ -543,7 +543,7 @@ def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
             # question asks nothing (its words that would ask a kind are left out); what it names
             # joins the question.
             asking = lexicon.kinds.covered(words)
-            pieces.append(([word for index, word in enumerate(words) if index not in asking], False, True))
+            pieces.append(([word for position, word in enumerate(words) if position not in asking], False, True))
             continue
         starts = [0]
         for hit in lexicon.joiners.find_all(words):

@@ -521,6 +521,11 @@ class Nlu:
     # How sure the NLU is of its intent (1.0 when unknown: a test, a button's payload).
     confidence: float = 1.0
 
+    @staticmethod
+    def confidence_of(value: object) -> float:
+        """A confidence as the NLU gave it (a number), 1.0 when it gave none."""
+        return float(value) if isinstance(value, (int, float)) else 1.0
+
 
 def _names_orientation(services: Services, text: str) -> bool:
     """The message names a question for another body, not inside a longer keyword of a topic
@@ -598,7 +603,6 @@ def answer_parts(
 
 def answer_plan(services: Services, plan: Plan, text: str, asked: Asked) -> list[Answer]:
     """The plan's answers, in order: in English first when the message was English."""
-    text = services.people.written_out(text)
     answers: list[Answer] = []
     if plan.english:
         tag = plan.parts[0].topic if plan.parts else "incompris"

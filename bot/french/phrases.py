@@ -30,9 +30,9 @@ from rapidfuzz.distance import OSA
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATED = re.compile(r"([a-z])\1{2,}")
-# Where a message is cut into sentences (before normalising, which drops punctuation).
 # A word as typed: letters only, accents included (« jrisque », « koi »).
 _TYPED_WORD = re.compile(r"[^\W\d_]+")
+# Where a message is cut into sentences (before normalising, which drops punctuation).
 _SENTENCE_END = re.compile(r"[.!?;:…\n\r]+|\s[-–—]\s")
 _VOWELS = frozenset("aeiouy")
 _WORD_LIST = re.compile(r"<([a-z_]+)>")

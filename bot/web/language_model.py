@@ -32,7 +32,7 @@ def nlu_of(parsed: Any) -> Nlu | None:
         intent=parsed["intent"],
         dispositif=entities.get("dispositif"),
         bike_type=entities.get("type_velo"),
-        confidence=float(confidence) if isinstance(confidence, (int, float)) else 1.0,
+        confidence=Nlu.confidence_of(confidence),
     )
 
 
