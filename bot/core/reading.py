@@ -43,6 +43,18 @@ _AMOUNT_KIND = "amount"
 _HOW_MANY = "combien"
 # « il y en a combien, des piscines ? »: « en » and the partitive that names what it stands for.
 _PRONOUN_EN = "en"
+# « qui » asks who after these words (« et qui gère … ? », « savoir qui … », « par qui … ? »);
+# after any other word it relates a clause (« un fourgon qui fait 2,30 m »), asking nothing.
+_WHO = "qui"
+_WHO_KIND = "who"
+# « c'est le propriétaire qui … ? »: « c'est » (read « est ») this many words before « qui ».
+_CLEFT = "est"
+_CLEFT_REACH = 5
+_WHO_IN_TEXT = re.compile(r"(^|[,;:.!?(«]\s*)?\bqui\b", re.IGNORECASE)
+_ASKS_WHO_AFTER = frozenset(
+    {"et", "mais", "alors", "donc", "ou", "savoir", "dire", "dites", "dis", "demande", "demander", "sais", "savez"}
+    | {"voir", "par", "a", "pour", "chez", "de", "avec", "moi", "bonjour", "svp"}
+)
 # « il y en a combien », « on en compte combien »; not « on peut en prendre combien ».
 _COUNTING_VERBS = frozenset({"a", "ai", "avez", "ont", "compte", "comptez", "existe", "reste"})
 _PARTITIVES = frozenset({"des", "de", "du", "d"})
@@ -371,10 +383,12 @@ def _counted(words: Sequence[str], index: int, lexicon: QuestionWords) -> tuple[
     return tuple(dict.fromkeys([*units, *counted]))
 
 
-def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _kinds(words: Sequence[str], lexicon: QuestionWords, text: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The kinds of question the words ask (most specific first), and what a « combien de … »
-    counts (its words, the unit first when one is named)."""
-    hits = lexicon.kinds.find_all(words)
+    counts (its words, the unit first when one is named); ``text``, when given, tells which
+    « qui » open a clause."""
+    opening = _opening_whos(text)
+    hits = [hit for hit in lexicon.kinds.find_all(words) if not _relative(words, hit, opening)]
     found = {hit.label for hit in hits}
     alone = lexicon.kinds_alone.covered(words)
     if alone and all(index in alone for hit in hits for index in range(hit.start, hit.end)):
@@ -423,6 +437,23 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords) -> tuple[tuple[str, ...
         # what it is only frames the other kind, which a fact about the topic would not answer.
         found.discard(_WHAT_KIND)
     return tuple(kind for kind in lexicon.kind_order if kind in found), counted
+
+
+def _opening_whos(text: str) -> list[bool]:
+    """For each « qui » of the text, whether it opens a clause (« le permis de louer, qui … ? »)."""
+    return [bool(match.group(1)) for match in _WHO_IN_TEXT.finditer(text)]
+
+
+def _relative(words: Sequence[str], hit: KeywordHit, opening: Sequence[bool]) -> bool:
+    """The hit is a relative clause, not a question of who (« un fourgon qui fait 2,30 m »); « c'est
+    l'agglo qui s'occupe … ? », « …, qui vient ? » ask who all the same."""
+    if hit.label != _WHO_KIND or words[hit.start] != _WHO or hit.start == 0:
+        return False
+    ordinal = words[: hit.start].count(_WHO)
+    if ordinal < len(opening) and opening[ordinal]:
+        return False
+    before = words[max(0, hit.start - _CLEFT_REACH) : hit.start]
+    return words[hit.start - 1] not in _ASKS_WHO_AFTER and _CLEFT not in before
 
 
 def _only_asks(words: Sequence[str], lexicon: QuestionWords) -> bool:
@@ -481,7 +512,7 @@ def _question(
 ) -> Question:
     expanded = _with_synonyms(words, lexicon)
     in_place = _in_place(words, lexicon)
-    kinds, counted = _kinds(in_place, lexicon)
+    kinds, counted = _kinds(in_place, lexicon, text)
     # What « combien de … » counts names its topic, though it may say who asks elsewhere
     # (« et pour une commune ? » against « combien de communes dans l'agglo ? »).
     ignore = ignore - frozenset(counted)
@@ -615,7 +646,7 @@ def question_of(text: str, lexicon: QuestionWords) -> Question:
     words = keywords_of(text)
     expanded = _with_synonyms(words, lexicon)
     in_place = _in_place(words, lexicon)
-    kinds, counted = _kinds(in_place, lexicon)
+    kinds, counted = _kinds(in_place, lexicon, text)
     return Question(text=text, words=tuple(expanded), kinds=kinds, counted=counted, content=_content(in_place, lexicon))
 
 

@@ -340,3 +340,23 @@ def test_a_commune_near_another_does_not_name_it(services: Services) -> None:
         commune_insee="62119",
     )
     assert answer.facts[0] == "pdl_liste_2025" and "Vendin" not in answer.text
+
+
+def test_qui_after_a_noun_relates_a_clause_and_asks_nobody(services: Services) -> None:
+    lexicon = question_words_of(services.kb)
+    # « un fourgon qui fait 2,30 m »: the van, not who does something.
+    van = "j'ai un fourgon qui fait 2,30 m de haut, je pourrai entrer dans une déchetterie avec ?"
+    assert "who" not in question_of(van, lexicon).kinds
+    # Opening a clause, after « c'est » or at the start, « qui » asks who all the same.
+    assert "who" in question_of("pour le permis de louer, qui vient faire la visite ?", lexicon).kinds
+    assert "who" in question_of("depuis quand c'est l'agglo qui s'occupe de l'eau ?", lexicon).kinds
+    assert "who" in question_of("qui gère les piscines ?", lexicon).kinds
+    assert _first_answer(services, "dechets", van)[1] == "dechets_dechetteries_acces"
+
+
+def test_a_count_of_millions_meets_a_sum_in_millions_of_euros(services: Services) -> None:
+    # « combien de millions » is the 336 M€ of the budget asked, not any fact writing « millions ».
+    _kind, first = _first_answer(
+        services, "projet_de_territoire", "en 2024, le budget de l'agglo se montait à combien de millions ?"
+    )
+    assert first == "pdt_budget_2024"
