@@ -43,18 +43,10 @@ _AMOUNT_KIND = "amount"
 _HOW_MANY = "combien"
 # « il y en a combien, des piscines ? »: « en » and the partitive that names what it stands for.
 _PRONOUN_EN = "en"
-# « qui » asks who after these words (« et qui gère … ? », « savoir qui … », « par qui … ? »);
-# after any other word it relates a clause (« un fourgon qui fait 2,30 m »), asking nothing.
-_WHO = "qui"
-_WHO_KIND = "who"
 # « c'est le propriétaire qui … ? »: « c'est » (read « est ») this many words before « qui ».
 _CLEFT = "est"
 _CLEFT_REACH = 5
 _WHO_IN_TEXT = re.compile(r"(^|[,;:.!?(«]\s*)?\bqui\b", re.IGNORECASE)
-_ASKS_WHO_AFTER = frozenset(
-    {"et", "mais", "alors", "donc", "ou", "savoir", "dire", "dites", "dis", "demande", "demander", "sais", "savez"}
-    | {"voir", "par", "a", "pour", "chez", "de", "avec", "moi", "bonjour", "svp"}
-)
 # « il y en a combien », « on en compte combien »; not « on peut en prendre combien ».
 _COUNTING_VERBS = frozenset({"a", "ai", "avez", "ont", "compte", "comptez", "existe", "reste"})
 _PARTITIVES = frozenset({"des", "de", "du", "d"})
@@ -214,13 +206,11 @@ class QuestionWords:
 
     def asking_words(self, words: Sequence[str]) -> list[KeywordHit]:
         """The interrogatives of ``words`` that ask (« l'usine qui brûle … »: none)."""
-        return [
-            hit
-            for hit in self.interrogatives.find_all(words)
-            if hit.start == 0
-            or words[hit.start] not in self.relative_pronouns
-            or words[hit.start - 1] in self.asking_before
-        ]
+        return [hit for hit in self.interrogatives.find_all(words) if not self.relates(words, hit.start)]
+
+    def relates(self, words: Sequence[str], start: int) -> bool:
+        """The word at ``start`` opens a relative clause (« l'usine qui brûle … »), asking nothing."""
+        return start > 0 and words[start] in self.relative_pronouns and words[start - 1] not in self.asking_before
 
     @classmethod
     def from_lexicon(cls, lexicon: dict[str, Any]) -> QuestionWords:
@@ -388,7 +378,7 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords, text: str = "") -> tupl
     counts (its words, the unit first when one is named); ``text``, when given, tells which
     « qui » open a clause."""
     opening = _opening_whos(text)
-    hits = [hit for hit in lexicon.kinds.find_all(words) if not _relative(words, hit, opening)]
+    hits = [hit for hit in lexicon.kinds.find_all(words) if not _relative(words, hit, opening, lexicon)]
     found = {hit.label for hit in hits}
     alone = lexicon.kinds_alone.covered(words)
     if alone and all(index in alone for hit in hits for index in range(hit.start, hit.end)):
@@ -444,16 +434,16 @@ def _opening_whos(text: str) -> list[bool]:
     return [bool(match.group(1)) for match in _WHO_IN_TEXT.finditer(text)]
 
 
-def _relative(words: Sequence[str], hit: KeywordHit, opening: Sequence[bool]) -> bool:
+def _relative(words: Sequence[str], hit: KeywordHit, opening: Sequence[bool], lexicon: QuestionWords) -> bool:
     """The hit is a relative clause, not a question of who (« un fourgon qui fait 2,30 m »); « c'est
     l'agglo qui s'occupe … ? », « …, qui vient ? » ask who all the same."""
-    if hit.label != _WHO_KIND or words[hit.start] != _WHO or hit.start == 0:
+    if not lexicon.relates(words, hit.start):
         return False
-    ordinal = words[: hit.start].count(_WHO)
-    if ordinal < len(opening) and opening[ordinal]:
-        return False
-    before = words[max(0, hit.start - _CLEFT_REACH) : hit.start]
-    return words[hit.start - 1] not in _ASKS_WHO_AFTER and _CLEFT not in before
+    ordinal = words[: hit.start].count(words[hit.start])
+    return (
+        not (ordinal < len(opening) and opening[ordinal])
+        and _CLEFT not in words[max(0, hit.start - _CLEFT_REACH) : hit.start]
+    )
 
 
 def _only_asks(words: Sequence[str], lexicon: QuestionWords) -> bool:
