@@ -43,6 +43,8 @@ _AMOUNT_KIND = "amount"
 _HOW_MANY = "combien"
 # « il y en a combien, des piscines ? »: « en » and the partitive that names what it stands for.
 _PRONOUN_EN = "en"
+# « je peux tous les amener ? »: the pronoun one word after the verb at most.
+_PRONOUN_REACH = 2
 # « c'est le propriétaire qui … ? »: « c'est » (read « est ») this many words before « qui ».
 _CLEFT = "est"
 _CLEFT_REACH = 5
@@ -188,6 +190,9 @@ class QuestionWords:
     possessives: frozenset[str] = field(default_factory=frozenset)
     # « en prendre », « le plus petit »: they stand for what was named before.
     referring_phrases: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
+    # « on peut le dépenser où ? »: a pronoun after one of these verbs does too.
+    modal_verbs: frozenset[str] = field(default_factory=frozenset)
+    object_pronouns: frozenset[str] = field(default_factory=frozenset)
     # The words of ``interrogatives`` (« combien », « quoi »…), one by one.
     interrogative_words: frozenset[str] = field(default_factory=frozenset)
     # First words of a sentence that tells the resident's situation rather than asks.
@@ -207,6 +212,21 @@ class QuestionWords:
     def asking_words(self, words: Sequence[str]) -> list[KeywordHit]:
         """The interrogatives of ``words`` that ask (« l'usine qui brûle … »: none)."""
         return [hit for hit in self.interrogatives.find_all(words) if not self.relates(words, hit.start)]
+
+    def refers_back(self, words: Sequence[str]) -> bool:
+        """The words stand for what the last message named: « en prendre », « le plus petit », or a
+        pronoun between a verb like « pouvoir » and the next verb (« je peux tous les amener ? »),
+        one word apart at most."""
+        if self.referring_phrases.find_all(words):
+            return True
+        return any(
+            word in self.modal_verbs
+            and any(
+                pronoun in self.object_pronouns and index + gap < len(words) - 1
+                for gap, pronoun in enumerate(words[index + 1 : index + 1 + _PRONOUN_REACH], start=1)
+            )
+            for index, word in enumerate(words)
+        )
 
     def relates(self, words: Sequence[str], start: int) -> bool:
         """The word at ``start`` opens a relative clause (« l'usine qui brûle … »), asking nothing."""
@@ -270,6 +290,8 @@ class QuestionWords:
             yielding_topics=frozenset(lexicon["yielding_topics"]),
             possessives=_words_of(lexicon, "possessives"),
             referring_phrases=KeywordFinder([("referring", lexicon.get("referring_phrases") or [])]),
+            modal_verbs=_words_of(lexicon, "modal_verbs"),
+            object_pronouns=_words_of(lexicon, "object_pronouns"),
             statement_starts=_words_of(lexicon, "statement_starts"),
             change_words=_words_of(lexicon, "change_words"),
             relative_pronouns=_words_of(lexicon, "relative_pronouns"),

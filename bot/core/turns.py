@@ -314,8 +314,8 @@ def _leans_on_the_last(question: Question, lexicon: QuestionWords) -> bool:
     speaks of « ses … », « son … »: it is about what the last message named."""
     if any(word in lexicon.possessives for word in question.words):
         return True
-    if lexicon.referring_phrases.find_all(question.words):
-        # « on peut en prendre combien ? », « et le plus petit ? »
+    if lexicon.refers_back(question.words):
+        # « on peut en prendre combien ? », « et le plus petit ? », « on peut le dépenser où ? »
         return True
     if not question.kinds:
         return False

@@ -1280,6 +1280,16 @@ def test_en_before_a_verb_stands_for_what_was_spoken_of(services: Services) -> N
     assert "€" not in answers[0].text
 
 
+def test_a_pronoun_after_a_verb_like_pouvoir_stands_for_what_was_spoken_of(services: Services) -> None:
+    # kb/lexicon.yml modal_verbs and object_pronouns: « on pourra toutes les amener ? » goes on
+    # about the batteries of the last message, though the NLU put it out of scope.
+    context = Context(topic="dechets", kind="what", previous="la déchetterie reprend les piles usagées ?")
+    plan = turn_plan(services, "on pourra toutes les amener d'un seul coup ?", Nlu("hors_sujet"), context)
+    assert [part.topic for part in plan.parts] == ["dechets"]
+    # Out of a conversation, the same words lean on nothing.
+    assert turn_plan(services, "on pourra toutes les amener d'un seul coup ?", Nlu("hors_sujet"), Context()).parts == ()
+
+
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
     # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
     # procedure is the answer, not the permis de louer, whose facts say « demande ».
