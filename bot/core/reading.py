@@ -26,6 +26,8 @@ from bot.kb.question_words import INFLECTED_KEY
 # de kilos de déchets ») it asks a figure.
 _UNIT_WINDOW = 3
 _SENTENCE_END = re.compile(r"[?!.;]+\s*")
+# « quels jours puis-je les joindre ? » asks one question: « puis » there is no « then ».
+_MAY_I = "puis-je"
 # « ou » (folded: « où » too, whose question has a kind of its own) between choices.
 _ALTERNATIVE = "ou"
 # An English message: at least this many English words, and this share of its words.
@@ -589,7 +591,10 @@ def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
             pieces.append(([word for position, word in enumerate(words) if position not in asking], False, True))
             continue
         starts = [0]
+        may_i = keyword_key(_MAY_I)
         for hit in lexicon.joiners.find_all(words):
+            if words[hit.start : hit.start + len(may_i)] == may_i:
+                continue
             after = words[hit.end :]
             before = words[starts[-1] : hit.start]
             if _asks(after, lexicon) and _asks(before, lexicon):

@@ -1290,6 +1290,14 @@ def test_a_pronoun_after_a_verb_like_pouvoir_stands_for_what_was_spoken_of(servi
     assert turn_plan(services, "on pourra toutes les amener d'un seul coup ?", Nlu("hors_sujet"), Context()).parts == ()
 
 
+def test_puis_je_asks_one_question_about_what_was_spoken_of(services: Services) -> None:
+    # « puis » in « puis-je » is no « then » joining two questions, and « les » stands for the
+    # service of the last answer: its days, not the Agglo's switchboard.
+    context = Context(topic="permis_de_louer", kind="contact", previous="le service habitat, on l'appelle où ?")
+    plan = turn_plan(services, "merci bien. à quels moments puis-je les appeler ?", Nlu("remerciement"), context)
+    assert [part.topic for part in plan.parts] == ["permis_de_louer"]
+
+
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
     # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
     # procedure is the answer, not the permis de louer, whose facts say « demande ».
