@@ -280,7 +280,8 @@ class QuestionWords:
             audience_words=frozenset(
                 word for words in lexicon["audiences"].values() for phrase in words for word in keyword_key(phrase)
             ),
-            wrappers=KeywordFinder([("wrapper", lexicon["wrappers"])]),
+            # (as messages are read: « oui ou non » without its alternative's « ou »)
+            wrappers=KeywordFinder([("wrapper", [_ALTERNATIVE_OR.sub(r"\1", phrase) for phrase in lexicon["wrappers"]])]),
             references=KeywordFinder(lexicon["references"].items()),
             negations=KeywordFinder([("negation", lexicon["negations"])]),
             joiners=KeywordFinder([("joiner", lexicon["question_joiners"])]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.reading import read
 from bot.core.services import Services
 from bot.core.turns import Asked, Context, Nlu, answer_plan, answer_questions, turn_plan
 from bot.web.language_model import nlu_of
@@ -1296,6 +1297,17 @@ def test_puis_je_asks_one_question_about_what_was_spoken_of(services: Services) 
     context = Context(topic="permis_de_louer", kind="contact", previous="le service habitat, on l'appelle où ?")
     plan = turn_plan(services, "merci bien. à quels moments puis-je les appeler ?", Nlu("remerciement"), context)
     assert [part.topic for part in plan.parts] == ["permis_de_louer"]
+
+
+def test_oui_ou_non_wraps_the_question_as_written_in_the_lexicon(services: Services) -> None:
+    # The message's « ou » between alternatives is left out when it is read; the wrappers of
+    # kb/lexicon.yml are read alike, so « …par oui ou non » is found and the question answered.
+    reading = read("répondez seulement par oui ou non : une trottinette, c'est aidé ?", services.kb, services.topics)
+    assert reading.wrapped
+    plan = turn_plan(
+        services, "répondez seulement par oui ou non : un vélo pliant, c'est aidé ?", Nlu("identite_bot"), Context()
+    )
+    assert [part.topic for part in plan.parts] == ["aide_velo"]
 
 
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
