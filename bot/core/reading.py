@@ -280,8 +280,7 @@ class QuestionWords:
             audience_words=frozenset(
                 word for words in lexicon["audiences"].values() for phrase in words for word in keyword_key(phrase)
             ),
-            # (as messages are read: « oui ou non » without its alternative's « ou »)
-            wrappers=KeywordFinder([("wrapper", [_ALTERNATIVE_OR.sub(r"\1", phrase) for phrase in lexicon["wrappers"]])]),
+            wrappers=KeywordFinder([("wrapper", _read_as_messages(lexicon["wrappers"]))]),
             references=KeywordFinder(lexicon["references"].items()),
             negations=KeywordFinder([("negation", lexicon["negations"])]),
             joiners=KeywordFinder([("joiner", lexicon["question_joiners"])]),
@@ -303,6 +302,11 @@ class QuestionWords:
             start_cues=KeywordFinder([("start", lexicon.get("start_cues") or [])]),
             whole_fiche=KeywordFinder([("fiche", lexicon.get("whole_fiche") or [])]),
         )
+
+
+def _read_as_messages(phrases: Iterable[str]) -> list[str]:
+    """Phrases as a message's words are read: « oui ou non » without its alternative's « ou »."""
+    return [_ALTERNATIVE_OR.sub(r"\1", phrase) for phrase in phrases]
 
 
 def _words_of(lexicon: dict[str, Any], section: str) -> frozenset[str]:
