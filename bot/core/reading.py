@@ -195,6 +195,7 @@ class QuestionWords:
     # « on peut le dépenser où ? »: a pronoun after one of these verbs does too.
     modal_verbs: frozenset[str] = field(default_factory=frozenset)
     object_pronouns: frozenset[str] = field(default_factory=frozenset)
+    subject_pronouns: frozenset[str] = field(default_factory=frozenset)
     # The words of ``interrogatives`` (« combien », « quoi »…), one by one.
     interrogative_words: frozenset[str] = field(default_factory=frozenset)
     # First words of a sentence that tells the resident's situation rather than asks.
@@ -294,6 +295,7 @@ class QuestionWords:
             referring_phrases=KeywordFinder([("referring", lexicon.get("referring_phrases") or [])]),
             modal_verbs=_words_of(lexicon, "modal_verbs"),
             object_pronouns=_words_of(lexicon, "object_pronouns"),
+            subject_pronouns=_words_of(lexicon, "subject_pronouns"),
             statement_starts=_words_of(lexicon, "statement_starts"),
             change_words=_words_of(lexicon, "change_words"),
             relative_pronouns=_words_of(lexicon, "relative_pronouns"),

@@ -30,7 +30,7 @@ from bot.core.emergencies import SAFETY_FAMILY
 from bot.core.matching import keyword_key
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
 from bot.core.reading import Question, QuestionWords, Reading, read
-from bot.core.relevance import place_words, question_words_of, where_words
+from bot.core.relevance import agglo_facts, place_words, question_words_of, where_words
 from bot.core.selection import (
     Scored,
     cues_asked_and_said,
@@ -323,6 +323,19 @@ def _leans_on_the_last(question: Question, lexicon: QuestionWords) -> bool:
     return not [word for word in question.content if word not in cues]
 
 
+def _speaks_of_the_last(kb: _Knowledge, question: Question, current: str | None, lexicon: QuestionWords) -> bool:
+    """« merci. elle prend les vieux pneus ? » after a déchetterie: a subject pronoun, no topic of
+    its own, and a word a fact of the topic spoken of says (« pneus »)."""
+    if current is None or not lexicon.subject_pronouns.intersection(question.words):
+        return False
+    if question.topic is not None and question.topic not in lexicon.yielding_topics:
+        return False
+    view = kb.topic(current)
+    cues = kind_cue_words(lexicon, question.kind)
+    subject = frozenset(stem(word) for word in question.content if word not in cues and len(word) > 3)
+    return view is not None and bool(subject) and any(on_subject(fact, subject) for fact in agglo_facts(view))
+
+
 def _about_the_last(
     question: Question, previous: str, kb: _Knowledge, detector: _FindsTopics, lexicon: QuestionWords
 ) -> Question:
@@ -439,6 +452,16 @@ def plan_turn(
             topic = topic_by_facts(kb, question, any_kind=True)
         if topic is None and index == 0:
             topic = dispositif if _is_topic(kb, dispositif) and dispositif not in reading.rejected_topics else nlu_topic
+        if (
+            topic is None
+            and index == 0
+            and not (corrects or question.kinds)
+            and intent in (FALLBACK_INTENT, *CONVERSATION_INTENTS)
+            and _speaks_of_the_last(kb, question, current, lexicon)
+        ):
+            # « merci. elle prend les vieux pneus ? », which the NLU took for thanks.
+            topic = current
+            leaned = True
         if (
             index == 0
             and current

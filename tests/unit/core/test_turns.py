@@ -1310,6 +1310,16 @@ def test_oui_ou_non_wraps_the_question_as_written_in_the_lexicon(services: Servi
     assert [part.topic for part in plan.parts] == ["aide_velo"]
 
 
+def test_thanks_then_a_pronoun_go_on_with_what_was_spoken_of(services: Services) -> None:
+    # kb/lexicon.yml subject_pronouns: the NLU reads thanks, but « elle … les piles ? » asks about
+    # the déchetterie of the last message, whose facts speak of batteries; a pronoun whose words
+    # no fact of the topic says (« il pleut ? ») does not.
+    context = Context(topic="dechets", kind="opening", previous="la déchetterie de Lillers ouvre à quelle heure ?")
+    plan = turn_plan(services, "merci bien. et elle reprend les piles usagées ?", Nlu("remerciement"), context)
+    assert [part.topic for part in plan.parts] == ["dechets"]
+    assert turn_plan(services, "merci bien. et il pleut chez vous ?", Nlu("remerciement"), context).parts == ()
+
+
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
     # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
     # procedure is the answer, not the permis de louer, whose facts say « demande ».
