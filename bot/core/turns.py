@@ -204,11 +204,7 @@ def topic_by_facts(kb: _Knowledge, question: Question, *, any_kind: bool = False
         return None
     best = _best_fact_anywhere(kb, question)
     if any_kind:
-        # Not by an everyday word (« l'agglo », which most facts say), nor by one that says the
-        # kind (« depuis »).
-        lexicon = question_words_of(kb)  # type: ignore[arg-type]
-        telling = lexicon.generic_words | kind_cue_words(lexicon, question.kind)
-        question = replace(question, content=tuple(word for word in question.content if word not in telling))
+        question = _telling(kb, question)
     if best is None or best.score < _GLOBAL_MIN_SCORE or not _shares_content(question, best.fact):
         # « comment faire une demande de RSA ? »: a fact about how to apply for something else.
         return None
@@ -224,11 +220,21 @@ def _second_topic(kb: _Knowledge, question: Question, first: str) -> str:
     best = _best_fact_anywhere(kb, question)
     if best is None or best.fact.topic == first or best.score < _GLOBAL_MIN_SCORE:
         return first
-    if not _shares_content(question, best.fact):
+    if not _shares_content(_telling(kb, question), best.fact):
+        # (« et qui appeler pour une question sur ma facture ? »: not the permis de louer's
+        # « pour toute question », after the price of water)
         return first
     if any(item.answers_kind and item.score >= best.score for item in _scored_in(kb, first, question)):
         return first
     return best.fact.topic
+
+
+def _telling(kb: _Knowledge, question: Question) -> Question:
+    """The question without the words that tell no topic: everyday words (« l'agglo », which most
+    facts say, « question ») and the words saying its kind (« depuis »)."""
+    lexicon = question_words_of(kb)  # type: ignore[arg-type]
+    telling = lexicon.generic_words | kind_cue_words(lexicon, question.kind)
+    return replace(question, content=tuple(word for word in question.content if word not in telling))
 
 
 def _shares_content(question: Question, fact: FactView) -> bool:

@@ -1320,6 +1320,18 @@ def test_thanks_then_a_pronoun_go_on_with_what_was_spoken_of(services: Services)
     assert turn_plan(services, "merci bien. et il pleut chez vous ?", Nlu("remerciement"), context).parts == ()
 
 
+def test_an_everyday_word_does_not_take_a_second_question_to_another_topic(services: Services) -> None:
+    # « une question » is said by the permis de louer's contact (« pour toute question… »): the
+    # second question stays with the water of the first.
+    plan = turn_plan(
+        services,
+        "l'eau coûte combien le mètre cube en 2026 ? et qui dois-je appeler pour une question sur mon compteur ?",
+        Nlu("eau_potable"),
+        Context(),
+    )
+    assert [part.topic for part in plan.parts] == ["eau_potable", "eau_potable"]
+
+
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
     # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
     # procedure is the answer, not the permis de louer, whose facts say « demande ».
