@@ -1332,6 +1332,28 @@ def test_an_everyday_word_does_not_take_a_second_question_to_another_topic(servi
     assert [part.topic for part in plan.parts] == ["eau_potable", "eau_potable"]
 
 
+def test_a_comma_between_two_questions_about_two_topics_cuts_them(services: Services) -> None:
+    # No « et », no « ? » between them; « … quoi » ending a question asks what it is.
+    plan = turn_plan(
+        services,
+        "le centre de valorisation énergétique ouvrira quand, l'académie de l'entrepreneuriat elle apporte quoi",
+        Nlu("entrepreneuriat"),
+        Context(),
+    )
+    assert [(part.topic, part.question.kinds[-1]) for part in plan.parts] == [
+        ("dechets", "when"),
+        ("entrepreneuriat", "what"),
+    ]
+    # One topic around the comma: one question (« la déchetterie, elle ouvre quand ? »).
+    plan = turn_plan(services, "la déchetterie de Beuvry, elle ouvre quand ?", Nlu("dechets"), Context())
+    assert len(plan.parts) == 1
+
+
+def test_up_to_what_asks_an_amount(services: Services) -> None:
+    plan = turn_plan(services, "pour un vélo cargo, l'agglo aide à hauteur de quoi ?", Nlu("aide_velo"), Context())
+    assert [part.question.kinds for part in plan.parts] == [("amount",)]
+
+
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
     # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
     # procedure is the answer, not the permis de louer, whose facts say « demande ».
