@@ -43,6 +43,10 @@ _CLAUSE_END = re.compile(r"[.!?](?:\s|$)|\s[:;]")
 _LISTED_WEIGHT = _FIELD_WEIGHTS[0]
 # A number in the unit asked (« combien de litres » → « 1 000 L »), or any number for a figure.
 _UNIT_WEIGHT = 4.0
+# « quel formulaire faut-il envoyer ? » asks which form: a fact naming the word after « quel »
+# answers before one that only says the rest (« envoyer »).
+_WHICH = frozenset({"quel", "quelle", "quels", "quelles"})
+_FOCUS_WEIGHT = 3.0
 _NUMBER_WEIGHT = 1.0
 _NUMBER = re.compile(r"\d")
 # Cue words are compared on their first letters (« adressez », « adresse »).
@@ -333,6 +337,7 @@ def score_facts(
     # (not for a kind answered in so many words, whose every word tells it: « ouverte », « dimanche »)
     subject = frozenset() if needs_cue else _cues_spoken_of(asked_cues, facts)
     shared, leading = _words_and_lead(kb, topic_slug, facts, words, lexicon)
+    focus = _focus(question, lexicon, cues)
     scored = []
     # Between facts of equal scores, the one sharing more with the question, caps aside, first;
     # for a kind answered in so many words, before that, the one saying more of them (the
@@ -351,6 +356,8 @@ def score_facts(
         capped_words, capped_lead = _capped(words_score, lead_score)
         listed = listed_question_asked(fact, question, lexicon)
         total = field_score + cue_score + unit_score + capped_words + capped_lead + (_LISTED_WEIGHT if listed else 0.0)
+        if focus and on_subject(fact, focus):
+            total += _FOCUS_WEIGHT
         # Filed under the kind's own field, or saying it in so many words (« fermé le lundi »,
         # « 1 000 L »): the other fields only rank the facts that answer.
         answers = not fields or rank == 0 or cue_score > 0 or unit_score > _NUMBER_WEIGHT or listed
@@ -367,6 +374,22 @@ def score_facts(
         scored.append(Scored(fact=fact, score=total, answers_kind=answers, counts=unit_score > _NUMBER_WEIGHT))
     order = sorted(range(len(scored)), key=lambda index: (-scored[index].score, -told[index], -sharing[index], index))
     return [scored[index] for index in order]
+
+
+def _focus(question: Question, lexicon: QuestionWords, cues: Sequence[tuple[str, ...]]) -> frozenset[str]:
+    """The stem of the word « quel » asks about (« quel formulaire »), unless it only asks the
+    kind (« quelles dates »), which no fact says in so many words."""
+    words = question.words
+    asking = lexicon.kinds.covered(words)
+    cue_words = {word for cue in cues for word in cue}
+    for index, word in enumerate(words[:-1]):
+        following = words[index + 1]
+        if word not in _WHICH or following in lexicon.small_words or len(following) <= 3:
+            continue
+        if index + 1 in asking and stem(following) not in cue_words:
+            return frozenset()
+        return frozenset({stem(following)})
+    return frozenset()
 
 
 def listed_question_asked(fact: FactView, question: Question, lexicon: QuestionWords) -> bool:

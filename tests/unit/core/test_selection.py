@@ -360,3 +360,10 @@ def test_a_count_of_millions_meets_a_sum_in_millions_of_euros(services: Services
         services, "projet_de_territoire", "en 2024, le budget de l'agglo se montait à combien de millions ?"
     )
     assert first == "pdt_budget_2024"
+
+
+def test_the_word_after_quel_is_what_is_asked(services: Services) -> None:
+    # « on envoie quel formulaire ? » asks which form: the cerfa, before the receipt of a sent
+    # file.
+    _kind, first = _first_answer(services, "permis_de_louer", "le permis de louer, on envoie quel formulaire ?")
+    assert first == "pdl_formulaire"
