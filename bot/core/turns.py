@@ -485,8 +485,11 @@ def plan_turn(
             # dossier que je voulais »: the number of what was spoken of; an everyday word
             # (« adresse », « numéro ») asks its contact, not the Agglo's.
             topic = current
-        if index > 0 and parts and topic in lexicon.yielding_topics:
-            # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic.
+        first_topic_kept = index > 0 and bool(parts) and topic in lexicon.yielding_topics
+        if first_topic_kept:
+            # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic;
+            # « le standard de l'agglo, et l'accueil ouvre à quelle heure ? »: the Agglo's, whose
+            # unknown answers, not a déchetterie's hours.
             topic = parts[0].topic
         if topic is None and index > 0:
             # « … et quel est le taux de chômage ? »: a fact may name it; else the first's topic.
@@ -501,7 +504,11 @@ def plan_turn(
             topic = _topic_for_figure(kb, topic, question)
             named_here = topic == question.topic and _distinctive(lexicon, question.topic_keyword)
             topic = _topic_for_kind(
-                kb, topic, question, named=named_here or refers_back or leans, by_words=not from_conversation
+                kb,
+                topic,
+                question,
+                named=named_here or refers_back or leans or first_topic_kept,
+                by_words=not from_conversation,
             )
         if question.kind is None and corrects and (topic != context.topic or reading.correction):
             # « non, le vélo », « pas des déchetteries mais de la déchetterie gros volumes » (same

@@ -1354,6 +1354,18 @@ def test_up_to_what_asks_an_amount(services: Services) -> None:
     assert [part.question.kinds for part in plan.parts] == [("amount",)]
 
 
+def test_a_second_question_given_to_the_first_topic_stays_there(services: Services) -> None:
+    # « l'accueil » yields to the first question's topic, the Agglo's contact: its opening hours
+    # are not known, which is the answer, not the hours of a déchetterie.
+    plan = turn_plan(
+        services,
+        "quelle est l'adresse de l'agglo, et l'accueil ouvre à quelle heure le matin ?",
+        Nlu("contact"),
+        Context(),
+    )
+    assert [part.topic for part in plan.parts] == ["contact", "contact"]
+
+
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
     # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
     # procedure is the answer, not the permis de louer, whose facts say « demande ».
