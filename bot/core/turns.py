@@ -63,6 +63,8 @@ _GLOBAL_MIN_SCORE = 6.0
 # Below this confidence, the NLU's topic is a guess: an everyday word of the message (« adresse »)
 # names the topic rather than it.
 _SURE_NLU = 0.4
+# An NLU this sure of a topic that an everyday word of the message names too keeps it.
+_VERY_SURE_NLU = 0.9
 # Words that name the Agglo itself: its own address or number is asked, whatever the conversation.
 _THE_AGGLO = frozenset({"agglo", "agglomeration"})
 # Families never answered as a topic: small talk, and the emergencies (answered by
@@ -125,13 +127,16 @@ class Plan:
     reading: Reading | None = None
 
 
-def _names_too(detector: _FindsTopics, lexicon: QuestionWords, question: Question, topic: str | None) -> bool:
+def _names_too(
+    detector: _FindsTopics, lexicon: QuestionWords, question: Question, topic: str | None, *, sure: bool = False
+) -> bool:
     """The question's words, those of the keyword that named its topic aside, name ``topic`` for
-    sure (see :func:`_distinctive`: not « locataire », « rénovation »)."""
+    sure (see :func:`_distinctive`: not « locataire », « rénovation »), or by an everyday word
+    when the NLU is ``sure`` of that topic (« la gare », « un abri pour mon vélo »)."""
     if not question.topic_keyword or question.meant:
         return False
     other = detector.find_keyword(" ".join(question.words), frozenset(question.topic_keyword.split()))
-    return other is not None and other[0] == topic and _distinctive(lexicon, other[1])
+    return other is not None and other[0] == topic and (sure or _distinctive(lexicon, other[1]))
 
 
 def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
@@ -438,7 +443,7 @@ def plan_turn(
             and not any(other.topic == nlu_topic for other in questions[1:])
             and (
                 not (_distinctive(lexicon, question.topic_keyword) or question.meant or nlu_confidence < _SURE_NLU)
-                or _names_too(detector, lexicon, question, nlu_topic)
+                or _names_too(detector, lexicon, question, nlu_topic, sure=nlu_confidence >= _VERY_SURE_NLU)
             )
         ):
             # An everyday word (« l'usine de décarbonatation ») does not overrule the NLU's topic

@@ -1366,6 +1366,16 @@ def test_a_second_question_given_to_the_first_topic_stays_there(services: Servic
     assert [part.topic for part in plan.parts] == ["contact", "contact"]
 
 
+def test_a_sure_nlu_keeps_its_topic_that_an_everyday_word_names_too(services: Services) -> None:
+    # « vélo » names the bike aid; « gare », an everyday word, names mobility, which the NLU is
+    # sure of: the shelters at the stations, not the aid. An unsure NLU does not keep it.
+    text = "en gare de Lillers, je peux mettre mon vélo à l'abri quelque part ?"
+    sure = turn_plan(services, text, Nlu("mobilite", confidence=0.95), Context())
+    assert [part.topic for part in sure.parts] == ["mobilite"]
+    unsure = turn_plan(services, text, Nlu("mobilite", confidence=0.6), Context())
+    assert [part.topic for part in unsure.parts] != ["mobilite"]
+
+
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
     # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
     # procedure is the answer, not the permis de louer, whose facts say « demande ».
