@@ -448,8 +448,10 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords, text: str = "") -> tupl
             for index, word in enumerate(words)
             if index not in asking and word not in lexicon.small_words and len(word) > 3 and not word.isdigit()
         ]
-        # The unit may be a word that asks (« quel pourcentage »).
-        units = [hit.label for hit in lexicon.units.find_all(words)]
+        # The unit may be a word that asks (« quel pourcentage »): then it is the one counted, not
+        # another the question names (« l'argent … monter de quel pourcentage ? »).
+        unit_hits = lexicon.units.find_all(words)
+        units = [hit.label for hit in unit_hits if hit.start in asking] or [hit.label for hit in unit_hits]
         counted = tuple(dict.fromkeys([*units, *named]))
     if {_CONTACT_KIND, _WHEN_KIND} <= found:
         # « quel jour je peux appeler ? »: when the service answers, its opening days.

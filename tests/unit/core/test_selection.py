@@ -367,3 +367,15 @@ def test_the_word_after_quel_is_what_is_asked(services: Services) -> None:
     # file.
     _kind, first = _first_answer(services, "permis_de_louer", "le permis de louer, on envoie quel formulaire ?")
     assert first == "pdl_formulaire"
+
+
+def test_the_unit_that_asks_is_the_one_counted(services: Services) -> None:
+    # « quel pourcentage » counts per cent, though « l'argent » names euros: the + 20 % of the
+    # fonds de concours, not the 42 M€ given to the communes.
+    lexicon = question_words_of(services.kb)
+    question = question_of("l'argent versé aux communes, il augmentera de quel pourcentage ?", lexicon)
+    assert "euros" not in question.counted
+    _kind, first = _first_answer(
+        services, "fonds_de_concours", "l'argent versé aux communes, il augmentera de quel pourcentage ?"
+    )
+    assert first == "fdc_plan_hausse"
