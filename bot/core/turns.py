@@ -29,7 +29,7 @@ from bot.core.answers import (
 from bot.core.emergencies import SAFETY_FAMILY
 from bot.core.matching import keyword_key
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
-from bot.core.reading import Question, QuestionWords, Reading, read
+from bot.core.reading import Question, QuestionWords, Reading, keywords_of, read
 from bot.core.relevance import agglo_facts, place_words, question_words_of, where_words
 from bot.core.selection import (
     Scored,
@@ -347,6 +347,28 @@ def _speaks_of_the_last(kb: _Knowledge, question: Question, current: str | None,
     return view is not None and bool(subject) and any(on_subject(fact, subject) for fact in agglo_facts(view))
 
 
+def _names_a_thing(question: Question, lexicon: QuestionWords, detector: _FindsTopics) -> bool:
+    """The question names something besides its topic's keyword, how it asks and what it
+    denies (« la piste de Loisinord »)."""
+    cues = kind_cue_words(lexicon, question.kind)
+    asking = lexicon.kinds.covered(question.words) | lexicon.negations.covered(question.words)
+    asked = frozenset(word for index, word in enumerate(question.words) if index in asking)
+    return any(
+        word not in cues and word not in asked and detector.find(word) != question.topic for word in question.content
+    )
+
+
+def _in_the_last_place(question: Question, previous: str, kb: _Knowledge) -> Question:
+    """The question, with the communes the last message named when it names none."""
+    places = place_words(kb)  # type: ignore[arg-type]
+    if places.intersection(question.words):
+        return question
+    named = tuple(word for word in keywords_of(previous) if word in places and word not in question.words)
+    return (
+        replace(question, words=(*question.words, *named), content=(*question.content, *named)) if named else question
+    )
+
+
 def _about_the_last(
     question: Question, previous: str, kb: _Knowledge, detector: _FindsTopics, lexicon: QuestionWords
 ) -> Question:
@@ -515,6 +537,16 @@ def plan_turn(
                 named=named_here or refers_back or leans or first_topic_kept,
                 by_words=not from_conversation,
             )
+        if (
+            corrects
+            and topic is not None
+            and topic == context.topic
+            and context.previous
+            and not _names_a_thing(question, lexicon, detector)
+        ):
+            # « je ne demandais pas l'heure mais le téléphone de cette déchèterie » after the one
+            # of Ruitz: a correction naming nothing new keeps where the last question was about.
+            question = _in_the_last_place(question, context.previous, kb)
         if question.kind is None and corrects and (topic != context.topic or reading.correction):
             # « non, le vélo », « pas des déchetteries mais de la déchetterie gros volumes » (same
             # topic): the last question, about what is named now (« même question pour … »: above).

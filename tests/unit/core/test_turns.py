@@ -1376,6 +1376,16 @@ def test_a_sure_nlu_keeps_its_topic_that_an_everyday_word_names_too(services: Se
     assert [part.topic for part in unsure.parts] != ["mobilite"]
 
 
+def test_a_correction_of_what_is_asked_keeps_the_place_of_the_last_question(services: Services) -> None:
+    # After the déchetterie of Ruitz, « pas l'heure, son numéro à cette déchèterie » asks Ruitz's
+    # number: the correction names nothing new, so the last message's commune still holds.
+    context = Context(topic="dechets", kind="opening", previous="la déchèterie de Ruitz ouvre à quelle heure ?")
+    plan = turn_plan(
+        services, "non je voulais pas l'heure, mais le numéro de cette déchèterie", Nlu("hors_sujet"), context
+    )
+    assert plan.parts and "ruitz" in plan.parts[0].question.words
+
+
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
     # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
     # procedure is the answer, not the permis de louer, whose facts say « demande ».
