@@ -512,6 +512,16 @@ def plan_turn(
             # dossier que je voulais »: the number of what was spoken of; an everyday word
             # (« adresse », « numéro ») asks its contact, not the Agglo's.
             topic = current
+        if (
+            index > 0
+            and parts
+            and topic not in (None, parts[0].topic)
+            and not _distinctive(lexicon, question.topic_keyword)
+        ):
+            # « on s'inscrit où pour la mutuelle ? il y a une permanence à la mairie de Nœux ? »: an
+            # everyday word (« mairie ») names no other topic than the first's, unless a fact of
+            # that topic answers better.
+            topic = _second_topic(kb, question, parts[0].topic)
         first_topic_kept = index > 0 and bool(parts) and topic in lexicon.yielding_topics
         if first_topic_kept:
             # « … et quel numéro appeler en cas de fuite ? »: the contact for the first's topic;

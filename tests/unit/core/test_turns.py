@@ -1386,6 +1386,18 @@ def test_a_correction_of_what_is_asked_keeps_the_place_of_the_last_question(serv
     assert plan.parts and "ruitz" in plan.parts[0].question.words
 
 
+def test_an_everyday_keyword_names_no_other_topic_for_a_second_question(services: Services) -> None:
+    # « la mairie » is a keyword of the fonds de concours, but an everyday one: the second
+    # question is still about the mutuelle (its unknown), never the 42 M€ for the communes.
+    plan = turn_plan(
+        services,
+        "comment on adhère à la mutuelle pour tous ? on peut le faire à la mairie d'Auchel ?",
+        Nlu("mutuelle"),
+        Context(),
+    )
+    assert [part.topic for part in plan.parts] == ["mutuelle", "mutuelle"]
+
+
 def test_the_words_that_ask_do_not_move_a_conversation_to_another_topic(services: Services) -> None:
     # After the water-butt aid, « bon, et je fais la demande où ? » names nothing: its unknown
     # procedure is the answer, not the permis de louer, whose facts say « demande ».
