@@ -626,10 +626,17 @@ def _two_questions(sentence: tuple[str, str], lexicon: QuestionWords, detector: 
     clauses = [clause for clause, _ in _pieces(text, _COMMA)]
     for cut in range(1, len(clauses)):
         before, after = ", ".join(clauses[:cut]), ", ".join(clauses[cut:])
-        first, second = detector.find(before), detector.find(after)
-        if first and second and first != second and all(_asks(keywords_of(part), lexicon) for part in (before, after)):
+        named = [detector.find_keyword(part) for part in (before, after)]
+        topics = {found[0] for found in named if found and _names_surely(found, lexicon)}
+        if len(topics) == 2 and all(_asks(keywords_of(part), lexicon) for part in (before, after)):
             return [(before, "?"), (after, mark)]
     return [sentence]
+
+
+def _names_surely(found: tuple[str, str], lexicon: QuestionWords) -> bool:
+    """A topic named by a keyword that is no everyday word, of a topic that gives way to none."""
+    topic, keyword = found
+    return topic not in lexicon.yielding_topics and keyword not in lexicon.generic_words
 
 
 def _pieces(text: str, ends: re.Pattern[str]) -> list[tuple[str, str]]:

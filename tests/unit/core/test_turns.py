@@ -1352,6 +1352,8 @@ def test_a_comma_between_two_questions_about_two_topics_cuts_them(services: Serv
 def test_up_to_what_asks_an_amount(services: Services) -> None:
     plan = turn_plan(services, "pour un vélo cargo, l'agglo aide à hauteur de quoi ?", Nlu("aide_velo"), Context())
     assert [part.question.kinds for part in plan.parts] == [("amount",)]
+    # (« jusqu'à » is read « à »: « on a quoi » must not ask an amount)
+    assert "amount" not in read("on a quoi comme info ?", services.kb, services.topics).first.kinds
 
 
 def test_a_second_question_given_to_the_first_topic_stays_there(services: Services) -> None:
