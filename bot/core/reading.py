@@ -680,12 +680,13 @@ def _merge_statements(
             pending += words
             continue
         combined = pending + words
-        merged.append((" ".join(combined), combined))
+        # (a comma where they join: « j'habite Isbergues, qui s'occupe … ? » asks who)
+        merged.append((", ".join(" ".join(part) for part in (pending, words) if part), combined))
         pending = []
     if pending:
         if merged:
             last = merged[-1][1] + pending
-            merged[-1] = (" ".join(last), last)
+            merged[-1] = (f"{merged[-1][0]}, {' '.join(pending)}", last)
         else:
             merged.append((" ".join(pending), pending))
     return merged

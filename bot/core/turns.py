@@ -132,11 +132,20 @@ def _names_too(
 ) -> bool:
     """The question's words, those of the keyword that named its topic aside, name ``topic`` for
     sure (see :func:`_distinctive`: not « locataire », « rénovation »), or by an everyday word
-    when the NLU is ``sure`` of that topic (« la gare », « un abri pour mon vélo »)."""
+    when the NLU is ``sure`` of that topic, whose keywords say the other too (« la gare », « un
+    abri pour mon vélo »)."""
     if not question.topic_keyword or question.meant:
         return False
     other = detector.find_keyword(" ".join(question.words), frozenset(question.topic_keyword.split()))
     return other is not None and other[0] == topic and (sure or _distinctive(lexicon, other[1]))
+
+
+def _said_by_keywords_of(kb: _Knowledge, keyword: str | None, topic: str | None) -> bool:
+    """A keyword of ``topic`` says every word of ``keyword`` (« vélo » in mobility's « abri
+    vélo »): the keyword names that topic too."""
+    view = kb.topic(topic) if topic else None
+    words = frozenset((keyword or "").split())
+    return view is not None and bool(words) and any(words <= frozenset(keyword_key(other)) for other in view.keywords)
 
 
 def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
@@ -465,7 +474,14 @@ def plan_turn(
             and not any(other.topic == nlu_topic for other in questions[1:])
             and (
                 not (_distinctive(lexicon, question.topic_keyword) or question.meant or nlu_confidence < _SURE_NLU)
-                or _names_too(detector, lexicon, question, nlu_topic, sure=nlu_confidence >= _VERY_SURE_NLU)
+                or _names_too(
+                    detector,
+                    lexicon,
+                    question,
+                    nlu_topic,
+                    sure=nlu_confidence >= _VERY_SURE_NLU
+                    and _said_by_keywords_of(kb, question.topic_keyword, nlu_topic),
+                )
             )
         ):
             # An everyday word (« l'usine de décarbonatation ») does not overrule the NLU's topic
