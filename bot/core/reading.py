@@ -26,7 +26,6 @@ from bot.kb.question_words import INFLECTED_KEY
 # de kilos de déchets ») it asks a figure.
 _UNIT_WINDOW = 3
 _SENTENCE_END = re.compile(r"[?!.;]+\s*")
-_COMMA = re.compile(r",\s*")
 # « quels jours puis-je les joindre ? » asks one question: « puis » there is no « then ».
 _MAY_I = "puis-je"
 # « ou » (folded: « où » too, whose question has a kind of its own) between choices.
@@ -584,15 +583,13 @@ def _asks(words: list[str], lexicon: QuestionWords) -> bool:
     return bool(_kinds(in_place, lexicon)[0] or lexicon.asking_words(in_place))
 
 
-def _segments(text: str, lexicon: QuestionWords, detector: _FindsTopics | None = None) -> list[tuple[str, list[str]]]:
-    """The message cut where a new question starts: after « ? », at a joining word (« et »)
-    when what follows asks something of its own (a kind of question), or at a comma between two
-    questions about two topics (``detector``)."""
+def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
+    """The message cut where a new question starts: after « ? », or at a joining word (« et »)
+    when what follows asks something of its own (a kind of question)."""
     # Each piece's words, whether it ends with « ? », whether it exclaims before a question.
     pieces: list[tuple[list[str], bool, bool]] = []
     sentences = _pieces(text, _SENTENCE_END)
-    if detector is not None:
-        sentences = [piece for sentence in sentences for piece in _two_questions(sentence, lexicon, detector)]
+    may_i = keyword_key(_MAY_I)
     for index, (sentence, mark) in enumerate(sentences):
         words = keywords_of(sentence)
         questioned = "?" in mark
@@ -604,7 +601,6 @@ def _segments(text: str, lexicon: QuestionWords, detector: _FindsTopics | None =
             pieces.append(([word for position, word in enumerate(words) if position not in asking], False, True))
             continue
         starts = [0]
-        may_i = keyword_key(_MAY_I)
         for hit in lexicon.joiners.find_all(words):
             if words[hit.start : hit.start + len(may_i)] == may_i:
                 continue
@@ -617,26 +613,6 @@ def _segments(text: str, lexicon: QuestionWords, detector: _FindsTopics | None =
                 # A sentence that ends with « ? » asks, whatever its words (« il sera où ? »).
                 pieces.append((words[begin:end], questioned and end == len(words), False))
     return _merge_statements(pieces, lexicon)
-
-
-def _two_questions(sentence: tuple[str, str], lexicon: QuestionWords, detector: _FindsTopics) -> list[tuple[str, str]]:
-    """A sentence cut at the comma between two questions about two topics (« l'incinérateur sera
-    mis en service quand, l'école d'ingénieurs elle forme à quoi ? »), else the sentence."""
-    text, mark = sentence
-    clauses = [clause for clause, _ in _pieces(text, _COMMA)]
-    for cut in range(1, len(clauses)):
-        before, after = ", ".join(clauses[:cut]), ", ".join(clauses[cut:])
-        named = [detector.find_keyword(part) for part in (before, after)]
-        topics = {found[0] for found in named if found and _names_surely(found, lexicon)}
-        if len(topics) == 2 and all(_asks(keywords_of(part), lexicon) for part in (before, after)):
-            return [(before, "?"), (after, mark)]
-    return [sentence]
-
-
-def _names_surely(found: tuple[str, str], lexicon: QuestionWords) -> bool:
-    """A topic named by a keyword that is no everyday word, of a topic that gives way to none."""
-    topic, keyword = found
-    return topic not in lexicon.yielding_topics and keyword not in lexicon.generic_words
 
 
 def _pieces(text: str, ends: re.Pattern[str]) -> list[tuple[str, str]]:
@@ -767,7 +743,7 @@ def read(
     labels = [hit.label for hit in lexicon.references.find_all(words)]
     negation = bool(lexicon.negations.find_all(words[:2]))
     rejected, kept_text, corrected = _without_corrections(text, lexicon, detector)
-    segments = _segments(kept_text, lexicon, detector)[:2] or [(kept_text, keywords_of(kept_text))]
+    segments = _segments(kept_text, lexicon)[:2] or [(kept_text, keywords_of(kept_text))]
     questions = [_question(piece, piece_words, lexicon, detector, ignore) for piece, piece_words in segments]
     if len(questions) == 2 and questions[0].kinds and _refers_to_the_first(segments[1][1], lexicon):
         # « la piscine de Bruay est ouverte l'hiver ? et celle de Lillers ? »: the same question
