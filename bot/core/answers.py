@@ -864,20 +864,26 @@ def contact_answer(kb: KnowledgeBase, topic_tag: str, *, commune_insee: str | No
 
 
 def english_answer(kb: KnowledgeBase, topic_tag: str, *, answer_follows: bool) -> Answer:
-    """A message in English: the assistant answers in French, here is the Agglo's contact (its
-    first contact fact), and, with ``answer_follows``, that the French answer comes next."""
+    """A message in English: the assistant answers in French. With ``answer_follows``, that the
+    French answer comes next (the Agglo's contact then comes after it, :func:`english_contact`,
+    so that the answer is what the resident reads first); else the Agglo's contact at once."""
+    wording: dict[str, str] = kb.message("english")
+    if answer_follows:
+        return Answer(topic=topic_tag, text=wording["answer_follows"])
+    return english_contact(kb, topic_tag, wording["reply"])
+
+
+def english_contact(kb: KnowledgeBase, topic_tag: str, lead: str | None = None) -> Answer:
+    """The Agglo's contact (its first contact fact) for an English reader, after ``lead``
+    (by default the line that closes a French answer)."""
     contact = kb.topic("contact")
     if contact is None:
         raise KeyError("contact")
-    wording: dict[str, str] = kb.message("english")
     composer = _Composer(kb)
-    composer.lines.append(wording["reply"])
+    composer.lines.append(lead or kb.message("english")["contact_after"])
     for fact in contact.contacts[:1]:
         composer.fact(fact)
     composer.source_summary()
-    if answer_follows:
-        # Last, right before the French answer it announces (after the contact's source).
-        composer.lines.append(wording["answer_follows"])
     return Answer(
         topic=topic_tag, text=composer.text(), sources=composer.sources, facts=composer.facts, gave_contact=True
     )

@@ -24,6 +24,7 @@ from bot.core.answers import (
     asked_kind,
     contact_answer,
     english_answer,
+    english_contact,
     resident_answer,
 )
 from bot.core.emergencies import SAFETY_FAMILY
@@ -701,13 +702,18 @@ def answer_parts(
 
 
 def answer_plan(services: Services, plan: Plan, text: str, asked: Asked) -> list[Answer]:
-    """The plan's answers, in order: in English first when the message was English."""
-    answers: list[Answer] = []
-    if plan.english:
-        tag = plan.parts[0].topic if plan.parts else "incompris"
-        answers.append(english_answer(services.kb, tag, answer_follows=bool(plan.parts)))
-        asked = replace(asked, contact_just_given=True)
-    return answers + answer_parts(services, [(part.topic, part.question) for part in plan.parts], text, asked)
+    """The plan's answers, in order. A message in English gets a notice in English first, then
+    the French answer, then the Agglo's contact unless the French answer showed it."""
+    answers = answer_parts(services, [(part.topic, part.question) for part in plan.parts], text, asked)
+    if not plan.english:
+        return answers
+    tag = plan.parts[0].topic if plan.parts else "incompris"
+    notice = english_answer(services.kb, tag, answer_follows=bool(plan.parts))
+    if not plan.parts:
+        return [notice, *answers]
+    contact = english_contact(services.kb, tag)
+    shown = {fact for answer in answers for fact in answer.facts}
+    return [notice, *answers] if shown.issuperset(contact.facts) else [notice, *answers, contact]
 
 
 def first_turn_answers(services: Services, text: str, nlu: Nlu) -> list[Answer] | None:

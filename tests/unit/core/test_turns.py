@@ -234,10 +234,26 @@ def test_an_english_question_about_tap_water_gets_the_french_answer_too(services
     answers = answer_questions(
         services, "how much does running water cost here?", Nlu(intent="hors_sujet"), Context(), Asked()
     )
-    assert answers and [answer.topic for answer in answers] == ["eau_potable", "eau_potable"]
-    assert "eau_prix_2026" in answers[1].facts
-    # The notice ends with the line announcing the French answer, after its contact's source.
-    assert answers[0].text.splitlines()[-1] == services.kb.message("english")["answer_follows"]
+    assert answers and [answer.topic for answer in answers] == ["eau_potable"] * 3
+    # The notice announces the French answer, whose fact is the first the resident reads; the
+    # Agglo's contact comes after it, in English.
+    wording = services.kb.message("english")
+    assert answers[0].text == wording["answer_follows"] and not answers[0].facts
+    assert answers[1].facts[0] == "eau_prix_2026"
+    assert answers[2].text.startswith(wording["contact_after"]) and "03 21 61 50 00" in answers[2].text
+
+
+def test_an_english_question_whose_answer_gives_the_switchboard_gets_it_once(services: Services) -> None:
+    answers = answer_questions(
+        services, "what is the phone number of the Agglo?", Nlu(intent="hors_sujet"), Context(), Asked()
+    )
+    assert answers and answers[0].text.startswith("Hello")
+    assert sum(answer.text.count("03 21 61 50 00") for answer in answers) == 1
+
+
+def test_an_english_message_on_no_topic_gets_the_contact_at_once(services: Services) -> None:
+    answers = answer_questions(services, "hello, do you speak english?", Nlu(intent="hors_sujet"), Context(), Asked())
+    assert answers and len(answers) == 1 and "03 21 61 50 00" in answers[0].text
 
 
 def test_an_english_question_in_the_first_person_is_read_as_english(services: Services) -> None:
@@ -246,7 +262,7 @@ def test_an_english_question_in_the_first_person_is_read_as_english(services: Se
     answers = answer_questions(
         services, "I'm a landlord, do I need a rental permit in Bruay?", Nlu(intent="sport_culture"), Context(), Asked()
     )
-    assert [answer.topic for answer in answers] == ["permis_de_louer", "permis_de_louer"]
+    assert [answer.topic for answer in answers] == ["permis_de_louer"] * 3
     assert answers[0].text.startswith("Hello")
 
 
@@ -270,7 +286,7 @@ def test_an_english_question_on_an_old_fridge_gets_what_the_dechetteries_accept(
     answers = answer_questions(
         services, "good morning, where can I throw away an old fridge?", Nlu(intent="incompris"), Context(), Asked()
     )
-    assert [answer.topic for answer in answers] == ["dechets", "dechets"]
+    assert [answer.topic for answer in answers] == ["dechets"] * 3
     assert answers[1].facts[0] == "dechets_dechetteries_acceptes"
 
 
@@ -1019,7 +1035,8 @@ def test_english_questions_in_everyday_words_get_the_french_answer(
 ) -> None:
     answers = answer_questions(services, text, Nlu(intent=intent), Context(), Asked())
     assert answers and answers[0].text.startswith("Hello")
-    assert [answer.topic for answer in answers[1:]] == [topic] and told in answers[1].text.split("\n")[0]
+    assert [answer.topic for answer in answers[1:-1]] == [topic] and told in answers[1].text.split("\n")[0]
+    assert "03 21 61 50 00" in answers[-1].text
 
 
 def test_a_first_sentence_asking_nothing_of_its_own_joins_the_question(services: Services) -> None:
