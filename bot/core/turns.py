@@ -159,6 +159,12 @@ def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
     return len(keyword.split()) > 1 or keyword not in (lexicon.generic_words | lexicon.audience_words)
 
 
+def _asks_of_a_name(text: str, keyword: str | None) -> bool:
+    """A question (« … toujours rien, c'est normal ? ») about what a keyword of several words
+    names (« permis de louer »): a question about the topic, though it asks no kind of ours."""
+    return text.rstrip().endswith("?") and len((keyword or "").split()) > 1
+
+
 def _names_only_a_place(question: Question, lexicon: QuestionWords, places: frozenset[str]) -> bool:
     """Besides the words that refer to the last question (« même question pour »), the message
     names only communes."""
@@ -596,7 +602,11 @@ def plan_turn(
     if intent in (FALLBACK_INTENT, *CONVERSATION_INTENTS):
         # A message the NLU put out of scope, but whose words ask a question about a topic of the
         # knowledge base (« réponds par oui ou non : le bus est gratuit ? »).
-        asks = bool(parts[0].question.kinds) or reading.wrapped
+        asks = (
+            bool(parts[0].question.kinds)
+            or reading.wrapped
+            or (parts[0].topic not in lexicon.yielding_topics and _asks_of_a_name(text, reading.first.topic_keyword))
+        )
         named = _distinctive(lexicon, reading.first.topic_keyword) or (
             reading.wrapped and _said_by_a_fact(kb, parts[0], lexicon)
         )

@@ -1479,3 +1479,23 @@ def test_a_bus_one_books_is_the_demand_responsive_transport(services: Services) 
     # kb/lexicon.yml synonyms: « un bus à réserver » says « transport à la demande ».
     facts, _ = _answer(services, "mobilite", "le bus sur réservation, c'est gratuit ?")
     assert {"mobilite_transport_a_la_demande", "mobilite_tad_gratuit"} & set(facts[:1])
+
+
+def test_a_question_about_what_a_long_keyword_names_is_not_out_of_scope(services: Services) -> None:
+    # The NLU, unsure, put it out of scope; « permis de louer » names the topic for sure and the
+    # message asks something, though in no form of a kind the lexicon knows.
+    text = "le permis de louer de mon studio, vous pouvez m'en dire deux mots ?"
+    answers = answer_questions(services, text, Nlu(intent="hors_sujet", confidence=0.8), Context(), Asked())
+    assert answers and answers[0].topic == "permis_de_louer"
+    # Not a statement, nor a keyword of a topic that gives way (the contact's « site internet »).
+    statement = "le permis de louer de mon studio, je m'en occupe demain"
+    assert answer_questions(services, statement, Nlu(intent="hors_sujet", confidence=0.8), Context(), Asked()) is None
+    other = "quelle personne gère le site internet d'une boulangerie ?"
+    assert answer_questions(services, other, Nlu(intent="hors_sujet", confidence=0.8), Context(), Asked()) is None
+
+
+def test_no_news_of_a_file_asks_for_the_processing_time(services: Services) -> None:
+    facts, text = _answer(
+        services, "permis_de_louer", "dossier de permis de louer envoyé en mars et toujours pas de réponse de l'agglo"
+    )
+    assert facts[0] == "pdl_delai" and "pdl_autorisation_tacite" in facts
