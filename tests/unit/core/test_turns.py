@@ -1495,7 +1495,7 @@ def test_a_question_about_what_a_long_keyword_names_is_not_out_of_scope(services
 
 
 def test_no_news_of_a_file_asks_for_the_processing_time(services: Services) -> None:
-    facts, text = _answer(
+    facts, _ = _answer(
         services, "permis_de_louer", "dossier de permis de louer envoyé en mars et toujours pas de réponse de l'agglo"
     )
     assert facts[0] == "pdl_delai" and "pdl_autorisation_tacite" in facts
