@@ -73,11 +73,16 @@ _ALTERNATIVE_OR = re.compile(
 )
 
 
-def keywords_of(text: str) -> list[str]:
-    """The text's words as keywords are compared (bot/core/matching.py), « combien d'… » kept
-    as « combien de … », « € » read as « euros », an alternative's « ou » left out."""
+def _as_typed(text: str) -> str:
+    """The text with « combien d'… » written « combien de … », « € » as « euros », an
+    alternative's « ou » left out: what the tokenizer would lose or misread."""
     text = _ALTERNATIVE_OR.sub(r"\1", text)
-    return keyword_key(_EURO_SIGN.sub(" euros ", _HOW_MANY_OF.sub(r"\1 de ", text)))
+    return _EURO_SIGN.sub(" euros ", _HOW_MANY_OF.sub(r"\1 de ", text))
+
+
+def keywords_of(text: str) -> list[str]:
+    """The text's words as keywords are compared (bot/core/matching.py), read by :func:`_as_typed`."""
+    return keyword_key(_as_typed(text))
 
 
 class _KnowsWords(Protocol):
@@ -282,7 +287,9 @@ class QuestionWords:
                 word for words in lexicon["audiences"].values() for phrase in words for word in keyword_key(phrase)
             ),
             wrappers=KeywordFinder([("wrapper", _read_as_messages(lexicon["wrappers"]))]),
-            references=KeywordFinder(lexicon["references"].items()),
+            references=KeywordFinder(
+                (label, _read_as_messages(phrases)) for label, phrases in lexicon["references"].items()
+            ),
             negations=KeywordFinder([("negation", lexicon["negations"])]),
             joiners=KeywordFinder([("joiner", lexicon["question_joiners"])]),
             interrogatives=KeywordFinder([("interrogative", lexicon["interrogatives"])]),
@@ -307,8 +314,9 @@ class QuestionWords:
 
 
 def _read_as_messages(phrases: Iterable[str]) -> list[str]:
-    """Phrases as a message's words are read: « oui ou non » without its alternative's « ou »."""
-    return [_ALTERNATIVE_OR.sub(r"\1", phrase) for phrase in phrases]
+    """Phrases as a message's words are read (:func:`keywords_of`): « oui ou non » without its
+    alternative's « ou », « moins de combien d'années » with its « de »."""
+    return [_as_typed(phrase) for phrase in phrases]
 
 
 def _words_of(lexicon: dict[str, Any], section: str) -> frozenset[str]:
@@ -349,7 +357,7 @@ def _synonyms_in_place(words: list[str], synonyms: KeywordFinder, meanings: dict
 def _as_read(phrases: Iterable[str], synonyms: KeywordFinder, meanings: dict[str, tuple[str, ...]]) -> list[str]:
     """Each phrase, and the phrase as a question is read for its kind, synonyms replaced: the
     question « dans quelle poubelle ? » reads « dans quelle bac » and must still be found."""
-    phrases = list(phrases)
+    phrases = _read_as_messages(phrases)
     return phrases + [" ".join(_synonyms_in_place(keyword_key(phrase), synonyms, meanings)) for phrase in phrases]
 
 

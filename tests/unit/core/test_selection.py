@@ -56,6 +56,13 @@ def test_the_words_asking_a_kind_are_found_with_the_synonyms_in_place(services: 
     assert question_of("ça va dans quelle poubelle ?", lexicon).kinds == ("sorting",)
 
 
+def test_a_kinds_phrase_with_an_elided_de_is_read_as_the_message_is(services: Services) -> None:
+    # A message's « combien d'années » is read « combien de années » (what is counted): the
+    # lexicon's « moins de combien d'années » must be read alike to be found at all.
+    lexicon = question_words_of(services.kb)
+    assert "validity" in question_of("le diagnostic doit avoir moins de combien d'années ?", lexicon).kinds
+
+
 def test_a_phrase_saying_its_meaning_in_other_words_lends_them_to_no_fact(services: Services) -> None:
     # « pots de confiture » are « bocaux », not any « pots » (of flowers); « médecin traitant »
     # is a variant of « médecin », whose words the facts say.
