@@ -76,9 +76,10 @@ _RULE_KINDS = ("eligibility", "where")
 # The kinds a headline aid's facts answer only from their own field: figures and dates, which
 # any fact may hold.
 _OWN_FIELD_KINDS = (*FIGURE_KINDS, "when")
-# The kinds a headline aid's fact answers by naming someone, whatever its field (« qui vient
-# vérifier ? »: the commune's agents, in the visit's fact filed under how to apply).
-_NAMING_KINDS = ("who",)
+# The kinds a headline aid's fact answers by saying so in words, whatever its field: naming
+# someone (« qui vient vérifier ? »: the commune's agents, in the visit's fact filed under how to
+# apply), or how long a thing stays valid (« valable : 10 ans pour le DPE », in the documents).
+_SAYING_KINDS = ("who", "validity")
 _FIELD_INTENTS = {
     "eligibility": "demander_conditions",
     "how_to_apply": "demander_demarche",
@@ -576,7 +577,7 @@ def _kind_answer(composer: _Composer, topic: TopicView, asked: Question, bike_ty
             or (kind not in _OWN_FIELD_KINDS and cues_asked_and_said(asked, item.fact, lexicon, kind))
             # Opening days, which have no field of their own, are answered in so many words
             # (« lundi et jeudi de 14 h à 17 h » in the service's contact).
-            or ((kind in _NAMING_KINDS or kind in lexicon.needs_cue) and kind_cues_said(item.fact, lexicon, kind) > 0)
+            or ((kind in _SAYING_KINDS or kind in lexicon.needs_cue) and kind_cues_said(item.fact, lexicon, kind) > 0)
             or (kind == "when" and dated_as_asked(asked, item.fact, lexicon))
         ]
         other_fields_only = other_fields_only and not answering

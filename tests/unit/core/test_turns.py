@@ -1499,3 +1499,12 @@ def test_no_news_of_a_file_asks_for_the_processing_time(services: Services) -> N
         services, "permis_de_louer", "dossier de permis de louer envoyé en mars et toujours pas de réponse de l'agglo"
     )
     assert facts[0] == "pdl_delai" and "pdl_autorisation_tacite" in facts
+
+
+def test_how_long_a_paper_stays_valid_is_answered_by_the_fact_that_says_it(services: Services) -> None:
+    # Filed under the documents, not the validity's own field: it answers in so many words
+    # (« valable : 10 ans pour le … DPE »), never the unknown of the field.
+    facts, text = _answer(
+        services, "permis_de_louer", "permis de louer : le DPE de mon studio doit avoir moins de combien d'années ?"
+    )
+    assert facts[0] == "pdl_diagnostics_validite" and "10 ans" in text
