@@ -63,6 +63,13 @@ def test_a_kinds_phrase_with_an_elided_de_is_read_as_the_message_is(services: Se
     assert "validity" in question_of("le diagnostic doit avoir moins de combien d'années ?", lexicon).kinds
 
 
+def test_sending_the_file_asks_how_to_apply(services: Services) -> None:
+    # Not where the commune's rule applies (« où » alone asks where): how the file is sent.
+    lexicon = question_words_of(services.kb)
+    assert question_of("il faut envoyer le dossier où ?", lexicon).kinds == ("how_to_apply",)
+    assert question_of("ma voisine transmet la demande où ?", lexicon).kinds == ("how_to_apply",)
+
+
 def test_a_phrase_saying_its_meaning_in_other_words_lends_them_to_no_fact(services: Services) -> None:
     # « pots de confiture » are « bocaux », not any « pots » (of flowers); « médecin traitant »
     # is a variant of « médecin », whose words the facts say.
