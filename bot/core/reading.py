@@ -54,6 +54,10 @@ _WHO_IN_TEXT = re.compile(r"(^|[,;:.!?(«]\s*)?\bqui\b", re.IGNORECASE)
 # « il y en a combien », « on en compte combien »; not « on peut en prendre combien ».
 _COUNTING_VERBS = frozenset({"a", "ai", "avez", "ont", "compte", "comptez", "existe", "reste"})
 _PARTITIVES = frozenset({"des", "de", "du", "d"})
+# The words of a counting verb said between « combien » and « de » (« combien compte-t-on de »,
+# « combien y a-t-il de », « combien il y a de »), as many as that at most.
+_COUNTING_INVERSION = _COUNTING_VERBS | frozenset({"on", "il", "y", "ya", "recense", "trouve"})
+_INVERTED_REACH = 4
 _NOT = "pas"
 # « combien de … », « combien d'… » (the elided « d' » is dropped by the tokenizer).
 _OF = frozenset({"de", "des", "du"})
@@ -73,10 +77,15 @@ _ALTERNATIVE_OR = re.compile(
 )
 
 
+# The « t » of « y a-t-il », « compte-t-on »: read alone, it is the unit « t » (tonnes).
+_EUPHONIC_T = re.compile(r"-t-(?=(?:il|elle|on|ils|elles)\b)", re.IGNORECASE)
+
+
 def _as_typed(text: str) -> str:
     """The text with « combien d'… » written « combien de … », « € » as « euros », an
-    alternative's « ou » left out: what the tokenizer would lose or misread."""
-    text = _ALTERNATIVE_OR.sub(r"\1", text)
+    alternative's « ou » and the « t » of « a-t-il » left out: what the tokenizer would lose or
+    misread."""
+    text = _EUPHONIC_T.sub("-", _ALTERNATIVE_OR.sub(r"\1", text))
     return _EURO_SIGN.sub(" euros ", _HOW_MANY_OF.sub(r"\1 de ", text))
 
 
@@ -396,7 +405,13 @@ def _counted(words: Sequence[str], index: int, lexicon: QuestionWords) -> tuple[
     """What « combien de … » counts: the words after « de » (up to a few, the question's small
     words left out), with the unit they name (« litres » → « l »): « combien de petits
     commerces » counts « petit », « commerce »."""
-    after = list(words[index + 1 : index + 1 + _UNIT_WINDOW + 1])
+    start = index + 1
+    # « combien compte-t-on de … », « combien y a-t-il de … »: the verb before « de » counts.
+    while start < len(words) and start - index <= _INVERTED_REACH and words[start] in _COUNTING_INVERSION:
+        start += 1
+    if start > index + 1 and (start >= len(words) or words[start] not in _OF):
+        return ()
+    after = list(words[start : start + _UNIT_WINDOW + 1])
     if not after or after[0] not in _OF:
         # « combien pour un vélo ? », « combien ça coûte ? »: nothing counted.
         return ()

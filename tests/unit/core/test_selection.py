@@ -70,6 +70,15 @@ def test_sending_the_file_asks_how_to_apply(services: Services) -> None:
     assert question_of("ma voisine transmet la demande où ?", lexicon).kinds == ("how_to_apply",)
 
 
+def test_a_count_asked_with_the_verb_before_de_counts_what_follows(services: Services) -> None:
+    # « combien compte-t-on de … » counts, no price; the « t » of « a-t-il » is no tonne.
+    lexicon = question_words_of(services.kb)
+    question = question_of("combien recense-t-on de médiathèques ?", lexicon)
+    assert question.kinds == ("figure",) and "mediatheque" in question.counted
+    assert "tonnes" not in question_of("combien y a-t-il de parkings relais ?", lexicon).counted
+    assert question_of("combien on paie ?", lexicon).kinds == ("amount",)
+
+
 def test_a_phrase_saying_its_meaning_in_other_words_lends_them_to_no_fact(services: Services) -> None:
     # « pots de confiture » are « bocaux », not any « pots » (of flowers); « médecin traitant »
     # is a variant of « médecin », whose words the facts say.

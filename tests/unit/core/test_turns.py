@@ -1508,3 +1508,8 @@ def test_how_long_a_paper_stays_valid_is_answered_by_the_fact_that_says_it(servi
         services, "permis_de_louer", "permis de louer : le DPE de mon studio doit avoir moins de combien d'années ?"
     )
     assert facts[0] == "pdl_diagnostics_validite" and "10 ans" in text
+
+
+def test_assos_are_associations(services: Services) -> None:
+    facts, text = _answer(services, "communes", "les assos du coin, y en a combien chez nous ?")
+    assert facts[0] == "education_citoyennete_associations" and "3300" in text
