@@ -1513,3 +1513,11 @@ def test_how_long_a_paper_stays_valid_is_answered_by_the_fact_that_says_it(servi
 def test_assos_are_associations(services: Services) -> None:
     facts, text = _answer(services, "communes", "les assos du coin, y en a combien chez nous ?")
     assert facts[0] == "education_citoyennete_associations" and "3300" in text
+
+
+def test_how_to_get_rid_of_a_thing_asks_where_it_goes(services: Services) -> None:
+    # Where it goes is the kind asked: not the composter one « retire » (« retiré » here).
+    facts, _ = _answer(
+        services, "dechets", "on a retiré des plaques d'amiante du toit de l'abri, comment on s'en débarrasse ?"
+    )
+    assert facts[0] == "dechets_amiante"
