@@ -1521,3 +1521,14 @@ def test_how_to_get_rid_of_a_thing_asks_where_it_goes(services: Services) -> Non
         services, "dechets", "on a retiré des plaques d'amiante du toit de l'abri, comment on s'en débarrasse ?"
     )
     assert facts[0] == "dechets_amiante"
+
+
+def test_sinon_before_a_second_question_says_nothing_of_it(services: Services) -> None:
+    answers = answer_questions(
+        services,
+        "le centre aquatique de Bruay ouvre le dimanche ? et sinon combien de communes dans l'agglo ?",
+        Nlu(intent="sport_culture"),
+        Context(),
+        Asked(),
+    )
+    assert answers and answers[-1].topic == "communes" and answers[-1].facts[0] == "communes_nombre"
