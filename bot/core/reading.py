@@ -81,6 +81,10 @@ _ALTERNATIVE_OR = re.compile(
 _EUPHONIC_T = re.compile(r"-t-(?=(?:il|elle|on|ils|elles)\b)", re.IGNORECASE)
 
 
+# « … elle existe déjà ou pas » asks, question mark or not.
+_YES_OR_NO_END = re.compile(r"\bou\s+(?:pas|non)\s*$", re.IGNORECASE)
+
+
 def _as_typed(text: str) -> str:
     """The text with « combien d'… » written « combien de … », « € » as « euros », an
     alternative's « ou » and the « t » of « a-t-il » left out: what the tokenizer would lose or
@@ -720,7 +724,8 @@ def _without_corrections(text: str, lexicon: QuestionWords, detector: _FindsTopi
     kept: list[str] = []
     corrected = False
     for clause, mark in _pieces(text, _CLAUSE_END):
-        end_mark = " ?" if "?" in mark else " !" if "!" in mark else "."
+        asks = "?" in mark or _YES_OR_NO_END.search(clause)
+        end_mark = " ?" if asks else " !" if "!" in mark else "."
         words = keywords_of(clause)
         hits = lexicon.references.find_all(words)
         wrong = [hit for hit in hits if hit.label in ("not_that", "wrong")]

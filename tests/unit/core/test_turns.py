@@ -1532,3 +1532,16 @@ def test_sinon_before_a_second_question_says_nothing_of_it(services: Services) -
         Asked(),
     )
     assert answers and answers[-1].topic == "communes" and answers[-1].facts[0] == "communes_nombre"
+
+
+def test_a_sentence_ending_with_ou_pas_asks_a_question_of_its_own(services: Services) -> None:
+    # No question mark: « … ou pas » still asks, so it is a second question, not a situation
+    # joined to the first.
+    answers = answer_questions(
+        services,
+        "combien d'habitants dans l'agglo ? et le centre de valorisation énergétique il est construit ou pas",
+        Nlu(intent="communes"),
+        Context(),
+        Asked(),
+    )
+    assert answers and [answer.topic for answer in answers] == ["communes", "dechets"]
