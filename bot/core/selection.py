@@ -54,7 +54,12 @@ _CUE_STEM = 6
 # The cue a fact stating a part of a year carries (kb/lexicon.yml writes it among the cues of
 # « when »).
 YEAR_CUE = "anneeecrite"
-_YEAR = re.compile(r"\b(?:fin|début|mi|courant|printemps|été|automne|hiver)[\s-]+(?:19|20)\d\d\b", re.IGNORECASE)
+_YEAR = re.compile(
+    r"\b(?:fin|début|mi|courant|printemps|été|automne|hiver)[\s-]+(?:19|20)\d\d\b"
+    # A span of years (« une feuille de route 2019-2025 »).
+    r"|\b(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d\b",
+    re.IGNORECASE,
+)
 # The cue a fact naming a commune carries (kb/lexicon.yml writes it among a kind's cues).
 PLACE_CUE = "communenommee"
 _WORD_CLASS_CUES = frozenset({YEAR_CUE, PLACE_CUE})

@@ -402,3 +402,13 @@ def test_the_unit_that_asks_is_the_one_counted(services: Services) -> None:
         services, "fonds_de_concours", "l'argent versé aux communes, il augmentera de quel pourcentage ?"
     )
     assert first == "fdc_plan_hausse"
+
+
+def test_a_span_of_years_answers_when(services: Services) -> None:
+    # « 2019-2025 » is a period, as « fin 2026 » is a date: the fact that states it answers « when ».
+    lexicon = question_words_of(services.kb)
+    question = question_of("le PAT, il court sur quelle période ?", lexicon)
+    facts = services.kb.topic("agriculture").facts_for(None, residents=True)
+    scored = score_facts(services.kb, "agriculture", facts, question, lexicon, "when")
+    answering = [item.fact.id for item in scored if item.answers_kind]
+    assert "agriculture_pat_reconnu" in answering
