@@ -66,6 +66,8 @@ _GLOBAL_MIN_SCORE = 6.0
 _SURE_NLU = 0.4
 # An NLU this sure of a topic that an everyday word of the message names too keeps it.
 _VERY_SURE_NLU = 0.9
+# « ok, et … »: the joining word that opens a follow-up, at most one word in.
+_OPENING_REACH = 3
 # Words that name the Agglo itself: its own address or number is asked, whatever the conversation.
 _THE_AGGLO = frozenset({"agglo", "agglomeration"})
 # Families never answered as a topic: small talk, and the emergencies (answered by
@@ -208,6 +210,16 @@ def _follows_up(kb: _Knowledge, part: Part, current: str | None, lexicon: Questi
     return bool(subject) and any(
         item.answers_kind and on_subject(item.fact, subject) for item in _scored_in(kb, part.topic, question)
     )
+
+
+def _goes_on(part: Part, current: str | None, lexicon: QuestionWords) -> bool:
+    """« et si je ne le fais pas, le jour où je signe le bail ? » after the permis de louer: a
+    question of a kind that opens with a joining word (« et », « ok, et ») and names no topic of
+    its own goes on about the topic spoken of, though the NLU put it out of scope."""
+    question = part.question
+    if part.topic != current or not question.kinds or question.topic is not None:
+        return False
+    return any(hit.start <= 1 for hit in lexicon.joiners.find_all(question.words[:_OPENING_REACH]))
 
 
 def _is_topic(kb: _Knowledge, slug: str | None) -> bool:
@@ -612,7 +624,8 @@ def plan_turn(
         )
         if named and asks and not outside_only:
             return plan
-        return plan if in_conversation and _follows_up(kb, parts[0], current, lexicon) else Plan(reading=reading)
+        follows = _follows_up(kb, parts[0], current, lexicon) or _goes_on(parts[0], current, lexicon)
+        return plan if in_conversation and follows else Plan(reading=reading)
     if intent in _COMMUNE_INTENTS:
         # « et combien de places à Haisnes ? » after the car-sharing areas: a question about the
         # topic spoken of, for a commune.

@@ -1545,3 +1545,13 @@ def test_a_sentence_ending_with_ou_pas_asks_a_question_of_its_own(services: Serv
         Asked(),
     )
     assert answers and [answer.topic for answer in answers] == ["communes", "dechets"]
+
+
+def test_a_follow_up_opening_with_et_goes_on_about_the_topic(services: Services) -> None:
+    # The NLU put it out of scope; « et » opens it, it asks the sanctions and names no topic.
+    context = Context(topic="permis_de_louer", kind="what", previous="c'est quoi le permis de louer ?")
+    text = "ok et si je m'en passe, je risque quoi le jour de l'état des lieux ?"
+    answers = answer_questions(services, text, Nlu(intent="hors_sujet", confidence=0.6), context, Asked())
+    assert answers and answers[0].topic == "permis_de_louer" and answers[0].facts[0] == "pdl_sanctions"
+    # Out of a conversation, the same words stay out of scope.
+    assert answer_questions(services, text, Nlu(intent="hors_sujet", confidence=0.6), Context(), Asked()) is None
