@@ -83,11 +83,11 @@ class PeopleDetector:
     def asks_for_person(self, text: str) -> bool:
         return self.person_request(text) is not None
 
-    def _insults(self, text: str) -> list[tuple[str, list[tuple[int, int]]]]:
+    def _insults(self, text: str, *, typos: bool = True) -> list[tuple[str, list[tuple[int, int]]]]:
         """Each normalised sentence, with the stretches of it that insult."""
         return [
             (sentence, [] if self.insults.vetoed(sentence) else self.insults.spans(sentence))
-            for sentence in self.normaliser.sentences(text)
+            for sentence in self.normaliser.sentences(text, typos=typos)
         ]
 
     def insulting_words(self, text: str) -> set[str]:
@@ -100,11 +100,12 @@ class PeopleDetector:
         }
         return {word for word in words if len(word) > 2 and word not in self.own_filler}
 
-    def insult(self, text: str) -> Insult | None:
-        """The insult in a message, if there is one."""
+    def insult(self, text: str, *, typos: bool = True) -> Insult | None:
+        """The insult in a message, if there is one; without ``typos``, only as written (a
+        message in English: « towards » is no misspelt French insult)."""
         found = False
         rest: list[str] = []
-        for sentence, spans in self._insults(text):
+        for sentence, spans in self._insults(text, typos=typos):
             found = found or bool(spans)
             kept = list(sentence)
             for start, end in spans:

@@ -346,6 +346,11 @@ def _without(words: list[str], hits: Iterable[KeywordHit]) -> list[str]:
     return [word for index, word in enumerate(words) if index not in dropped]
 
 
+def reads_as_english(text: str, lexicon: QuestionWords) -> bool:
+    """The message is in English (its words, by kb/lexicon.yml ``english_words``)."""
+    return _is_english(keywords_of(text), lexicon.english)
+
+
 def _is_english(words: Sequence[str], english: frozenset[str]) -> bool:
     counted = [word for word in words if not word.isdigit()]
     found = sum(1 for word in counted if word in english)

@@ -30,7 +30,7 @@ from bot.core.answers import (
 from bot.core.emergencies import SAFETY_FAMILY
 from bot.core.matching import keyword_key
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
-from bot.core.reading import Question, QuestionWords, Reading, keywords_of, read
+from bot.core.reading import Question, QuestionWords, Reading, keywords_of, read, reads_as_english
 from bot.core.relevance import agglo_facts, place_words, question_words_of, where_words
 from bot.core.selection import (
     Scored,
@@ -839,7 +839,8 @@ def people_first(services: Services, text: str, nlu: Nlu, asked: Asked) -> First
     person_topic = services.people.person_request(text)
     if person_topic is not None:
         return person_answer(services, PERSON_RESPONSE, person_topic, asked.commune)
-    insult = services.people.insult(text)
+    english = reads_as_english(text, question_words_of(services.kb))
+    insult = services.people.insult(text, typos=not english)
     if insult is None:
         return None
     if not insult.alone:

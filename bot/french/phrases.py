@@ -184,15 +184,15 @@ class Normaliser:
         self._targets = sorted(self.vocabulary)
         self._spelt = {key: " ".join(fold_words(value)) for key, value in self.spellings.items()}
 
-    def word(self, token: str) -> str:
+    def word(self, token: str, *, typos: bool = True) -> str:
         """A token as the patterns expect it: its written-out spelling, « je » glued to a verb
-        written apart (« jsens » → « je sens »), or its correction."""
+        written apart (« jsens » → « je sens »), or (with ``typos``) its correction."""
         written = self._written_out(token)
         if written is not None:
             return written
         if token in self.known or token in self.vocabulary or not token.isalpha():
             return token
-        if len(token) < MIN_TYPO_LENGTH:
+        if not typos or len(token) < MIN_TYPO_LENGTH:
             return token
         corrected = self._corrections.get(token)
         if corrected is None:
@@ -226,11 +226,11 @@ class Normaliser:
 
         return _TYPED_WORD.sub(write_out, text)
 
-    def sentence(self, text: str) -> str:
-        normalised = " ".join(self.word(token) for token in fold_words(text))
+    def sentence(self, text: str, *, typos: bool = True) -> str:
+        normalised = " ".join(self.word(token, typos=typos) for token in fold_words(text))
         for pattern in self.ignore:
             normalised = pattern.sub(" ", normalised)
         return " ".join(normalised.split())
 
-    def sentences(self, text: str) -> list[str]:
-        return [normalised for part in sentences(text) if (normalised := self.sentence(part))]
+    def sentences(self, text: str, *, typos: bool = True) -> list[str]:
+        return [normalised for part in sentences(text) if (normalised := self.sentence(part, typos=typos))]

@@ -150,3 +150,12 @@ def test_the_one_path_never_answers_a_topic_to_an_emergency(services: Services) 
     )
     assert answers is not None and [answer.topic for answer in answers] == ["urgence"]
     assert "3919" in answers[0].text
+
+
+def test_an_english_word_is_no_misspelt_insult(services: Services) -> None:
+    # Read as French, « towards » was one letter from an insult; in English no typo is corrected.
+    text = "What grant does the Agglo give towards a folding bicycle?"
+    answer = people_first(services, text, Nlu(intent="nlu_fallback"), Asked())
+    assert answer is None
+    # A French message keeps its typos corrected.
+    assert services.people.insult("bande de conards, y a une aide pour le vélo ?") is not None
