@@ -1555,3 +1555,10 @@ def test_a_follow_up_opening_with_et_goes_on_about_the_topic(services: Services)
     assert answers and answers[0].topic == "permis_de_louer" and answers[0].facts[0] == "pdl_sanctions"
     # Out of a conversation, the same words stay out of scope.
     assert answer_questions(services, text, Nlu(intent="hors_sujet", confidence=0.6), Context(), Asked()) is None
+
+
+def test_the_rental_permit_in_other_english_words(services: Services) -> None:
+    facts, _ = _answer(
+        services, "nlu_fallback", "Is there a fine for a landlord who lets a flat without the rental licence?"
+    )
+    assert "pdl_sanctions" in facts
