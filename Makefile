@@ -114,7 +114,7 @@ browser: ## Install Debian's Chromium for the browser tests (as root), else say 
 	  echo "         Install it with: sudo apt-get install -y chromium fonts-noto-color-emoji (or run 'make browser' as root)." >&2; \
 	fi
 
-test: install tools train browser ## Lint, the supply-chain audit, unit tests, Kubernetes manifests, Rasa validation and tests, end-to-end, browser (the fuzz runs in test-prod)
+test: install tools train browser services ## Lint, the supply-chain audit, unit tests, Kubernetes manifests, Rasa validation and tests, end-to-end, browser (the fuzz runs in test-prod)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory audit
 	$(PY) -m pytest --ignore=tests/integration/fuzz --ignore=tests/integration/browser
