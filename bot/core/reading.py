@@ -130,6 +130,9 @@ class Question:
     # Its topic is named after « mais » (« on parlait de X, mais au fait le bus … ? »): what the
     # message says it asks about, whatever the NLU thought.
     meant: bool = False
+    # The words only a sentence telling the resident's situation said (« je suis locataire dans
+    # le quartier de la gare. » before « est-ce à moi de faire la demande ? »).
+    told: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str | None:
@@ -615,9 +618,10 @@ def _asks(words: list[str], lexicon: QuestionWords) -> bool:
     return bool(_kinds(in_place, lexicon)[0] or lexicon.asking_words(in_place))
 
 
-def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str]]]:
+def _segments(text: str, lexicon: QuestionWords) -> list[tuple[str, list[str], list[str]]]:
     """The message cut where a new question starts: after « ? », or at a joining word (« et »)
-    when what follows asks something of its own (a kind of question)."""
+    when what follows asks something of its own (a kind of question). Each segment: its text,
+    its words, and those only a sentence telling the situation said."""
     # Each piece's words, whether it ends with « ? », whether it exclaims before a question.
     pieces: list[tuple[list[str], bool, bool]] = []
     sentences = _pieces(text, _SENTENCE_END)
@@ -674,10 +678,10 @@ def _tells_a_situation(words: list[str], questioned: bool, lexicon: QuestionWord
 
 def _merge_statements(
     pieces: list[tuple[list[str], bool, bool]], lexicon: QuestionWords
-) -> list[tuple[str, list[str]]]:
+) -> list[tuple[str, list[str], list[str]]]:
     """Sentences that ask nothing (« ça fait des semaines que ma poubelle n'est pas vidée ! »)
     join the question that follows them (or the one before, at the end): they tell its topic."""
-    merged: list[tuple[str, list[str]]] = []
+    merged: list[tuple[str, list[str], list[str]]] = []
     pending: list[str] = []
     for index, (words, questioned, exclaimed) in enumerate(pieces):
         if (
@@ -689,14 +693,16 @@ def _merge_statements(
             continue
         combined = pending + words
         # (a comma where they join: « j'habite Isbergues, qui s'occupe … ? » asks who)
-        merged.append((", ".join(" ".join(part) for part in (pending, words) if part), combined))
+        told = [word for word in pending if word not in words]
+        merged.append((", ".join(" ".join(part) for part in (pending, words) if part), combined, told))
         pending = []
     if pending:
         if merged:
-            last = merged[-1][1] + pending
-            merged[-1] = (f"{merged[-1][0]}, {' '.join(pending)}", last)
+            text, asked, told = merged[-1]
+            told = told + [word for word in pending if word not in asked]
+            merged[-1] = (f"{text}, {' '.join(pending)}", asked + pending, told)
         else:
-            merged.append((" ".join(pending), pending))
+            merged.append((" ".join(pending), pending, []))
     return merged
 
 
@@ -776,8 +782,11 @@ def read(
     labels = [hit.label for hit in lexicon.references.find_all(words)]
     negation = bool(lexicon.negations.find_all(words[:2]))
     rejected, kept_text, corrected = _without_corrections(text, lexicon, detector)
-    segments = _segments(kept_text, lexicon)[:2] or [(kept_text, keywords_of(kept_text))]
-    questions = [_question(piece, piece_words, lexicon, detector, ignore) for piece, piece_words in segments]
+    segments = _segments(kept_text, lexicon)[:2] or [(kept_text, keywords_of(kept_text), [])]
+    questions = [
+        replace(_question(piece, piece_words, lexicon, detector, ignore), told=tuple(dict.fromkeys(told)))
+        for piece, piece_words, told in segments
+    ]
     if len(questions) == 2 and questions[0].kinds and _refers_to_the_first(segments[1][1], lexicon):
         # « la piscine de Bruay est ouverte l'hiver ? et celle de Lillers ? »: the same question
         # for what the second names.
@@ -826,7 +835,14 @@ def read(
             # The same question said twice (« c'est quoi … et c'est pour quoi ? »), or a second
             # that asks nothing of its own (« …, on a quoi comme info ? »): one answer;
             # « combien d'habitants … et combien de communes ? » counts two things.
-            questions = [_question(kept_text, keywords_of(kept_text), lexicon, detector, ignore)]
+            told = [word for _, _, told_words in segments for word in told_words]
+            asked = {word for _, piece_words, _ in segments for word in piece_words} - set(told)
+            questions = [
+                replace(
+                    _question(kept_text, keywords_of(kept_text), lexicon, detector, ignore),
+                    told=tuple(dict.fromkeys(word for word in told if word not in asked)),
+                )
+            ]
     if len(questions) == 2 and _asks_of_the_first(questions[1]):
         # « les déchetteries ouvrent à quelle heure, et faut-il un justificatif ? »: the second
         # asks of what the first named (the déchetteries' proof of address, not a form for bins).

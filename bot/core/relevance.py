@@ -360,6 +360,10 @@ def on_the_words_asked(
         return answering
     facts = agglo_facts(topic)
     words = subject_words(kb, asked, kind)
+    # What the resident tells of their situation (« dans le quartier de la gare ») does not say
+    # what the question is about, when the question names something itself.
+    own = [word for word in words if word not in asked.told]
+    words = own or words
     by_word = [kb.fact_scores(word, topic.slug, facts) for word in words]
     shared = {fact.id: sum(scores[index] for scores in by_word) for index, fact in enumerate(facts)}
     held = {fact.id: sum(1 for scores in by_word if scores[index] > 0) for index, fact in enumerate(facts)}

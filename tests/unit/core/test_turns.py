@@ -1562,3 +1562,20 @@ def test_the_rental_permit_in_other_english_words(services: Services) -> None:
         services, "nlu_fallback", "Is there a fine for a landlord who lets a flat without the rental licence?"
     )
     assert "pdl_sanctions" in facts
+
+
+def test_the_situation_told_before_a_question_does_not_make_it_an_unknown(services: Services) -> None:
+    # « quartier » and « gare » name the 2018 perimeters, which do not say who applies: they tell
+    # where the resident lives, not what the question is about.
+    facts, text = _answer(
+        services,
+        "permis_de_louer",
+        "nous louons un studio à Bruay dans le quartier de la gare. "
+        "qui doit demander le permis de louer, nous ou le locataire ?",
+    )
+    assert facts[0] == "pdl_principe" and "pas d'information vérifiée" not in text
+
+
+def test_how_much_one_risks_asks_the_sanctions(services: Services) -> None:
+    facts, _ = _answer(services, "permis_de_louer", "louer sans le permis de louer, on risque jusqu'à combien ?")
+    assert facts[0] == "pdl_sanctions"
