@@ -508,6 +508,18 @@ def plan_turn(
             # combien sont concernées par le permis de louer ? »), nor does any keyword when
             # another names the NLU's topic too (« rouler en vélo électrique sur la voie verte »).
             topic = None
+        if (
+            index == 0
+            and topic is not None
+            and current not in (None, topic)
+            and not (corrects or reading.back_to)
+            and len((question.topic_keyword or "").split()) == 1
+            and _said_by_keywords_of(kb, question.topic_keyword, current)
+            and (reading.same_question or leans or nlu_topic != topic or nlu_confidence < _VERY_SURE_NLU)
+        ):
+            # « et pour mon autre logement à Gosnay ? » after the permis de louer: a word that
+            # the topic spoken of names too (« logement indigne ») stays with it.
+            topic = current
         if index == 0 and leans and current is not None and _keyword_asks(lexicon, question.topic_keyword):
             # « et son budget ? » after the Cité de la musique: « budget » asks its price here,
             # though it names the Agglo's budget when nothing else is spoken of.

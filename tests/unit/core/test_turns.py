@@ -1579,3 +1579,18 @@ def test_the_situation_told_before_a_question_does_not_make_it_an_unknown(servic
 def test_how_much_one_risks_asks_the_sanctions(services: Services) -> None:
     facts, _ = _answer(services, "permis_de_louer", "louer sans le permis de louer, on risque jusqu'à combien ?")
     assert facts[0] == "pdl_sanctions"
+
+
+def test_a_word_the_topic_spoken_of_names_too_stays_with_it(services: Services) -> None:
+    # « logement » names the housing topic, and the permis de louer's « logement indigne » too.
+    context = Context(
+        topic="permis_de_louer", kind="eligibility", previous="Lillers est concerné par le permis de louer ?"
+    )
+    plan = turn_plan(services, "et pour le logement qu'on a à Ruitz ?", Nlu(intent="informer_commune"), context)
+    assert [part.topic for part in plan.parts] == ["permis_de_louer"]
+
+
+def test_where_to_order_a_thing_asks_how_to_get_it(services: Services) -> None:
+    context = Context(topic="dechets", kind="amount", previous="un composteur coûte combien ?")
+    answers = answer_questions(services, "et je le commande où ?", Nlu(intent="hors_sujet"), context, Asked())
+    assert answers and answers[0].facts[0] == "dechets_composteurs_demarche"
