@@ -79,6 +79,11 @@ _ALTERNATIVE_OR = re.compile(
 
 # The « t » of « y a-t-il », « compte-t-on »: read alone, it is the unit « t » (tonnes).
 _EUPHONIC_T = re.compile(r"-t-(?=(?:il|elle|on|ils|elles)\b)", re.IGNORECASE)
+# « l ecole d ingenieurs », « j ai », « qu il »: an elision typed without its apostrophe (not a
+# unit after a number: « 240 l au maximum »).
+_ELISION_WITHOUT_APOSTROPHE = re.compile(
+    r"(?<![\d\w'’])(?<!\d )([cdjlmnst]|qu) (?=[aeiouyhàâäéèêëîïôöûüœ])", re.IGNORECASE
+)
 
 
 # « … elle existe déjà ou pas » asks, question mark or not.
@@ -87,9 +92,9 @@ _YES_OR_NO_END = re.compile(r"\bou\s+(?:pas|non)\s*$", re.IGNORECASE)
 
 def _as_typed(text: str) -> str:
     """The text with « combien d'… » written « combien de … », « € » as « euros », an
-    alternative's « ou » and the « t » of « a-t-il » left out: what the tokenizer would lose or
-    misread."""
-    text = _EUPHONIC_T.sub("-", _ALTERNATIVE_OR.sub(r"\1", text))
+    alternative's « ou » and the « t » of « a-t-il » left out, and « l ecole » as « l'ecole »:
+    what the tokenizer would lose or misread."""
+    text = _ELISION_WITHOUT_APOSTROPHE.sub(r"\1'", _EUPHONIC_T.sub("-", _ALTERNATIVE_OR.sub(r"\1", text)))
     return _EURO_SIGN.sub(" euros ", _HOW_MANY_OF.sub(r"\1 de ", text))
 
 

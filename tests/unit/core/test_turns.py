@@ -1594,3 +1594,11 @@ def test_where_to_order_a_thing_asks_how_to_get_it(services: Services) -> None:
     context = Context(topic="dechets", kind="amount", previous="un composteur coûte combien ?")
     answers = answer_questions(services, "et je le commande où ?", Nlu(intent="hors_sujet"), context, Asked())
     assert answers and answers[0].facts[0] == "dechets_composteurs_demarche"
+
+
+def test_an_elision_typed_without_its_apostrophe_is_read_as_one(services: Services) -> None:
+    # « d ingenieurs »: the « d » is the elided « de », not a word that breaks the keyword.
+    plan = turn_plan(services, "l ecole d ingenieurs a ouvert quand exactement", Nlu(intent="hors_sujet"), Context())
+    assert [part.topic for part in plan.parts] == ["formation"]
+    # A unit after a number stays a unit.
+    assert read("un bac de 240 l a la maison", services.kb, services.topics).first.words[4] == "l"
