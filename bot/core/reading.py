@@ -214,6 +214,7 @@ class QuestionWords:
     # Topics that give way to any other topic the same words name (« le site internet pour le
     # récupérateur d'eau » asks about the récupérateur).
     yielding_topics: frozenset[str] = field(default_factory=frozenset)
+    framing_topics: frozenset[str] = field(default_factory=frozenset)
     # « ses », « son »: a question that says them speaks of what was named before.
     possessives: frozenset[str] = field(default_factory=frozenset)
     # « en prendre », « le plus petit »: they stand for what was named before.
@@ -319,6 +320,7 @@ class QuestionWords:
             generic_words=frozenset(" ".join(keyword_key(phrase)) for phrase in lexicon["generic_words"]),
             english=_words_of(lexicon, "english_words"),
             yielding_topics=frozenset(lexicon["yielding_topics"]),
+            framing_topics=frozenset(lexicon["framing_topics"]),
             possessives=_words_of(lexicon, "possessives"),
             referring_phrases=KeywordFinder([("referring", lexicon.get("referring_phrases") or [])]),
             modal_verbs=_words_of(lexicon, "modal_verbs"),
@@ -567,7 +569,21 @@ def _topic(
         other = detector.find_keyword(" ".join(words), ignore | frozenset(found[1].split()))
         if other and other[0] not in lexicon.yielding_topics:
             return other
+    if found and found[0] in lexicon.framing_topics:
+        # « l'Agglomobile dont parle le projet de territoire »: what the plan speaks of, when a
+        # keyword names it for sure.
+        other = detector.find_keyword(" ".join(without_asking), ignore | frozenset(found[1].split()))
+        if other and other[0] not in lexicon.yielding_topics and names_for_sure(other[1], lexicon):
+            return other
     return found
+
+
+def names_for_sure(keyword: str, lexicon: QuestionWords) -> bool:
+    """A keyword that names a topic of the knowledge base for sure: several words (« permis de
+    louer ») or a word that is not an everyday one too (kb/lexicon.yml, ``generic_words``:
+    « emploi », « numéro ») nor one that says who asks (« propriétaire »: an audience of many
+    topics)."""
+    return len(keyword.split()) > 1 or keyword not in (lexicon.generic_words | lexicon.audience_words)
 
 
 def _question(

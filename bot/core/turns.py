@@ -30,7 +30,7 @@ from bot.core.answers import (
 from bot.core.emergencies import SAFETY_FAMILY
 from bot.core.matching import keyword_key
 from bot.core.people import INSULT_TOPIC, menu_buttons, with_callback_offer
-from bot.core.reading import Question, QuestionWords, Reading, keywords_of, read, reads_as_english
+from bot.core.reading import Question, QuestionWords, Reading, keywords_of, names_for_sure, read, reads_as_english
 from bot.core.relevance import agglo_facts, place_words, question_words_of, where_words
 from bot.core.selection import (
     Scored,
@@ -137,7 +137,7 @@ def _names_too(
     sure (see :func:`_distinctive`: not « locataire », « rénovation »), or by an everyday word
     when the NLU is ``sure`` of that topic, whose keywords say the other too (« la gare », « un
     abri pour mon vélo »)."""
-    if not question.topic_keyword or question.meant:
+    if not question.topic_keyword or question.meant or topic in lexicon.framing_topics:
         return False
     other = detector.find_keyword(" ".join(question.words), frozenset(question.topic_keyword.split()))
     return other is not None and other[0] == topic and (sure or _distinctive(lexicon, other[1]))
@@ -152,13 +152,9 @@ def _said_by_keywords_of(kb: _Knowledge, keyword: str | None, topic: str | None)
 
 
 def _distinctive(lexicon: QuestionWords, keyword: str | None) -> bool:
-    """A keyword that names a topic of the knowledge base for sure: several words (« permis de
-    louer ») or a word that is not an everyday one too (kb/lexicon.yml, ``generic_words``:
-    « emploi », « numéro ») nor one that says who asks (« propriétaire »: an audience of many
-    topics). An everyday word alone does not overrule the NLU's out of scope or topic."""
-    if not keyword:
-        return False
-    return len(keyword.split()) > 1 or keyword not in (lexicon.generic_words | lexicon.audience_words)
+    """A keyword that names a topic for sure (:func:`names_for_sure`). An everyday word alone
+    does not overrule the NLU's out of scope or topic."""
+    return bool(keyword) and names_for_sure(keyword or "", lexicon)
 
 
 def _asks_of_a_name(text: str, keyword: str | None) -> bool:

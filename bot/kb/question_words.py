@@ -23,6 +23,7 @@ _WORD_LISTS = (
     "generic_words",
     "english_words",
     "yielding_topics",
+    "framing_topics",
     "statement_starts",
 )
 _REFERENCE_KINDS = ("not_that", "wrong", "but", "back_to", "same_question")

@@ -1602,3 +1602,14 @@ def test_an_elision_typed_without_its_apostrophe_is_read_as_one(services: Servic
     assert [part.topic for part in plan.parts] == ["formation"]
     # A unit after a number stays a unit.
     assert read("un bac de 240 l a la maison", services.kb, services.topics).first.words[4] == "l"
+
+
+def test_the_plan_frames_what_it_speaks_of(services: Services) -> None:
+    # « projet de territoire » is the longest keyword, but the message asks about the composters.
+    plan = turn_plan(
+        services,
+        "les composteurs dont parle le projet de territoire, c'est quoi ?",
+        Nlu(intent="projet_de_territoire", confidence=0.6),
+        Context(),
+    )
+    assert [part.topic for part in plan.parts] == ["dechets"]
