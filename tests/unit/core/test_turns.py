@@ -1613,3 +1613,12 @@ def test_the_plan_frames_what_it_speaks_of(services: Services) -> None:
         Context(),
     )
     assert [part.topic for part in plan.parts] == ["dechets"]
+
+
+def test_whether_one_needs_it_asks_who_is_concerned(services: Services) -> None:
+    # Not the permit's overview, which the topic's own action would give: whether it applies.
+    text = "on a une maison à Auchel, il nous faut le permis de louer ?"
+    plan = turn_plan(services, text, Nlu("permis_de_louer"), Context())
+    assert not plan.defer and plan.parts[0].question.kinds == ("eligibility",)
+    answers = answer_plan(services, plan, text, Asked(commune="62048"))
+    assert answers and answers[0].facts[0] == "pdl_liste_2025"
