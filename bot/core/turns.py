@@ -516,9 +516,16 @@ def plan_turn(
             # « et pour mon autre logement à Gosnay ? » after the permis de louer: a word that
             # the topic spoken of names too (« logement indigne ») stays with it.
             topic = current
-        if index == 0 and leans and current is not None and _keyword_asks(lexicon, question.topic_keyword):
+        if (
+            index == 0
+            and leans
+            and current is not None
+            and _keyword_asks(lexicon, question.topic_keyword)
+            and any(item.answers_kind for item in _scored_in(kb, current, question))
+        ):
             # « et son budget ? » after the Cité de la musique: « budget » asks its price here,
-            # though it names the Agglo's budget when nothing else is spoken of.
+            # though it names the Agglo's budget when nothing else is spoken of (nor when the
+            # topic spoken of has no price: after the Agglo's communes, it is the Agglo's).
             topic = current
         if topic is None and index == 0 and leans:
             topic = current

@@ -1622,3 +1622,10 @@ def test_whether_one_needs_it_asks_who_is_concerned(services: Services) -> None:
     assert not plan.defer and plan.parts[0].question.kinds == ("eligibility",)
     answers = answer_plan(services, plan, text, Asked(commune="62048"))
     assert answers and answers[0].facts[0] == "pdl_liste_2025"
+
+
+def test_a_word_asking_a_price_leans_on_the_last_topic_only_when_it_has_one(services: Services) -> None:
+    # After the Agglo's population, « son budget » is the Agglo's: the communes topic has no price.
+    context = Context(topic="communes", kind="figure", previous="l'agglo, c'est combien d'habitants ?")
+    answers = answer_questions(services, "et son budget, il fait combien ?", Nlu("communes"), context, Asked())
+    assert answers and answers[0].facts[0] == "pdt_budget_2024"
