@@ -1629,3 +1629,10 @@ def test_a_word_asking_a_price_leans_on_the_last_topic_only_when_it_has_one(serv
     context = Context(topic="communes", kind="figure", previous="l'agglo, c'est combien d'habitants ?")
     answers = answer_questions(services, "et son budget, il fait combien ?", Nlu("communes"), context, Asked())
     assert answers and answers[0].facts[0] == "pdt_budget_2024"
+
+
+def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
+    # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
+    context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
+    answers = answer_questions(services, "ce bassin, il mesure combien ?", Nlu("hors_sujet"), context, Asked())
+    assert answers and answers[0].facts[0] == "sport_culture_piscines_citees" and "33 m" in answers[0].text
