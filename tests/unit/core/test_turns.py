@@ -1636,3 +1636,15 @@ def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
     answers = answer_questions(services, "ce bassin, il mesure combien ?", Nlu("hors_sujet"), context, Asked())
     assert answers and answers[0].facts[0] == "sport_culture_piscines_citees" and "33 m" in answers[0].text
+
+
+def test_whether_a_place_takes_a_thing_is_a_question_of_its_own(services: Services) -> None:
+    # « elle prend les pneus ? » asks what the déchetterie accepts: two questions, two answers.
+    answers = answer_questions(
+        services,
+        "la déchetterie d'Isbergues est ouverte le lundi ? et elle prend les vieux pneus ?",
+        Nlu("dechets"),
+        Context(),
+        Asked(),
+    )
+    assert answers and len(answers) == 2 and answers[1].facts[0] == "dechets_dechetteries_acceptes"
