@@ -204,6 +204,7 @@ class QuestionWords:
     wrappers: KeywordFinder
     references: KeywordFinder
     negations: KeywordFinder
+    apologies: KeywordFinder
     joiners: KeywordFinder
     interrogatives: KeywordFinder
     # Words that say nothing of what is counted (« combien de petits … » keeps « petit »).
@@ -313,6 +314,7 @@ class QuestionWords:
                 (label, _read_as_messages(phrases)) for label, phrases in lexicon["references"].items()
             ),
             negations=KeywordFinder([("negation", lexicon["negations"])]),
+            apologies=KeywordFinder([("apology", lexicon["apologies"])]),
             joiners=KeywordFinder([("joiner", lexicon["question_joiners"])]),
             interrogatives=KeywordFinder([("interrogative", lexicon["interrogatives"])]),
             interrogative_words=_words_of(lexicon, "interrogatives"),
@@ -740,9 +742,13 @@ _CLAUSE_END = re.compile(r"[,;:.!?]+")
 
 
 def _elliptic_negation(words: list[str], lexicon: QuestionWords) -> int:
-    """Where « pas » opening a clause ends (« pas la cuve », « non pas la cuve »), or 0; « pas
-    du tout » is an answer, not a correction."""
+    """Where « pas » opening a clause ends (« pas la cuve », « non pas la cuve », « non pardon,
+    pas la cuve »), or 0; « pas du tout » is an answer, not a correction."""
     start = 1 if words[:1] and lexicon.negations.find_all(words[:1]) else 0
+    apology = next((hit for hit in lexicon.apologies.find_all(words[start:]) if hit.start == 0), None)
+    if start and apology is not None:
+        # « non excusez-moi, pas … »
+        start += apology.end
     if words[start : start + 1] != [_NOT] or lexicon.negations.find_all(words[start:]):
         return 0
     return start + 1

@@ -24,6 +24,7 @@ _WORD_LISTS = (
     "english_words",
     "yielding_topics",
     "framing_topics",
+    "apologies",
     "statement_starts",
 )
 _REFERENCE_KINDS = ("not_that", "wrong", "but", "back_to", "same_question")

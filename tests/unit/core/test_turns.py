@@ -1648,3 +1648,10 @@ def test_whether_a_place_takes_a_thing_is_a_question_of_its_own(services: Servic
         Asked(),
     )
     assert answers and len(answers) == 2 and answers[1].facts[0] == "dechets_dechetteries_acceptes"
+
+
+def test_an_apology_between_non_and_pas_still_corrects(services: Services) -> None:
+    context = Context(topic="mutuelle", kind="what", previous="la mutuelle pour tous c'est quoi ?")
+    plan = turn_plan(services, "non excusez-moi pas la mutuelle, l'aide pour acheter un vélo", Nlu("nier"), context)
+    assert [part.topic for part in plan.parts] == ["aide_velo"]
+    assert plan.reading is not None and plan.reading.rejected_topics == ("mutuelle",)
