@@ -1655,3 +1655,17 @@ def test_an_apology_between_non_and_pas_still_corrects(services: Services) -> No
     plan = turn_plan(services, "non excusez-moi pas la mutuelle, l'aide pour acheter un vélo", Nlu("nier"), context)
     assert [part.topic for part in plan.parts] == ["aide_velo"]
     assert plan.reading is not None and plan.reading.rejected_topics == ("mutuelle",)
+
+
+def test_whether_one_will_still_be_allowed_asks_who_is_concerned(services: Services) -> None:
+    reading = read("le centre de santé, on pourra encore y aller sans médecin traitant ?", services.kb, services.topics)
+    assert reading.first.kinds == ("eligibility",)
+    # Another word that asks still decides: « quand pourra-t-on … » asks when.
+    assert "when" in read("quand pourra-t-on s'inscrire ?", services.kb, services.topics).first.kinds
+
+
+def test_a_vehicle_named_by_its_fuel_meets_the_unknown_about_vehicles(services: Services) -> None:
+    facts, text = _answer(
+        services, "zfe", "avec mon diesel crit'air 4, la zone à faibles émissions, je suis concerné ?"
+    )
+    assert "véhicules qui seraient concernés" in text and SWITCHBOARD in text
