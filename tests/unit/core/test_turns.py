@@ -1665,7 +1665,5 @@ def test_whether_one_will_still_be_allowed_asks_who_is_concerned(services: Servi
 
 
 def test_a_vehicle_named_by_its_fuel_meets_the_unknown_about_vehicles(services: Services) -> None:
-    facts, text = _answer(
-        services, "zfe", "avec mon diesel crit'air 4, la zone à faibles émissions, je suis concerné ?"
-    )
+    _, text = _answer(services, "zfe", "avec mon diesel crit'air 4, la zone à faibles émissions, je suis concerné ?")
     assert "véhicules qui seraient concernés" in text and SWITCHBOARD in text
