@@ -1667,3 +1667,10 @@ def test_whether_one_will_still_be_allowed_asks_who_is_concerned(services: Servi
 def test_a_vehicle_named_by_its_fuel_meets_the_unknown_about_vehicles(services: Services) -> None:
     _, text = _answer(services, "zfe", "avec mon diesel crit'air 4, la zone à faibles émissions, je suis concerné ?")
     assert "véhicules qui seraient concernés" in text and SWITCHBOARD in text
+
+
+def test_the_engineering_school_by_its_everyday_short_name(services: Services) -> None:
+    plan = turn_plan(
+        services, "l'école d'ingé de Béthune, elle forme à quoi ?", Nlu("nlu_fallback", confidence=0.2), Context()
+    )
+    assert [part.topic for part in plan.parts] == ["formation"]
