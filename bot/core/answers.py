@@ -32,6 +32,7 @@ from bot.core.relevance import (
     on_what_was_asked,
     place_words,
     question_words_of,
+    subject_words,
     unknown_asked,
     unknown_beyond_the_facts,
     unknown_rather,
@@ -390,7 +391,13 @@ def resident_answer(
     composer = _Composer(kb, today)
     composer.shown = shown
     has_rules = bool(kb.rules_for_topic(slug))
-    if commune is not None and not commune.is_member:
+    open_facts = _open_to_all(kb, topic, asked) if commune is not None and not commune.is_member else []
+    if open_facts:
+        # A service open to those who live elsewhere (the buses): the fact that says so.
+        composer.say("commune_not_member_open", commune=commune.name if commune else "")
+        _cite_membership(composer)
+        composer.fact(open_facts[0])
+    elif commune is not None and not commune.is_member:
         # The service does not concern them: that is the answer, with the source of the list.
         composer.say("commune_not_member", commune=commune.name)
         _cite_membership(composer)
@@ -669,6 +676,19 @@ def _known_context(composer: _Composer, topic: TopicView, asked: Question, relat
         return
     composer.say("unknown_context")
     composer.fact(context)
+
+
+def _open_to_all(kb: KnowledgeBase, topic: TopicView, asked: Question) -> list[FactView]:
+    """The topic's facts that say the thing asked about is open to those who do not live in the
+    Agglo (the bus, named or spoken of: not the TER, which the bus's fact does not name)."""
+    lexicon = question_words_of(kb)
+    named = keyword_key(asked.topic_keyword or "") or subject_words(kb, asked, asked.kind)
+    return [
+        fact
+        for fact in topic.facts_for(None, residents=True)
+        if lexicon.open_to_all.find_all(keyword_key(fact.text))
+        and any(holds_word(fact, word) for word in named if len(word) > 2 and word not in lexicon.small_words)
+    ]
 
 
 def _cite_membership(composer: _Composer) -> None:

@@ -237,6 +237,8 @@ class QuestionWords:
     # Words that ask of a start (« commencé », « depuis »), and those a fact gives it by.
     start_words: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
     start_cues: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
+    # The words by which a fact says a service is open to those who do not live in the Agglo.
+    open_to_all: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
     # Words by which an agent asks for a topic's whole fiche, not one thing of it.
     whole_fiche: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
 
@@ -334,6 +336,7 @@ class QuestionWords:
             asking_before=_words_of(lexicon, "asking_before"),
             start_words=KeywordFinder([("start", lexicon.get("start_words") or [])]),
             start_cues=KeywordFinder([("start", lexicon.get("start_cues") or [])]),
+            open_to_all=KeywordFinder([("open", lexicon.get("open_to_all") or [])]),
             whole_fiche=KeywordFinder([("fiche", lexicon.get("whole_fiche") or [])]),
         )
 

@@ -1674,3 +1674,19 @@ def test_the_engineering_school_by_its_everyday_short_name(services: Services) -
         services, "l'école d'ingé de Béthune, elle forme à quoi ?", Nlu("nlu_fallback", confidence=0.2), Context()
     )
     assert [part.topic for part in plan.parts] == ["formation"]
+
+
+def test_a_service_open_to_all_is_not_refused_to_another_communes_resident(services: Services) -> None:
+    def answer(text: str, intent: str) -> tuple[list[str], str]:
+        match = services.communes.find(text)
+        assert match is not None and match.commune is not None and not match.commune.is_member
+        answers = answer_questions(services, text, Nlu(intent), Context(), Asked(commune=match.commune.insee))
+        assert answers
+        return answers[0].facts, answers[0].text
+
+    # The bus is free for everyone, even those who live elsewhere: the kb says so.
+    facts, text = answer("j'habite à Arras, je peux prendre le bus Tadao sans payer ?", "mobilite")
+    assert facts[0] == "mobilite_tadao_sans_titre" and "ne vous concerne donc pas" not in text
+    # The TER's free fare is the three agglomerations' residents': no fact says otherwise.
+    _, text = answer("j'habite à Arras, je peux prendre le TER sans payer ?", "mobilite")
+    assert "ne vous concerne donc pas" in text
