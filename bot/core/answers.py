@@ -391,16 +391,14 @@ def resident_answer(
     composer = _Composer(kb, today)
     composer.shown = shown
     has_rules = bool(kb.rules_for_topic(slug))
-    open_facts = _open_to_all(kb, topic, asked) if commune is not None and not commune.is_member else []
-    if open_facts:
-        # A service open to those who live elsewhere (the buses): the fact that says so.
-        composer.say("commune_not_member_open", commune=commune.name if commune else "")
+    if commune is not None and not commune.is_member:
+        # The service does not concern them, unless a fact says it is open to those who live
+        # elsewhere (the buses): that is the answer, with the source of the list.
+        open_facts = _open_to_all(kb, topic, asked)
+        composer.say("commune_not_member_open" if open_facts else "commune_not_member", commune=commune.name)
         _cite_membership(composer)
-        composer.fact(open_facts[0])
-    elif commune is not None and not commune.is_member:
-        # The service does not concern them: that is the answer, with the source of the list.
-        composer.say("commune_not_member", commune=commune.name)
-        _cite_membership(composer)
+        for fact in open_facts[:1]:
+            composer.fact(fact)
     else:
         own_schemes = (
             [fact for fact in topic.facts_for(None, residents=True, commune=commune.insee) if fact.commune_insee]

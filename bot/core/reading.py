@@ -215,6 +215,8 @@ class QuestionWords:
     # Topics that give way to any other topic the same words name (« le site internet pour le
     # récupérateur d'eau » asks about the récupérateur).
     yielding_topics: frozenset[str] = field(default_factory=frozenset)
+    # Topics whose name frames what another names (« l'Agglomobile dont parle le projet de
+    # territoire » is about the Agglomobile).
     framing_topics: frozenset[str] = field(default_factory=frozenset)
     # « ses », « son »: a question that says them speaks of what was named before.
     possessives: frozenset[str] = field(default_factory=frozenset)
