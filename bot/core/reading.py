@@ -225,6 +225,9 @@ class QuestionWords:
     # « on peut le dépenser où ? »: a pronoun after one of these verbs does too.
     modal_verbs: frozenset[str] = field(default_factory=frozenset)
     object_pronouns: frozenset[str] = field(default_factory=frozenset)
+    # « je peux tous les amener »: the only words that may stand between that verb and the
+    # pronoun; after another (« doit faire la demande ») the pronoun is an article.
+    before_pronoun: frozenset[str] = field(default_factory=frozenset)
     subject_pronouns: frozenset[str] = field(default_factory=frozenset)
     # The words of ``interrogatives`` (« combien », « quoi »…), one by one.
     interrogative_words: frozenset[str] = field(default_factory=frozenset)
@@ -251,17 +254,18 @@ class QuestionWords:
     def refers_back(self, words: Sequence[str]) -> bool:
         """The words stand for what the last message named: « en prendre », « le plus petit », or a
         pronoun between a verb like « pouvoir » and the next verb (« je peux tous les amener ? »),
-        one word apart at most."""
+        one word of ``before_pronoun`` apart at most."""
         if self.referring_phrases.find_all(words):
             return True
-        return any(
-            word in self.modal_verbs
-            and any(
-                pronoun in self.object_pronouns and index + gap < len(words) - 1
-                for gap, pronoun in enumerate(words[index + 1 : index + 1 + _PRONOUN_REACH], start=1)
-            )
-            for index, word in enumerate(words)
-        )
+        return any(word in self.modal_verbs and self._pronoun_follows(words, index) for index, word in enumerate(words))
+
+    def _pronoun_follows(self, words: Sequence[str], index: int) -> bool:
+        for gap, word in enumerate(words[index + 1 : index + 1 + _PRONOUN_REACH], start=1):
+            if word in self.object_pronouns:
+                return index + gap < len(words) - 1
+            if word not in self.before_pronoun:
+                return False
+        return False
 
     def relates(self, words: Sequence[str], start: int) -> bool:
         """The word at ``start`` opens a relative clause (« l'usine qui brûle … »), asking nothing."""
@@ -331,6 +335,7 @@ class QuestionWords:
             referring_phrases=KeywordFinder([("referring", lexicon.get("referring_phrases") or [])]),
             modal_verbs=_words_of(lexicon, "modal_verbs"),
             object_pronouns=_words_of(lexicon, "object_pronouns"),
+            before_pronoun=_words_of(lexicon, "before_pronoun"),
             subject_pronouns=_words_of(lexicon, "subject_pronouns"),
             statement_starts=_words_of(lexicon, "statement_starts"),
             change_words=_words_of(lexicon, "change_words"),

@@ -1308,6 +1308,16 @@ def test_a_pronoun_after_a_verb_like_pouvoir_stands_for_what_was_spoken_of(servi
     assert turn_plan(services, "on pourra toutes les amener d'un seul coup ?", Nlu("hors_sujet"), Context()).parts == ()
 
 
+def test_an_article_after_a_verb_and_its_infinitive_stands_for_nothing_spoken_of(services: Services) -> None:
+    # kb/lexicon.yml before_pronoun: in « qui doit faire la demande », « la » follows « faire »,
+    # not « doit »: an article. The question names its own topic and does not take the bus's words.
+    previous = "mon beau-frère habite à Arras, il peut prendre le bus Tadao gratuitement ?"
+    context = Context(topic="mobilite", kind="eligibility", previous=previous)
+    text = "je loue un studio à Lillers. qui doit faire la demande de permis de louer, moi ou le locataire ?"
+    answers = answer_questions(services, text, Nlu("permis_de_louer"), context, Asked(commune="62516"))
+    assert answers and answers[0].facts[0] == "pdl_principe"
+
+
 def test_puis_je_asks_one_question_about_what_was_spoken_of(services: Services) -> None:
     # « puis » in « puis-je » is no « then » joining two questions, and « les » stands for the
     # service of the last answer: its days, not the Agglo's switchboard.
