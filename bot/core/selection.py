@@ -72,6 +72,9 @@ _PHONE = re.compile(r"\b0(?:[\s.]?\d){9}\b")
 # How far before what is counted its number may stand (« 62 de ses communes »), and what each
 # word between them costs.
 _NUMBER_REACH = 3
+# « pour 100 000 habitants », « par 1 000 habitants »: a power of ten after them is a rate's base.
+_RATE_WORDS = frozenset({"pour", "par"})
+_RATE_BASE = re.compile(r"10{2,}")
 _REACH_PENALTY = 0.5
 FIGURE_KINDS = ("figure", "amount")
 _CONTACT_KIND = "contact"
@@ -121,10 +124,18 @@ def _unit_score(fact: FactView, question: Question, lexicon: QuestionWords, kind
         # What is counted, a few words after a number (« 275 327 habitants », « 62 de ses
         # communes »): right after it counts most.
         for distance in range(1, _NUMBER_REACH + 1):
-            if word in counted and index >= distance and words[index - distance].isdigit():
+            if word in counted and index >= distance and _counts_number(words, index - distance):
                 best = max(best, _UNIT_WEIGHT - (distance - 1) * _REACH_PENALTY)
                 break
     return best
+
+
+def _counts_number(words: Sequence[str], index: int) -> bool:
+    """The word at ``index`` is a number that counts, not the base of a rate (« 114 médecins
+    pour 100 000 habitants » counts no habitants)."""
+    word = words[index]
+    rate_base = index > 0 and words[index - 1] in _RATE_WORDS and _RATE_BASE.fullmatch(word) is not None
+    return word.isdigit() and not rate_base
 
 
 def stem(word: str) -> str:

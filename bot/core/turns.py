@@ -307,6 +307,15 @@ def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
     scored = _scored_in(kb, topic, question)
     if any(item.counts and not (named_elsewhere and item.score < best.score) for item in scored):
         return topic
+    # Else the topic a word of the question named, when a fact of it counts it (« combien
+    # d'habitants dans la communauté d'agglo Béthune-Bruay ? »: the communes', not the 650 000
+    # habitants of the bus network, which shares more of the Agglo's name).
+    if (
+        question.topic not in (None, topic)
+        and kb.topic(question.topic) is not None
+        and any(item.counts for item in _scored_in(kb, question.topic, question))
+    ):
+        return question.topic
     return best.fact.topic
 
 

@@ -1641,6 +1641,15 @@ def test_a_word_asking_a_price_leans_on_the_last_topic_only_when_it_has_one(serv
     assert answers and answers[0].facts[0] == "pdt_budget_2024"
 
 
+def test_a_rate_counts_nothing_and_the_topic_named_counts_before_the_best_fact_elsewhere(services: Services) -> None:
+    # « 114 médecins pour 100 000 habitants » counts médecins, not habitants; the NLU's plan has
+    # then no count of them, and « habitants » names the communes, whose fact counts them (not the
+    # bus network's 650 000 habitants, which shares more words of the Agglo's name).
+    text = "il y a combien d'habitants en tout dans la communauté d'agglo Béthune-Bruay ?"
+    answers = answer_questions(services, text, Nlu("projet_de_territoire", 0.5), Context(), Asked())
+    assert answers and answers[0].facts[0] == "communes_population"
+
+
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
