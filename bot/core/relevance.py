@@ -24,6 +24,7 @@ from bot.core.selection import (
     kind_cues_said,
     names_place,
     on_subject,
+    places_asked,
     says_kind,
     stem,
     subject_stems,
@@ -153,7 +154,7 @@ def _kind_untold(
 def in_places_asked(kb: KnowledgeBase, asked: Question, facts: list[FactView]) -> list[FactView]:
     """The facts about the communes the question names, or about none (not another's)."""
     places = place_words(kb)
-    asked_places = places & frozenset(asked.words)
+    asked_places = places_asked(places, asked.words)
     if not asked_places:
         return facts
     return [fact for fact in facts if in_place(fact, asked_places, places)]
@@ -235,7 +236,7 @@ def on_what_was_asked(
     topic's facts speak of them but none of those answering the kind does (« combien coûte le
     ski à Loisinord ? » is then an unknown, not the pools' prices)."""
     places = place_words(kb)
-    asked_places = places & frozenset(asked.words)
+    asked_places = places_asked(places, asked.words)
     if asked_places:
         elsewhere = [item for item in answering if not in_place(item.fact, asked_places, places)]
         answering = [item for item in answering if in_place(item.fact, asked_places, places)]

@@ -233,7 +233,19 @@ _AGGLO_NAMES = re.compile(r"Béthune[\s-]+Bruay|Béthune\s+Cedex", re.IGNORECASE
 _NEAR_ANOTHER_TOWN = re.compile(r"[\s-](?:lès|lez|les)[\s-]+[A-ZÀ-Ý][\w'’-]*")
 # « Artois » alone is the region (Artois Mobilités, Université d'Artois, Artois Lys Romane), not
 # the commune of Ham-en-Artois.
-_REGION = re.compile(r"(?<!en-)(?<!en )\bArtois\b")
+_REGION_NAME = "Artois"
+_REGION = re.compile(rf"(?<!en-)(?<!en )\b{_REGION_NAME}\b")
+
+
+def places_asked(places: frozenset[str], words: Sequence[str]) -> frozenset[str]:
+    """The words of ``places`` a question says; « Artois » alone is the region there too
+    (« avant c'était Artois Comm. »), not Ham-en-Artois."""
+    region = keyword_key(_REGION_NAME)[0]
+    return frozenset(
+        word
+        for index, word in enumerate(words)
+        if word in places and (word != region or (index > 0 and words[index - 1] == "en"))
+    )
 
 
 @lru_cache(maxsize=8192)

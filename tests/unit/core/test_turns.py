@@ -1650,6 +1650,14 @@ def test_a_rate_counts_nothing_and_the_topic_named_counts_before_the_best_fact_e
     assert answers and answers[0].facts[0] == "communes_population"
 
 
+def test_artois_alone_is_the_region_in_a_question_as_in_the_facts(services: Services) -> None:
+    # « Artois Comm. » names no commune (Ham-en-Artois would): the founding fact, which names
+    # Béthune, still answers for the Agglo.
+    text = "l agglo elle a ete cree en quelle annee ? avant c etait artois comm je crois"
+    answers = answer_questions(services, text, Nlu("communes", 0.4), Context(), Asked())
+    assert answers and answers[0].facts[0] == "communes_nombre"
+
+
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
