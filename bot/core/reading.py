@@ -244,6 +244,8 @@ class QuestionWords:
     start_cues: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
     # The words by which a fact says a service is open to those who do not live in the Agglo.
     open_to_all: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
+    # The units a price is asked per (« le mètre cube coûte combien ? »).
+    priced_by: frozenset[str] = field(default_factory=frozenset)
     # Words by which an agent asks for a topic's whole fiche, not one thing of it.
     whole_fiche: KeywordFinder = field(default_factory=lambda: KeywordFinder([]))
 
@@ -308,6 +310,7 @@ class QuestionWords:
                 for phrase in kind.get("asked_last") or ()
             },
             units=KeywordFinder(units.items()),
+            priced_by=frozenset(lexicon.get("priced_by") or ()),
             # One-word spellings only: « pour cent » split would count « 50 M€ pour l'Agglo ».
             unit_words={
                 unit: frozenset(key[0] for key in (keyword_key(phrase) for phrase in (unit, *phrases)) if len(key) == 1)
@@ -493,6 +496,9 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords, text: str = "") -> tupl
             # « il y en a combien ? », « on en compte combien ? »: a count of what « en » stands for.
             counts_en = index > 1 and words[index - 2] == _PRONOUN_EN and words[index - 1] in _COUNTING_VERBS
             found.add(_FIGURE_KIND if counts_en or lexicon.change_words.intersection(words) else _AMOUNT_KIND)
+    if not counted and _AMOUNT_KIND in found:
+        # « le mètre cube me coûtera combien ? »: the price per that unit.
+        counted = tuple(hit.label for hit in lexicon.units.find_all(words) if hit.label in lexicon.priced_by)
     if not counted and _FIGURE_KIND in found:
         # « le nombre de généralistes », « les déchetteries, il y en a combien ? »: what the
         # question names, apart from how it asks.

@@ -279,10 +279,11 @@ def on_what_was_asked(
         def holds(fact: FactView) -> bool:
             return on_subject(fact, held) and _holds_all(fact, whole)
 
-        if held and not holds(answering[0].fact):
+        if held and not holds(answering[0].fact) and not answering[0].counts:
             # Unless the best answer holds what else the question names and the facts holding
             # the keyword do not (« mon bac jaune est cassé, je fais quoi ? »: the form for a
-            # broken bin, not what goes in the yellow one).
+            # broken bin, not what goes in the yellow one), or gives a number of what is
+            # counted (« la régie, le mètre cube coûte combien ? »: « 2,91 € TTC/m³ »).
             holding = [item.fact for item in answering if holds(item.fact)]
             rest = subject_stems(asked, facts, [*keyword, *others])
             beyond = frozenset(item for item in rest if on_subject(answering[0].fact, frozenset({item})))

@@ -1658,6 +1658,14 @@ def test_artois_alone_is_the_region_in_a_question_as_in_the_facts(services: Serv
     assert answers and answers[0].facts[0] == "communes_nombre"
 
 
+def test_a_price_asked_per_unit_gets_the_price_written_with_that_unit(services: Services) -> None:
+    # kb/lexicon.yml priced_by: « le mètre cube » asks the price per m³, not the régie's old
+    # « 19 tarifs différents ».
+    text = "on passe à la régie de l'eau, le mètre cube me coûtera combien ?"
+    answers = answer_questions(services, text, Nlu("eau_potable"), Context(), Asked())
+    assert answers and answers[0].facts[0] == "eau_prix_2026" and "2,91 €" in answers[0].text
+
+
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
