@@ -69,10 +69,11 @@ _HOW_MANY_OF = re.compile(r"\b(combien|nombre)\s+d['’]\s*", re.IGNORECASE)
 _EURO_SIGN = re.compile(r"\s*€")
 
 
-# An unaccented « ou » that offers an alternative (« … ou c'est au propriétaire ? », « ou
-# bien », « ou pas ») is no « où »: folded, it would ask where (« où est »).
+# An unaccented « ou » that offers an alternative (« … ou c'est au propriétaire ? », « … ce
+# jour-là ou c'est fermé ? », « ou bien », « ou pas ») is no « où »: folded, it would ask where
+# (« où est »).
 _ALTERNATIVE_OR = re.compile(
-    r"(?<=\w)([\s,]+)ou\s+(?=(?:bien|alors|pas|non|plutôt|plutot)\b|c['’]\s*est\s+(?:à|a|au|aux|moi|lui|elle|eux|nous|vous|plutôt|plutot|mieux|pareil)\b)",
+    r"(?<=\w)([\s,]+)ou\s+(?=(?:bien|alors|pas|non|plutôt|plutot)\b|c['’]\s*est\s+(?:à|a|au|aux|moi|lui|elle|eux|nous|vous|plutôt|plutot|mieux|pareil|fermée?s?|payante?s?|gratuite?s?|interdite?s?|obligatoires?|complete?s?|complète?s?|trop|possible|impossible)\b)",
     re.IGNORECASE,
 )
 

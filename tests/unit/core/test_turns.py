@@ -316,6 +316,11 @@ def test_an_unaccented_ou_offering_an_alternative_does_not_ask_where(services: S
     assert [part.question.kind for part in plan.parts] == ["who"]
     where = turn_plan(services, "ou se trouve la déchetterie de Béthune ?", Nlu("dechets"), Context())
     assert [part.question.kind for part in where.parts] == ["where"]
+    # « … ce jour-là ou c'est fermé ? »: whether it is open, not where it is.
+    closed = "je finis à 17h le lundi, est-ce que je peux passer à la déchèterie ce jour-là ou c'est fermé ?"
+    assert [part.question.kinds for part in turn_plan(services, closed, Nlu("dechets"), Context()).parts] == [
+        ("opening",)
+    ]
 
 
 def test_a_facility_open_to_someone_answers_who_may_go_there(services: Services) -> None:
