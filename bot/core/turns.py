@@ -654,7 +654,12 @@ def plan_turn(
         # « et combien de places à Haisnes ? » after the car-sharing areas: a question about the
         # topic spoken of, for a commune.
         about = reading.first.topic is not None or in_conversation
-        return plan if reading.first.kinds and about else Plan(reading=reading)
+        # « le président de l'Agglo, c'est bien le maire de Béthune ? »: a topic named for sure
+        # is asked about, though no kind is asked; the commune only tells where.
+        named = reading.first.topic not in (None, *_COMMUNE_INTENTS) and _distinctive(
+            lexicon, reading.first.topic_keyword
+        )
+        return plan if (reading.first.kinds and about) or named else Plan(reading=reading)
     return Plan(reading=reading)
 
 

@@ -1671,6 +1671,27 @@ def test_a_price_asked_per_unit_gets_the_price_written_with_that_unit(services: 
     assert answers and answers[0].facts[0] == "eau_prix_2026" and "2,91 €" in answers[0].text
 
 
+def test_what_the_collectors_take_asks_what_goes_where(services: Services) -> None:
+    # kb/lexicon.yml sorting « vous prenez »: what is collected, not the green waste's season.
+    text = (
+        "c'est la troisième fois que les éboueurs laissent mes sacs de tonte posés à côté du bac vert, ça commence "
+        "à bien faire ! vous prenez quoi exactement pour les déchets verts ?"
+    )
+    answers = answer_questions(services, text, Nlu("dechets"), Context(), Asked())
+    assert answers and answers[0].facts[0] == "dechets_dechets_verts_bac"
+
+
+def test_a_topic_named_for_sure_is_answered_though_the_nlu_heard_a_commune(services: Services) -> None:
+    # « oui ou par non » wraps the question (kb/lexicon.yml wrappers); the commune named tells
+    # where, the president is asked about: his fact, not Béthune's membership.
+    text = "Réponds juste par oui ou par non : le président de l'Agglo, c'est bien le maire de Béthune ?"
+    plan = turn_plan(services, text, Nlu("communes", 0.43), Context())
+    assert plan.reading is not None and plan.reading.wrapped
+    assert [part.topic for part in plan.parts] == ["contact"]
+    # A commune's membership stays the commune action's.
+    assert turn_plan(services, "Lozinghem fait partie de l'agglo ?", Nlu("communes", 0.9), Context()).parts == ()
+
+
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
