@@ -87,15 +87,20 @@ _ELISION_WITHOUT_APOSTROPHE = re.compile(
 )
 
 
+# « permis d louer »: « de » typed as its letter before a consonant, SMS-style.
+_SMS_DE = re.compile(r"(?<![\d\w'’])(?<!\d )(d) (?=[^\W\daeiouyhàâäéèêëîïôöûüœAEIOUYH])")
+
+
 # « … elle existe déjà ou pas » asks, question mark or not.
 _YES_OR_NO_END = re.compile(r"\bou\s+(?:pas|non)\s*$", re.IGNORECASE)
 
 
 def _as_typed(text: str) -> str:
     """The text with « combien d'… » written « combien de … », « € » as « euros », an
-    alternative's « ou » and the « t » of « a-t-il » left out, and « l ecole » as « l'ecole »:
-    what the tokenizer would lose or misread."""
+    alternative's « ou » and the « t » of « a-t-il » left out, « l ecole » as « l'ecole » and
+    « d louer » as « de louer »: what the tokenizer would lose or misread."""
     text = _ELISION_WITHOUT_APOSTROPHE.sub(r"\1'", _EUPHONIC_T.sub("-", _ALTERNATIVE_OR.sub(r"\1", text)))
+    text = _SMS_DE.sub(r"\1e ", text)
     return _EURO_SIGN.sub(" euros ", _HOW_MANY_OF.sub(r"\1 de ", text))
 
 

@@ -375,7 +375,9 @@ def on_the_words_asked(
         return answering
     if all(held[fact_id] < _SUBJECT_MIN_WORDS for fact_id in best_ids):
         return answering
-    return [item for item in answering if shared.get(item.fact.id, 0.0) >= _ON_WORDS_SHARE * best]
+    # A fact giving a number of what is counted speaks of it (« et le m3, il est à combien ? »
+    # after a question on the water bill: « 2,91 € TTC/m³ »).
+    return [item for item in answering if item.counts or shared.get(item.fact.id, 0.0) >= _ON_WORDS_SHARE * best]
 
 
 def stems_topics(kb: KnowledgeBase) -> Counter[str]:

@@ -1692,6 +1692,30 @@ def test_a_topic_named_for_sure_is_answered_though_the_nlu_heard_a_commune(servi
     assert turn_plan(services, "Lozinghem fait partie de l'agglo ?", Nlu("communes", 0.9), Context()).parts == ()
 
 
+def test_the_train_is_the_ter(services: Services) -> None:
+    # kb/lexicon.yml synonyms: « le train » asks of the TER, whose free fare is for residents only.
+    text = "je prends le train de Béthune à Lillers pour le boulot, c'est gratuit aussi comme les bus ?"
+    answers = answer_questions(services, text, Nlu("mobilite"), Context(), Asked())
+    assert answers and answers[0].facts[0] == "mobilite_ter_pass_pass"
+
+
+def test_de_typed_as_its_letter_still_names_the_permis_de_louer(services: Services) -> None:
+    plan = turn_plan(
+        services, "permis d louer c gratuit ou faut payer qqch ?", Nlu("demander_montant", 0.99), Context()
+    )
+    assert [part.topic for part in plan.parts] == ["permis_de_louer"]
+
+
+def test_a_number_of_what_is_counted_answers_a_follow_up_whatever_was_asked_before(services: Services) -> None:
+    # The last message's words (« facture », « numéro ») say nothing of the m³'s price.
+    previous = "depuis qu'on est passés à L'Eau de l'Agglo, qui appeler pour une question sur ma facture ?"
+    context = Context(topic="eau_potable", kind="contact", previous=previous)
+    answers = answer_questions(
+        services, "et le m3 il est à combien cette année ?", Nlu("eau_potable"), context, Asked()
+    )
+    assert answers and answers[0].facts[0] == "eau_prix_2026"
+
+
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
