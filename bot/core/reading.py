@@ -496,9 +496,10 @@ def _kinds(words: Sequence[str], lexicon: QuestionWords, text: str = "") -> tupl
         counted = counted or _counted(words, index, lexicon)
         if counted:
             found.add(_FIGURE_KIND)
-        elif not found:
-            # « c'est combien ? », « combien pour un vélo cargo ? »: a price; « de combien … réduire
-            # les déchets ? »: by how much, a figure.
+        elif not found or (index == len(words) - 1 and _PRONOUN_EN not in words):
+            # « c'est combien ? », « combien pour un vélo cargo ? »: a price, whatever else the
+            # message asks when it ends on it (« je veux demander l'aide pour un cargo, ça fait
+            # combien »); « de combien … réduire les déchets ? »: by how much, a figure.
             # « il y en a combien ? », « on en compte combien ? »: a count of what « en » stands for.
             counts_en = index > 1 and words[index - 2] == _PRONOUN_EN and words[index - 1] in _COUNTING_VERBS
             found.add(_FIGURE_KIND if counts_en or lexicon.change_words.intersection(words) else _AMOUNT_KIND)

@@ -1716,6 +1716,15 @@ def test_a_number_of_what_is_counted_answers_a_follow_up_whatever_was_asked_befo
     assert answers and answers[0].facts[0] == "eau_prix_2026"
 
 
+def test_combien_ending_the_message_asks_a_price_whatever_else_it_asks(services: Services) -> None:
+    # « je veux demander … ça fait combien »: how to apply and the price, the price first.
+    text = "slt jveux demander le pass mobil agglo pr un velo cargo ca fait combien"
+    plan = turn_plan(services, text, Nlu("aide_velo", 0.9), Context())
+    assert "amount" in plan.parts[0].question.kinds
+    answers = answer_plan(services, plan, text, Asked())
+    assert answers and answers[0].facts[0] == "velo_mav_montant_cargo"
+
+
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
