@@ -496,6 +496,7 @@ def plan_turn(
             and topic is not None
             and nlu_topic not in (None, topic)
             and not any(other.topic == nlu_topic for other in questions[1:])
+            and not (topic == current and nlu_confidence < _SURE_NLU)
             and (
                 not (_distinctive(lexicon, question.topic_keyword) or question.meant or nlu_confidence < _SURE_NLU)
                 or _names_too(
@@ -511,7 +512,9 @@ def plan_turn(
             # An everyday word (« l'usine de décarbonatation ») does not overrule the NLU's topic
             # (unless the NLU's topic is the second question's: « combien de communes … et
             # combien sont concernées par le permis de louer ? »), nor does any keyword when
-            # another names the NLU's topic too (« rouler en vélo électrique sur la voie verte »).
+            # another names the NLU's topic too (« rouler en vélo électrique sur la voie verte »);
+            # but an unsure NLU does not take away the topic spoken of, which the question names
+            # too (« et pour un vélo normal, sans batterie ? » after the bike aid).
             topic = None
         if (
             index == 0

@@ -1651,7 +1651,7 @@ def test_a_rate_counts_nothing_and_the_topic_named_counts_before_the_best_fact_e
     # then no count of them, and « habitants » names the communes, whose fact counts them (not the
     # bus network's 650 000 habitants, which shares more words of the Agglo's name).
     text = "il y a combien d'habitants en tout dans la communauté d'agglo Béthune-Bruay ?"
-    answers = answer_questions(services, text, Nlu("projet_de_territoire", 0.5), Context(), Asked())
+    answers = answer_questions(services, text, Nlu("projet_de_territoire", confidence=0.5), Context(), Asked())
     assert answers and answers[0].facts[0] == "communes_population"
 
 
@@ -1659,7 +1659,7 @@ def test_artois_alone_is_the_region_in_a_question_as_in_the_facts(services: Serv
     # « Artois Comm. » names no commune (Ham-en-Artois would): the founding fact, which names
     # Béthune, still answers for the Agglo.
     text = "l agglo elle a ete cree en quelle annee ? avant c etait artois comm je crois"
-    answers = answer_questions(services, text, Nlu("communes", 0.4), Context(), Asked())
+    answers = answer_questions(services, text, Nlu("communes", confidence=0.4), Context(), Asked())
     assert answers and answers[0].facts[0] == "communes_nombre"
 
 
@@ -1685,11 +1685,14 @@ def test_a_topic_named_for_sure_is_answered_though_the_nlu_heard_a_commune(servi
     # « oui ou par non » wraps the question (kb/lexicon.yml wrappers); the commune named tells
     # where, the president is asked about: his fact, not Béthune's membership.
     text = "Réponds juste par oui ou par non : le président de l'Agglo, c'est bien le maire de Béthune ?"
-    plan = turn_plan(services, text, Nlu("communes", 0.43), Context())
+    plan = turn_plan(services, text, Nlu("communes", confidence=0.43), Context())
     assert plan.reading is not None and plan.reading.wrapped
     assert [part.topic for part in plan.parts] == ["contact"]
     # A commune's membership stays the commune action's.
-    assert turn_plan(services, "Lozinghem fait partie de l'agglo ?", Nlu("communes", 0.9), Context()).parts == ()
+    assert (
+        turn_plan(services, "Lozinghem fait partie de l'agglo ?", Nlu("communes", confidence=0.9), Context()).parts
+        == ()
+    )
 
 
 def test_the_train_is_the_ter(services: Services) -> None:
@@ -1701,7 +1704,7 @@ def test_the_train_is_the_ter(services: Services) -> None:
 
 def test_de_typed_as_its_letter_still_names_the_permis_de_louer(services: Services) -> None:
     plan = turn_plan(
-        services, "permis d louer c gratuit ou faut payer qqch ?", Nlu("demander_montant", 0.99), Context()
+        services, "permis d louer c gratuit ou faut payer qqch ?", Nlu("demander_montant", confidence=0.99), Context()
     )
     assert [part.topic for part in plan.parts] == ["permis_de_louer"]
 
@@ -1719,10 +1722,27 @@ def test_a_number_of_what_is_counted_answers_a_follow_up_whatever_was_asked_befo
 def test_combien_ending_the_message_asks_a_price_whatever_else_it_asks(services: Services) -> None:
     # « je veux demander … ça fait combien »: how to apply and the price, the price first.
     text = "slt jveux demander le pass mobil agglo pr un velo cargo ca fait combien"
-    plan = turn_plan(services, text, Nlu("aide_velo", 0.9), Context())
+    plan = turn_plan(services, text, Nlu("aide_velo", confidence=0.9), Context())
     assert "amount" in plan.parts[0].question.kinds
     answers = answer_plan(services, plan, text, Asked())
     assert answers and answers[0].facts[0] == "velo_mav_montant_cargo"
+
+
+def test_an_unsure_nlu_does_not_take_a_follow_up_away_from_the_topic_it_names(services: Services) -> None:
+    # « sans batterie » is a word of industry (ACC's batteries); the NLU's unsure guess of it does
+    # not overrule « vélo », which names the bike aid spoken of.
+    context = Context(topic="aide_velo", previous="l'agglo donne un coup de pouce pour un vélo électrique ?")
+    plan = turn_plan(services, "et pour un vélo normal, sans batterie ?", Nlu("industrie", confidence=0.27), context)
+    assert [part.topic for part in plan.parts] == ["aide_velo"]
+
+
+def test_where_to_buy_with_the_bike_aid_is_at_the_partner_shops(services: Services) -> None:
+    # kb/lexicon.yml where: « chez les commerçants … partenaires » says where.
+    context = Context(topic="aide_velo", kind="amount", previous="l'aide pour un vélo normal c'est combien ?")
+    answers = answer_questions(
+        services, "ok et on l'achète où, dans n'importe quel magasin ?", Nlu("aide_velo"), context, Asked()
+    )
+    assert answers and answers[0].facts[0] == "velo_cheques_partenaires"
 
 
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
