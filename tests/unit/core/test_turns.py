@@ -1745,6 +1745,17 @@ def test_where_to_buy_with_the_bike_aid_is_at_the_partner_shops(services: Servic
     assert answers and answers[0].facts[0] == "velo_cheques_partenaires"
 
 
+def test_what_one_is_asked_for_at_the_entrance_asks_documents(services: Services) -> None:
+    # kb/lexicon.yml documents « qu'on me demande »: the proof of address, not housing, which
+    # « locataire » and the NLU's unsure guess pointed to.
+    text = (
+        "je suis locataire, j'emmenage a peine dans ma maison, "
+        "qu'est ce qu'on me demande a l'entree de la dechetterie ?"
+    )
+    answers = answer_questions(services, text, Nlu("demander_demarche", confidence=0.22), Context(), Asked())
+    assert answers and answers[0].facts[0] == "dechets_dechetteries_acces"
+
+
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
