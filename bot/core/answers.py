@@ -45,6 +45,8 @@ from bot.core.selection import (
     holds_word,
     kind_cues_said,
     lead_first,
+    names_place,
+    places_asked,
     says_kind,
 )
 from bot.core.streets import SETTLED, Verdict, street_matcher, verdict_template, verdict_values
@@ -427,6 +429,11 @@ def resident_answer(
                 # « il y a un centre de santé ? »: no other word ranks the facts; what the keyword
                 # names comes before the topic's overview.
                 related = holding_the_keyword(kb, topic, asked, agglo_facts(topic))
+            # « y a-t-il une déchetterie à Lillers ? »: the facts that name the commune asked
+            # (the list of déchetteries), not the topic's overview (a plant elsewhere).
+            places = places_asked(place_words(kb), asked.words)
+            if places and not related:
+                related = [fact for fact in agglo_facts(topic) if names_place(fact, places)]
             room = _MAX_FACTS - min(len(own_schemes), 1) - (1 if rules_first else 0)
             _overview(composer, topic, related, room_for_facts=max(room, 1), intro_first=plain)
         elif not rules_only:

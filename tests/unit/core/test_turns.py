@@ -1756,6 +1756,14 @@ def test_what_one_is_asked_for_at_the_entrance_asks_documents(services: Services
     assert answers and answers[0].facts[0] == "dechets_dechetteries_acces"
 
 
+def test_whether_there_is_a_site_in_a_commune_gets_the_facts_naming_it(services: Services) -> None:
+    # No word but the commune ranks the facts: the list of déchetteries, which names Lillers,
+    # not the topic's overview (the waste-to-energy plant at Labeuvrière).
+    text = "y a-t-il une déchetterie à Lillers ?"
+    answers = answer_questions(services, text, Nlu("dechets"), Context(), Asked(commune="62516"))
+    assert answers and answers[0].facts[0] == "dechets_liste_dechetteries"
+
+
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
