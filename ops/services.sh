@@ -37,8 +37,30 @@ missing_packages() {
   echo "${missing[@]:-}"
 }
 
+# As root the services run as $SERVICE_USER in the project directory: say now, before any test
+# or start waits for them, when others cannot enter it (a clone in a 0700 directory).
+warn_unreachable_project() {
+  is_root || return 0
+  local dir mode
+  dir=$(cd "$(dirname "$0")/.." && pwd)
+  while [ "$dir" != / ]; do
+    mode=$(stat -c %A "$dir")
+    case "${mode:9:1}" in
+      x | t) ;;
+      *)
+        echo "warning: other users cannot enter $dir ($mode): PostgreSQL and Redis run as $SERVICE_USER" \
+          "in the project directory (make run-prod, and make test's production-stack tests), and will not start." \
+          "Run: chmod o+rx $dir, or clone the project under a directory that others can enter." >&2
+        return 0
+        ;;
+    esac
+    dir=$(dirname "$dir")
+  done
+}
+
 cmd_install() {
   local missing
+  warn_unreachable_project
   missing=$(missing_packages)
   if [ -z "$missing" ]; then
     echo "Services installed: PostgreSQL $PG_VERSION, redis-server, nginx, supervisor."

@@ -114,3 +114,23 @@ def test_a_project_the_service_user_cannot_enter_is_said_plainly(tmp_path: Path)
         stack._check_service_user_reaches(closed)
     # The project itself: the production stack's tests start PostgreSQL there.
     stack._check_service_user_reaches(PROJECT_ROOT)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the services run as another user only when root starts them")
+@pytest.mark.skipif(
+    not Path("/usr/lib/postgresql/15/bin/postgres").exists() or shutil.which("redis-server") is None,
+    reason="services missing (ops/services.sh install)",
+)
+def test_installing_the_services_warns_of_a_project_others_cannot_enter(tmp_path: Path) -> None:
+    # `make services` runs first in `make test`: the advice comes before any test waits for
+    # a PostgreSQL that cannot start.
+    def install(script: Path) -> str:
+        return subprocess.run(["bash", str(script), "install"], capture_output=True, text=True, check=True).stderr
+
+    closed = tmp_path / "closed"
+    (closed / "project" / "ops").mkdir(parents=True)
+    closed.chmod(0o700)
+    shutil.copy(PROJECT_ROOT / "ops" / "services.sh", closed / "project" / "ops" / "services.sh")
+    assert f"chmod o+rx {closed}" in install(closed / "project" / "ops" / "services.sh")
+    # The project itself: the production stack's tests start PostgreSQL there.
+    assert "warning" not in install(PROJECT_ROOT / "ops" / "services.sh")
