@@ -319,14 +319,12 @@ def _topic_for_figure(kb: _Knowledge, topic: str, question: Question) -> str:
     return best.fact.topic
 
 
-def _topic_for_kind(kb: _Knowledge, topic: str, question: Question, *, named: bool, by_words: bool = True) -> str:
+def _topic_for_kind(kb: _Knowledge, topic: str, question: Question, *, named: bool) -> str:
     """A question of a kind no fact of its topic answers, when no word of it named that topic
     (« propriétaire à Auchel, si je loue sans autorisation je risque quoi ? », taken for
     housing, which tells of no sanction): the topic whose fact answers that kind best and names
-    what is asked. Not for what a topic is nor its contact, which every topic answers.
-    ``by_words``: the words that ask count too; not when the topic is the conversation's (« bon,
-    et je fais la demande où ? » after the water-butt aid is not the permis de louer's
-    « demande »)."""
+    what is asked. Not for what a topic is nor its contact, which every topic answers, nor when
+    ``named``: a word of the question, or the conversation, named the topic."""
     if named or question.kind in (None, *_EVERY_TOPIC_KINDS):
         return topic
     scored = _scored_in(kb, topic, question)
@@ -341,8 +339,7 @@ def _topic_for_kind(kb: _Knowledge, topic: str, question: Question, *, named: bo
     if best is None or best.fact.topic == topic or best.score < _GLOBAL_MIN_SCORE:
         return topic
     # The words that ask count too (« sans autorisation » is said by the fact on sanctions).
-    said_words = question.words if by_words else question.content
-    said = frozenset(stem(word) for word in said_words if len(word) > 3 and word not in lexicon.small_words)
+    said = frozenset(stem(word) for word in question.words if len(word) > 3 and word not in lexicon.small_words)
     return best.fact.topic if on_subject(best.fact, said) else topic
 
 
@@ -602,12 +599,14 @@ def plan_turn(
         if topic is not None:
             topic = _topic_for_figure(kb, topic, question)
             named_here = topic == question.topic and _distinctive(lexicon, question.topic_keyword)
+            # A question naming no topic follows the conversation's, whose unknown answers it
+            # (« bon, et je fais la demande où ? », « si nous déposons un dossier, ça prend combien
+            # de temps ? » after the water-butt aid: not the permis de louer's « demande » or month).
             topic = _topic_for_kind(
                 kb,
                 topic,
                 question,
-                named=named_here or refers_back or leans or first_topic_kept,
-                by_words=not from_conversation,
+                named=named_here or refers_back or leans or first_topic_kept or from_conversation,
             )
         if (
             corrects

@@ -1764,6 +1764,16 @@ def test_whether_there_is_a_site_in_a_commune_gets_the_facts_naming_it(services:
     assert answers and answers[0].facts[0] == "dechets_liste_dechetteries"
 
 
+def test_a_follow_up_naming_no_topic_keeps_the_conversations_unknown(services: Services) -> None:
+    # The water-butt aid tells no delay; « dossier » and « réponse » are the permis de louer's
+    # words too, but its month is no answer for a commune's rainwater tanks.
+    previous = "l'Agglo finance-t-elle des cuves d'eau de pluie pour une commune ?"
+    context = Context(topic="aide_recuperateur_eau", kind="amount", previous=previous)
+    text = "Si nous déposons un dossier, ça prend combien de temps pour avoir une réponse ?"
+    plan = turn_plan(services, text, Nlu("demander_delai", confidence=0.98), context)
+    assert [part.topic for part in plan.parts] == ["aide_recuperateur_eau"]
+
+
 def test_how_long_a_thing_measures_asks_a_length(services: Services) -> None:
     # Not a price (« combien » alone): a figure in metres or kilometres, of what was spoken of.
     context = Context(topic="sport_culture", kind="what", previous="la piscine art déco de Bruay, c'est quoi ?")
